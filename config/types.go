@@ -1,0 +1,141 @@
+package config
+
+// The types below are the contract the rest of the code uses; loading,
+// defaults, validation and the example live beside them.
+
+// Config is the whole configuration file.
+type Config struct {
+	Me      Me            `yaml:"me"`
+	Store   StoreConfig   `yaml:"store"`
+	Server  ServerConfig  `yaml:"server"`
+	Sources Sources       `yaml:"sources"`
+	Metrics []Metric      `yaml:"metrics"`
+	Drafter DrafterConfig `yaml:"drafter"`
+	Digest  DigestConfig  `yaml:"digest"`
+
+	// File is the path the config was loaded from ("" when built in code).
+	File string `yaml:"-"`
+}
+
+// Me says whose work is "mine".
+type Me struct {
+	// GitHub logins; a single string or a list in YAML.
+	GitHub   StringList `yaml:"github"`
+	Name     string     `yaml:"name"`
+	Email    string     `yaml:"email"`
+	Timezone string     `yaml:"timezone"` // IANA name; default UTC
+}
+
+// StoreConfig locates the bbolt file.
+type StoreConfig struct {
+	Path string `yaml:"path"` // "~" expanded; default ~/.local/share/impact/impact.db
+}
+
+// ServerConfig is the daemon's local API.
+type ServerConfig struct {
+	Listen string `yaml:"listen"` // host:port or unix:/path; default 127.0.0.1:7878
+	Token  Secret `yaml:"token"`  // required when Listen is TCP on a non-loopback address
+}
+
+// Sources configures each collector; a nil pointer means "not configured".
+type Sources struct {
+	GitHub        *GitHubSource        `yaml:"github"`
+	GitHubActions *GitHubActionsSource `yaml:"github_actions"`
+	Datadog       *DatadogSource       `yaml:"datadog"`
+	Prometheus    *PrometheusSource    `yaml:"prometheus"`
+	PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
+}
+
+// GitHubSource: merged PRs of the listed repos.
+type GitHubSource struct {
+	Token    Secret   `yaml:"token"`
+	APIURL   string   `yaml:"api_url"` // default https://api.github.com/ ; always ends in "/" after load
+	Repos    []string `yaml:"repos"`   // owner/name
+	Interval Duration `yaml:"interval"`
+}
+
+// Workflow is one GitHub Actions workflow to watch.
+type Workflow struct {
+	Repo     string `yaml:"repo"`
+	Workflow string `yaml:"workflow"` // file name (ci.yml) or numeric id
+	Branch   string `yaml:"branch"`   // default main
+	Deploys  bool   `yaml:"deploys"`
+}
+
+// GitHubActionsSource: workflow runs.
+type GitHubActionsSource struct {
+	Token     Secret     `yaml:"token"`
+	APIURL    string     `yaml:"api_url"`
+	Workflows []Workflow `yaml:"workflows"`
+	Interval  Duration   `yaml:"interval"`
+}
+
+// DatadogSource: metrics with source: datadog.
+type DatadogSource struct {
+	APIKey   Secret   `yaml:"api_key"`
+	AppKey   Secret   `yaml:"app_key"`
+	Site     string   `yaml:"site"`    // default datadoghq.com
+	APIURL   string   `yaml:"api_url"` // overrides Site when set
+	Interval Duration `yaml:"interval"`
+}
+
+// BasicAuth for Prometheus.
+type BasicAuth struct {
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+}
+
+// PrometheusSource: metrics with source: prometheus.
+type PrometheusSource struct {
+	URL         string     `yaml:"url"`
+	BearerToken Secret     `yaml:"bearer_token"`
+	BasicAuth   *BasicAuth `yaml:"basic_auth"`
+	Interval    Duration   `yaml:"interval"`
+}
+
+// PagerDutySource: incidents of the listed services.
+type PagerDutySource struct {
+	Token    Secret   `yaml:"token"`
+	APIURL   string   `yaml:"api_url"` // default https://api.pagerduty.com ; never a trailing "/" after load
+	Services []string `yaml:"services"`
+	UserID   string   `yaml:"user_id"`
+	Interval Duration `yaml:"interval"`
+}
+
+// Metric is one `metrics:` entry.
+type Metric struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Source   string   `yaml:"source"` // datadog | prometheus
+	Query    string   `yaml:"query"`
+	Unit     string   `yaml:"unit"`   // ms, s, min, percent, count, rps, bytes, usd
+	Better   string   `yaml:"better"` // lower | higher
+	Repos    []string `yaml:"repos"`
+	Paths    []string `yaml:"paths"`
+	Category string   `yaml:"category"` // api, database, performance, reliability, infrastructure, leadership
+}
+
+// DrafterConfig tunes the drafter.
+type DrafterConfig struct {
+	Window    Duration `yaml:"window"`     // default 7d
+	Settle    Duration `yaml:"settle"`     // default 1d
+	MinChange Percent  `yaml:"min_change"` // default 10%
+	Alpha     float64  `yaml:"alpha"`      // default 0.01
+}
+
+// DigestConfig is the weekly email.
+type DigestConfig struct {
+	Schedule string     `yaml:"schedule"` // cron, default "0 9 * * MON"
+	To       []string   `yaml:"to"`
+	From     string     `yaml:"from"`
+	SMTP     SMTPConfig `yaml:"smtp"`
+}
+
+// SMTPConfig is the mail server.
+type SMTPConfig struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"` // default 587
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+	TLS      string `yaml:"tls"` // starttls | tls | none; default starttls
+}

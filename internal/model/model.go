@@ -1,0 +1,187 @@
+// Package model holds the domain types shared by collectors, the store, the
+// drafter and the commands. It has no I/O and no dependencies beyond the
+// standard library, so every other package can import it.
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// Sample is one point of a series: a time and a value in the series' unit.
+type Sample struct {
+	Time  time.Time
+	Value float64
+}
+
+// PR is a merged pull request, stored under its natural id "owner/repo#123".
+type PR struct {
+	Repo     string    `json:"repo"`
+	Number   int       `json:"number"`
+	Title    string    `json:"title"`
+	URL      string    `json:"url"`
+	Author   string    `json:"author"`
+	MergedAt time.Time `json:"merged_at"`
+	MergeSHA string    `json:"merge_sha,omitempty"`
+	Base     string    `json:"base,omitempty"`
+	// Files is the list of paths the PR touched. It is only fetched for
+	// repos whose metrics set `paths`; FilesFetched tells an empty list from
+	// "not fetched".
+	Files        []string `json:"files,omitempty"`
+	FilesFetched bool     `json:"files_fetched,omitempty"`
+}
+
+// Key is the PR's natural id, e.g. "acme/search-api#1234".
+func (p PR) Key() string { return fmt.Sprintf("%s#%d", p.Repo, p.Number) }
+
+// Deploy is a successful run of a workflow marked `deploys: true`: the moment
+// a commit went live.
+type Deploy struct {
+	Repo     string    `json:"repo"`
+	Workflow string    `json:"workflow"`
+	RunID    int64     `json:"run_id"`
+	SHA      string    `json:"sha"`
+	Time     time.Time `json:"time"`
+}
+
+// Key is the deploy's natural id.
+func (d Deploy) Key() string { return fmt.Sprintf("%s/%s/%d", d.Repo, d.Workflow, d.RunID) }
+
+// Batch is what a collector hands to the store in one transaction: the data
+// of one page or chunk and the cursor position that covers it. The store
+// writes all of it or none of it.
+type Batch struct {
+	Source string
+	// Samples by series id. Upserted by (series, time).
+	Samples map[string][]Sample
+	PRs     []PR
+	Deploys []Deploy
+	// Cursors to set in the same transaction, key → opaque value.
+	// Keys are scoped to Source by the store.
+	Cursors map[string][]byte
+}
+
+// Metric describes one series for the drafter: from a `metrics:` entry of the
+// config or a built-in series.
+type Metric struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Source   string   `json:"source,omitempty"`
+	Query    string   `json:"query,omitempty"`
+	Unit     string   `json:"unit"`   // ms, s, min, percent, count, rps, bytes, usd
+	Better   string   `json:"better"` // lower | higher
+	Repos    []string `json:"repos,omitempty"`
+	Paths    []string `json:"paths,omitempty"`
+	Category string   `json:"category"`
+	// Weekly marks count series whose samples are per-event counts; the
+	// drafter compares per-week rates instead of medians.
+	Weekly bool `json:"weekly,omitempty"`
+}
+
+// MetricRef is the part of a metric a draft carries.
+type MetricRef struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Unit   string `json:"unit"`
+	Better string `json:"better"`
+}
+
+// Ref returns the draft-facing part of m.
+func (m Metric) Ref() MetricRef {
+	return MetricRef{ID: m.ID, Name: m.Name, Unit: m.Unit, Better: m.Better}
+}
+
+// Window is a half-open time span [Start, End).
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Status of a draft.
+type Status string
+
+const (
+	StatusPending  Status = "pending"
+	StatusAccepted Status = "accepted"
+	StatusRejected Status = "rejected"
+)
+
+// Valid reports whether s is one of the three statuses.
+func (s Status) Valid() bool {
+	return s == StatusPending || s == StatusAccepted || s == StatusRejected
+}
+
+// Confidence of a draft's attribution.
+const (
+	ConfidenceHigh   = "high"   // only my PRs went live near the shift
+	ConfidenceMedium = "medium" // others' PRs went live in the same span
+	ConfidenceLow    = "low"
+)
+
+// PRRef is a PR as a draft credits it.
+type PRRef struct {
+	Repo     string    `json:"repo"`
+	Number   int       `json:"number"`
+	Title    string    `json:"title"`
+	URL      string    `json:"url"`
+	Author   string    `json:"author"`
+	MergedAt time.Time `json:"merged_at"`
+	// LiveAt is when the PR went live: its deploy time when known, else its
+	// merge time.
+	LiveAt time.Time `json:"live_at"`
+}
+
+// Draft is a suggested accomplishment statement.
+type Draft struct {
+	ID       string    `json:"id"`
+	Status   Status    `json:"status"`
+	Category string    `json:"category"`
+	Text     string    `json:"text"`
+	Metric   MetricRef `json:"metric"`
+	// Before and After are in the metric's unit: the median of the samples
+	// in each window, or the per-week rate for weekly counts.
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+	// Change is the relative change (After-Before)/Before, e.g. -0.883.
+	Change       float64 `json:"change"`
+	BeforeWindow Window  `json:"before_window"`
+	AfterWindow  Window  `json:"after_window"`
+	// ShiftAt is when the detector places the start of the shift.
+	ShiftAt    time.Time `json:"shift_at"`
+	PValue     float64   `json:"p_value"`
+	Confidence string    `json:"confidence"`
+	PRs        []PRRef   `json:"prs"`
+	// Others are PRs by other authors that went live in the same span.
+	Others []PRRef `json:"others"`
+	// Evidence says, in sentences, why the draft was credited and what else
+	// could explain the shift.
+	Evidence []string `json:"evidence"`
+	// GeneratedText is the drafter's own text; Text differs from it when the
+	// user edited the statement.
+	GeneratedText string     `json:"generated_text"`
+	CreatedAt     time.Time  `json:"created_at"`
+	DecidedAt     *time.Time `json:"decided_at"`
+	Reason        string     `json:"reason"`
+}
+
+// Categories are the six competencies, in the order exports list them.
+var Categories = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"}
+
+// CategoryTitle is the heading a reviewer knows a category by.
+func CategoryTitle(c string) string {
+	switch c {
+	case "api":
+		return "API & service development"
+	case "database":
+		return "Database & data engineering"
+	case "performance":
+		return "Performance & scalability"
+	case "reliability":
+		return "Security & reliability"
+	case "infrastructure":
+		return "Infrastructure & DevOps"
+	case "leadership":
+		return "Technical leadership"
+	}
+	return c
+}
