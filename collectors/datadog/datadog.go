@@ -1,0 +1,532 @@
+// Package datadog collects the `metrics:` entries with `source: datadog` from
+// Datadog's v1 metrics query API (GET /api/v1/query) at an hourly resolution.
+//
+// Every configured query is sent with `.rollup(avg, 3600)` appended (unless it
+// already carries a `.rollup(`), so Datadog returns one point per hour. Long
+// ranges are read in chunks, oldest first; each chunk's samples are committed
+// together with the metric's cursor ({"through": RFC 3339}), so an interrupted
+// backfill resumes at the first chunk it did not store. The cursor never moves
+// past the start of the current, still-open hour: the next poll re-reads that
+// hour and overwrites its partial value.
+//
+// Chunk size: Datadog returns at most 1500 points per series and coarsens the
+// rollup when a query would return more. The default chunk of 30 days is 720
+// hourly points, well inside that cap; Options.Chunk may be raised to
+// MaxChunk (60 days, 1440 points; the last chunk of a run may be up to one
+// hour longer, still under 1500).
+package datadog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/DataDog/datadog-api-client-go/v2/api/datadog"
+	"github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
+
+	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// Name is the source name, used for Batch.Source, cursors and errors.
+const Name = "datadog"
+
+const (
+	// DefaultChunk is the range one request covers when Options.Chunk is zero:
+	// 720 hourly points.
+	DefaultChunk = 30 * 24 * time.Hour
+	// MaxChunk is the largest accepted Options.Chunk: 1440 hourly points, under
+	// the 1500 points per series Datadog returns before coarsening the rollup.
+	MaxChunk = 60 * 24 * time.Hour
+	// DefaultSince is how far back a first collection reaches when Run.Since
+	// is zero.
+	DefaultSince = 90 * 24 * time.Hour
+
+	// RollupSuffix is appended to every query that has no rollup of its own.
+	RollupSuffix = ".rollup(avg, 3600)"
+
+	// DefaultSite is used when the config names no site.
+	DefaultSite = "datadoghq.com"
+)
+
+// Options tune the collector.
+type Options struct {
+	// HTTPClient carries every request. Default:
+	// collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: "datadog"}),
+	// which retries 5xx and 429; the Datadog client's own retry stays off.
+	HTTPClient *http.Client
+	// Logger receives warnings and progress notes when Run.Logger is nil.
+	Logger *slog.Logger
+	// Chunk is the time range of one request: a whole number of hours
+	// between 1h and MaxChunk. Default DefaultChunk (30 days).
+	Chunk time.Duration
+}
+
+// Cursor is what the collector stores under each metric id.
+type Cursor struct {
+	// Through is the end of the range stored: the next poll starts here. It
+	// is always on an hour boundary.
+	Through time.Time `json:"through"`
+	// Query is the query (rollup included) the data was read with; when the
+	// configured query changes, the metric is read again from Run.Since.
+	Query string `json:"query,omitempty"`
+}
+
+// QueryError is a failed query: the HTTP status when the API answered,
+// else the transport error.
+type QueryError struct {
+	Metric     string // metric id
+	StatusCode int    // 0 when there was no HTTP answer or the body was malformed
+	Msg        string // one line, without the "datadog: query <id>: " prefix
+	Err        error  // underlying error, may be nil
+}
+
+func (e *QueryError) Error() string { return "datadog: query " + e.Metric + ": " + e.Msg }
+func (e *QueryError) Unwrap() error { return e.Err }
+
+type metric struct {
+	id    string
+	query string // sent to the API, rollup included
+}
+
+// Collector polls Datadog for the configured metrics.
+type Collector struct {
+	api     *datadogV1.MetricsApi
+	keys    map[string]datadog.APIKey
+	index   int
+	vars    map[string]string
+	metrics []metric
+	chunk   time.Duration
+	log     *slog.Logger
+}
+
+var _ collectors.Collector = (*Collector)(nil)
+
+// New builds the collector for the metrics whose Source is "datadog"; others
+// are ignored.
+func New(src config.DatadogSource, metrics []config.Metric, opt Options) (*Collector, error) {
+	c := &Collector{chunk: opt.Chunk, log: opt.Logger}
+	if c.chunk == 0 {
+		c.chunk = DefaultChunk
+	}
+	if c.chunk < time.Hour || c.chunk > MaxChunk || c.chunk%time.Hour != 0 {
+		return nil, fmt.Errorf("datadog: chunk %v must be a whole number of hours between 1h and %v", opt.Chunk, MaxChunk)
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if src.APIKey.Value() == "" {
+		return nil, errors.New("datadog: api_key is not set")
+	}
+	if src.AppKey.Value() == "" {
+		return nil, errors.New("datadog: app_key is not set")
+	}
+	c.keys = map[string]datadog.APIKey{
+		"apiKeyAuth": {Key: src.APIKey.Value()},
+		"appKeyAuth": {Key: src.AppKey.Value()},
+	}
+
+	cfg := datadog.NewConfiguration()
+	cfg.RetryConfiguration.EnableRetry = false // our transport retries
+	cfg.HTTPClient = opt.HTTPClient
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
+	}
+
+	if strings.TrimSpace(src.APIURL) != "" {
+		name, scheme, err := parseAPIURL(src.APIURL)
+		if err != nil {
+			return nil, err
+		}
+		c.index = 1 // "{protocol}://{name}"
+		c.vars = map[string]string{"protocol": scheme, "name": name}
+	} else {
+		site := normalizeSite(src.Site)
+		c.vars = map[string]string{"site": site}
+		c.index = 0 // "https://{subdomain}.{site}", site from a fixed list
+		if !slices.Contains(cfg.Servers[0].Variables["site"].EnumValues, site) {
+			// A site the pinned client does not list yet: server 2 takes any
+			// Datadog deployment under the same URL template.
+			c.index = 2
+		}
+	}
+	c.api = datadogV1.NewMetricsApi(datadog.NewAPIClient(cfg))
+
+	for _, m := range metrics {
+		if m.Source != Name {
+			continue
+		}
+		if m.ID == "" {
+			return nil, errors.New("datadog: a metric has no id")
+		}
+		if strings.TrimSpace(m.Query) == "" {
+			return nil, fmt.Errorf("datadog: metric %s has no query", m.ID)
+		}
+		c.metrics = append(c.metrics, metric{id: m.ID, query: RollupQuery(m.Query)})
+	}
+	return c, nil
+}
+
+// parseAPIURL turns api_url into server 1's variables. A path prefix (a
+// proxy mounted under /datadog) is kept as part of the name.
+func parseAPIURL(raw string) (name, scheme string, err error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", "", fmt.Errorf("datadog: api_url %q: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", "", fmt.Errorf("datadog: api_url %q: want http(s)://host[:port][/path]", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("datadog: api_url %q: must not carry credentials, a query or a fragment", u.Redacted())
+	}
+	return u.Host + strings.TrimRight(u.EscapedPath(), "/"), u.Scheme, nil
+}
+
+// normalizeSite accepts "datadoghq.eu", and also the forms users paste from
+// their browser ("app.datadoghq.eu", "https://app.datadoghq.eu/").
+func normalizeSite(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "https://")
+	s = strings.TrimSuffix(s, "/")
+	s = strings.TrimPrefix(s, "app.")
+	s = strings.TrimPrefix(s, "api.")
+	if s == "" {
+		return DefaultSite
+	}
+	return s
+}
+
+// RollupQuery returns the query as sent to Datadog: q with RollupSuffix
+// appended unless q already has a rollup.
+func RollupQuery(q string) string {
+	q = strings.TrimSpace(q)
+	if strings.Contains(q, ".rollup(") {
+		return q
+	}
+	return q + RollupSuffix
+}
+
+// Name implements collectors.Collector.
+func (c *Collector) Name() string { return Name }
+
+type chunk struct{ from, to time.Time }
+
+type plan struct {
+	m      metric
+	chunks []chunk
+}
+
+// Collect reads every metric from its cursor (or Run.Since) to Run.Now. A
+// failing metric does not stop the others; the errors are joined.
+func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
+	if run.Sink == nil {
+		return errors.New("datadog: no sink")
+	}
+	log := run.Logger
+	if log == nil {
+		log = c.log
+	}
+	progress := run.Progress
+	if progress == nil {
+		progress = collectors.NopProgress{}
+	}
+	now := run.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC()
+
+	var errs []error
+	var plans []plan
+	var total int64
+	for _, m := range c.metrics {
+		start, err := c.start(ctx, run, m, now, log)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p := plan{m: m, chunks: c.split(start, now)}
+		total += int64(len(p.chunks))
+		plans = append(plans, p)
+	}
+	progress.Total(Name, total)
+
+	for _, p := range plans {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("datadog: query %s: %w", p.m.id, err))
+			break
+		}
+		if err := c.collectMetric(ctx, run.Sink, progress, log, p, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// start is where metric m's range begins: its cursor, unless this is a
+// backfill, there is none, or the query changed since it was written.
+func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (time.Time, error) {
+	since := run.Since
+	if since.IsZero() {
+		since = now.Add(-DefaultSince)
+	}
+	since = since.UTC().Truncate(time.Hour)
+	if run.Backfill {
+		return since, nil
+	}
+	raw, err := run.Sink.Cursor(ctx, Name, m.id)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("datadog: read cursor of %s: %w", m.id, err)
+	}
+	if raw == nil {
+		return since, nil
+	}
+	var cur Cursor
+	if err := json.Unmarshal(raw, &cur); err != nil || cur.Through.IsZero() {
+		log.Warn("datadog: unreadable cursor, reading again from since", "metric", m.id, "since", since)
+		return since, nil
+	}
+	if cur.Query != "" && cur.Query != m.query {
+		log.Info("datadog: query changed, reading again from since", "metric", m.id, "since", since)
+		return since, nil
+	}
+	return cur.Through.UTC().Truncate(time.Hour), nil
+}
+
+// split cuts [start, end) into chunks of c.chunk, oldest first. The last
+// chunk ends at end and absorbs a remainder shorter than an hour, so a
+// 90-day backfill started at an odd minute is three 30-day requests, not
+// three and a sliver.
+func (c *Collector) split(start, end time.Time) []chunk {
+	if !end.After(start) {
+		return nil
+	}
+	span := end.Truncate(time.Hour).Sub(start)
+	n := int((span + c.chunk - 1) / c.chunk)
+	if n < 1 {
+		n = 1
+	}
+	out := make([]chunk, n)
+	for i := range out {
+		from := start.Add(time.Duration(i) * c.chunk)
+		to := from.Add(c.chunk)
+		if i == n-1 {
+			to = end
+		}
+		out[i] = chunk{from, to}
+	}
+	return out
+}
+
+func (c *Collector) collectMetric(ctx context.Context, sink collectors.Sink, progress collectors.Progress, log *slog.Logger, p plan, now time.Time) error {
+	open := now.Truncate(time.Hour) // start of the still-open hour
+	warnedSeries, warnedInterval := false, false
+	stored := 0
+	for i, ch := range p.chunks {
+		samples, sh, err := c.query(ctx, p.m, ch)
+		if err != nil {
+			progress.Done(Name, int64(len(p.chunks)-i)) // the bar still completes
+			return err
+		}
+		if sh.series > 1 && !warnedSeries {
+			warnedSeries = true
+			log.Warn("datadog: query returned several series; averaging them per timestamp (drop the `by {…}` grouping from the query)",
+				"metric", p.m.id, "series", sh.series)
+		}
+		if sh.interval > 3600 && !warnedInterval {
+			warnedInterval = true
+			log.Warn("datadog: points are coarser than hourly; the query's own rollup or the chunk size is too large",
+				"metric", p.m.id, "interval_seconds", sh.interval)
+		}
+		through := ch.to
+		if through.After(open) {
+			through = open
+		}
+		cur, err := json.Marshal(Cursor{Through: through, Query: p.m.query})
+		if err != nil {
+			return err
+		}
+		b := model.Batch{Source: Name, Cursors: map[string][]byte{p.m.id: cur}}
+		if len(samples) > 0 {
+			b.Samples = map[string][]model.Sample{p.m.id: samples}
+		}
+		if err := sink.Commit(ctx, b); err != nil {
+			progress.Done(Name, int64(len(p.chunks)-i))
+			return fmt.Errorf("datadog: store %s: %w", p.m.id, err)
+		}
+		stored += len(samples)
+		progress.Done(Name, 1)
+		log.Debug("datadog: chunk stored", "metric", p.m.id, "from", ch.from, "to", ch.to, "samples", len(samples))
+	}
+	if len(p.chunks) > 0 {
+		log.Info("datadog: collected", "metric", p.m.id, "chunks", len(p.chunks), "samples", stored)
+	}
+	return nil
+}
+
+func (c *Collector) reqContext(ctx context.Context) context.Context {
+	ctx = context.WithValue(ctx, datadog.ContextAPIKeys, c.keys)
+	ctx = context.WithValue(ctx, datadog.ContextServerIndex, c.index)
+	return context.WithValue(ctx, datadog.ContextServerVariables, c.vars)
+}
+
+// query reads one chunk and returns its hourly samples, in time order.
+func (c *Collector) query(ctx context.Context, m metric, ch chunk) ([]model.Sample, shape, error) {
+	resp, hr, err := c.api.QueryMetrics(c.reqContext(ctx), ch.from.Unix(), ch.to.Unix(), m.query)
+	if err != nil {
+		return nil, shape{}, queryError(ctx, m, hr, err)
+	}
+	samples, sh, err := points(resp, ch)
+	var re reportedError
+	switch {
+	case errors.As(err, &re):
+		return nil, sh, &QueryError{Metric: m.id, StatusCode: hr.StatusCode, Msg: hr.Status + " with error: " + string(re), Err: err}
+	case err != nil:
+		return nil, sh, &QueryError{Metric: m.id, Msg: "malformed response: " + err.Error(), Err: err}
+	}
+	return samples, sh, nil
+}
+
+func queryError(ctx context.Context, m metric, hr *http.Response, err error) error {
+	if ctx.Err() != nil {
+		return &QueryError{Metric: m.id, Msg: ctx.Err().Error(), Err: ctx.Err()}
+	}
+	var oe datadog.GenericOpenAPIError
+	isOE := errors.As(err, &oe)
+	switch {
+	case hr != nil && hr.StatusCode >= 300:
+		msg := hr.Status
+		if msg == "" {
+			msg = fmt.Sprintf("%d %s", hr.StatusCode, http.StatusText(hr.StatusCode))
+		}
+		if isOE {
+			if d := firstError(oe.ErrorBody); d != "" && !strings.EqualFold(d, http.StatusText(hr.StatusCode)) {
+				msg += ": " + d
+			}
+		}
+		return &QueryError{Metric: m.id, StatusCode: hr.StatusCode, Msg: msg, Err: err}
+	case hr != nil:
+		// The API answered 2xx but the client could not decode the body.
+		ct := hr.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "no content type"
+		}
+		return &QueryError{Metric: m.id, Msg: fmt.Sprintf("malformed response (%s, %s): %s", hr.Status, ct, oneLine(err.Error(), 160)), Err: err}
+	}
+	// No answer: a transport error, possibly after our client's retries.
+	inner := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner = ue.Err
+	}
+	msg := strings.TrimPrefix(oneLine(inner.Error(), 300), Name+": ")
+	return &QueryError{Metric: m.id, Msg: msg, Err: err}
+}
+
+// firstError is the first message of a Datadog error body
+// ({"errors": ["..."]}), on one line and short, or "".
+func firstError(body []byte) string {
+	var e struct {
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) != nil || len(e.Errors) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(e.Errors[0], &s) != nil {
+		s = string(e.Errors[0])
+	}
+	return oneLine(s, 200)
+}
+
+// oneLine collapses whitespace and cuts s to at most n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// points turns a response into hourly samples within [ch.from, ch.to): null
+// points are skipped; several series are averaged per timestamp.
+func points(resp datadogV1.MetricsQueryResponse, ch chunk) ([]model.Sample, shape, error) {
+	var sh shape
+	if resp.UnparsedObject != nil {
+		return nil, sh, errors.New("body does not match the v1 query response schema")
+	}
+	if resp.Status == nil && resp.Series == nil {
+		return nil, sh, errors.New("no status and no series in the body")
+	}
+	if resp.GetStatus() == "error" || resp.GetError() != "" {
+		msg := resp.GetError()
+		if msg == "" {
+			msg = "status " + resp.GetStatus()
+		}
+		return nil, sh, reportedError(oneLine(msg, 200))
+	}
+	type acc struct {
+		sum float64
+		n   int
+	}
+	byTime := map[int64]*acc{}
+	for i, s := range resp.Series {
+		if s.UnparsedObject != nil {
+			return nil, sh, fmt.Errorf("series %d does not match the schema", i)
+		}
+		sh.interval = max(sh.interval, s.GetInterval())
+		for j, p := range s.Pointlist {
+			if len(p) != 2 {
+				return nil, sh, fmt.Errorf("series %d point %d has %d elements, want [time, value]", i, j, len(p))
+			}
+			if p[0] == nil || p[1] == nil {
+				continue // no data in this interval
+			}
+			ms, v := *p[0], *p[1]
+			if math.IsNaN(ms) || math.IsInf(ms, 0) || math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			t := time.UnixMilli(int64(ms)).Truncate(time.Second).UTC()
+			// Outside [from, to) is a partial bucket another chunk (or the
+			// next poll) reads in full.
+			if t.Before(ch.from) || !t.Before(ch.to) {
+				continue
+			}
+			a := byTime[t.Unix()]
+			if a == nil {
+				a = &acc{}
+				byTime[t.Unix()] = a
+			}
+			a.sum += v
+			a.n++
+		}
+	}
+	out := make([]model.Sample, 0, len(byTime))
+	for sec, a := range byTime {
+		out = append(out, model.Sample{Time: time.Unix(sec, 0).UTC(), Value: a.sum / float64(a.n)})
+	}
+	slices.SortFunc(out, func(a, b model.Sample) int { return a.Time.Compare(b.Time) })
+	sh.series = len(resp.Series)
+	return out, sh, nil
+}
+
+// reportedError is an error the API put in a 2xx body (status "error").
+type reportedError string
+
+func (e reportedError) Error() string { return string(e) }
+
+// shape is what a response says about itself beyond its points.
+type shape struct {
+	series   int   // number of series
+	interval int64 // largest point interval, seconds
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"reflect"
+	"time"
+)
+
+// Defaults, Prometheus style: the loader starts from these values, so a key
+// left out of the file keeps its default. A source (or list entry) starts
+// from its own default when it appears in the file. None of these hold
+// slices or pointers, so a plain copy is a deep copy.
+var (
+	// DefaultConfig is the configuration with nothing set.
+	DefaultConfig = Config{
+		Me:      Me{Timezone: "UTC"},
+		Store:   StoreConfig{Path: "~/.local/share/impact/impact.db"},
+		Server:  ServerConfig{Listen: "127.0.0.1:7878"},
+		Drafter: DefaultDrafterConfig,
+		Digest:  DefaultDigestConfig,
+	}
+
+	// DefaultGitHubSource is where a `sources.github:` entry starts.
+	DefaultGitHubSource = GitHubSource{
+		APIURL:   "https://api.github.com/",
+		Interval: Duration(15 * time.Minute),
+	}
+
+	// DefaultGitHubActionsSource is where a `sources.github_actions:` entry
+	// starts. Its token and api_url fall back to sources.github's when
+	// left out.
+	DefaultGitHubActionsSource = GitHubActionsSource{
+		APIURL:   "https://api.github.com/",
+		Interval: Duration(30 * time.Minute),
+	}
+
+	// DefaultWorkflow is where each `workflows:` entry starts.
+	DefaultWorkflow = Workflow{Branch: "main"}
+
+	// DefaultDatadogSource is where a `sources.datadog:` entry starts.
+	DefaultDatadogSource = DatadogSource{
+		Site:     "datadoghq.com",
+		Interval: Duration(time.Hour),
+	}
+
+	// DefaultPrometheusSource is where a `sources.prometheus:` entry starts.
+	DefaultPrometheusSource = PrometheusSource{
+		Interval: Duration(time.Hour),
+	}
+
+	// DefaultPagerDutySource is where a `sources.pagerduty:` entry starts.
+	DefaultPagerDutySource = PagerDutySource{
+		APIURL:   "https://api.pagerduty.com",
+		Interval: Duration(time.Hour),
+	}
+
+	// DefaultMetric is where each `metrics:` entry starts.
+	DefaultMetric = Metric{Category: "performance"}
+
+	// DefaultDrafterConfig tunes the drafter when `drafter:` is left out.
+	DefaultDrafterConfig = DrafterConfig{
+		Window:    Duration(7 * day),
+		Settle:    Duration(day),
+		MinChange: 0.10,
+		Alpha:     0.01,
+	}
+
+	// DefaultSMTPConfig is where `digest.smtp:` starts.
+	DefaultSMTPConfig = SMTPConfig{
+		Port: 587,
+		TLS:  "starttls",
+	}
+
+	// DefaultDigestConfig is where `digest:` starts.
+	DefaultDigestConfig = DigestConfig{
+		Schedule: "0 9 * * MON",
+		SMTP:     DefaultSMTPConfig,
+	}
+)
+
+// Default returns a fresh copy of DefaultConfig, normalised as a loaded file
+// would be ("~" in store.path expanded). It is not validated: me.github is
+// still empty.
+func Default() *Config {
+	c := DefaultConfig
+	c.normalize(defaultOptions().withDefaults(), nil)
+	return &c
+}
+
+// defaultFor returns the starting value for a newly allocated struct of type
+// t (a source, a workflow, a metric), or the zero value.
+func defaultFor(t reflect.Type) reflect.Value {
+	v := reflect.New(t).Elem()
+	var d any
+	switch t {
+	case reflect.TypeFor[GitHubSource]():
+		d = DefaultGitHubSource
+	case reflect.TypeFor[GitHubActionsSource]():
+		d = DefaultGitHubActionsSource
+	case reflect.TypeFor[Workflow]():
+		d = DefaultWorkflow
+	case reflect.TypeFor[DatadogSource]():
+		d = DefaultDatadogSource
+	case reflect.TypeFor[PrometheusSource]():
+		d = DefaultPrometheusSource
+	case reflect.TypeFor[PagerDutySource]():
+		d = DefaultPagerDutySource
+	case reflect.TypeFor[Metric]():
+		d = DefaultMetric
+	default:
+		return v
+	}
+	v.Set(reflect.ValueOf(d))
+	return v
+}

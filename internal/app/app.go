@@ -1,0 +1,227 @@
+// Package app wires collectors, the store and the drafter into the pipeline
+// that `collect`, `demo` and `serve` share.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/version"
+	"github.com/impact-dev/impact/store"
+)
+
+// Pipeline collects, stores and drafts for one config and one store.
+type Pipeline struct {
+	Config   *config.Config
+	Store    *store.Store
+	Registry *collectors.Registry
+	Logger   *slog.Logger
+	Progress collectors.Progress
+	Now      func() time.Time
+	// HTTPOptions, if set, adjusts the shared client options per vendor
+	// (tests shorten waits; benchmarks count requests).
+	HTTPOptions func(o *collectors.HTTPOptions)
+
+	mu      sync.Mutex
+	budgets map[string]*collectors.Budget
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Budget returns the rate-limit budget tracked for a vendor.
+func (p *Pipeline) Budget(vendor string) *collectors.Budget {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.budgets == nil {
+		p.budgets = map[string]*collectors.Budget{}
+	}
+	b, ok := p.budgets[vendor]
+	if !ok {
+		b = &collectors.Budget{}
+		p.budgets[vendor] = b
+	}
+	return b
+}
+
+func (p *Pipeline) httpClient(vendor string) *http.Client {
+	o := collectors.HTTPOptions{
+		Vendor:    vendor,
+		UserAgent: version.UserAgent(),
+		Budget:    p.Budget(vendor),
+	}
+	if p.HTTPOptions != nil {
+		p.HTTPOptions(&o)
+	}
+	return collectors.NewHTTPClient(o)
+}
+
+// CollectOptions select what Collect does.
+type CollectOptions struct {
+	// Source limits the run to one source ("" = all configured).
+	Source string
+	// Since is how far back to fetch: a backfill from Since even where a
+	// cursor is further along. Zero = incremental from each cursor, or the
+	// default first-run history (90 days) where there is none.
+	Since time.Time
+}
+
+// DefaultHistory is how far back a source with no cursor is first read.
+const DefaultHistory = 90 * 24 * time.Hour
+
+// Collect runs the configured collectors once, each isolated from the
+// others, and records each run in the store. It returns every run's result;
+// the error joins the failed sources' errors.
+func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.Result, error) {
+	env := collectors.Env{HTTPClient: p.httpClient, Logger: p.logger()}
+	cs, err := p.Registry.Build(p.Config, env, o.Source)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, errors.New("no sources configured: add one under sources: in " + p.Config.File)
+	}
+	now := p.now()
+	run := collectors.Run{
+		Since:    now.Add(-DefaultHistory),
+		Now:      now,
+		Sink:     p.Store,
+		Progress: p.Progress,
+		Logger:   p.logger(),
+	}
+	if !o.Since.IsZero() {
+		run.Since, run.Backfill = o.Since.UTC(), true
+	}
+	results := collectors.RunAll(ctx, cs, run, func(r collectors.Result) {
+		rec := store.RunRecord{
+			LastStart:    r.Start.UTC(),
+			LastDuration: r.Duration,
+			Samples:      r.Samples,
+			Events:       r.Events,
+		}
+		if r.Err != nil {
+			rec.LastError = r.Err.Error()
+		} else {
+			rec.LastSuccess = r.Start.UTC().Add(r.Duration)
+		}
+		// Recording a run must not fail the run; the daemon logs it.
+		if err := p.Store.RecordRun(context.WithoutCancel(ctx), r.Source, rec); err != nil {
+			p.logger().Warn("record run", "source", r.Source, "err", err)
+		}
+		if r.Err != nil {
+			p.logger().Error("collect failed", "source", r.Source, "duration", r.Duration, "err", r.Err)
+		} else {
+			p.logger().Info("collected", "source", r.Source, "duration", r.Duration, "samples", r.Samples, "events", r.Events)
+		}
+	})
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+		}
+	}
+	return results, errors.Join(errs...)
+}
+
+// Metrics returns the drafter's view of every configured series.
+func Metrics(cfg *config.Config) []model.Metric {
+	out := make([]model.Metric, 0, len(cfg.Metrics))
+	for _, m := range cfg.Metrics {
+		name := m.Name
+		if name == "" {
+			name = m.ID
+		}
+		cat := m.Category
+		if cat == "" {
+			cat = "performance"
+		}
+		out = append(out, model.Metric{
+			ID: m.ID, Name: name, Source: m.Source, Query: m.Query,
+			Unit: m.Unit, Better: m.Better, Repos: m.Repos, Paths: m.Paths, Category: cat,
+		})
+	}
+	return out
+}
+
+// DraftReport is what one drafter pass did.
+type DraftReport struct {
+	Result drafter.Result
+	Saved  store.SaveResult
+}
+
+// Draft runs the drafter over everything stored and saves its drafts.
+func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
+	in, err := p.DrafterInput(ctx)
+	if err != nil {
+		return DraftReport{}, err
+	}
+	res := drafter.Run(in)
+	saved, err := p.Store.SaveDrafts(ctx, res.Drafts)
+	if err != nil {
+		return DraftReport{}, fmt.Errorf("save drafts: %w", err)
+	}
+	return DraftReport{Result: res, Saved: saved}, nil
+}
+
+// DrafterInput loads what the drafter needs from the store.
+func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
+	cfg := p.Config
+	in := drafter.Input{
+		Params: drafter.Params{
+			Window:    cfg.Drafter.Window.D(),
+			Settle:    cfg.Drafter.Settle.D(),
+			MinChange: float64(cfg.Drafter.MinChange),
+			Alpha:     cfg.Drafter.Alpha,
+			Me:        append([]string(nil), cfg.Me.GitHub...),
+			MatchPath: config.MatchPath,
+		},
+		Now: p.now(),
+	}
+	for _, m := range Metrics(cfg) {
+		samples, err := p.Store.Samples(ctx, m.ID, time.Time{}, time.Time{})
+		if err != nil {
+			return in, fmt.Errorf("load samples of %s: %w", m.ID, err)
+		}
+		in.Series = append(in.Series, drafter.Series{Metric: m, Samples: samples})
+	}
+	var err error
+	if in.PRs, err = p.Store.PRs(ctx, time.Time{}, time.Time{}); err != nil {
+		return in, fmt.Errorf("load PRs: %w", err)
+	}
+	if in.Deploys, err = p.Store.Deploys(ctx, time.Time{}, time.Time{}); err != nil {
+		return in, fmt.Errorf("load deploys: %w", err)
+	}
+	if in.Existing, err = p.Store.Drafts(ctx, store.DraftFilter{}); err != nil {
+		return in, fmt.Errorf("load drafts: %w", err)
+	}
+	return in, nil
+}
+
+// SourceNames lists the configured sources for messages.
+func SourceNames(cfg *config.Config) string {
+	names := cfg.ConfiguredSources()
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}

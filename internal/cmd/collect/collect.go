@@ -1,0 +1,108 @@
+// Package collect implements `impact collect`.
+package collect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/internal/app"
+	"github.com/impact-dev/impact/internal/cmdutil"
+	"github.com/impact-dev/impact/internal/progress"
+)
+
+// Options of `impact collect`.
+type Options struct {
+	Source string
+	Since  string
+	// NoDraft skips the drafter after collecting.
+	NoDraft bool
+}
+
+// NewCmd returns `impact collect`. runF replaces the run function in tests.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "collect [--source S] [--since 90d]",
+		Short: "Collect once (backfill), then draft; exits when done",
+		Long: `Collect polls every configured source once — or just --source — storing what
+is new since the last poll, then runs the drafter. --since backfills: it reads
+history from that point (90d, 1y, 2026-01-01) even where earlier polls got further.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return Run(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Source, "source", "", "collect only this source (github, datadog, ...)")
+	cmd.Flags().StringVar(&o.Since, "since", "", "backfill from this far back (e.g. 90d, 1y, 2026-01-01)")
+	cmd.Flags().BoolVar(&o.NoDraft, "no-draft", false, "do not run the drafter afterwards")
+	return cmd
+}
+
+// Run collects, records each source's outcome, drafts, and prints a summary.
+func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	since, err := cmdutil.ParseTime("since", o.Since, f.Now())
+	if err != nil {
+		return err
+	}
+	st, err := f.OpenStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	p := &app.Pipeline{Config: cfg, Store: st, Registry: all.Registry(), Logger: f.Logger, Now: f.Now}
+	var bar *progress.Bar
+	if f.IO.ErrTTY {
+		bar = progress.NewBar(f.IO.ErrOut, "collecting")
+		p.Progress = bar
+	}
+	start := time.Now()
+	results, collectErr := p.Collect(ctx, app.CollectOptions{Source: o.Source, Since: since})
+	if bar != nil {
+		bar.Finish()
+	}
+	if results == nil && collectErr != nil {
+		return cmdutil.UsageError("%v", collectErr)
+	}
+	printResults(f, results)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !o.NoDraft {
+		rep, err := p.Draft(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "drafter: %d new, %d updated draft(s); %d regression(s) and %d shift(s) credited to others not drafted (%.1fs)\n",
+			rep.Saved.Added, rep.Saved.Updated, len(rep.Result.Regressions), len(rep.Result.Unattributed), time.Since(start).Seconds())
+		if rep.Saved.Added > 0 {
+			fmt.Fprintln(f.IO.ErrOut, "review them with: impact drafts list")
+		}
+	}
+	if collectErr != nil {
+		return fmt.Errorf("some sources failed (the others were collected):\n%w", collectErr)
+	}
+	return nil
+}
+
+func printResults(f *cmdutil.Factory, results []collectors.Result) {
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(f.IO.ErrOut, "%-15s failed after %s: %v\n", r.Source, r.Duration.Round(time.Millisecond), r.Err)
+			continue
+		}
+		fmt.Fprintf(f.IO.ErrOut, "%-15s ok in %s: %d samples, %d events\n", r.Source, r.Duration.Round(time.Millisecond), r.Samples, r.Events)
+	}
+}

@@ -1,0 +1,238 @@
+// Package demo implements `impact demo`: the whole pipeline on built-in
+// sample data, through the real collectors and clients, against in-process
+// servers that speak GitHub's and Datadog's API shapes.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/app"
+	"github.com/impact-dev/impact/internal/cmdutil"
+	"github.com/impact-dev/impact/internal/fakevendor"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/store"
+)
+
+// Options of `impact demo`.
+type Options struct {
+	// Store keeps the demo's store at this path instead of a temporary one.
+	Store  string
+	Output string
+	// End is the demo's "now"; zero means the current hour.
+	End time.Time
+}
+
+// Outcome is what a demo run produced (tests inspect it).
+type Outcome struct {
+	World     *world.World
+	Drafts    []model.Draft
+	Report    app.DraftReport
+	StorePath string
+}
+
+// NewCmd returns `impact demo`.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole pipeline on built-in sample data; no accounts needed",
+		Long: `demo starts local servers that speak GitHub's and Datadog's APIs, serving 90 days
+of a made-up team's merged PRs and hourly latency, error-rate and throughput
+series. The real collectors read them, the drafter finds the shifts that are
+real and credits them, and the drafts are printed. Nothing leaves the machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			_, err := Run(cmd.Context(), f, o)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.Store, "store", "", "keep the demo store at this path (default: a temporary file, removed afterwards)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+// Run runs the demo and prints what it found.
+func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) {
+	if o.Output == "" {
+		o.Output = "table"
+	}
+	format, err := cmdutil.ParseFormat(o.Output, cmdutil.FormatTable, cmdutil.FormatJSON)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	end := o.End
+	if end.IsZero() {
+		end = f.Now().UTC().Truncate(time.Hour)
+	}
+	w := world.Demo(end)
+
+	gh := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{}))
+	defer gh.Close()
+	dd := httptest.NewServer(fakevendor.NewDatadog(w, fakevendor.Options{}))
+	defer dd.Close()
+	cfg := w.Config(gh.URL+"/", dd.URL)
+
+	storePath := o.Store
+	if storePath == "" {
+		dir, err := os.MkdirTemp("", "impact-demo-")
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		storePath = filepath.Join(dir, "impact.db")
+	} else if storePath, err = filepath.Abs(storePath); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	cfg.Store.Path = storePath
+	cfg.File = "(demo)"
+
+	st, err := store.Open(storePath, store.Options{Timeout: 2 * time.Second, Logger: f.Logger})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+
+	p := &app.Pipeline{Config: cfg, Store: st, Registry: all.Registry(), Logger: f.Logger, Now: func() time.Time { return end }}
+	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub (%s) and Datadog (%s) servers…\n", gh.URL, dd.URL)
+	results, err := p.Collect(ctx, app.CollectOptions{Since: w.Start})
+	if err != nil {
+		return nil, fmt.Errorf("demo: collect: %w", err)
+	}
+	samples, events := 0, 0
+	for _, r := range results {
+		samples += r.Samples
+		events += r.Events
+	}
+	rep, err := p.Draft(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	ds, err := st.Drafts(ctx, store.DraftFilter{Status: model.StatusPending})
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{World: w, Drafts: ds, Report: rep, StorePath: storePath}
+
+	if format == cmdutil.FormatJSON {
+		return out, render.JSON(f.IO.Out, render.Drafts(ds))
+	}
+	authors := map[string]bool{}
+	for _, pr := range w.PRs {
+		authors[pr.Author] = true
+	}
+	wr := f.IO.Out
+	fmt.Fprintf(wr, "impact demo — %d days of a made-up team: %d merged PRs by %d authors in %d repos, %d hourly series.\n",
+		int(end.Sub(w.Start).Hours()/24), len(w.PRs), len(authors), len(w.Repos), len(w.Metrics))
+	fmt.Fprintf(wr, "Collected %d samples and %d PRs through the real GitHub and Datadog clients in %.1fs.\n\n",
+		samples, events, time.Since(started).Seconds())
+
+	fmt.Fprintf(wr, "%d draft(s) for @%s to review — shifts that are significant, sustained, in the better direction, and follow your PRs:\n\n", len(ds), w.Me)
+	for _, d := range ds {
+		printDraft(wr, d)
+	}
+	printNotDrafted(wr, cfg.Metrics, ds, rep.Result)
+
+	if o.Store != "" {
+		cfgPath := storePath + ".yaml"
+		if err := writeConfig(cfgPath, cfg); err != nil {
+			return out, err
+		}
+		fmt.Fprintf(wr, "Try next:  impact --config %s drafts list\n           impact --config %s drafts accept %s\n           impact --config %s export\n",
+			cfgPath, cfgPath, firstID(ds), cfgPath)
+	} else {
+		fmt.Fprintln(wr, "Try next:  impact demo --store demo.db   (keeps the store, so you can accept, reject and export these drafts)")
+	}
+	return out, nil
+}
+
+func printDraft(w io.Writer, d model.Draft) {
+	fmt.Fprintf(w, "  %s  %s  %s  confidence %s\n", d.ID, model.CategoryTitle(d.Category), drafter.FormatChange(d.Change, d.Metric.Better), d.Confidence)
+	fmt.Fprintf(w, "  %s\n", d.Text)
+	for _, e := range d.Evidence {
+		fmt.Fprintf(w, "      · %s\n", e)
+	}
+	fmt.Fprintln(w)
+}
+
+func printNotDrafted(w io.Writer, metrics []config.Metric, ds []model.Draft, res drafter.Result) {
+	drafted := map[string]bool{}
+	for _, d := range ds {
+		drafted[d.Metric.ID] = true
+	}
+	var lines []string
+	explained := map[string]bool{}
+	for _, s := range res.Regressions {
+		explained[s.Metric.ID] = true
+		lines = append(lines, fmt.Sprintf("  %-18s regression %s → %s (%s)%s — never written as a win",
+			s.Metric.ID, drafter.FormatValue(s.Before, s.Metric.Unit), drafter.FormatValue(s.After, s.Metric.Unit),
+			drafter.FormatChange(s.Change, s.Metric.Better), after(s.Cause)))
+	}
+	for _, s := range res.Unattributed {
+		explained[s.Metric.ID] = true
+		who := "no merged PR went live just before it"
+		if s.Cause != nil {
+			who = fmt.Sprintf("credited to %s#%d by @%s, not you", s.Cause.Repo, s.Cause.Number, s.Cause.Author)
+		}
+		lines = append(lines, fmt.Sprintf("  %-18s improved %s → %s (%s), %s",
+			s.Metric.ID, drafter.FormatValue(s.Before, s.Metric.Unit), drafter.FormatValue(s.After, s.Metric.Unit),
+			drafter.FormatChange(s.Change, s.Metric.Better), who))
+	}
+	for _, m := range metrics {
+		if !drafted[m.ID] && !explained[m.ID] {
+			lines = append(lines, fmt.Sprintf("  %-18s no significant, sustained shift", m.ID))
+		}
+	}
+	sort.Strings(lines)
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "Not drafted, and why:")
+		fmt.Fprintln(w, strings.Join(lines, "\n"))
+		fmt.Fprintln(w)
+	}
+}
+
+func after(p *model.PRRef) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf(" after %s#%d by @%s", p.Repo, p.Number, p.Author)
+}
+
+func firstID(ds []model.Draft) string {
+	if len(ds) == 0 {
+		return "ID"
+	}
+	return ds[0].ID
+}
+
+func writeConfig(path string, cfg *config.Config) error {
+	c := *cfg
+	c.Sources.GitHub = nil // the demo servers are gone once demo exits
+	c.Sources.Datadog = nil
+	c.Metrics = nil
+	b, err := yaml.Marshal(&c)
+	if err != nil {
+		return fmt.Errorf("demo: write config: %w", err)
+	}
+	hdr := "# Written by 'impact demo --store': points at the demo store so drafts/export commands work on it.\n"
+	return os.WriteFile(path, append([]byte(hdr), b...), 0o600)
+}

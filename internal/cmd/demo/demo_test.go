@@ -1,0 +1,119 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/impact-dev/impact/internal/cmdutil"
+	"github.com/impact-dev/impact/internal/model"
+)
+
+func testFactory(out, errOut *bytes.Buffer, now time.Time) *cmdutil.Factory {
+	return &cmdutil.Factory{
+		IO:     &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
+		Now:    func() time.Time { return now },
+		Logger: slog.New(slog.DiscardHandler),
+		Getenv: func(string) string { return "" },
+	}
+}
+
+// TestDemoEndToEnd runs the demo through the real collectors, clients and
+// drafter and checks every expected draft appears with the right numbers and
+// that no false one does.
+func TestDemoEndToEnd(t *testing.T) {
+	end := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	var out, errOut bytes.Buffer
+	f := testFactory(&out, &errOut, end)
+	started := time.Now()
+	res, err := Run(context.Background(), f, &Options{End: end})
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr:\n%s", err, errOut.String())
+	}
+	t.Logf("demo took %s\n%s", time.Since(started), out.String())
+
+	w := res.World
+	if len(w.Expect) == 0 {
+		t.Fatal("demo world expects no drafts")
+	}
+	matched := make([]bool, len(res.Drafts))
+	for _, e := range w.Expect {
+		found := false
+		for i, d := range res.Drafts {
+			if d.Metric.ID != e.Metric || !slices.Equal(prKeys(d), e.PRs) {
+				continue
+			}
+			found, matched[i] = true, true
+			if !within(d.Before, e.Before, 0.05) || !within(d.After, e.After, 0.05) {
+				t.Errorf("%s: before %.4g after %.4g, want %.4g → %.4g within 5%%", e.Metric, d.Before, d.After, e.Before, e.After)
+			}
+			if d.Status != model.StatusPending || d.Text == "" || d.ID == "" {
+				t.Errorf("%s: bad draft %+v", e.Metric, d)
+			}
+			for _, p := range d.PRs {
+				if p.Author != w.Me {
+					t.Errorf("%s: credits %s#%d by %s, not me", e.Metric, p.Repo, p.Number, p.Author)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("missing draft for %s crediting %v", e.Metric, e.PRs)
+		}
+	}
+	for i, d := range res.Drafts {
+		if !matched[i] {
+			t.Errorf("unexpected draft %s on %s crediting %v: %s", d.ID, d.Metric.ID, prKeys(d), d.Text)
+		}
+	}
+	for _, m := range w.MustNotMetrics {
+		for _, d := range res.Drafts {
+			if d.Metric.ID == m {
+				t.Errorf("false draft on %s: %s", m, d.Text)
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "Not drafted, and why") {
+		t.Errorf("output does not explain what was not drafted:\n%s", out.String())
+	}
+}
+
+// TestDemoDeterministic: the same world drafted twice gives the same ids.
+func TestDemoDeterministic(t *testing.T) {
+	end := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	var ids [2][]string
+	for i := range ids {
+		var out, errOut bytes.Buffer
+		res, err := Run(context.Background(), testFactory(&out, &errOut, end), &Options{End: end, Output: "json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range res.Drafts {
+			ids[i] = append(ids[i], d.ID+" "+d.Text)
+		}
+		slices.Sort(ids[i])
+	}
+	if !slices.Equal(ids[0], ids[1]) {
+		t.Errorf("drafts differ between runs:\n%v\n%v", ids[0], ids[1])
+	}
+}
+
+func prKeys(d model.Draft) []string {
+	var ks []string
+	for _, p := range d.PRs {
+		ks = append(ks, model.PR{Repo: p.Repo, Number: p.Number}.Key())
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func within(got, want, tol float64) bool {
+	if want == 0 {
+		return math.Abs(got) < 1e-9
+	}
+	return math.Abs(got-want)/math.Abs(want) <= tol
+}

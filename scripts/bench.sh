@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the project's benchmarks and prints a results table (Markdown) for the README.
+#   usage: scripts/bench.sh [extra go test flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+run() { # package, bench regexp, benchtime
+  go test -run '^$' -bench "$2" -benchtime "$3" -benchmem "$1" "${@:4}" | tee -a "$out" >&2
+}
+run ./drafter/ 'BenchmarkRun$' 3x
+run ./store/ 'BenchmarkBytesPerSample|BenchmarkCommitHourlyYear|BenchmarkDraftsList10k' 1x
+run ./internal/cmd/drafts/ 'BenchmarkListJSONProcess' 20x
+
+echo
+echo "| benchmark | result | goal |"
+echo "|---|---|---|"
+awk '
+/^BenchmarkRun/            { printf "| drafter: 1,000 PRs × 50 hourly series × 1 year | %.2f s per run | < 2 s |\n", $3/1e9 }
+/^BenchmarkBytesPerSample/ { for (i=1;i<=NF;i++) if ($(i+1)=="bytes/sample") printf "| store: bytes on disk per hourly sample | %s | ≤ 32 |\n", $i }
+/^BenchmarkCommitHourlyYear/ { printf "| store: commit one year of hourly samples (one series) | %.1f ms | — |\n", $3/1e6 }
+/^BenchmarkDraftsList10k/  { printf "| store: read 10,000 drafts | %.1f ms | — |\n", $3/1e6 }
+/^BenchmarkListJSONProcess/ { printf "| `impact drafts list -o json`, 10,000 drafts, whole process | %.0f ms | < 150 ms |\n", $3/1e6 }
+' "$out"

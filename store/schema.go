@@ -1,0 +1,160 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// SchemaVersion is the layout this binary reads and writes. Bump it together
+// with a new entry in migrations.
+const SchemaVersion = 1
+
+// The schema. Every bucket the store uses is declared in this file; keys and
+// values are raw bytes, all integers big-endian so that keys sort by value.
+//
+//	meta/
+//	    schema_version      → uint32
+//	    created_at          → RFC 3339 UTC text
+//	series/                 (one nested bucket per series id)
+//	    <series id>/
+//	        <day uint32>    → packed samples of that UTC day, sorted by time:
+//	                          repeated { uint32 seconds since 00:00 UTC,
+//	                                     uint64 IEEE-754 bits of the value }
+//	                          (12 bytes a sample; day = unix seconds / 86400)
+//	prs/
+//	    <owner/repo#123>    → JSON model.PR
+//	prs_by_merged/
+//	    <uint64 unix s><owner/repo#123> → empty  (index on merged_at)
+//	deploys/
+//	    <repo/workflow/run> → JSON model.Deploy
+//	deploys_by_time/
+//	    <uint64 unix s><repo/workflow/run> → empty  (index on time)
+//	drafts/
+//	    <draft id>          → JSON model.Draft
+//	cursors/
+//	    <source>\x00<key>   → opaque collector bytes
+//	runs/
+//	    <source>            → JSON RunRecord
+//
+// Event tables (prs, deploys) are a pair of buckets: natural id → JSON, and a
+// time index whose keys are the 8-byte unix seconds followed by the natural
+// id. A new kind of event (incidents, ci_runs) is one more eventTable value
+// plus its typed accessors; Open creates missing buckets on every read-write
+// open, so adding an empty bucket needs no migration.
+var (
+	bucketMeta    = []byte("meta")
+	bucketSeries  = []byte("series")
+	bucketDrafts  = []byte("drafts")
+	bucketCursors = []byte("cursors")
+	bucketRuns    = []byte("runs")
+
+	keySchemaVersion = []byte("schema_version")
+	keyCreatedAt     = []byte("created_at")
+)
+
+// Event tables.
+var (
+	tablePRs = eventTable[model.PR]{
+		name:  []byte("prs"),
+		index: []byte("prs_by_merged"),
+		kind:  "PR",
+		key:   model.PR.Key,
+		time:  func(p model.PR) time.Time { return p.MergedAt },
+		validate: func(p model.PR) error {
+			if p.Repo == "" || p.Number <= 0 {
+				return fmt.Errorf("PR %q: repo and number are required", p.Key())
+			}
+			return nil
+		},
+		normalize: func(p *model.PR) { p.MergedAt = p.MergedAt.UTC() },
+	}
+	tableDeploys = eventTable[model.Deploy]{
+		name:  []byte("deploys"),
+		index: []byte("deploys_by_time"),
+		kind:  "deploy",
+		key:   model.Deploy.Key,
+		time:  func(d model.Deploy) time.Time { return d.Time },
+		validate: func(d model.Deploy) error {
+			if d.Repo == "" || d.Workflow == "" {
+				return fmt.Errorf("deploy %q: repo and workflow are required", d.Key())
+			}
+			return nil
+		},
+		normalize: func(d *model.Deploy) { d.Time = d.Time.UTC() },
+	}
+)
+
+// buckets lists every top-level bucket. Open creates the missing ones.
+func buckets() [][]byte {
+	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns}
+	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys} {
+		bs = append(bs, t.buckets()...)
+	}
+	return bs
+}
+
+// Fill percentages for buckets written mostly in key order: pages are filled
+// to the brim instead of split in half.
+const (
+	fillAppend = 1.0 // series day keys: appended to, day after day
+	fillIndex  = 0.9 // time indexes: mostly appended, sometimes backfilled
+)
+
+// ---- key encodings ----
+
+const (
+	secondsPerDay = 86400
+	sampleSize    = 12 // uint32 offset + uint64 value bits
+)
+
+// dayKey is the key of one UTC day in a series bucket.
+func dayKey(day uint32) []byte {
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], day)
+	return k[:]
+}
+
+// timeKey is the 8-byte unix-seconds prefix of a time index key.
+func timeKey(sec int64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], uint64(sec))
+	return k[:]
+}
+
+// indexKey is timeKey(t) followed by the natural id.
+func indexKey(sec int64, id string) []byte {
+	k := make([]byte, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(sec))
+	copy(k[8:], id)
+	return k
+}
+
+// cursorKey scopes a collector's cursor key to its source.
+func cursorKey(source, key string) []byte {
+	k := make([]byte, 0, len(source)+1+len(key))
+	k = append(k, source...)
+	k = append(k, 0)
+	return append(k, key...)
+}
+
+// ---- migrations ----
+
+// migration moves a file from schema version from to from+1. It runs inside
+// the single read-write transaction that also sets the new version, so a
+// failing migration leaves the file as it was.
+type migration struct {
+	from int
+	name string
+	up   func(tx *bolt.Tx) error
+}
+
+// migrations is the ordered list of every migration this binary knows.
+// Append to it when bumping SchemaVersion, e.g.
+//
+//	{from: 1, name: "add incidents", up: func(tx *bolt.Tx) error { ... }},
+var migrations = []migration{}
