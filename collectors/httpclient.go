@@ -1,36 +1,148 @@
 package collectors
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 )
 
+// Defaults of HTTPOptions.
+const (
+	DefaultUserAgent      = "impact/dev"
+	DefaultTimeout        = 30 * time.Second
+	DefaultMaxRetries     = 5
+	DefaultMaxWait        = 2 * time.Minute
+	DefaultInitialBackoff = time.Second
+	DefaultMaxBackoff     = time.Minute
+	// RateLimitMinWait is the shortest wait after a rate-limit answer that
+	// says neither how long to wait nor when the budget resets (GitHub asks
+	// for at least a minute after a secondary limit).
+	RateLimitMinWait = time.Minute
+)
+
 // HTTPOptions configure the shared HTTP client.
 type HTTPOptions struct {
-	// Vendor names the source in errors and metrics ("github", "datadog", ...).
+	// Vendor names the source in errors and metrics ("github", "datadog", ...)
+	// and picks the rate-limit header parser: github, github_actions,
+	// datadog, pagerduty, prometheus (none).
 	Vendor string
-	// UserAgent is sent on every request; default "impact/<version>".
+	// UserAgent is sent on every request; default "impact/dev". Callers
+	// pass "impact/<version>".
 	UserAgent string
-	// Timeout bounds one request attempt; default 30s.
+	// Timeout bounds one request attempt, reading the body included; default 30s.
 	Timeout time.Duration
-	// MaxRetries on 5xx, 429 and rate-limit 403s; default 5.
+	// MaxRetries on 5xx, 429, rate-limit 403s and network errors; default 5
+	// (so at most 6 attempts). Negative means no retries.
 	MaxRetries int
 	// MaxWait is the longest single wait the client accepts (Retry-After or a
 	// rate-limit reset); a longer one fails the request with an error that
 	// says how long the vendor asked to wait. Default 2m.
 	MaxWait time.Duration
-	// Sleep waits for d or until ctx is done; tests replace it. Default: a timer.
+	// InitialBackoff is the first exponential-backoff interval (with ±50%
+	// jitter, doubling each retry); default 1s. MaxBackoff caps it; default
+	// 1m (never above MaxWait).
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+	// Sleep waits for d or until ctxDone is closed, reporting whether the
+	// full wait elapsed; tests replace it. Default: a timer.
 	Sleep func(ctxDone <-chan struct{}, d time.Duration) bool
-	// Budget receives the vendor's rate-limit state after each response; may be nil.
+	// Now is the clock used for rate-limit resets and pacing; default time.Now.
+	Now func() time.Time
+	// Budget receives the vendor's rate-limit state after each response; may
+	// be nil (the client then keeps its own for pacing).
 	Budget *Budget
-	// Base is the underlying transport; default http.DefaultTransport clone.
+	// Stats counts responses by vendor and status; default DefaultStats.
+	Stats *Stats
+	// OnResponse, if set, is called after every attempt with the status
+	// (0 when no response arrived).
+	OnResponse func(vendor string, status int)
+	// Logger reports retries and rate-limit waits; default: discarded.
+	Logger *slog.Logger
+	// Base is the underlying transport; default http.DefaultTransport.
 	Base http.RoundTripper
 }
 
+func (o HTTPOptions) withDefaults() HTTPOptions {
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	switch {
+	case o.MaxRetries == 0:
+		o.MaxRetries = DefaultMaxRetries
+	case o.MaxRetries < 0:
+		o.MaxRetries = 0
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.InitialBackoff <= 0 {
+		o.InitialBackoff = DefaultInitialBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBackoff > o.MaxWait {
+		o.MaxBackoff = o.MaxWait
+	}
+	if o.InitialBackoff > o.MaxBackoff {
+		o.InitialBackoff = o.MaxBackoff
+	}
+	if o.Sleep == nil {
+		o.Sleep = SleepTimer
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Budget == nil {
+		o.Budget = &Budget{}
+	}
+	if o.Stats == nil {
+		o.Stats = DefaultStats
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Base == nil {
+		o.Base = http.DefaultTransport
+	}
+	return o
+}
+
 // NewHTTPClient returns the client every collector uses: it sets User-Agent,
-// retries 5xx/429/secondary-limit 403 with exponential backoff honouring
-// Retry-After and the vendor's rate-limit headers, and slows down before the
-// remaining budget reaches zero.
+// retries 5xx/429/rate-limit 403s and network errors with exponential backoff
+// honouring Retry-After and the vendor's rate-limit headers, bounds each
+// attempt by Timeout, and slows down before the remaining budget reaches
+// zero.
+//
+// Non-retryable answers (400, 401, 404, a 403 that is not a rate limit...)
+// are returned as is, so the vendor's client builds its own error. When the
+// retries run out, or the vendor asks for a wait longer than MaxWait, the
+// request fails with an *HTTPError (wrapped by the vendor client, usually
+// in a *url.Error; find it with errors.As).
 func NewHTTPClient(o HTTPOptions) *http.Client {
 	return &http.Client{Transport: newTransport(o)}
+}
+
+// SleepTimer waits for d or until done is closed; it reports whether the
+// whole wait elapsed. It is the default HTTPOptions.Sleep.
+func SleepTimer(done <-chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		select {
+		case <-done:
+			return false
+		default:
+			return true
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-done:
+		return false
+	}
 }

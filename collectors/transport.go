@@ -1,18 +1,36 @@
 package collectors
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"golang.org/x/time/rate"
 )
 
 // Budget is a vendor's rate-limit state as last reported by its headers.
+// The zero value is ready to use; share one between the client and whoever
+// reports it (`impact status`, /metrics).
 type Budget struct {
 	mu        sync.Mutex
 	Limit     int
 	Remaining int
-	Reset     time.Time
-	Known     bool
+	// Reset is when the budget refills (zero when the vendor did not say).
+	Reset time.Time
+	// Known is set once a response carried the headers.
+	Known bool
+	// Updated is when the headers were last read.
+	Updated time.Time
 }
 
 // Snapshot returns a copy of the budget's fields.
@@ -22,25 +40,486 @@ func (b *Budget) Snapshot() (limit, remaining int, reset time.Time, known bool) 
 	return b.Limit, b.Remaining, b.Reset, b.Known
 }
 
-// TODO(httpx): retries, backoff, rate-limit headers. Stub: sets User-Agent only.
+// refilled records that the budget has been waited out until reset: unless
+// a newer response has updated it since, it is full again.
+func (b *Budget) refilled(reset time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.Known && b.Reset.Equal(reset) {
+		b.Remaining, b.Reset = b.Limit, time.Time{}
+	}
+}
+
+func (b *Budget) set(r budgetReading, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Limit, b.Remaining, b.Reset, b.Known, b.Updated = r.limit, r.remaining, r.reset, true, now
+}
+
+// budgetReading is what one response's headers say about the budget.
+type budgetReading struct {
+	limit, remaining int
+	reset            time.Time // zero when absent
+	ok               bool      // remaining was present
+}
+
+// parseBudget reads the vendor's rate-limit headers. Header names are
+// case-insensitive (http.Header canonicalises them), but the meaning of
+// Reset differs: GitHub sends an epoch, Datadog and PagerDuty the seconds
+// until the reset.
+func parseBudget(vendor string, h http.Header, now time.Time) budgetReading {
+	var prefix string
+	var epoch bool
+	switch vendor {
+	case "github", "github_actions":
+		prefix, epoch = "X-RateLimit-", true
+	case "datadog":
+		prefix = "X-RateLimit-"
+	case "pagerduty":
+		prefix = "RateLimit-"
+	default:
+		return budgetReading{}
+	}
+	var r budgetReading
+	rem, ok := headerNumber(h, prefix+"Remaining")
+	if !ok {
+		return r
+	}
+	r.ok = true
+	r.remaining = int(rem)
+	if l, ok := headerNumber(h, prefix+"Limit"); ok {
+		r.limit = int(l)
+	}
+	if v, ok := headerNumber(h, prefix+"Reset"); ok {
+		if epoch {
+			r.reset = time.Unix(int64(v), 0)
+		} else {
+			r.reset = now.Add(time.Duration(v * float64(time.Second)))
+		}
+	}
+	return r
+}
+
+func headerNumber(h http.Header, name string) (float64, bool) {
+	s := strings.TrimSpace(h.Get(name))
+	if s == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// retryAfter parses Retry-After: seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	s := strings.TrimSpace(h.Get("Retry-After"))
+	if s == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && !math.IsInf(n, 0) {
+		return time.Duration(n * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(s); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+const reasonReset = "rate limit exhausted until reset"
+
+// resetSlack is added to waits computed from a reset time: clocks differ.
+const resetSlack = time.Second
+
+// lowBudget is the remaining count below which requests are spaced out.
+func lowBudget(limit int) int {
+	const floor = 10
+	n := int(math.Ceil(float64(limit) * 0.05))
+	if n < floor {
+		n = floor
+	}
+	return n
+}
+
+// HTTPError is the error of a request the shared client gave up on: the
+// retries ran out, or the vendor asked for a longer wait than MaxWait.
+type HTTPError struct {
+	Vendor string
+	Method string
+	// Path is the URL path, without the query.
+	Path string
+	// StatusCode of the last answer; 0 when none came (network error,
+	// timeout) or no request was sent (budget exhausted).
+	StatusCode int
+	// Attempts made.
+	Attempts int
+	// Wait is what the vendor asked for when it exceeded MaxWait.
+	Wait    time.Duration
+	MaxWait time.Duration
+	// Reason says why a wait was needed, e.g. "rate limited".
+	Reason string
+	// Err is the last attempt's error when no answer came.
+	Err error
+}
+
+// Status is the HTTP status line, e.g. "503 Service Unavailable".
+func (e *HTTPError) Status() string {
+	if e.StatusCode == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Detail is the error without vendor, method and path, e.g.
+// "503 Service Unavailable after 6 attempts"; collectors put it behind their
+// own "source: operation:" prefix.
+func (e *HTTPError) Detail() string {
+	var b strings.Builder
+	if s := e.Status(); s != "" {
+		b.WriteString(s)
+	}
+	if e.Wait > 0 {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		reason := e.Reason
+		if reason == "" {
+			reason = "rate limited"
+		}
+		fmt.Fprintf(&b, "%s: must wait %s, longer than the %s allowed", reason, roundWait(e.Wait), roundWait(e.MaxWait))
+		return b.String()
+	}
+	if e.Reason != "" {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Reason)
+	}
+	if e.Err != nil {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error())
+	}
+	fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	return b.String()
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("%s: %s %s: %s", e.Vendor, e.Method, e.Path, e.Detail())
+}
+
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
 type transport struct {
-	o    HTTPOptions
-	base http.RoundTripper
+	o HTTPOptions
+
+	mu  sync.Mutex
+	lim *rate.Limiter // spaces requests while the budget is low; nil otherwise
 }
 
 func newTransport(o HTTPOptions) http.RoundTripper {
-	base := o.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if o.UserAgent == "" {
-		o.UserAgent = "impact/dev"
-	}
-	return &transport{o: o, base: base}
+	return &transport{o: o.withDefaults()}
 }
 
+// maxSniff bounds how much of a 403 body is read to tell a rate limit.
+const maxSniff = 64 << 10
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("User-Agent", t.o.UserAgent)
-	return t.base.RoundTrip(req)
+	ctx := req.Context()
+	body, err := replayableBody(req)
+	if err != nil {
+		return nil, err
+	}
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval:     t.o.InitialBackoff,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         t.o.MaxBackoff,
+	}
+	bo.Reset()
+	maxAttempts := t.o.MaxRetries + 1
+	for attempt := 1; ; attempt++ {
+		// After a retry wait the vendor's own wait has been honoured;
+		// pacing applies to fresh requests.
+		if attempt == 1 {
+			if err := t.pace(ctx, req); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := t.attempt(ctx, req, body, attempt)
+		now := t.o.Now()
+		var wait time.Duration
+		var reason string
+		var resetAt time.Time // the budget reset the wait runs to, if any
+		if err != nil {
+			t.record(0)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("no response within %s", t.o.Timeout)
+			}
+			if attempt >= maxAttempts {
+				return nil, t.fail(req, 0, attempt, err)
+			}
+			wait, reason = bo.NextBackOff(), err.Error()
+		} else {
+			t.record(resp.StatusCode)
+			reading := parseBudget(t.o.Vendor, resp.Header, now)
+			if reading.ok {
+				t.o.Budget.set(reading, now)
+			}
+			var retry bool
+			retry, wait, reason = t.classify(resp, reading, now, bo)
+			if reason == reasonReset {
+				resetAt = reading.reset
+			}
+			if !retry {
+				return resp, nil
+			}
+			discard(resp)
+			if attempt >= maxAttempts {
+				e := t.fail(req, resp.StatusCode, attempt, nil)
+				if resp.StatusCode < 500 {
+					e.Reason = reason // which rate limit
+				}
+				return nil, e
+			}
+			if wait > t.o.MaxWait {
+				e := t.fail(req, resp.StatusCode, attempt, nil)
+				e.Wait, e.MaxWait, e.Reason = wait, t.o.MaxWait, reason
+				return nil, e
+			}
+		}
+		t.o.Stats.retry(t.o.Vendor)
+		t.o.Logger.Log(ctx, waitLevel(wait), "retrying request", "vendor", t.o.Vendor, "method", req.Method, "path", req.URL.Path,
+			"reason", reason, "wait", roundWait(wait), "attempt", attempt+1, "of", maxAttempts)
+		if !t.o.Sleep(ctx.Done(), wait) {
+			return nil, ctx.Err()
+		}
+		if !resetAt.IsZero() {
+			t.o.Budget.refilled(resetAt)
+		}
+	}
+}
+
+func (t *transport) fail(req *http.Request, status, attempts int, err error) *HTTPError {
+	return &HTTPError{Vendor: t.vendor(), Method: req.Method, Path: req.URL.Path, StatusCode: status, Attempts: attempts, Err: err}
+}
+
+func (t *transport) vendor() string {
+	if t.o.Vendor == "" {
+		return "http"
+	}
+	return t.o.Vendor
+}
+
+func (t *transport) record(status int) {
+	t.o.Stats.add(t.o.Vendor, status)
+	if t.o.OnResponse != nil {
+		t.o.OnResponse(t.o.Vendor, status)
+	}
+}
+
+// attempt sends one copy of req, bounded by the per-attempt timeout. The
+// timeout keeps running while the caller reads the body; closing the body
+// releases it.
+func (t *transport) attempt(ctx context.Context, req *http.Request, body *replayBody, n int) (*http.Response, error) {
+	actx, cancel := context.WithTimeout(ctx, t.o.Timeout)
+	r := req.Clone(actx)
+	if body != nil && (n > 1 || body.first == nil) {
+		b, err := body.get()
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("replay request body: %w", err)
+		}
+		r.Body = b
+	}
+	r.Header.Set("User-Agent", t.o.UserAgent)
+	resp, err := t.o.Base.RoundTrip(r)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// classify decides whether resp is worth another attempt, and after how long.
+func (t *transport) classify(resp *http.Response, reading budgetReading, now time.Time, bo *backoff.ExponentialBackOff) (retry bool, wait time.Duration, reason string) {
+	status := resp.StatusCode
+	switch {
+	case status >= 500:
+		if d, ok := retryAfter(resp.Header, now); ok {
+			return true, d, resp.Status + " with Retry-After"
+		}
+		return true, bo.NextBackOff(), resp.Status
+	case status == http.StatusTooManyRequests || status == http.StatusForbidden:
+		if d, ok := retryAfter(resp.Header, now); ok {
+			return true, d, "rate limited (Retry-After)"
+		}
+		if reading.ok && reading.remaining == 0 {
+			if !reading.reset.IsZero() {
+				d := reading.reset.Sub(now) + resetSlack
+				if d < 0 {
+					d = 0
+				}
+				return true, d, reasonReset
+			}
+			return true, max(bo.NextBackOff(), RateLimitMinWait), "rate limit exhausted"
+		}
+		if status == http.StatusTooManyRequests {
+			return true, bo.NextBackOff(), "rate limited"
+		}
+		if t.o.Vendor == "github" || t.o.Vendor == "github_actions" {
+			if secondaryLimit(resp) {
+				return true, max(bo.NextBackOff(), RateLimitMinWait), "secondary rate limit"
+			}
+		}
+	}
+	return false, 0, ""
+}
+
+// secondaryLimit reports whether a 403 body speaks of GitHub's secondary
+// (abuse) rate limit. The body stays readable for the caller.
+func secondaryLimit(resp *http.Response) bool {
+	head, err := io.ReadAll(io.LimitReader(resp.Body, maxSniff))
+	resp.Body = &joinedBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body}
+	if err != nil {
+		return false
+	}
+	s := strings.ToLower(string(head))
+	return strings.Contains(s, "secondary rate limit") || strings.Contains(s, "abuse")
+}
+
+// pace delays a request while the budget is low: with nothing left it waits
+// for the reset; below lowBudget it spaces requests so the rest lasts until
+// the reset.
+func (t *transport) pace(ctx context.Context, req *http.Request) error {
+	now := t.o.Now()
+	limit, remaining, reset, known := t.o.Budget.Snapshot()
+	if !known || reset.IsZero() || !now.Before(reset) {
+		t.unpace()
+		return nil
+	}
+	var wait time.Duration
+	var reason string
+	switch {
+	case remaining <= 0:
+		wait = reset.Sub(now) + resetSlack
+		reason = fmt.Sprintf("rate-limit budget exhausted (0 of %d left)", limit)
+	case remaining < lowBudget(limit):
+		// Spacing is advice, not the vendor's demand: cap it at MaxWait.
+		wait = min(t.reserve(now, rate.Limit(float64(remaining)/reset.Sub(now).Seconds())), t.o.MaxWait)
+		reason = fmt.Sprintf("rate-limit budget low (%d of %d left)", remaining, limit)
+	default:
+		t.unpace()
+		return nil
+	}
+	if wait <= 0 {
+		return nil
+	}
+	if wait > t.o.MaxWait {
+		return &HTTPError{Vendor: t.vendor(), Method: req.Method, Path: req.URL.Path, Wait: wait, MaxWait: t.o.MaxWait, Reason: reason}
+	}
+	t.o.Logger.Log(ctx, waitLevel(wait), "slowing down", "vendor", t.o.Vendor, "reason", reason, "wait", roundWait(wait), "reset", reset.UTC())
+	if !t.o.Sleep(ctx.Done(), wait) {
+		return ctx.Err()
+	}
+	if remaining <= 0 {
+		t.o.Budget.refilled(reset)
+	}
+	return nil
+}
+
+// reserve books the next request slot at limit requests per second and
+// returns how long to wait for it. The limiter is created on entering the
+// low-budget state with its one-request bucket empty: the request that
+// reported the low budget has just used it.
+func (t *transport) reserve(now time.Time, limit rate.Limit) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lim == nil {
+		t.lim = rate.NewLimiter(limit, 1)
+		t.lim.ReserveN(now, 1)
+	} else if t.lim.Limit() != limit {
+		t.lim.SetLimitAt(now, limit)
+	}
+	return t.lim.ReserveN(now, 1).DelayFrom(now)
+}
+
+// unpace leaves the low-budget state.
+func (t *transport) unpace() {
+	t.mu.Lock()
+	t.lim = nil
+	t.mu.Unlock()
+}
+
+// replayBody gives each attempt its copy of the request body.
+type replayBody struct {
+	// first is the body the first attempt sends (the request's own); nil
+	// when it had to be read into memory.
+	first io.ReadCloser
+	get   func() (io.ReadCloser, error)
+}
+
+// replayableBody makes req's body replayable (nil when there is none):
+// through req.GetBody when set, else by reading it into memory once.
+func replayableBody(req *http.Request) (*replayBody, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	if req.GetBody != nil {
+		return &replayBody{first: req.Body, get: req.GetBody}, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s %s: read request body: %w", req.URL.Host, req.Method, req.URL.Path, err)
+	}
+	return &replayBody{get: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}, nil
+}
+
+// discard drains a little of an unwanted body, so the connection can be
+// reused, and closes it.
+func discard(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxSniff))
+	resp.Body.Close()
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// waitLevel logs long waits at Info, so a user sees why a run pauses.
+func waitLevel(d time.Duration) slog.Level {
+	if d >= 5*time.Second {
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
+}
+
+type joinedBody struct {
+	io.Reader
+	io.Closer
 }

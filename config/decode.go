@@ -90,7 +90,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if text, shown, ok := d.scalar(n, path, "a duration such as 15m or 7d"); ok {
 			dur, err := ParseDuration(text)
 			if err != nil {
-				d.ps.decodeErr(n.Line, path, "invalid duration %s (use e.g. 15m, 1h30m, 7d)", shown)
+				d.fail(n, path, "invalid duration %s (use e.g. 15m, 1h30m, 7d)", shown)
 				return
 			}
 			v.SetInt(int64(dur))
@@ -100,7 +100,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if text, shown, ok := d.scalar(n, path, "a percentage such as 10%"); ok {
 			p, err := ParsePercent(text)
 			if err != nil {
-				d.ps.decodeErr(n.Line, path, "invalid percentage %s (use e.g. 10%% or 0.1)", shown)
+				d.fail(n, path, "invalid percentage %s (use e.g. 10%% or 0.1)", shown)
 				return
 			}
 			v.SetFloat(float64(p))
@@ -112,7 +112,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeStruct(n, v, path)
 	case reflect.Pointer:
 		if n.Kind != yaml.MappingNode && !isNull(n) {
-			d.ps.decodeErr(n.Line, path, "expected a mapping, got %s", kindName(n))
+			d.fail(n, path, "expected a mapping, got %s", kindName(n))
 			return
 		}
 		// A source that appears in the file is configured, even when its
@@ -133,7 +133,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if text, shown, ok := d.scalar(n, path, "true or false"); ok {
 			b, valid := parseBool(text)
 			if !valid {
-				d.ps.decodeErr(n.Line, path, "invalid boolean %s (use true or false)", shown)
+				d.fail(n, path, "invalid boolean %s (use true or false)", shown)
 				return
 			}
 			v.SetBool(b)
@@ -142,7 +142,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if text, shown, ok := d.scalar(n, path, "an integer"); ok {
 			i, err := strconv.ParseInt(strings.TrimSpace(text), 0, v.Type().Bits())
 			if err != nil {
-				d.ps.decodeErr(n.Line, path, "invalid integer %s", shown)
+				d.fail(n, path, "invalid integer %s", shown)
 				return
 			}
 			v.SetInt(i)
@@ -151,14 +151,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if text, shown, ok := d.scalar(n, path, "a number"); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				d.ps.decodeErr(n.Line, path, "invalid number %s", shown)
+				d.fail(n, path, "invalid number %s", shown)
 				return
 			}
 			v.SetFloat(f)
 		}
 	default:
 		// Only reachable if types.go gains a field of a new kind.
-		d.ps.decodeErr(n.Line, path, "cannot decode into %s", v.Type())
+		d.fail(n, path, "cannot decode into %s", v.Type())
 	}
 }
 
@@ -170,20 +170,20 @@ func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag(
 // default stays) or a problem was recorded.
 func (d *decoder) scalar(n *yaml.Node, path, want string) (text, shown string, ok bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.ps.decodeErr(n.Line, path, "expected %s, got %s", want, kindName(n))
+		d.fail(n, path, "expected %s, got %s", want, kindName(n))
 		return "", "", false
 	}
 	if isNull(n) {
 		return "", "", false
 	}
-	out, _, unset, err := expandEnv(n.Value, d.opts.LookupEnv)
+	out, unset, err := expandEnv(n.Value, d.opts.LookupEnv)
 	if err != nil {
-		d.ps.decodeErr(n.Line, path, "%v", err)
+		d.fail(n, path, "%v", err)
 		return "", "", false
 	}
 	if len(unset) > 0 {
 		for _, name := range unset {
-			d.ps.decodeErr(n.Line, path, "environment variable %s is not set", name)
+			d.fail(n, path, "environment variable %s is not set", name)
 		}
 		return "", "", false
 	}
@@ -212,7 +212,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		if et.Kind() != reflect.String {
-			d.ps.decodeErr(n.Line, path, "expected a list, got %s", kindName(n))
+			d.fail(n, path, "expected a list, got %s", kindName(n))
 			return
 		}
 		if text, _, ok := d.scalar(n, path, "a string"); ok {
@@ -223,7 +223,11 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 		return
 	case yaml.SequenceNode:
 	default:
-		d.ps.decodeErr(n.Line, path, "expected a list, got %s", kindName(n))
+		want := "a list"
+		if et.Kind() == reflect.String {
+			want = "a string or a list of strings"
+		}
+		d.fail(n, path, "expected %s, got %s", want, kindName(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -332,7 +336,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.ps.decodeErr(n.Line, path, "expected a mapping, got %s", kindName(n))
+		d.fail(n, path, "expected a mapping, got %s", kindName(n))
 		return
 	}
 	info := infoOf(v.Type())
@@ -410,7 +414,7 @@ func (d *decoder) readSecretFile(n *yaml.Node, v reflect.Value, filePath, secret
 		return
 	}
 	if name == "" {
-		d.ps.decodeErr(n.Line, filePath, "empty file path")
+		d.fail(n, filePath, "empty file path")
 		d.ps.bad[secretPath] = true
 		return
 	}
@@ -420,7 +424,7 @@ func (d *decoder) readSecretFile(n *yaml.Node, v reflect.Value, filePath, secret
 	}
 	data, err := d.opts.ReadFile(name)
 	if err != nil {
-		d.ps.decodeErr(n.Line, filePath, "cannot read secret: %v", err)
+		d.fail(n, filePath, "cannot read secret: %v", err)
 		d.ps.bad[secretPath] = true
 		return
 	}
@@ -462,4 +466,14 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// fail records a problem with the value n at path, at the line of its key
+// when known (a block value starts on the line after its key).
+func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	line, ok := d.ps.lines[path]
+	if !ok {
+		line = n.Line
+	}
+	d.ps.decodeErr(line, path, format, args...)
 }

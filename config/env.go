@@ -9,17 +9,15 @@ import (
 // uses default when VAR is unset or empty, and $${ is a literal "${". Any
 // other "$" is kept as is. unset lists variables that were referenced
 // without a default and are not set; err reports a malformed reference.
-// changed reports whether s contained a reference at all.
-func expandEnv(s string, lookup func(string) (string, bool)) (out string, changed bool, unset []string, err error) {
+func expandEnv(s string, lookup func(string) (string, bool)) (out string, unset []string, err error) {
 	if !strings.Contains(s, "${") {
-		return s, false, nil, nil
+		return s, nil, nil
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		if strings.HasPrefix(s[i:], "$${") {
 			b.WriteString("${")
 			i += 3
-			changed = true
 			continue
 		}
 		if !strings.HasPrefix(s[i:], "${") {
@@ -27,16 +25,15 @@ func expandEnv(s string, lookup func(string) (string, bool)) (out string, change
 			i++
 			continue
 		}
-		changed = true
 		end := strings.IndexByte(s[i+2:], '}')
 		if end < 0 {
-			return "", true, nil, fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
+			return "", nil, fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
 		}
 		expr := s[i+2 : i+2+end]
 		i += 2 + end + 1
 		name, def, hasDef := strings.Cut(expr, ":-")
 		if !validEnvName(name) {
-			return "", true, nil, fmt.Errorf("invalid variable reference ${%s}: want ${NAME} or ${NAME:-default}", name)
+			return "", nil, fmt.Errorf("invalid variable reference ${%s}: want ${NAME} or ${NAME:-default}", name)
 		}
 		val, ok := lookup(name)
 		switch {
@@ -47,7 +44,7 @@ func expandEnv(s string, lookup func(string) (string, bool)) (out string, change
 		}
 		b.WriteString(val)
 	}
-	return b.String(), changed, unset, nil
+	return b.String(), unset, nil
 }
 
 // validEnvName reports whether s is a shell-style variable name.

@@ -135,7 +135,7 @@ func (d *decoder) decodeFile(data []byte, cfg *Config) {
 			d.ps.lines[""] = 1 // an empty file: nothing set, validation explains what is missing
 			return
 		}
-		d.syntaxErr(err)
+		d.syntaxErr(data, err)
 		return
 	}
 	var extra yaml.Node
@@ -143,7 +143,7 @@ func (d *decoder) decodeFile(data []byte, cfg *Config) {
 		d.ps.decodeErr(extra.Line, "", "only one YAML document is allowed (found a second \"---\")")
 		return
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxErr(err)
+		d.syntaxErr(data, err)
 		return
 	}
 	root := &doc
@@ -158,14 +158,68 @@ func (d *decoder) decodeFile(data []byte, cfg *Config) {
 	d.decode(root, reflectValue(cfg), "")
 }
 
-// syntaxErr records a YAML syntax error, moving yaml's "line N" into the
-// problem's line.
-func (d *decoder) syntaxErr(err error) {
-	msg := err.Error()
-	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		d.ps.decodeErr(line, "", "invalid YAML: %s", m[2])
-		return
+// syntaxErr records a YAML syntax error. yaml's own "line N" is often the
+// line where the enclosing block began (or the one before), so the line
+// reported is the first line at which the text, cut there, fails the same
+// way.
+func (d *decoder) syntaxErr(data []byte, err error) {
+	line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	d.ps.decodeErr(1, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	if l := errorLine(data, msg); l > 0 {
+		line = l
+	}
+	d.ps.decodeErr(max(line, 1), "", "invalid YAML: %s", msg)
+}
+
+// maxSearchBytes bounds the input errorLine searches (it parses the text
+// about log2(lines) times).
+const maxSearchBytes = 1 << 20
+
+// errorLine returns the smallest number of lines of data that fail to parse
+// with message msg, or 0.
+func errorLine(data []byte, msg string) int {
+	if len(data) > maxSearchBytes {
+		return 0
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	fails := func(k int) bool {
+		_, m := parseError(strings.Join(lines[:k], ""))
+		return m == msg
+	}
+	if !fails(len(lines)) {
+		return 0
+	}
+	lo, hi := 1, len(lines) // invariant: fails(hi)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
+}
+
+// parseError parses every document of text and returns the first error's
+// line and message ("" when text parses).
+func parseError(text string) (line int, msg string) {
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return 0, ""
+		}
+		if err != nil {
+			if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				return line, m[2]
+			}
+			return 0, strings.TrimPrefix(err.Error(), "yaml: ")
+		}
+	}
 }

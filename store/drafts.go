@@ -43,61 +43,126 @@ type SaveResult struct {
 // Drafts returns the drafts that match f, sorted by ShiftAt (newest first)
 // then by id.
 func (s *Store) Drafts(ctx context.Context, f DraftFilter) ([]model.Draft, error) {
+	if err := f.check(ctx); err != nil {
+		return nil, err
+	}
+	var all []model.Draft
+	err := s.db.View(func(tx *bolt.Tx) error {
+		vals := draftValues(tx)
+		all = make([]model.Draft, len(vals))
+		return parallel(len(vals), func(i int) error {
+			if err := unmarshalDraft(vals[i], &all[i]); err != nil {
+				return fmt.Errorf("draft #%d: %w", i, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: listing drafts: %w", err)
+	}
+	heads := make([]draftHead, len(all))
+	for i, d := range all {
+		heads[i] = draftHead{ID: d.ID, Status: d.Status, Category: d.Category, ShiftAt: d.ShiftAt}
+	}
+	idx := f.selectSorted(heads)
+	out := make([]model.Draft, len(idx))
+	for j, i := range idx {
+		out[j] = all[i]
+	}
+	return out, nil
+}
+
+// DraftsJSON is Drafts returning each draft as the JSON it is stored as:
+// the encoding/json encoding of model.Draft, compact, times in UTC. It skips
+// decoding and re-encoding, so `drafts list -o json` can write the values
+// (joined as a JSON array) straight to stdout.
+func (s *Store) DraftsJSON(ctx context.Context, f DraftFilter) ([]json.RawMessage, error) {
+	if err := f.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []json.RawMessage
+	err := s.db.View(func(tx *bolt.Tx) error {
+		vals := draftValues(tx)
+		heads := make([]draftHead, len(vals))
+		err := parallel(len(vals), func(i int) error {
+			if err := gojson.Unmarshal(vals[i], &heads[i]); err != nil {
+				return fmt.Errorf("draft #%d: %w", i, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		idx := f.selectSorted(heads)
+		out = make([]json.RawMessage, len(idx))
+		for j, i := range idx {
+			out[j] = bytes.Clone(vals[i]) // vals point into the mmap
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: listing drafts: %w", err)
+	}
+	return out, nil
+}
+
+// draftHead is the part of a draft that filters and sorting look at.
+type draftHead struct {
+	ID       string       `json:"id"`
+	Status   model.Status `json:"status"`
+	Category string       `json:"category"`
+	ShiftAt  time.Time    `json:"shift_at"`
+}
+
+func (f *DraftFilter) check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: %w", err)
 	}
 	if f.Status == "all" {
 		f.Status = ""
 	}
 	if f.Status != "" && !f.Status.Valid() {
-		return nil, fmt.Errorf("store: unknown draft status %q (want pending, accepted, rejected or all): %w", f.Status, ErrInvalid)
+		return errorf(ErrInvalid, nil, "store: unknown draft status %q (want pending, accepted, rejected or all)", f.Status)
 	}
-	var out []model.Draft
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDrafts)
-		if b == nil {
-			return nil
-		}
-		vals := make([][]byte, 0, b.Stats().KeyN)
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			vals = append(vals, v)
-		}
-		var err error
-		out, err = decodeDrafts(vals)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: listing drafts: %w", err)
-	}
-	// Filter and sort small (time, id, index) keys, not the large drafts.
-	type sortKey struct {
-		shift int64
-		id    string
-		i     int
-	}
-	keys := make([]sortKey, 0, len(out))
-	for i := range out {
-		d := &out[i]
+	return nil
+}
+
+// selectSorted returns the indexes of the heads that match f, ordered by
+// ShiftAt descending, then id.
+func (f DraftFilter) selectSorted(heads []draftHead) []int {
+	idx := make([]int, 0, len(heads))
+	for i := range heads {
+		d := &heads[i]
 		if f.Status != "" && d.Status != f.Status ||
 			f.Category != "" && d.Category != f.Category ||
 			!f.Since.IsZero() && d.ShiftAt.Before(f.Since) ||
 			!f.Until.IsZero() && !d.ShiftAt.Before(f.Until) {
 			continue
 		}
-		keys = append(keys, sortKey{d.ShiftAt.UnixNano(), d.ID, i})
+		idx = append(idx, i)
 	}
-	slices.SortFunc(keys, func(a, b sortKey) int {
-		if c := cmp.Compare(b.shift, a.shift); c != 0 {
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := heads[b].ShiftAt.Compare(heads[a].ShiftAt); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.id, b.id)
+		return cmp.Compare(heads[a].ID, heads[b].ID)
 	})
-	sorted := make([]model.Draft, len(keys))
-	for j, k := range keys {
-		sorted[j] = out[k.i]
+	return idx
+}
+
+// draftValues returns every stored draft value; they are only valid until
+// the transaction ends.
+func draftValues(tx *bolt.Tx) [][]byte {
+	b := tx.Bucket(bucketDrafts)
+	if b == nil {
+		return nil
 	}
-	return sorted, nil
+	var vals [][]byte
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		vals = append(vals, v)
+	}
+	return vals
 }
 
 // unmarshalDraft decodes a stored draft. Drafts are written with
@@ -106,19 +171,6 @@ func (s *Store) Drafts(ctx context.Context, f DraftFilter) ([]model.Draft, error
 // drafts is what `impact drafts list` does on every call.
 func unmarshalDraft(data []byte, d *model.Draft) error {
 	return gojson.Unmarshal(data, d)
-}
-
-// decodeDrafts decodes JSON drafts on all CPUs. The values may point into
-// the bbolt mmap; decoding finishes before the transaction ends.
-func decodeDrafts(vals [][]byte) ([]model.Draft, error) {
-	out := make([]model.Draft, len(vals))
-	errs := parallel(len(vals), func(i int) error {
-		if err := unmarshalDraft(vals[i], &out[i]); err != nil {
-			return fmt.Errorf("draft #%d: %w", i, err)
-		}
-		return nil
-	})
-	return out, errs
 }
 
 // parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the
@@ -160,15 +212,7 @@ func parallel(n int, fn func(i int) error) error {
 
 // draftStatuses returns the status of every draft.
 func draftStatuses(tx *bolt.Tx) ([]model.Status, error) {
-	b := tx.Bucket(bucketDrafts)
-	if b == nil {
-		return nil, nil
-	}
-	var vals [][]byte
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		vals = append(vals, v)
-	}
+	vals := draftValues(tx)
 	out := make([]model.Status, len(vals))
 	err := parallel(len(vals), func(i int) error {
 		var d struct {
@@ -194,30 +238,33 @@ func (s *Store) Draft(ctx context.Context, id string) (model.Draft, error) {
 	var d model.Draft
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		d, _, err = getDraft(tx, id)
+		d, err = getDraft(tx, id)
 		return err
 	})
 	return d, wrap(err)
 }
 
 // getDraft resolves id (or a unique prefix) and decodes the draft.
-func getDraft(tx *bolt.Tx, id string) (model.Draft, []byte, error) {
+func getDraft(tx *bolt.Tx, id string) (model.Draft, error) {
 	var d model.Draft
 	b := tx.Bucket(bucketDrafts)
 	if id == "" {
-		return d, nil, fmt.Errorf("store: no draft id given: %w", ErrNotFound)
+		return d, fmt.Errorf("store: no draft id given: %w", ErrNotFound)
 	}
 	if b == nil {
-		return d, nil, fmt.Errorf("store: draft %q %w", id, ErrNotFound)
+		return d, fmt.Errorf("store: draft %q %w", id, ErrNotFound)
 	}
 	key := []byte(id)
 	v := b.Get(key)
 	if v == nil && len(id) >= MinPrefix {
-		var matches []string
+		var (
+			matches []string
+			found   []byte
+		)
 		c := b.Cursor()
 		for k, kv := c.Seek(key); k != nil && bytes.HasPrefix(k, key); k, kv = c.Next() {
 			if len(matches) == 0 {
-				v, key = kv, bytes.Clone(k)
+				v, found = kv, bytes.Clone(k)
 			}
 			matches = append(matches, string(k))
 			if len(matches) > 5 {
@@ -229,16 +276,19 @@ func getDraft(tx *bolt.Tx, id string) (model.Draft, []byte, error) {
 			if len(matches) > 5 {
 				list += ", …"
 			}
-			return d, nil, errorf(ErrAmbiguous, nil, "store: draft id prefix %q is ambiguous: it matches %s; give more characters", id, list)
+			return d, errorf(ErrAmbiguous, nil, "store: draft id prefix %q is ambiguous: it matches %s; give more characters", id, list)
+		}
+		if found != nil {
+			key = found
 		}
 	}
 	if v == nil {
-		return d, nil, fmt.Errorf("store: draft %q %w", id, ErrNotFound)
+		return d, fmt.Errorf("store: draft %q %w", id, ErrNotFound)
 	}
 	if err := unmarshalDraft(v, &d); err != nil {
-		return d, nil, fmt.Errorf("store: draft %q: %w", key, err)
+		return d, fmt.Errorf("store: draft %q: %w", key, err)
 	}
-	return d, key, nil
+	return d, nil
 }
 
 func putDraft(b *bolt.Bucket, d model.Draft) error {
@@ -287,10 +337,10 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 	}
 	for _, d := range ds {
 		if d.ID == "" || len(d.ID) > maxIDLen {
-			return res, fmt.Errorf("store: saving drafts: draft with id %.40q: bad id: %w", d.ID, ErrInvalid)
+			return res, errorf(ErrInvalid, nil, "store: saving drafts: draft with id %.40q: bad id", d.ID)
 		}
 		if d.Status != "" && !d.Status.Valid() {
-			return res, fmt.Errorf("store: saving drafts: draft %q: unknown status %q: %w", d.ID, d.Status, ErrInvalid)
+			return res, errorf(ErrInvalid, nil, "store: saving drafts: draft %q: unknown status %q", d.ID, d.Status)
 		}
 	}
 	now := s.opts.Now()
@@ -351,7 +401,7 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 // draft and clears DecidedAt. It returns the updated draft.
 func (s *Store) Decide(ctx context.Context, id string, st model.Status, text, reason string, at time.Time) (model.Draft, error) {
 	if !st.Valid() {
-		return model.Draft{}, fmt.Errorf("store: deciding draft %q: unknown status %q (want accepted or rejected): %w", id, st, ErrInvalid)
+		return model.Draft{}, errorf(ErrInvalid, nil, "store: deciding draft %q: unknown status %q (want accepted or rejected)", id, st)
 	}
 	if at.IsZero() {
 		at = s.opts.Now()
@@ -378,7 +428,7 @@ func (s *Store) Decide(ctx context.Context, id string, st model.Status, text, re
 func (s *Store) EditText(ctx context.Context, id, text string) (model.Draft, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return model.Draft{}, fmt.Errorf("store: editing draft %q: the text is empty: %w", id, ErrInvalid)
+		return model.Draft{}, errorf(ErrInvalid, nil, "store: editing draft %q: the text is empty", id)
 	}
 	return s.updateDraft(ctx, id, func(d *model.Draft) error {
 		d.Text = text
@@ -393,7 +443,7 @@ func (s *Store) updateDraft(ctx context.Context, id string, fn func(*model.Draft
 	var d model.Draft
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		d, _, err = getDraft(tx, id)
+		d, err = getDraft(tx, id)
 		if err != nil {
 			return err
 		}

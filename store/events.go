@@ -90,7 +90,8 @@ func (t eventTable[T]) rangeOf(tx *bolt.Tx, from, to time.Time) ([]T, error) {
 	var out []T
 	c := ix.Cursor()
 	for k, _ := c.Seek(timeKey(lo)); k != nil && len(k) >= 8; k, _ = c.Next() {
-		if int64(binary.BigEndian.Uint64(k)) > hi {
+		sec := int64(binary.BigEndian.Uint64(k))
+		if sec > hi {
 			break
 		}
 		id := k[8:]
@@ -103,6 +104,9 @@ func (t eventTable[T]) rangeOf(tx *bolt.Tx, from, to time.Time) ([]T, error) {
 			return nil, fmt.Errorf("%s %q: %w", t.kind, id, err)
 		}
 		tm := t.time(v)
+		if tm.Unix() != sec {
+			continue // stale index entry: the record has moved
+		}
 		if tm.Before(from) || (!to.IsZero() && !tm.Before(to)) {
 			continue
 		}

@@ -41,7 +41,7 @@ func (s *Store) RecordRun(ctx context.Context, source string, r RunRecord) error
 		return fmt.Errorf("store: %w", err)
 	}
 	if source == "" || len(source) > maxIDLen {
-		return fmt.Errorf("store: recording a run: bad source name %q: %w", source, ErrInvalid)
+		return errorf(ErrInvalid, nil, "store: recording a run: bad source name %q", source)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns)

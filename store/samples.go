@@ -118,36 +118,39 @@ func (s *Store) Commit(ctx context.Context, b model.Batch) error {
 	if err := validateBatch(b); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putSamples(tx, b.Samples); err != nil {
-			return err
-		}
-		for _, p := range b.PRs {
-			if err := tablePRs.put(tx, p); err != nil {
-				return err
-			}
-		}
-		for _, d := range b.Deploys {
-			if err := tableDeploys.put(tx, d); err != nil {
-				return err
-			}
-		}
-		cb := tx.Bucket(bucketCursors)
-		for k, v := range b.Cursors {
-			var err error
-			if v == nil {
-				err = cb.Delete(cursorKey(b.Source, k))
-			} else {
-				err = cb.Put(cursorKey(b.Source, k), bytes.Clone(v))
-			}
-			if err != nil {
-				return fmt.Errorf("cursor %s/%s: %w", b.Source, k, err)
-			}
-		}
-		return nil
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return writeBatch(tx, b) })
 	if err != nil {
 		return fmt.Errorf("store: commit from %s: %w", sourceName(b.Source), err)
+	}
+	return nil
+}
+
+// writeBatch writes a validated batch inside tx; any error rolls it all back.
+func writeBatch(tx *bolt.Tx, b model.Batch) error {
+	if err := putSamples(tx, b.Samples); err != nil {
+		return err
+	}
+	for _, p := range b.PRs {
+		if err := tablePRs.put(tx, p); err != nil {
+			return err
+		}
+	}
+	for _, d := range b.Deploys {
+		if err := tableDeploys.put(tx, d); err != nil {
+			return err
+		}
+	}
+	cb := tx.Bucket(bucketCursors)
+	for k, v := range b.Cursors {
+		var err error
+		if v == nil {
+			err = cb.Delete(cursorKey(b.Source, k))
+		} else {
+			err = cb.Put(cursorKey(b.Source, k), bytes.Clone(v))
+		}
+		if err != nil {
+			return fmt.Errorf("cursor %s/%s: %w", b.Source, k, err)
+		}
 	}
 	return nil
 }
@@ -160,7 +163,7 @@ func sourceName(s string) string {
 }
 
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("store: invalid batch: %s: %w", fmt.Sprintf(format, args...), ErrInvalid)
+	return errorf(ErrInvalid, nil, "store: invalid batch: %s", fmt.Sprintf(format, args...))
 }
 
 // validateBatch checks the whole batch before the transaction starts.

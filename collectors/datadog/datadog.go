@@ -261,13 +261,20 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	}
 	progress.Total(Name, total)
 
-	for _, p := range plans {
+	for i, p := range plans {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("datadog: query %s: %w", p.m.id, err))
-			break
-		}
-		if err := c.collectMetric(ctx, run.Sink, progress, log, p, now); err != nil {
+			progress.Done(Name, int64(len(p.chunks)))
+		} else if err := c.collectMetric(ctx, run.Sink, progress, log, p, now); err != nil {
 			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			// Stopped: the remaining metrics are not started, and the
+			// progress bar still completes.
+			for _, rest := range plans[i+1:] {
+				progress.Done(Name, int64(len(rest.chunks)))
+			}
+			break
 		}
 	}
 	return errors.Join(errs...)

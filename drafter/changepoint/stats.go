@@ -18,110 +18,61 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func maxAbs(xs []float64) float64 {
-	m := 0.0
-	for _, x := range xs {
-		m = math.Max(m, math.Abs(x))
-	}
-	return m
-}
-
-// residualAutocorr is the lag-1 autocorrelation of the residuals of ys
-// around the medians of the segments given by cps, clamped to [0, 0.9].
-func residualAutocorr(ys []float64, cps []int) float64 {
-	n := len(ys)
-	r := make([]float64, n)
-	bounds := append(append([]int{0}, cps...), n)
-	for k := 0; k+1 < len(bounds); k++ {
-		m := median(ys[bounds[k]:bounds[k+1]])
-		for i := bounds[k]; i < bounds[k+1]; i++ {
-			r[i] = ys[i] - m
-		}
-	}
-	var num, den float64
-	for i := range r {
-		den += r[i] * r[i]
-		if i > 0 {
-			num += r[i] * r[i-1]
-		}
-	}
-	if den == 0 {
+// robustSD is 1.4826·MAD, a consistent estimate of the standard deviation
+// for Gaussian data. When more than half the values are equal (MAD = 0, e.g.
+// counts that are mostly zero) it falls back to 1.2533 × the mean absolute
+// deviation from the median, which is also consistent for Gaussian data.
+func robustSD(xs []float64) float64 {
+	if len(xs) == 0 {
 		return 0
 	}
-	return math.Max(0, math.Min(0.9, num/den))
+	m := median(xs)
+	d := make([]float64, len(xs))
+	sum := 0.0
+	for i, x := range xs {
+		d[i] = math.Abs(x - m)
+		sum += d[i]
+	}
+	if mad := median(d); mad > 0 {
+		return 1.4826 * mad
+	}
+	return 1.2533 * sum / float64(len(xs))
 }
 
-// mannWhitneyP is the two-sided Mann–Whitney U p-value for a location
-// difference between a and b, by the normal approximation with tie and
-// continuity corrections. rho ≥ 0 is a lag-1 autocorrelation of the data;
-// the variance of U is inflated by (1+ρ)/(1−ρ), the usual AR(1) variance
-// factor for sums, so autocorrelated series do not yield spuriously small p.
-func mannWhitneyP(a, b []float64, rho float64) float64 {
-	n1, n2 := len(a), len(b)
-	if n1 == 0 || n2 == 0 {
-		return 1
+// theilSenPairs bounds the number of pairs theilSen looks at.
+const theilSenPairs = 1 << 20
+
+// theilSen is the Theil–Sen slope of ys against its index: the median of the
+// slopes of all pairs of points in the same segment (seg[i] is the segment
+// of point i). Long series are thinned to a regular grid so
+// that at most about theilSenPairs pairs are used.
+func theilSen(ys []float64, seg []int) float64 {
+	n := len(ys)
+	stride := 1
+	for (n/stride)*(n/stride)/2 > theilSenPairs {
+		stride++
 	}
-	type lv struct {
-		v     float64
-		first bool
-	}
-	all := make([]lv, 0, n1+n2)
-	for _, v := range a {
-		all = append(all, lv{v, true})
-	}
-	for _, v := range b {
-		all = append(all, lv{v, false})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v < all[j].v })
-	N := float64(n1 + n2)
-	var r1, ties float64
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].v == all[i].v {
-			j++
+	var slopes []float64
+	for i := 0; i < n; i += stride {
+		for j := i + stride; j < n && seg[j] == seg[i]; j += stride {
+			slopes = append(slopes, (ys[j]-ys[i])/float64(j-i))
 		}
-		rank := float64(i+j+1) / 2 // average of ranks i+1..j
-		for k := i; k < j; k++ {
-			if all[k].first {
-				r1 += rank
-			}
-		}
-		t := float64(j - i)
-		ties += t*t*t - t
-		i = j
 	}
-	u := r1 - float64(n1)*float64(n1+1)/2
-	mu := float64(n1) * float64(n2) / 2
-	v := float64(n1) * float64(n2) / 12 * ((N + 1) - ties/(N*(N-1)))
-	if v <= 0 {
-		return 1
+	if len(slopes) == 0 {
+		return 0
 	}
-	v *= (1 + rho) / (1 - rho)
-	d := math.Abs(u-mu) - 0.5
-	if d < 0 {
-		d = 0
-	}
-	z := d / math.Sqrt(v)
-	return math.Erfc(z / math.Sqrt2)
+	return median(slopes)
 }
 
-// mergeInsignificant repeatedly removes the change point whose adjacent
-// segments differ least significantly until all have p < alpha.
-func mergeInsignificant(ys []float64, cps []int, alpha, rho float64) []int {
-	cps = append([]int(nil), cps...)
-	for len(cps) > 0 {
-		bounds := append(append([]int{0}, cps...), len(ys))
-		worst, worstP := -1, -1.0
-		for k := range cps {
-			p := mannWhitneyP(ys[bounds[k]:bounds[k+1]], ys[bounds[k+1]:bounds[k+2]], rho)
-			if p > worstP {
-				worst, worstP = k, p
-			}
+// segmentIDs maps each of n points to the number of the segment it is in,
+// given the sorted first indices of the segments after the first.
+func segmentIDs(n int, cps []int) []int {
+	seg := make([]int, n)
+	for i, k := 0, 0; i < n; i++ {
+		for k < len(cps) && cps[k] <= i {
+			k++
 		}
-		if worstP < alpha {
-			break
-		}
-		cps = append(cps[:worst], cps[worst+1:]...)
+		seg[i] = k
 	}
-	return cps
+	return seg
 }

@@ -24,6 +24,9 @@ import (
 //
 // Run with: go test -run TestTCPD -v ./drafter/changepoint/
 
+// detectFn, when set, replaces Detect in the harness (for experiments).
+var detectFn func([]float64) []int
+
 type tcpdScore struct {
 	Name                 string
 	N                    int
@@ -88,8 +91,12 @@ func runTCPD(t testing.TB, dir string, annRaw []byte, o Options) ([]tcpdScore, m
 			t.Fatalf("%s: %v", name, err)
 		}
 		pred := []int{}
-		for _, p := range Detect(s.Values, o) {
-			pred = append(pred, p.Index)
+		if detectFn != nil {
+			pred = detectFn(s.Values)
+		} else {
+			for _, p := range Detect(s.Values, o) {
+				pred = append(pred, p.Index)
+			}
 		}
 		preds[name] = pred
 		n := len(s.Values)

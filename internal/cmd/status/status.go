@@ -12,7 +12,6 @@ import (
 
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/render"
-	"github.com/impact-dev/impact/store"
 )
 
 // Options of `impact status`.

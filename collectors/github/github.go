@@ -1,0 +1,697 @@
+// Package github collects the merged pull requests of the configured
+// repositories (all authors: the drafter needs other people's PRs to judge
+// attribution) from the GitHub or GitHub Enterprise REST API.
+//
+// # Walking and the cursor
+//
+// Each repository is read with
+//
+//	GET /repos/{owner}/{repo}/pulls?state=closed&sort=updated&direction=desc&per_page=100&page=N
+//
+// newest update first, down to a floor: the cursor's updated_at on an
+// incremental poll, Run.Since on the first run or a backfill. Closed PRs that
+// were not merged are skipped. Every page is committed as one batch — its
+// merged PRs (upserted by "owner/repo#N", so reading one twice is harmless)
+// and the repository's cursor — so a kill -9 loses at most the page in
+// flight.
+//
+// The cursor (key: the repository "owner/name") is JSON:
+//
+//	{"updated_at": "2026-03-02T09:00:00Z"}
+//
+// updated_at is the newest updated_at of a walk that reached its floor:
+// every merged PR updated at or after the floor and up to it is stored. It
+// only moves when a walk completes, because pages run newest first: moving
+// it to the first page's newest PR while older pages are still unread would
+// skip them. While a walk is unfinished the cursor also carries it:
+//
+//	{"updated_at": "...", "walk": {"high": "...", "floor": "...", "page": 7, "low": "..."}}
+//
+// high is the newest updated_at the walk saw, page the last page committed
+// and low the updated_at of that page's last PR. An interrupted walk resumes:
+// first it reads from page 1 the PRs updated after high (they moved to the
+// top since), then it jumps back to page `page` — PRs being updated or
+// closed only push unread PRs further down the list, so nothing unread can
+// be above that page — and checks the page still starts above low; if the
+// list changed in a way that breaks this (a PR reopened, say), it walks
+// again from page 1. Either way nothing is skipped, and a long backfill
+// interrupted late does not start over.
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// Name is the source name.
+const Name = "github"
+
+// DefaultAPIURL is the public GitHub API.
+const DefaultAPIURL = "https://api.github.com/"
+
+const perPage = 100
+
+// Options are the collector's dependencies.
+type Options struct {
+	// HTTPClient is the shared client (collectors.NewHTTPClient with Vendor
+	// "github"); default one with default options.
+	HTTPClient *http.Client
+	// NeedFiles reports whether the files a PR touched are needed for a repo
+	// (a metric on it sets `paths`); nil means never. See NeedFilesFor.
+	NeedFiles func(repo string) bool
+	// Logger; default Run.Logger, else discarded.
+	Logger *slog.Logger
+	// Sleep waits when go-github refuses a call locally because the rate
+	// limit is spent (it does not even reach the shared client then);
+	// default collectors.SleepTimer. MaxWait bounds that wait; default
+	// collectors.DefaultMaxWait.
+	Sleep   func(ctxDone <-chan struct{}, d time.Duration) bool
+	MaxWait time.Duration
+}
+
+// Collector collects merged PRs. It implements collectors.Collector.
+type Collector struct {
+	token   string
+	baseURL *url.URL
+	repos   []repo
+	opt     Options
+}
+
+type repo struct{ owner, name string }
+
+func (r repo) String() string { return r.owner + "/" + r.name }
+
+// New checks the source config and returns its collector.
+func New(src config.GitHubSource, opt Options) (*Collector, error) {
+	api := strings.TrimSpace(src.APIURL)
+	if api == "" {
+		api = DefaultAPIURL
+	}
+	if !strings.HasSuffix(api, "/") {
+		api += "/" // go-github refuses a BaseURL without it
+	}
+	u, err := url.Parse(api)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("github: api_url %q is not an http(s) URL", src.APIURL)
+	}
+	if len(src.Repos) == 0 {
+		return nil, errors.New("github: no repos configured")
+	}
+	c := &Collector{token: src.Token.Value(), baseURL: u, opt: opt}
+	seen := map[string]bool{}
+	for _, s := range src.Repos {
+		owner, name, ok := strings.Cut(strings.TrimSpace(s), "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("github: repo %q: want owner/name", s)
+		}
+		r := repo{owner, name}
+		if seen[strings.ToLower(r.String())] {
+			continue
+		}
+		seen[strings.ToLower(r.String())] = true
+		c.repos = append(c.repos, r)
+	}
+	if c.opt.HTTPClient == nil {
+		c.opt.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
+	}
+	if c.opt.NeedFiles == nil {
+		c.opt.NeedFiles = func(string) bool { return false }
+	}
+	if c.opt.Sleep == nil {
+		c.opt.Sleep = collectors.SleepTimer
+	}
+	if c.opt.MaxWait <= 0 {
+		c.opt.MaxWait = collectors.DefaultMaxWait
+	}
+	return c, nil
+}
+
+// NeedFilesFor returns the NeedFiles of a config's metrics: true for a repo
+// that a metric with `paths` lists (case-insensitively, as GitHub does).
+func NeedFilesFor(metrics []config.Metric) func(repo string) bool {
+	need := map[string]bool{}
+	for _, m := range metrics {
+		if len(m.Paths) == 0 {
+			continue
+		}
+		for _, r := range m.Repos {
+			need[strings.ToLower(r)] = true
+		}
+	}
+	return func(repo string) bool { return need[strings.ToLower(repo)] }
+}
+
+// Name is "github".
+func (c *Collector) Name() string { return Name }
+
+// client is a fresh go-github client per Collect: go-github remembers a
+// secondary rate limit and refuses calls locally until it passes, which
+// must not outlive the run that hit it.
+func (c *Collector) client() *gh.Client {
+	cl := gh.NewClient(c.opt.HTTPClient)
+	if c.token != "" {
+		cl = cl.WithAuthToken(c.token)
+	}
+	u := *c.baseURL
+	cl.BaseURL = &u
+	return cl
+}
+
+// Collect fetches the merged PRs of every repo. A repo that fails does not
+// stop the others; their errors are joined on one line, "; " between.
+func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
+	log := c.opt.Logger
+	if log == nil {
+		log = run.Logger
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if run.Progress == nil {
+		run.Progress = collectors.NopProgress{}
+	}
+	cl := c.client()
+	var errs []error
+	for _, r := range c.repos {
+		if err := ctx.Err(); err != nil {
+			if len(errs) == 0 {
+				errs = append(errs, fmt.Errorf("github: %s: %w", r, err))
+			}
+			break
+		}
+		w := &walker{c: c, gh: cl, run: run, repo: r, log: log.With("repo", r.String())}
+		if err := w.collect(ctx); err != nil {
+			w.log.Debug("repo failed", "err", err) // the caller reports the joined error
+			errs = append(errs, err)
+		}
+	}
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return joined(errs)
+}
+
+// joined is the errors of several repos on one line; errors.Is and
+// errors.As see each.
+type joined []error
+
+func (j joined) Error() string {
+	s := make([]string, len(j))
+	for i, e := range j {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+func (j joined) Unwrap() []error { return j }
+
+// cursor is the stored position of one repo; see the package comment.
+type cursor struct {
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	Walk      *walk     `json:"walk,omitempty"`
+}
+
+// walk is an unfinished walk down the list.
+type walk struct {
+	// High is the newest updated_at the walk has seen.
+	High time.Time `json:"high,omitzero"`
+	// Floor: the walk ends at the first PR updated before it (zero: the
+	// whole history).
+	Floor time.Time `json:"floor,omitzero"`
+	// MergedAfter skips PRs merged before it (a first run or backfill wants
+	// PRs merged since Run.Since, not old PRs that got a comment).
+	MergedAfter time.Time `json:"merged_after,omitzero"`
+	// Page is the last page committed, Low the updated_at of its last PR.
+	Page int       `json:"page"`
+	Low  time.Time `json:"low,omitzero"`
+}
+
+func (cur cursor) encode() []byte {
+	b, err := json.Marshal(cur)
+	if err != nil {
+		panic(err) // times and ints only
+	}
+	return b
+}
+
+// walker collects one repo.
+type walker struct {
+	c    *Collector
+	gh   *gh.Client
+	run  collectors.Run
+	repo repo
+	log  *slog.Logger
+
+	cur   cursor // as stored
+	files bool
+	// cache is the last page walkTop read, which walkFrom may need next.
+	cache *fetched
+
+	// progress, in list pages
+	announced, done int64
+}
+
+func (w *walker) collect(ctx context.Context) (err error) {
+	defer w.finishProgress()
+	raw, err := w.run.Sink.Cursor(ctx, Name, w.repo.String())
+	if err != nil {
+		return fmt.Errorf("github: %s: read cursor: %w", w.repo, err)
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &w.cur); err != nil {
+			// A cursor this code cannot read: start as on a first run
+			// rather than fail forever; PRs are upserted.
+			w.log.Warn("unreadable cursor, reading from Since", "cursor", string(raw), "err", err)
+			w.cur = cursor{}
+		}
+	}
+	w.files = w.c.opt.NeedFiles(w.repo.String())
+
+	floor, mergedAfter := w.floor()
+	wk := w.cur.Walk
+	if wk == nil {
+		w.log.Debug("walk", "floor", floor)
+		return w.walkFrom(ctx, &walk{Floor: floor, MergedAfter: mergedAfter}, 1, false)
+	}
+	// Resume an unfinished walk, going further down if this run asks for more.
+	if floor.Before(wk.Floor) {
+		wk.Floor, wk.MergedAfter = floor, mergedAfter
+	}
+	if wk.High.IsZero() || wk.Page < 1 {
+		// Not a position this code wrote; walk again from the top.
+		return w.walkFrom(ctx, wk, 1, false)
+	}
+	w.log.Info("resuming an interrupted walk", "page", wk.Page, "high", wk.High, "floor", wk.Floor)
+	high, err := w.walkTop(ctx, wk)
+	if err != nil {
+		return err
+	}
+	if high.After(wk.High) {
+		wk.High = high
+	}
+	return w.walkFrom(ctx, wk, wk.Page, true)
+}
+
+// floor returns where a new walk ends, and which merge times it keeps.
+func (w *walker) floor() (floor, mergedAfter time.Time) {
+	since := w.run.Since.UTC()
+	switch {
+	case w.cur.UpdatedAt.IsZero():
+		return since, since
+	case w.run.Backfill && since.Before(w.cur.UpdatedAt):
+		return since, since
+	default:
+		return w.cur.UpdatedAt, time.Time{}
+	}
+}
+
+// walkTop reads, from page 1, the PRs updated after wk.High — those updated
+// since the interrupted walk began — and commits them with the cursor
+// unchanged, so that an interruption here repeats this step. It returns the
+// newest updated_at seen.
+func (w *walker) walkTop(ctx context.Context, wk *walk) (time.Time, error) {
+	var high time.Time
+	for page := 1; ; {
+		prs, resp, err := w.list(ctx, page)
+		if err != nil {
+			return high, err
+		}
+		var batch []*gh.PullRequest
+		stop := false
+		for _, pr := range prs {
+			u := pr.GetUpdatedAt().Time
+			if !u.After(wk.High) {
+				stop = true
+				break
+			}
+			if u.After(high) {
+				high = u
+			}
+			batch = append(batch, pr)
+		}
+		if err := w.commit(ctx, batch, wk, w.cur); err != nil {
+			return high, err
+		}
+		if stop || resp.NextPage == 0 {
+			w.cache = &fetched{page, prs, resp}
+			return high, nil
+		}
+		page = resp.NextPage
+	}
+}
+
+// walkFrom reads pages from page on until the floor or the end of the list,
+// committing each with the walk's position. check asks to verify that page
+// still starts above wk.Low (resuming); if not, the walk restarts at page 1.
+func (w *walker) walkFrom(ctx context.Context, wk *walk, page int, check bool) error {
+	first := true // first page of this walk from the top
+	for {
+		prs, resp, err := w.list(ctx, page)
+		if err != nil {
+			return err
+		}
+		if check {
+			check = false
+			if page > 1 && (len(prs) == 0 || !prs[0].GetUpdatedAt().Time.After(wk.Low)) {
+				w.log.Info("pull list changed under the interrupted walk; walking again from page 1", "page", page)
+				page, first = 1, true
+				continue
+			}
+		}
+		var batch []*gh.PullRequest
+		done := false
+		low := wk.Low
+		for _, pr := range prs {
+			u := pr.GetUpdatedAt().Time
+			if !u.IsZero() {
+				if u.Before(wk.Floor) {
+					done = true
+					break
+				}
+				if u.After(wk.High) {
+					wk.High = u
+				}
+				low = u
+			}
+			batch = append(batch, pr)
+		}
+		next := w.cur
+		if done || resp.NextPage == 0 {
+			if wk.High.After(next.UpdatedAt) {
+				next.UpdatedAt = wk.High.UTC()
+			}
+			next.Walk = nil
+		} else {
+			wk.Page, wk.Low = page, low
+			next.Walk = wk
+		}
+		if err := w.commit(ctx, batch, wk, next); err != nil {
+			return err
+		}
+		w.cur = next
+		if first && page == 1 && !done && len(prs) > 0 {
+			w.estimate(resp, wk.High, low, wk.Floor)
+		}
+		if next.Walk == nil {
+			return nil
+		}
+		page, first = resp.NextPage, false
+	}
+}
+
+// commit stores the merged PRs of batch with cursor next, in one batch.
+func (w *walker) commit(ctx context.Context, batch []*gh.PullRequest, wk *walk, next cursor) error {
+	var prs []model.PR
+	for _, p := range batch {
+		if p.MergedAt == nil {
+			continue // closed without merging
+		}
+		merged := p.GetMergedAt().Time.UTC()
+		if !wk.MergedAfter.IsZero() && merged.Before(wk.MergedAfter) {
+			continue
+		}
+		pr := model.PR{
+			Repo:     w.repo.String(),
+			Number:   p.GetNumber(),
+			Title:    p.GetTitle(),
+			URL:      p.GetHTMLURL(),
+			Author:   p.GetUser().GetLogin(),
+			MergedAt: merged,
+			MergeSHA: p.GetMergeCommitSHA(),
+			Base:     p.GetBase().GetRef(),
+		}
+		if w.files {
+			files, err := w.listFiles(ctx, pr.Number)
+			if err != nil {
+				var er *gh.ErrorResponse
+				if errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == http.StatusNotFound || er.Response.StatusCode == http.StatusUnprocessableEntity) {
+					// This PR's files cannot be listed; keep the PR, say so.
+					w.log.Warn("files not available", "pr", pr.Number, "err", err)
+				} else {
+					return err
+				}
+			} else {
+				pr.Files, pr.FilesFetched = files, true
+			}
+		}
+		prs = append(prs, pr)
+	}
+	b := model.Batch{Source: Name, PRs: prs, Cursors: map[string][]byte{w.repo.String(): next.encode()}}
+	if err := w.run.Sink.Commit(ctx, b); err != nil {
+		return fmt.Errorf("github: %s: store: %w", w.repo, err)
+	}
+	w.progressDone()
+	return nil
+}
+
+type fetched struct {
+	page int
+	prs  []*gh.PullRequest
+	resp *gh.Response
+}
+
+func (w *walker) list(ctx context.Context, page int) ([]*gh.PullRequest, *gh.Response, error) {
+	if f := w.cache; f != nil && f.page == page {
+		w.cache = nil
+		return f.prs, f.resp, nil
+	}
+	w.progressStart()
+	opts := &gh.PullRequestListOptions{
+		State:       "closed",
+		Sort:        "updated",
+		Direction:   "desc",
+		ListOptions: gh.ListOptions{PerPage: perPage, Page: page},
+	}
+	var prs []*gh.PullRequest
+	resp, err := w.call(ctx, func() (*gh.Response, error) {
+		var resp *gh.Response
+		var err error
+		prs, resp, err = w.gh.PullRequests.List(ctx, w.repo.owner, w.repo.name, opts)
+		return resp, err
+	})
+	if err != nil {
+		return nil, nil, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
+	}
+	return prs, resp, nil
+}
+
+func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
+	var out []string
+	opts := &gh.ListOptions{PerPage: perPage}
+	for {
+		var files []*gh.CommitFile
+		resp, err := w.call(ctx, func() (*gh.Response, error) {
+			var resp *gh.Response
+			var err error
+			files, resp, err = w.gh.PullRequests.ListFiles(ctx, w.repo.owner, w.repo.name, number, opts)
+			return resp, err
+		})
+		if err != nil {
+			return nil, &Error{Op: "list files", Target: fmt.Sprintf("%s#%d", w.repo, number), Page: opts.Page, Err: err}
+		}
+		for _, f := range files {
+			out = append(out, f.GetFilename())
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// call runs one go-github call. The shared client retries what the server
+// answers; this handles go-github refusing a call locally because an
+// earlier answer said the budget is spent (X-RateLimit-Remaining: 0): it
+// waits for the reset once, then tries again.
+func (w *walker) call(ctx context.Context, do func() (*gh.Response, error)) (*gh.Response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := do()
+		if err == nil || attempt > 0 {
+			return resp, err
+		}
+		var wait time.Duration
+		var rle *gh.RateLimitError
+		var are *gh.AbuseRateLimitError
+		switch {
+		case errors.As(err, &rle):
+			wait = time.Until(rle.Rate.Reset.Time) + time.Second
+		case errors.As(err, &are) && are.RetryAfter != nil:
+			wait = *are.RetryAfter
+		default:
+			return resp, err
+		}
+		if wait > w.c.opt.MaxWait {
+			return resp, err
+		}
+		w.log.Info("rate limit spent, waiting for the reset", "wait", wait.Round(time.Second))
+		if !w.c.opt.Sleep(ctx.Done(), max(wait, 0)) {
+			return resp, ctx.Err()
+		}
+	}
+}
+
+// Progress is counted in pages of the pull list. The first page of a walk
+// gives an estimate of the pages down to the floor; more are announced as
+// needed, and whatever was announced is marked done at the end.
+func (w *walker) progressStart() {
+	if w.done >= w.announced {
+		w.run.Progress.Total(Name, 1)
+		w.announced++
+	}
+}
+
+func (w *walker) progressDone() {
+	if w.done < w.announced {
+		w.run.Progress.Done(Name, 1)
+		w.done++
+	}
+}
+
+func (w *walker) finishProgress() {
+	if n := w.announced - w.done; n > 0 {
+		w.run.Progress.Done(Name, n)
+		w.done = w.announced
+	}
+}
+
+// estimate announces the pages a walk from page 1 will likely need: the
+// time down to the floor over the time the first page spans, at most the
+// list's last page.
+func (w *walker) estimate(resp *gh.Response, high, low, floor time.Time) {
+	pages := int64(resp.LastPage)
+	if pages <= 1 {
+		return
+	}
+	if span := high.Sub(low); !floor.IsZero() && span > 0 {
+		est := int64(high.Sub(floor)/span) + 1
+		pages = min(pages, est)
+	}
+	if n := pages - w.announced + w.done - 1; n > 0 {
+		// -1 and +done: the first page is announced and done already.
+		w.run.Progress.Total(Name, n)
+		w.announced += n
+	}
+}
+
+// Error is a failed GitHub call: it names the operation, the repo (or PR)
+// and what went wrong — the HTTP status and GitHub's message, or a
+// malformed body — on one line.
+type Error struct {
+	Op     string // "list pulls", "list files"
+	Target string // "acme/search-api" or "acme/search-api#12"
+	Page   int
+	Err    error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("github: %s %s: %s", e.Op, e.Target, describe(e.Err, e.Page))
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// StatusCode is the HTTP status behind the error, or 0.
+func (e *Error) StatusCode() int {
+	var he *collectors.HTTPError
+	var er *gh.ErrorResponse
+	var rle *gh.RateLimitError
+	var are *gh.AbuseRateLimitError
+	switch {
+	case errors.As(e.Err, &he):
+		return he.StatusCode
+	case errors.As(e.Err, &er) && er.Response != nil:
+		return er.Response.StatusCode
+	case errors.As(e.Err, &rle) && rle.Response != nil:
+		return rle.Response.StatusCode
+	case errors.As(e.Err, &are) && are.Response != nil:
+		return are.Response.StatusCode
+	}
+	return 0
+}
+
+// describe turns a go-github or transport error into "401 Bad credentials",
+// "503 Service Unavailable after 6 attempts", "malformed response: ...".
+func describe(err error, page int) string {
+	var he *collectors.HTTPError
+	var rle *gh.RateLimitError
+	var are *gh.AbuseRateLimitError
+	var er *gh.ErrorResponse
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var ue *url.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err.Error()
+	case errors.As(err, &he):
+		return he.Detail()
+	case errors.As(err, &rle):
+		return fmt.Sprintf("%s: rate limit of %d requests spent until %s", status(rle.Response, http.StatusForbidden), rle.Rate.Limit, rle.Rate.Reset.UTC().Format(time.RFC3339))
+	case errors.As(err, &are):
+		s := status(are.Response, http.StatusForbidden) + ": secondary rate limit"
+		if are.RetryAfter != nil {
+			s += fmt.Sprintf(", retry after %s", are.RetryAfter.Round(time.Second))
+		}
+		return s
+	case errors.As(err, &er):
+		code := http.StatusInternalServerError
+		if er.Response != nil {
+			code = er.Response.StatusCode
+		}
+		msg := oneLine(er.Message)
+		if msg == "" {
+			msg = http.StatusText(code)
+		}
+		s := fmt.Sprintf("%d %s", code, msg)
+		for _, d := range er.Errors {
+			if m := oneLine(d.Message); m != "" {
+				s += ": " + m
+			} else if d.Code != "" {
+				s += fmt.Sprintf(": %s %s", d.Field, d.Code)
+			}
+		}
+		return s
+	case errors.As(err, &syn), errors.As(err, &typ), errors.Is(err, io.ErrUnexpectedEOF):
+		where := ""
+		if page > 0 {
+			where = fmt.Sprintf(" (page %d)", page)
+		}
+		return fmt.Sprintf("malformed response%s: %s", where, oneLine(err.Error()))
+	case errors.As(err, &ue):
+		return oneLine(ue.Err.Error())
+	}
+	return oneLine(err.Error())
+}
+
+func status(resp *http.Response, def int) string {
+	code := def
+	if resp != nil && resp.StatusCode != 0 {
+		code = resp.StatusCode
+	}
+	return fmt.Sprintf("%d %s", code, http.StatusText(code))
+}
+
+// oneLine folds whitespace (GitHub messages may hold newlines) and bounds
+// the length.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:199]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,129 @@
+package config
+
+// Example returns a commented example configuration, for
+// `impact config example`. It parses and validates once the environment
+// variables it references (GITHUB_TOKEN, DD_API_KEY, DD_APP_KEY, PROM_TOKEN,
+// PAGERDUTY_TOKEN, SMTP_PASSWORD) are set.
+func Example() string { return example }
+
+const example = `# impact configuration.
+#
+# Found at --config, else $IMPACT_CONFIG, else $XDG_CONFIG_HOME/impact/config.yaml
+# (~/.config/impact/config.yaml). Check it with ` + "`impact config check`" + `.
+#
+# ${VAR} in any value is replaced by the environment variable VAR (an unset
+# variable is an error; ${VAR:-default} gives a fallback; $${ is a literal "${").
+# Inside [ ] or { } quote such values: repos: ["${ORG}/api"].
+# Every secret (token, api_key, app_key, bearer_token, password) can instead be
+# read from a file with <key>_file, e.g. "token_file: /run/secrets/github_token";
+# the file's trailing newline is dropped. Secrets never appear in logs, errors
+# or ` + "`impact config show`" + `.
+# Durations are Go durations plus days: 15m, 1h30m, 7d, 1d12h.
+
+me:
+  # Your GitHub login: PRs by this author are "mine". A list is allowed:
+  # github: [alice, alice-work]
+  github: alice
+  name: Alice Smith
+  email: alice@example.com           # also the digest's default From
+  # IANA time zone: the digest schedule and "this week" use it. Default UTC.
+  timezone: Europe/Berlin
+
+store:
+  # The bbolt database with the collected history and your drafts.
+  path: ~/.local/share/impact/impact.db
+
+server:
+  # The daemon's local API, /metrics and /healthz: host:port or
+  # unix:/path/impact.sock. Listening on a non-loopback address requires
+  # token (clients send it as a bearer token).
+  listen: 127.0.0.1:7878
+  # token: ${IMPACT_SERVER_TOKEN}
+
+# Where work leaves numbers. Leave a source out to disable it.
+sources:
+  # Merged PRs and reviews of these repositories.
+  github:
+    token: ${GITHUB_TOKEN}             # a token that can read the repos
+    api_url: https://api.github.com/   # GitHub Enterprise: https://ghe.example.com/api/v3/
+    repos: [acme/search-api, acme/checkout]
+    interval: 15m                      # how often to poll
+
+  # CI build and deploy times (built-in series ci.duration/…, ci.queue/…,
+  # ci.success_rate/…). token and api_url default to sources.github's.
+  github_actions:
+    token: ${GITHUB_TOKEN}
+    api_url: https://api.github.com/
+    workflows:
+      # branch defaults to main; deploys: true marks deploy runs, whose
+      # finish time is when a PR went live.
+      - {repo: acme/search-api, workflow: ci.yml, branch: main}
+      - {repo: acme/search-api, workflow: deploy.yml, branch: main, deploys: true}
+    interval: 30m
+
+  # Metrics with source: datadog.
+  datadog:
+    api_key: ${DD_API_KEY}
+    app_key: ${DD_APP_KEY}
+    # datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu,
+    # ap1.datadoghq.com or ddog-gov.com.
+    site: datadoghq.com
+    api_url: ""                        # overrides site: a proxy, or a test server
+    interval: 1h
+
+  # Metrics with source: prometheus.
+  prometheus:
+    url: http://localhost:9090
+    bearer_token: ${PROM_TOKEN}        # optional; or basic_auth: {username: u, password: ${PROM_PASSWORD}}
+    interval: 1h
+
+  # Incidents of these services (built-in series pagerduty.incidents/…,
+  # pagerduty.mttr/…, pagerduty.mtta/…, pagerduty.pages_to_me).
+  pagerduty:
+    token: ${PAGERDUTY_TOKEN}          # a read-only REST API key
+    api_url: https://api.pagerduty.com # EU: https://api.eu.pagerduty.com
+    services: [PSEARCH1]
+    user_id: PALICE1                   # your PagerDuty user: "pages to me"
+    interval: 1h
+
+# Series that come from a query. Each needs a unique id.
+metrics:
+  - id: search-p99                     # lower-case letters, digits and . _ / -
+    name: search API p99 latency       # how statements name it
+    source: datadog                    # datadog or prometheus (configured above)
+    query: "p99:trace.http.request.duration{service:search-api,env:prod}"
+    unit: ms                           # ms, s, min, percent, count, rps, bytes, usd
+    better: lower                      # lower or higher: which way is a win
+    repos: [acme/search-api]           # PRs to these repos may be credited (must be in sources.github.repos)
+    paths: ["internal/query/**"]       # optional: the PR must touch one of these (** spans directories)
+    # api, database, performance, reliability, infrastructure or leadership.
+    category: performance              # default performance
+
+  - id: checkout-error-rate
+    name: checkout error rate
+    source: prometheus
+    query: 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="checkout"}[5m])) * 100'
+    unit: percent
+    better: lower
+    repos: [acme/checkout]
+    category: reliability
+
+# How shifts become drafts.
+drafter:
+  window: 7d          # before/after windows either side of the change
+  settle: 1d          # time after merge (or deploy) excluded from the after window
+  min_change: 10%     # smaller relative changes are not drafted
+  alpha: 0.01         # significance level for a shift (between 0 and 0.5)
+
+# The weekly digest email. Leave "to" empty to send none.
+digest:
+  schedule: "0 9 * * MON"            # cron (minute hour day month weekday), in me.timezone
+  to: [alice@example.com]
+  from: impact@example.com
+  smtp:
+    host: smtp.example.com
+    port: 587
+    username: alice
+    password: ${SMTP_PASSWORD}
+    tls: starttls                    # starttls | tls | none (none only for localhost)
+`

@@ -1,0 +1,99 @@
+package config
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+var locations sync.Map // time zone name → *time.Location
+
+// Source names, as used by collectors, metrics' `source:` and --source.
+const (
+	SourceGitHub        = "github"
+	SourceGitHubActions = "github_actions"
+	SourceDatadog       = "datadog"
+	SourcePrometheus    = "prometheus"
+	SourcePagerDuty     = "pagerduty"
+)
+
+// ConfiguredSources lists the configured sources in the fixed order github,
+// github_actions, datadog, prometheus, pagerduty.
+func (c *Config) ConfiguredSources() []string {
+	var out []string
+	s := c.Sources
+	if s.GitHub != nil {
+		out = append(out, SourceGitHub)
+	}
+	if s.GitHubActions != nil {
+		out = append(out, SourceGitHubActions)
+	}
+	if s.Datadog != nil {
+		out = append(out, SourceDatadog)
+	}
+	if s.Prometheus != nil {
+		out = append(out, SourcePrometheus)
+	}
+	if s.PagerDuty != nil {
+		out = append(out, SourcePagerDuty)
+	}
+	return out
+}
+
+// MetricsFor returns (a copy of) the metrics whose source is source.
+func (c *Config) MetricsFor(source string) []Metric {
+	var out []Metric
+	for _, m := range c.Metrics {
+		if m.Source == source {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// IsMe reports whether login is one of me.github, ignoring case and a
+// leading "@".
+func (c *Config) IsMe(login string) bool {
+	login = strings.TrimPrefix(strings.TrimSpace(login), "@")
+	if login == "" {
+		return false
+	}
+	for _, l := range c.Me.GitHub {
+		if strings.EqualFold(strings.TrimPrefix(strings.TrimSpace(l), "@"), login) {
+			return true
+		}
+	}
+	return false
+}
+
+// Location is me.timezone loaded; UTC when it is empty or unknown (a
+// loaded config has been validated, so unknown only happens in code).
+func (c *Config) Location() *time.Location {
+	loc, err := loadLocation(c.Me.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Network splits Listen for net.Listen / net.Dial: ("unix", "/path") for
+// "unix:/path", else ("tcp", "host:port").
+func (s ServerConfig) Network() (network, address string) {
+	if p, ok := strings.CutPrefix(s.Listen, "unix:"); ok {
+		return "unix", p
+	}
+	return "tcp", s.Listen
+}
+
+// URL is the Datadog API base URL without a trailing "/": api_url when
+// set, else https://api.<site>.
+func (d *DatadogSource) URL() string {
+	if d.APIURL != "" {
+		return d.APIURL
+	}
+	site := d.Site
+	if site == "" {
+		site = DefaultDatadogSource.Site
+	}
+	return "https://api." + site
+}

@@ -1,0 +1,454 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // me.timezone must load on hosts (and images) without a zoneinfo database
+
+	"github.com/robfig/cron/v3"
+)
+
+// Allowed values, in the order messages list them.
+var (
+	units         = []string{"ms", "s", "min", "percent", "count", "rps", "bytes", "usd"}
+	categories    = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"}
+	metricSources = []string{"datadog", "prometheus"}
+	tlsModes      = []string{"starttls", "tls", "none"}
+	datadogSites  = []string{"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ddog-gov.com"}
+
+	// builtinPrefixes start the ids of built-in series; metrics may not use them.
+	builtinPrefixes = []string{"pagerduty.", "ci."}
+)
+
+var (
+	metricIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._/-]*$`)
+	repoRe     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	loginRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(\[bot\])?$`)
+)
+
+// Validate checks a configuration built in code (Load and Parse already
+// validate) and returns a *ValidationError listing every problem, or nil.
+func (c *Config) Validate() error {
+	ps := newProblems(c.File)
+	c.validate(ps)
+	return ps.err()
+}
+
+// normalize fills in derived defaults and canonical forms after decoding.
+// lines tells which keys the file set (nil for a config built in code).
+func (c *Config) normalize(opts LoadOptions, lines map[string]int) {
+	set := func(path string) bool { _, ok := lines[path]; return ok }
+
+	if strings.TrimSpace(c.Me.Timezone) == "" {
+		c.Me.Timezone = "UTC"
+	}
+	c.Store.Path = expandHome(c.Store.Path, opts.UserHomeDir)
+	if p, ok := strings.CutPrefix(c.Server.Listen, "unix:"); ok {
+		c.Server.Listen = "unix:" + expandHome(p, opts.UserHomeDir)
+	}
+
+	s := &c.Sources
+	if g := s.GitHub; g != nil {
+		if g.APIURL == "" {
+			g.APIURL = DefaultGitHubSource.APIURL
+		}
+		g.APIURL = withSlash(g.APIURL)
+	}
+	if a := s.GitHubActions; a != nil {
+		// Same account, same server: reuse sources.github's unless set.
+		if g := s.GitHub; g != nil {
+			if a.Token == "" && !set("sources.github_actions.token") {
+				a.Token = g.Token
+			}
+			if !set("sources.github_actions.api_url") {
+				a.APIURL = g.APIURL
+			}
+		}
+		if a.APIURL == "" {
+			a.APIURL = DefaultGitHubActionsSource.APIURL
+		}
+		a.APIURL = withSlash(a.APIURL)
+	}
+	if d := s.Datadog; d != nil {
+		d.Site = strings.ToLower(strings.TrimSpace(d.Site))
+		if d.Site == "" {
+			d.Site = DefaultDatadogSource.Site
+		}
+		d.APIURL = strings.TrimRight(d.APIURL, "/")
+	}
+	if p := s.Prometheus; p != nil {
+		p.URL = strings.TrimRight(p.URL, "/")
+	}
+	if p := s.PagerDuty; p != nil {
+		if p.APIURL == "" {
+			p.APIURL = DefaultPagerDutySource.APIURL
+		}
+		p.APIURL = strings.TrimRight(p.APIURL, "/")
+	}
+	for i := range c.Metrics {
+		if c.Metrics[i].Category == "" {
+			c.Metrics[i].Category = DefaultMetric.Category
+		}
+	}
+	if c.Digest.From == "" && len(c.Digest.To) > 0 {
+		c.Digest.From = c.Me.Email
+	}
+}
+
+// withSlash ensures a non-empty URL ends in "/".
+func withSlash(u string) string {
+	if u != "" && !strings.HasSuffix(u, "/") {
+		return u + "/"
+	}
+	return u
+}
+
+// validate adds every problem of c to ps.
+func (c *Config) validate(ps *problems) {
+	c.validateMe(ps)
+	if strings.TrimSpace(c.Store.Path) == "" {
+		ps.add("store.path", "required: where to keep the database")
+	}
+	c.validateServer(ps)
+	c.validateSources(ps)
+	c.validateMetrics(ps)
+	c.validateDrafter(ps)
+	c.validateDigest(ps)
+}
+
+func (c *Config) validateMe(ps *problems) {
+	if len(c.Me.GitHub) == 0 {
+		ps.add("me.github", "required: the GitHub login (or list of logins) whose work is yours")
+	}
+	for i, l := range c.Me.GitHub {
+		p := "me.github"
+		if len(c.Me.GitHub) > 1 {
+			p = indexPath(p, i)
+		}
+		if !loginRe.MatchString(l) || len(l) > 64 {
+			ps.add(p, "%q is not a GitHub login", l)
+		}
+	}
+	if hasControl(c.Me.Name) {
+		ps.add("me.name", "must be one line of text")
+	}
+	if c.Me.Email != "" {
+		if _, err := mail.ParseAddress(c.Me.Email); err != nil {
+			ps.add("me.email", "invalid address %q", c.Me.Email)
+		}
+	}
+	if _, err := loadLocation(c.Me.Timezone); err != nil {
+		ps.add("me.timezone", "unknown time zone %q (use an IANA name such as Europe/Berlin)", c.Me.Timezone)
+	}
+}
+
+func (c *Config) validateServer(ps *problems) {
+	listen := c.Server.Listen
+	if p, ok := strings.CutPrefix(listen, "unix:"); ok {
+		if !filepath.IsAbs(p) {
+			ps.add("server.listen", "invalid address %q: a unix socket needs an absolute path (unix:/path/impact.sock)", listen)
+		}
+		return
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		ps.add("server.listen", "invalid address %q: want host:port or unix:/absolute/path", listen)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		ps.add("server.listen", "invalid address %q: the port must be a number from 1 to 65535", listen)
+		return
+	}
+	if !isLoopbackHost(host) && c.Server.Token == "" {
+		ps.add("server.token", "required when server.listen (%s) is not a loopback address", listen)
+	}
+}
+
+// isLoopbackHost reports whether host names this machine only.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) validateSources(ps *problems) {
+	s := &c.Sources
+	if g := s.GitHub; g != nil {
+		const p = "sources.github"
+		loop := checkURL(ps, p+".api_url", g.APIURL)
+		requireSecret(ps, p+".token", g.Token, loop)
+		if len(g.Repos) == 0 {
+			ps.add(p+".repos", "required: at least one repository (owner/name)")
+		}
+		for i, r := range g.Repos {
+			checkRepo(ps, indexPath(p+".repos", i), r)
+		}
+		positive(ps, p+".interval", g.Interval)
+	}
+	if a := s.GitHubActions; a != nil {
+		const p = "sources.github_actions"
+		loop := checkURL(ps, p+".api_url", a.APIURL)
+		requireSecret(ps, p+".token", a.Token, loop)
+		if len(a.Workflows) == 0 {
+			ps.add(p+".workflows", "required: at least one {repo, workflow}")
+		}
+		for i, w := range a.Workflows {
+			wp := indexPath(p+".workflows", i)
+			if w.Repo == "" {
+				ps.add(wp+".repo", "required: the repository (owner/name)")
+			} else {
+				checkRepo(ps, wp+".repo", w.Repo)
+			}
+			if strings.TrimSpace(w.Workflow) == "" {
+				ps.add(wp+".workflow", "required: the workflow file name (ci.yml) or id")
+			}
+		}
+		positive(ps, p+".interval", a.Interval)
+	}
+	if d := s.Datadog; d != nil {
+		const p = "sources.datadog"
+		loop := false
+		if d.APIURL != "" {
+			loop = checkURL(ps, p+".api_url", d.APIURL)
+		} else if !slices.Contains(datadogSites, d.Site) {
+			ps.add(p+".site", "unknown Datadog site %q (one of %s; or set api_url)", d.Site, strings.Join(datadogSites, ", "))
+		}
+		requireSecret(ps, p+".api_key", d.APIKey, loop)
+		requireSecret(ps, p+".app_key", d.AppKey, loop)
+		positive(ps, p+".interval", d.Interval)
+	}
+	if pr := s.Prometheus; pr != nil {
+		const p = "sources.prometheus"
+		checkURL(ps, p+".url", pr.URL)
+		if ba := pr.BasicAuth; ba != nil {
+			if ba.Username == "" {
+				ps.add(p+".basic_auth.username", "required with basic_auth")
+			}
+			if pr.BearerToken != "" {
+				ps.add(p+".basic_auth", "use either bearer_token or basic_auth, not both")
+			}
+		}
+		positive(ps, p+".interval", pr.Interval)
+	}
+	if pd := s.PagerDuty; pd != nil {
+		const p = "sources.pagerduty"
+		loop := checkURL(ps, p+".api_url", pd.APIURL)
+		requireSecret(ps, p+".token", pd.Token, loop)
+		if len(pd.Services) == 0 {
+			ps.add(p+".services", "required: at least one service id (e.g. PSEARCH1)")
+		}
+		for i, svc := range pd.Services {
+			if strings.TrimSpace(svc) == "" || strings.ContainsAny(svc, "/ \t") {
+				ps.add(indexPath(p+".services", i), "invalid service id %q", svc)
+			}
+		}
+		positive(ps, p+".interval", pd.Interval)
+	}
+}
+
+// requireSecret reports an empty secret, unless the source talks to a
+// loopback test server.
+func requireSecret(ps *problems, path string, s Secret, loopback bool) {
+	if s == "" && !loopback {
+		key := path[strings.LastIndexByte(path, '.')+1:]
+		ps.add(path, "required (or %s_file)", key)
+	}
+}
+
+// checkURL validates an absolute http(s) URL and reports whether it points
+// at a loopback host. The URL is not echoed: it might carry credentials.
+func checkURL(ps *problems, path, raw string) (loopback bool) {
+	if raw == "" {
+		ps.add(path, "required: an http(s) URL")
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		ps.add(path, "invalid URL: want an absolute http:// or https:// URL")
+		return false
+	}
+	if u.User != nil {
+		ps.add(path, "must not contain credentials: use the source's token or basic_auth")
+		return false
+	}
+	return isLoopbackHost(u.Hostname())
+}
+
+func checkRepo(ps *problems, path, repo string) {
+	if !repoRe.MatchString(repo) {
+		ps.add(path, "%q is not a repository: want owner/name", repo)
+	}
+}
+
+func positive(ps *problems, path string, d Duration) {
+	if d <= 0 {
+		ps.add(path, "must be positive")
+	}
+}
+
+func (c *Config) validateMetrics(ps *problems) {
+	var ghRepos []string
+	if g := c.Sources.GitHub; g != nil {
+		ghRepos = g.Repos
+	}
+	seen := map[string]int{}
+	for i, m := range c.Metrics {
+		p := indexPath("metrics", i)
+		switch {
+		case m.ID == "":
+			ps.add(p+".id", "required: a short id such as search-p99")
+		case !metricIDRe.MatchString(m.ID):
+			ps.add(p+".id", "invalid id %q: use lower-case letters, digits and . _ / -, starting with a letter or digit", m.ID)
+		case reservedID(m.ID) != "":
+			ps.add(p+".id", "invalid id %q: the prefix %q is reserved for built-in series", m.ID, reservedID(m.ID))
+		default:
+			if j, dup := seen[m.ID]; dup {
+				ps.add(p+".id", "duplicate id %q (also metrics[%d])", m.ID, j)
+			} else {
+				seen[m.ID] = i
+			}
+		}
+		switch {
+		case m.Source == "":
+			ps.add(p+".source", "required: datadog or prometheus")
+		case !slices.Contains(metricSources, m.Source):
+			ps.add(p+".source", "unknown source %q (want datadog or prometheus)", m.Source)
+		case m.Source == "datadog" && c.Sources.Datadog == nil,
+			m.Source == "prometheus" && c.Sources.Prometheus == nil:
+			ps.add(p+".source", "source %q is not configured under sources", m.Source)
+		}
+		if strings.TrimSpace(m.Query) == "" {
+			ps.add(p+".query", "required")
+		}
+		switch {
+		case m.Unit == "":
+			ps.add(p+".unit", "required: one of %s", strings.Join(units, ", "))
+		case !slices.Contains(units, m.Unit):
+			ps.add(p+".unit", "unknown unit %q (one of %s)", m.Unit, strings.Join(units, ", "))
+		}
+		if m.Better != "lower" && m.Better != "higher" {
+			if m.Better == "" {
+				ps.add(p+".better", "required: lower or higher")
+			} else {
+				ps.add(p+".better", "invalid value %q (want lower or higher)", m.Better)
+			}
+		}
+		if !slices.Contains(categories, m.Category) {
+			ps.add(p+".category", "unknown category %q (one of %s)", m.Category, strings.Join(categories, ", "))
+		}
+		for j, r := range m.Repos {
+			rp := indexPath(p+".repos", j)
+			if !repoRe.MatchString(r) {
+				checkRepo(ps, rp, r)
+				continue
+			}
+			if c.Sources.GitHub != nil && !slices.ContainsFunc(ghRepos, func(g string) bool { return strings.EqualFold(g, r) }) {
+				ps.add(rp, "%q is not in sources.github.repos", r)
+			}
+		}
+		for j, pat := range m.Paths {
+			if err := checkGlob(pat); err != nil {
+				ps.add(indexPath(p+".paths", j), "invalid pattern %q: %v", pat, err)
+			}
+		}
+	}
+}
+
+// reservedID returns the built-in prefix id starts with, or "".
+func reservedID(id string) string {
+	for _, p := range builtinPrefixes {
+		if strings.HasPrefix(id, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func (c *Config) validateDrafter(ps *problems) {
+	d := c.Drafter
+	if d.Window <= 0 {
+		ps.add("drafter.window", "must be positive")
+	}
+	if d.Settle < 0 {
+		ps.add("drafter.settle", "must not be negative")
+	}
+	if !(d.MinChange >= 0 && d.MinChange < 1) {
+		ps.add("drafter.min_change", "must be at least 0%% and below 100%%")
+	}
+	if !(d.Alpha > 0 && d.Alpha < 0.5) {
+		ps.add("drafter.alpha", "must be between 0 and 0.5, e.g. 0.01")
+	}
+}
+
+func (c *Config) validateDigest(ps *problems) {
+	d := c.Digest
+	if _, err := cron.ParseStandard(d.Schedule); err != nil {
+		ps.add("digest.schedule", "invalid cron schedule %q: %v", d.Schedule, err)
+	}
+	for i, a := range d.To {
+		if _, err := mail.ParseAddress(a); err != nil || hasControl(a) {
+			ps.add(indexPath("digest.to", i), "invalid address %q", a)
+		}
+	}
+	enabled := len(d.To) > 0
+	switch {
+	case d.From != "":
+		if _, err := mail.ParseAddress(d.From); err != nil || hasControl(d.From) {
+			ps.add("digest.from", "invalid address %q", d.From)
+		}
+	case enabled:
+		ps.add("digest.from", "required to send the digest (or set me.email)")
+	}
+	s := d.SMTP
+	if s.Host == "" && enabled {
+		ps.add("digest.smtp.host", "required to send the digest")
+	}
+	if hasControl(s.Host) || strings.ContainsAny(s.Host, " /") {
+		ps.add("digest.smtp.host", "invalid host %q", s.Host)
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		ps.add("digest.smtp.port", "must be from 1 to 65535")
+	}
+	switch {
+	case !slices.Contains(tlsModes, s.TLS):
+		ps.add("digest.smtp.tls", "unknown mode %q (one of starttls, tls, none)", s.TLS)
+	case s.TLS == "none" && s.Host != "" && !isLoopbackHost(s.Host):
+		ps.add("digest.smtp.tls", "none is only allowed for localhost, not %q (it would send the password in clear text)", s.Host)
+	}
+	if hasControl(s.Username) {
+		ps.add("digest.smtp.username", "must be one line of text")
+	}
+}
+
+// hasControl reports whether s contains a control character (which could
+// inject mail headers).
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// loadLocation is time.LoadLocation with a cache: the zoneinfo is read from
+// disk on every call otherwise.
+func loadLocation(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	if v, ok := locations.Load(name); ok {
+		return v.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("load time zone %q: %w", name, err)
+	}
+	locations.Store(name, loc)
+	return loc, nil
+}

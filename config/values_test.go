@@ -1,0 +1,242 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		str  string // String of the result; "" means in
+	}{
+		{"7d", 7 * day, ""},
+		{"1d", day, ""},
+		{"90d", 90 * day, ""},
+		{"1d12h", 36 * time.Hour, ""},
+		{"36h", 36 * time.Hour, "1d12h"},
+		{"15m", 15 * time.Minute, ""},
+		{"1h30m", 90 * time.Minute, ""},
+		{"90m", 90 * time.Minute, "1h30m"},
+		{"1h", time.Hour, ""},
+		{"2w", 14 * day, "14d"},
+		{"1.5d", 36 * time.Hour, "1d12h"},
+		{"500ms", 500 * time.Millisecond, ""},
+		{"1m30s", 90 * time.Second, ""},
+		{"1h0m1s", time.Hour + time.Second, ""},
+		{"0", 0, "0s"},
+		{"0s", 0, ""},
+		{"-1h", -time.Hour, ""},
+		{" 2h ", 2 * time.Hour, "2h"},
+		{"1d1h1m1s", day + time.Hour + time.Minute + time.Second, ""},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			continue
+		}
+		want := tt.str
+		if want == "" {
+			want = tt.in
+		}
+		if s := Duration(got).String(); s != want {
+			t.Errorf("Duration(%v).String() = %q, want %q", got, s, want)
+		}
+	}
+	for _, in := range []string{"", "d", "7", "7x", "1.2.3d", "d7", "1d-2h", "--1h", "1e3d", "9999999999999d", "106751d24h", "1h 30m"} {
+		if got, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+func TestPercent(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Percent
+		str  string
+	}{
+		{"10%", 0.10, "10%"},
+		{"0.1", 0.10, "10%"},
+		{"2.5%", 0.025, "2.5%"},
+		{"7%", 0.07, "7%"},
+		{" 12 % ", 0.12, "12%"},
+		{"0", 0, "0%"},
+		{"150%", 1.5, "150%"},
+	}
+	for _, tt := range tests {
+		got, err := ParsePercent(tt.in)
+		if err != nil || got != tt.want || got.String() != tt.str {
+			t.Errorf("ParsePercent(%q) = %v (%s), %v; want %v (%s)", tt.in, float64(got), got, err, float64(tt.want), tt.str)
+		}
+	}
+	for _, in := range []string{"", "%", "ten%", "10%%", "NaN", "inf%", "0x"} {
+		if got, err := ParsePercent(in); err == nil {
+			t.Errorf("ParsePercent(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+// TestYAMLMethods: the custom types also work with plain yaml.Unmarshal and
+// yaml.Marshal, for packages that embed them in their own types.
+func TestYAMLMethods(t *testing.T) {
+	var v struct {
+		D  Duration   `yaml:"d"`
+		P  Percent    `yaml:"p"`
+		L1 StringList `yaml:"l1"`
+		L2 StringList `yaml:"l2"`
+		S  Secret     `yaml:"s"`
+	}
+	if err := yaml.Unmarshal([]byte("d: 1d12h\np: 10%\nl1: alice\nl2: [a, b]\ns: hunter2\n"), &v); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "decoded", v.D.D(), 36*time.Hour)
+	eq(t, "percent", v.P, Percent(0.1))
+	eq(t, "scalar list", v.L1, StringList{"alice"})
+	eq(t, "list", v.L2, StringList{"a", "b"})
+	eq(t, "secret", v.S.Value(), "hunter2")
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "marshalled", string(out), "d: 1d12h\np: 10%\nl1:\n    - alice\nl2:\n    - a\n    - b\ns: <secret>\n")
+	j, err := json.Marshal(v.S)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back string
+	if err := json.Unmarshal(j, &back); err != nil || back != "<secret>" {
+		t.Errorf("JSON of a secret: %s", j)
+	}
+
+	for _, bad := range []string{"d: 7x", "d: [1]", "p: ten", "p: {}", "l1: {a: b}", "l2: [[a]]", "s: [x]"} {
+		if err := yaml.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("yaml.Unmarshal(%q): no error", bad)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error shows a secret: %v", err)
+		}
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret("hunter2")
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%c", "%10s", "%-8.3q"} {
+		if out := fmt.Sprintf(f, s); strings.Contains(out, "hunter2") || strings.Contains(out, fmt.Sprintf("%x", "hunter2")) {
+			t.Errorf("%s prints %q", f, out)
+		}
+	}
+	eq(t, "empty", Secret("").String(), "")
+}
+
+func TestMatchPath(t *testing.T) {
+	tests := []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"internal/query/**", "internal/query/build.go", true},
+		{"internal/query/**", "internal/query/sub/dir/x.go", true},
+		{"internal/query/**", "internal/query", true},
+		{"internal/query/**", "internal/queryx/a.go", false},
+		{"internal/query/**", "cmd/internal/query/a.go", false},
+		{"internal/query/", "internal/query/a.go", true},
+		{"/internal/*.go", "internal/a.go", true},
+		{"internal/*.go", "internal/sub/a.go", false},
+		{"**/*.sql", "migrations/001.sql", true},
+		{"**/*.sql", "a/b/c/001.sql", true},
+		{"**/*.sql", "001.sql", true},
+		{"**/*.sql", "001.sql.bak", false},
+		{"a/**/b/**/c", "a/b/c", true},
+		{"a/**/b/**/c", "a/x/y/b/z/c", true},
+		{"a/**/b/**/c", "a/x/y/z/c", false},
+		{"**", "anything/at/all", true},
+		{"db/migration_??.sql", "db/migration_01.sql", true},
+		{"db/migration_??.sql", "db/migration_1.sql", false},
+		{"[a-c]/x", "b/x", true},
+		{"[a-c]/x", "d/x", false},
+		{"README.md", "README.md", true},
+		{"README.md", "docs/README.md", false},
+		{"", "a", false},
+		{"[", "[", false},
+	}
+	for _, tt := range tests {
+		if got := MatchPath(tt.pattern, tt.path); got != tt.want {
+			t.Errorf("MatchPath(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
+		}
+	}
+	for _, p := range []string{"", "[", "a/[b/**", `x\`} {
+		if checkGlob(p) == nil {
+			t.Errorf("checkGlob(%q) accepted", p)
+		}
+	}
+}
+
+func TestMatchPathIsLinear(t *testing.T) {
+	pattern := strings.Repeat("**/a/", 30) + "b"
+	path := strings.Repeat("a/", 500) + "c"
+	start := time.Now()
+	if MatchPath(pattern, path) {
+		t.Error("matched")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"7d", "1d12h", "15m", "1.5d", "-2w", "0", "1h0m0.5s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil || d == math.MinInt64 {
+			return
+		}
+		back, err := ParseDuration(Duration(d).String())
+		if err != nil || back != d {
+			t.Errorf("%q → %v → %q → %v, %v", s, int64(d), Duration(d).String(), int64(back), err)
+		}
+	})
+}
+
+// FuzzParse: no input makes loading panic, hang, or leak a secret.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*/*.yaml")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(Example()))
+	f.Add([]byte("a: &a [*a]"))
+	f.Add([]byte("<<: {me: {github: x}}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseWith(data, "fuzz.yaml", testOptions(fakeReadFile))
+		if err != nil {
+			if c != nil {
+				t.Fatal("config and error")
+			}
+			for _, s := range []string{"ghp_SECRET_github_env", "SECRET_dd_api_env", "ghp_SECRET_github_file"} {
+				if strings.Contains(err.Error(), s) && !strings.Contains(string(data), s) {
+					t.Fatalf("error leaks %q: %v", s, err)
+				}
+			}
+			return
+		}
+		if _, err := c.Show(); err != nil {
+			t.Fatalf("Show: %v", err)
+		}
+		_ = fmt.Sprintf("%v %+v %#v", c, c, c)
+	})
+}

@@ -1,0 +1,463 @@
+package drafter
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aclements/go-moremath/stats"
+
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// analysis is one series being examined.
+type analysis struct {
+	p      Params
+	m      *model.Metric
+	ref    model.MetricRef
+	s      []model.Sample // sorted by time, finite values only
+	end    time.Time      // data counts up to here (Now, or just after the last sample)
+	weekly bool
+	hourly bool
+	lower  bool // better = lower
+	tol    time.Duration
+	block  time.Duration // aggregation block for the significance test
+
+	days []int64   // UTC day numbers of the daily aggregates
+	xs   []float64 // daily medians (daily sums for weekly series)
+
+	scratch []float64
+}
+
+func newAnalysis(se *Series, p Params, now time.Time) *analysis {
+	s := se.Samples
+	clean := true
+	for i := range s {
+		if math.IsNaN(s[i].Value) || math.IsInf(s[i].Value, 0) || i > 0 && s[i].Time.Before(s[i-1].Time) {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		s = make([]model.Sample, 0, len(se.Samples))
+		for _, x := range se.Samples {
+			if !math.IsNaN(x.Value) && !math.IsInf(x.Value, 0) {
+				s = append(s, x)
+			}
+		}
+		sort.SliceStable(s, func(i, j int) bool { return s[i].Time.Before(s[j].Time) })
+	}
+	if len(s) == 0 {
+		return nil
+	}
+	a := &analysis{
+		p: p, m: &se.Metric, ref: se.Metric.Ref(), s: s,
+		weekly: se.Metric.Weekly,
+		lower:  !strings.EqualFold(se.Metric.Better, "higher"),
+		tol:    p.Tolerance,
+		end:    now,
+	}
+	if a.ref.Name == "" {
+		a.ref.Name = a.ref.ID
+	}
+	if last := s[len(s)-1].Time.Add(time.Nanosecond); a.end.IsZero() {
+		a.end = last
+	}
+	a.block = day
+	if p.Window < 7*day {
+		a.block = max(time.Hour, (p.Window / 7).Truncate(time.Hour))
+	}
+	a.aggregate()
+	if !a.hourly && a.tol < day {
+		a.tol = day
+	}
+	return a
+}
+
+func dayOf(t time.Time) int64 {
+	u := t.Unix()
+	d := u / 86400
+	if u < 0 && u%86400 != 0 {
+		d--
+	}
+	return d
+}
+
+func dayStart(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
+
+// aggregate computes the daily series: medians of the samples of each UTC
+// day with data, or for weekly counts the sum of every day from the first
+// sample to the last complete day (days without events count as zero).
+func (a *analysis) aggregate() {
+	s := a.s
+	if a.weekly {
+		first, last := dayOf(s[0].Time), dayOf(a.end)-1
+		if last < first {
+			return
+		}
+		n := int(last - first + 1)
+		a.days = make([]int64, n)
+		a.xs = make([]float64, n)
+		for i := range a.days {
+			a.days[i] = first + int64(i)
+		}
+		for _, x := range s {
+			if d := dayOf(x.Time); d >= first && d <= last {
+				a.xs[d-first] += x.Value
+			}
+		}
+		return
+	}
+	nd := int(dayOf(s[len(s)-1].Time)-dayOf(s[0].Time)) + 1
+	a.days = make([]int64, 0, nd)
+	a.xs = make([]float64, 0, nd)
+	for i := 0; i < len(s); {
+		d := dayOf(s[i].Time)
+		j := i
+		for j < len(s) && dayOf(s[j].Time) == d {
+			j++
+		}
+		a.days = append(a.days, d)
+		a.xs = append(a.xs, a.medianOf(s[i:j]))
+		i = j
+	}
+	a.hourly = len(s) >= 12*len(a.days)
+}
+
+// medianOf returns the median value of samples.
+func (a *analysis) medianOf(s []model.Sample) float64 {
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	a.scratch = a.scratch[:0]
+	for _, x := range s {
+		a.scratch = append(a.scratch, x.Value)
+	}
+	return median(a.scratch)
+}
+
+// median of xs; sorts xs in place.
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n == 0 {
+		return math.NaN()
+	}
+	slices.Sort(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// window returns the samples in [from, to).
+func (a *analysis) window(from, to time.Time) []model.Sample {
+	i := sort.Search(len(a.s), func(i int) bool { return !a.s[i].Time.Before(from) })
+	j := i + sort.Search(len(a.s)-i, func(k int) bool { return !a.s[i+k].Time.Before(to) })
+	return a.s[i:j]
+}
+
+// shiftTimes detects level shifts on the daily series and refines each to
+// the sample where it began.
+func (a *analysis) shiftTimes() []time.Time {
+	if len(a.xs) < 2*minSegment {
+		return nil
+	}
+	idx := detect(a.xs)
+	if len(idx) == 0 {
+		return nil
+	}
+	var profile *[24]float64
+	if a.hourly {
+		profile = a.dailyProfile()
+	}
+	out := make([]time.Time, 0, len(idx))
+	for n, i := range idx {
+		if i <= 0 || i >= len(a.xs) {
+			continue
+		}
+		t0 := dayStart(a.days[i])
+		tau := t0
+		if !a.weekly {
+			lo, hi := t0.Add(-3*day), t0.Add(3*day)
+			if n > 0 {
+				lo = later(lo, dayStart(a.days[idx[n-1]]))
+			}
+			if n+1 < len(idx) {
+				hi = earlier(hi, dayStart(a.days[idx[n+1]]))
+			}
+			tau = a.refine(t0, lo, hi, a.direction(i), profile)
+		}
+		if len(out) > 0 && tau.Sub(out[len(out)-1]) < a.tol {
+			continue // two detected days refined to the same shift
+		}
+		out = append(out, tau)
+	}
+	return out
+}
+
+// direction is +1 when the daily level rises at index i, −1 when it falls.
+func (a *analysis) direction(i int) float64 {
+	lo, hi := max(0, i-minSegment), min(len(a.xs), i+minSegment)
+	b := median(slices.Clone(a.xs[lo:i]))
+	c := median(slices.Clone(a.xs[i:hi]))
+	switch {
+	case c > b:
+		return 1
+	case c < b:
+		return -1
+	}
+	return 0
+}
+
+// dailyProfile is the median ratio of each UTC hour's value to its day's
+// median: the daily cycle, for deseasonalising hourly values.
+func (a *analysis) dailyProfile() *[24]float64 {
+	// Ratios grouped by hour with a counting sort: no maps, two passes.
+	var count, off [25]int
+	hours := make([]uint8, len(a.s))
+	ratios := make([]float64, len(a.s))
+	di := 0
+	for i, x := range a.s {
+		h := hourOf(x.Time)
+		hours[i] = uint8(h)
+		d := dayOf(x.Time)
+		for di < len(a.days) && a.days[di] < d {
+			di++
+		}
+		if di < len(a.days) && a.days[di] == d && a.xs[di] > 0 {
+			ratios[i] = x.Value / a.xs[di]
+			count[h]++
+		} else {
+			hours[i] = 255
+		}
+	}
+	for h := 0; h < 24; h++ {
+		off[h+1] = off[h] + count[h]
+	}
+	grouped := make([]float64, off[24])
+	pos := off
+	for i, h := range hours {
+		if h != 255 {
+			grouped[pos[h]] = ratios[i]
+			pos[h]++
+		}
+	}
+	var profile [24]float64
+	for h := range profile {
+		profile[h] = 1
+		if m := median(grouped[off[h]:off[h+1]]); m > 0 {
+			profile[h] = m
+		}
+	}
+	return &profile
+}
+
+// hourOf is the UTC hour of t.
+func hourOf(t time.Time) int {
+	u := t.Unix() % 86400
+	if u < 0 {
+		u += 86400
+	}
+	return int(u / 3600)
+}
+
+// refine finds the sample in [t0 − 36h, t0 + 36h] where the values in
+// [lo, hi) split best into two levels (rank statistic on deseasonalised
+// values, in the given direction when known).
+func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float64) time.Time {
+	w := a.window(lo, hi)
+	const minSide = 6
+	n := len(w)
+	if n < 2*minSide {
+		return t0
+	}
+	vals := make([]float64, n)
+	for i, x := range w {
+		vals[i] = x.Value
+		if profile != nil {
+			vals[i] /= profile[hourOf(x.Time)]
+		}
+	}
+	ranks := midranks(vals)
+	from, to := t0.Add(-refineSpan), t0.Add(refineSpan)
+	nf := float64(n)
+	best, bestK := math.Inf(-1), -1
+	sum := 0.0
+	for k := 1; k < n; k++ {
+		sum += ranks[k-1]
+		if k < minSide || n-k < minSide || w[k].Time.Before(from) || w[k].Time.After(to) {
+			continue
+		}
+		kf := float64(k)
+		z := (sum/kf - (nf+1)/2) * math.Sqrt(kf*nf/(nf-kf)) // ∝ standardised rank sum
+		score := -z * dir                                 // a rise means low ranks first
+		if dir == 0 {
+			score = math.Abs(z)
+		}
+		if score > best {
+			best, bestK = score, k
+		}
+	}
+	if bestK < 0 {
+		return t0
+	}
+	return w[bestK].Time
+}
+
+// midranks returns the rank of each value (1-based, ties averaged).
+func midranks(xs []float64) []float64 {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool { return xs[idx[i]] < xs[idx[j]] })
+	r := make([]float64, len(xs))
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && xs[idx[j]] == xs[idx[i]] {
+			j++
+		}
+		rank := float64(i+j+1) / 2
+		for k := i; k < j; k++ {
+			r[idx[k]] = rank
+		}
+		i = j
+	}
+	return r
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// measurement is a before/after comparison.
+type measurement struct {
+	before, after, change, p float64
+	bw, aw                   model.Window
+	nb, na                   int     // blocks compared
+	held                     int     // after blocks beyond the midpoint
+	mid                      float64 // midpoint of before and after
+	improvement              bool
+}
+
+// measure compares [beforeEnd − Window, beforeEnd) with
+// [afterStart, afterStart + Window) and reports whether the difference is
+// a real shift: significant, large enough and sustained.
+func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) {
+	var m measurement
+	W := a.p.Window
+	m.bw = model.Window{Start: beforeEnd.Add(-W).UTC(), End: beforeEnd.UTC()}
+	afterEnd := afterStart.Add(W)
+	if afterEnd.After(a.end) {
+		avail := a.end.Sub(afterStart).Truncate(a.block)
+		if avail < min(minAfterWindow, W) {
+			return m, false
+		}
+		afterEnd = afterStart.Add(avail)
+	}
+	m.aw = model.Window{Start: afterStart.UTC(), End: afterEnd.UTC()}
+
+	bBlocks := a.blocks(m.bw, true)
+	aBlocks := a.blocks(m.aw, false)
+	need := int(min(minAfterWindow, W) / a.block)
+	if len(bBlocks) < need || len(aBlocks) < need {
+		return m, false
+	}
+	m.nb, m.na = len(bBlocks), len(aBlocks)
+	if a.weekly {
+		m.before = sum(bBlocks) / (float64(len(bBlocks)) * float64(a.block) / float64(week))
+		m.after = sum(aBlocks) / (float64(len(aBlocks)) * float64(a.block) / float64(week))
+	} else {
+		m.before = a.medianOf(a.window(m.bw.Start, m.bw.End))
+		m.after = a.medianOf(a.window(m.aw.Start, m.aw.End))
+	}
+	if !(m.before > 0) || math.IsNaN(m.after) {
+		return m, false // a relative change needs a positive before level
+	}
+	m.change = (m.after - m.before) / m.before
+	if math.Abs(m.change) < a.p.MinChange {
+		return m, false
+	}
+	r, err := stats.MannWhitneyUTest(bBlocks, aBlocks, stats.LocationDiffers)
+	if err != nil {
+		return m, false
+	}
+	m.p = r.P
+	if !(m.p < a.p.Alpha) {
+		return m, false
+	}
+	m.mid = (m.before + m.after) / 2
+	mid := m.mid
+	if a.weekly {
+		mid *= float64(a.block) / float64(week)
+	}
+	for _, v := range aBlocks {
+		if (m.after > m.before) == (v > mid) && v != mid {
+			m.held++
+		}
+	}
+	if float64(m.held) < math.Ceil(heldFraction*float64(len(aBlocks))) {
+		return m, false
+	}
+	m.improvement = (m.change < 0) == a.lower
+	return m, true
+}
+
+// blocks aggregates a window into blocks of a.block: medians (sums for
+// weekly series). Before windows are cut into blocks backwards from their
+// end, after windows forwards from their start. Blocks without data are
+// left out (weekly series: blocks outside the series' span).
+func (a *analysis) blocks(w model.Window, backwards bool) []float64 {
+	n := int(w.End.Sub(w.Start) / a.block)
+	out := make([]float64, 0, n)
+	var first time.Time
+	if a.weekly {
+		first = dayStart(dayOf(a.s[0].Time))
+	}
+	for i := 0; i < n; i++ {
+		var from time.Time
+		if backwards {
+			from = w.End.Add(-time.Duration(n-i) * a.block)
+		} else {
+			from = w.Start.Add(time.Duration(i) * a.block)
+		}
+		to := from.Add(a.block)
+		ws := a.window(from, to)
+		if a.weekly {
+			if from.Before(first) || to.After(a.end) {
+				continue
+			}
+			t := 0.0
+			for _, x := range ws {
+				t += x.Value
+			}
+			out = append(out, t)
+			continue
+		}
+		if len(ws) == 0 {
+			continue
+		}
+		out = append(out, a.medianOf(ws))
+	}
+	return out
+}
+
+func sum(xs []float64) float64 {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t
+}

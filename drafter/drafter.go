@@ -1,0 +1,382 @@
+// Package drafter finds sustained level shifts in metric series, credits
+// them to the merged PRs that went live just before, and drafts quantified
+// accomplishment statements.
+//
+// The package is pure: no I/O, no clock, no randomness. Run takes slices and
+// returns drafts; the same input always gives the same output.
+//
+// # Method
+//
+//  1. Each series is aggregated to UTC days (daily medians; daily sums for
+//     weekly count series) to remove the daily cycle, spikes and most of the
+//     autocorrelation, and a level-shift detector (binary segmentation with
+//     a rank statistic, see detect) proposes the days where the level moved.
+//  2. Each proposed day is refined to the sample (hour) where the
+//     deseasonalised values split best, searching ±36 h around it.
+//  3. Candidates for a shift at τ are merged PRs to the metric's repos
+//     (touching its paths, when given) whose LiveAt lies in
+//     [τ − Settle − Tolerance, τ + Tolerance]. The one closest to τ is the
+//     likeliest cause. If that is someone else's and it is more than
+//     Tolerance closer than any of mine, mine are not credited.
+//  4. The numbers come from windows anchored on the credited PRs: before is
+//     [firstLive − Window, min(firstLive, τ)), after is
+//     [lastLive + Settle, lastLive + Settle + Window). Before and after are
+//     the median of the samples in each window (the per-week rate for
+//     weekly counts). The shift counts when a Mann–Whitney U test on the
+//     daily blocks of the two windows gives p < Alpha, |change| ≥ MinChange,
+//     and the after level held: at least two thirds of the after window's
+//     daily blocks lie beyond the midpoint of before and after. The after
+//     window must have at least 5 whole days (or the whole Window, if
+//     shorter) before Now; until then the shift is skipped, and the draft
+//     is updated as the window fills.
+//  5. Improvements credited to me become drafts (one per shift, crediting
+//     all my candidate PRs), regressions after my PRs are listed in
+//     Result.Regressions, and improvements credited to nobody of mine in
+//     Result.Unattributed.
+package drafter
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// Params are the drafter's settings (the `drafter:` config section plus
+// `me.github`). Zero values take the defaults.
+type Params struct {
+	Window    time.Duration // before/after windows (default 7d)
+	Settle    time.Duration // time after go-live excluded from the after window (default 1d; negative means none)
+	MinChange float64       // smallest relative change drafted (default 0.10 = 10%)
+	Alpha     float64       // significance level (default 0.01)
+	Me        []string      // GitHub logins whose PRs are "mine" (case-insensitive, "@" optional)
+	// MatchPath reports whether a PR's file path matches a metric's paths
+	// pattern (glob with **). nil uses MatchPath of this package.
+	MatchPath func(pattern, path string) bool
+	// Tolerance is the slack around the detected shift time when pairing it
+	// with PRs (default 6h; series without hourly resolution, such as weekly
+	// counts, use at least 1 day).
+	Tolerance time.Duration
+}
+
+// Series is one metric and its samples, sorted by time (hourly for APM
+// metrics, one per event for CI runs and incidents).
+type Series struct {
+	Metric  model.Metric
+	Samples []model.Sample
+}
+
+// Input is everything one Run looks at.
+type Input struct {
+	Params Params
+	Series []Series
+	// PRs are all merged PRs of all repos, all authors.
+	PRs []model.PR
+	// Deploys may be empty. A PR whose merge SHA has a deploy of its repo
+	// at or after the merge went live at the first such deploy, else at
+	// its merge.
+	Deploys []model.Deploy
+	// Existing are the drafts already stored.
+	Existing []model.Draft
+	// Now stamps new drafts and hides after windows not complete yet. The
+	// zero time means "after the last sample".
+	Now time.Time
+}
+
+// Shift is a significant, sustained level shift that is not drafted: a
+// regression after my PRs, or an improvement nobody of mine is credited for.
+type Shift struct {
+	Metric model.MetricRef
+	At     time.Time // where the detector places the start of the shift
+	// Before, After and Change as in model.Draft; the windows are anchored
+	// on Cause when there is one, else on At.
+	Before, After, Change, PValue float64
+	BeforeWindow, AfterWindow model.Window
+	Improvement               bool
+	// Cause is the likeliest PR (any author), nil if no PR went live near
+	// the shift. Others are the other candidates.
+	Cause  *model.PRRef
+	Others []model.PRRef
+}
+
+// Result is what Run found.
+type Result struct {
+	// Drafts are new or updated drafts to store. They never include
+	// changes to accepted or rejected drafts, nor to pending drafts whose
+	// text the user edited.
+	Drafts []model.Draft
+	// Regressions are shifts in the worse direction after my PRs; the
+	// digest lists them, they are never drafted.
+	Regressions []Shift
+	// Unattributed are real improvements nobody of mine is credited for
+	// (another author's PR was the likelier cause, or no PR went live).
+	Unattributed []Shift
+}
+
+const (
+	day            = 24 * time.Hour
+	week           = 7 * day
+	refineSpan     = 36 * time.Hour // hourly refinement searches ±refineSpan around the detected day
+	minAfterWindow = 5 * day        // the after window needs this much data (or the whole Window)
+	heldFraction   = 2.0 / 3        // share of after blocks beyond the midpoint for "sustained"
+)
+
+func (p Params) withDefaults() Params {
+	if p.Window <= 0 {
+		p.Window = week
+	}
+	switch {
+	case p.Settle == 0:
+		p.Settle = day
+	case p.Settle < 0:
+		p.Settle = 0
+	}
+	if p.MinChange <= 0 {
+		p.MinChange = 0.10
+	}
+	if p.Alpha <= 0 {
+		p.Alpha = 0.01
+	}
+	if p.MatchPath == nil {
+		p.MatchPath = MatchPath
+	}
+	if p.Tolerance <= 0 {
+		p.Tolerance = 6 * time.Hour
+	}
+	return p
+}
+
+// prInfo is a PR with what the drafter derives from it.
+type prInfo struct {
+	pr    *model.PR
+	live  time.Time
+	mine  bool
+	key   string
+	repo  string // lower case
+	title string // cleaned
+}
+
+func (p *prInfo) ref() model.PRRef {
+	return model.PRRef{Repo: p.pr.Repo, Number: p.pr.Number, Title: p.pr.Title, URL: p.pr.URL,
+		Author: p.pr.Author, MergedAt: p.pr.MergedAt.UTC(), LiveAt: p.live.UTC()}
+}
+
+// Run analyses every series and returns drafts, regressions and
+// unattributed improvements, each in a deterministic order.
+func Run(in Input) Result {
+	p := in.Params.withDefaults()
+	prs := preparePRs(in.PRs, in.Deploys, p.Me)
+	var (
+		res   Result
+		cands []*candidate
+	)
+	for i := range in.Series {
+		a := newAnalysis(&in.Series[i], p, in.Now)
+		if a == nil {
+			continue
+		}
+		for _, tau := range a.shiftTimes() {
+			a.attribute(tau, prs, &res, &cands)
+		}
+	}
+	res.Drafts = resolve(cands, in.Existing, in.Now)
+	res.Regressions = dedupeShifts(res.Regressions)
+	res.Unattributed = dedupeShifts(res.Unattributed)
+	return res
+}
+
+// preparePRs computes LiveAt and ownership and sorts by LiveAt, then key.
+func preparePRs(prs []model.PR, deploys []model.Deploy, me []string) []*prInfo {
+	mine := make(map[string]bool, len(me))
+	for _, m := range me {
+		m = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(m), "@"))
+		if m != "" {
+			mine[m] = true
+		}
+	}
+	type rs struct{ repo, sha string }
+	deployed := make(map[rs][]time.Time, len(deploys))
+	for _, d := range deploys {
+		if d.SHA == "" || d.Time.IsZero() {
+			continue
+		}
+		k := rs{strings.ToLower(d.Repo), strings.ToLower(d.SHA)}
+		deployed[k] = append(deployed[k], d.Time)
+	}
+	out := make([]*prInfo, 0, len(prs))
+	for i := range prs {
+		pr := &prs[i]
+		if pr.MergedAt.IsZero() {
+			continue
+		}
+		info := &prInfo{pr: pr, live: pr.MergedAt, key: pr.Key(), repo: strings.ToLower(pr.Repo),
+			mine: mine[strings.ToLower(strings.TrimPrefix(pr.Author, "@"))]}
+		if pr.MergeSHA != "" {
+			var first time.Time
+			for _, t := range deployed[rs{info.repo, strings.ToLower(pr.MergeSHA)}] {
+				if !t.Before(pr.MergedAt) && (first.IsZero() || t.Before(first)) {
+					first = t
+				}
+			}
+			if !first.IsZero() {
+				info.live = first
+			}
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].live.Equal(out[j].live) {
+			return out[i].live.Before(out[j].live)
+		}
+		return out[i].key < out[j].key
+	})
+	// The same PR twice (collected twice): keep the first.
+	out = slices.CompactFunc(out, func(a, b *prInfo) bool { return a.key == b.key && a.live.Equal(b.live) })
+	return out
+}
+
+// eligible reports whether pr may be credited for metric m: merged to a
+// listed repo and touching a listed path (when files were fetched).
+func eligible(pr *prInfo, m *model.Metric, match func(string, string) bool) bool {
+	if len(m.Repos) > 0 {
+		ok := false
+		for _, r := range m.Repos {
+			if strings.EqualFold(r, pr.pr.Repo) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(m.Paths) == 0 || !pr.pr.FilesFetched {
+		return true
+	}
+	for _, f := range pr.pr.Files {
+		for _, pat := range m.Paths {
+			if match(pat, f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// draftID is the first 8 hex digits of sha256(metric id, sorted PR keys).
+func draftID(metricID string, keys []string) string {
+	ks := slices.Clone(keys)
+	sort.Strings(ks)
+	h := sha256.Sum256([]byte(metricID + "\n" + strings.Join(ks, "\n")))
+	return hex.EncodeToString(h[:4])
+}
+
+// candidate is a draft before existing drafts and overlaps are considered.
+type candidate struct {
+	draft model.Draft
+	keys  []string
+}
+
+// resolve drops drafts that claim a PR another, stronger draft of the same
+// metric claims, then applies the existing drafts: rejected and accepted
+// ids (and drafts overlapping their PRs on the same metric) are not
+// proposed again, edited pending drafts are left alone, and pending ones
+// are updated but keep their CreatedAt.
+func resolve(cands []*candidate, existing []model.Draft, now time.Time) []model.Draft {
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := &cands[i].draft, &cands[j].draft
+		if a.Metric.ID != b.Metric.ID {
+			return a.Metric.ID < b.Metric.ID
+		}
+		if ca, cb := math.Abs(a.Change), math.Abs(b.Change); ca != cb {
+			return ca > cb
+		}
+		if a.PValue != b.PValue {
+			return a.PValue < b.PValue
+		}
+		return a.ID < b.ID
+	})
+	byID := make(map[string]*model.Draft, len(existing))
+	decided := make(map[string]bool) // metric id + "\x00" + PR key of decided drafts
+	for i := range existing {
+		e := &existing[i]
+		byID[e.ID] = e
+		if e.Status == model.StatusAccepted || e.Status == model.StatusRejected {
+			for _, pr := range e.PRs {
+				decided[e.Metric.ID+"\x00"+prKey(pr)] = true
+			}
+		}
+	}
+	claimed := make(map[string]bool)
+	created := now.UTC().Truncate(time.Second)
+	var out []model.Draft
+	for _, c := range cands {
+		d := c.draft
+		skip := false
+		for _, k := range c.keys {
+			if claimed[d.Metric.ID+"\x00"+k] || decided[d.Metric.ID+"\x00"+k] {
+				skip = true
+				break
+			}
+		}
+		if skip {
+			continue
+		}
+		for _, k := range c.keys {
+			claimed[d.Metric.ID+"\x00"+k] = true
+		}
+		d.Status = model.StatusPending
+		d.CreatedAt = created
+		if e, ok := byID[d.ID]; ok {
+			if e.Status != model.StatusPending && e.Status != "" {
+				continue
+			}
+			if e.GeneratedText != "" && e.Text != e.GeneratedText {
+				continue // edited by the user: never overwritten
+			}
+			d.CreatedAt = e.CreatedAt
+			d.DecidedAt = e.DecidedAt
+			d.Reason = e.Reason
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].ShiftAt.Equal(out[j].ShiftAt) {
+			return out[i].ShiftAt.Before(out[j].ShiftAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func prKey(r model.PRRef) string { return model.PR{Repo: r.Repo, Number: r.Number}.Key() }
+
+// dedupeShifts removes shifts measured on the same windows (two detected
+// points that led to the same cause) and sorts by time, then metric.
+func dedupeShifts(ss []Shift) []Shift {
+	sort.SliceStable(ss, func(i, j int) bool {
+		if !ss[i].At.Equal(ss[j].At) {
+			return ss[i].At.Before(ss[j].At)
+		}
+		return ss[i].Metric.ID < ss[j].Metric.ID
+	})
+	out := ss[:0]
+	seen := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		k := s.Metric.ID + "\x00" + s.BeforeWindow.End.String() + "\x00" + s.AfterWindow.Start.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+// Package world holds a built-in history of a small engineering team — merged
+// pull requests and hourly metric series with known, hand-designed shifts —
+// and the drafts the drafter is expected to produce from it. `impact demo`
+// serves it through fake vendor APIs (internal/fakevendor) to the real
+// collectors; the end-to-end tests compare the drafts against Expect and
+// MustNotMetrics.
+//
+// Everything is deterministic: the same end time gives the same world.
+package world
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// Shift is a designed change of a series' true level.
+type Shift struct {
+	Metric string
+	// At is the hour the new level starts.
+	At time.Time
+	// From and To are the true levels: the median level of the series
+	// before and after, i.e. what a median over any whole week recovers.
+	From, To float64
+	// Cause lists the PR keys ("owner/repo#N") that caused the shift; empty
+	// when no PR did.
+	Cause []string
+}
+
+// Expect is a draft the drafter should produce.
+type Expect struct {
+	Metric string
+	// PRs are the credited PR keys (mine only), sorted.
+	PRs []string
+	// Before and After are the true levels.
+	Before, After float64
+}
+
+// File is one file a PR touched.
+type File struct {
+	Filename  string
+	Status    string // added, modified, removed, renamed
+	Additions int
+	Deletions int
+	Patch     string // optional unified diff hunk
+}
+
+// PRInfo is what a vendor knows about a PR beyond model.PR.
+type PRInfo struct {
+	CreatedAt time.Time
+	UpdatedAt time.Time // a few minutes after closing
+	ClosedAt  time.Time // = MergedAt for merged PRs
+	HeadRef   string
+	HeadSHA   string
+	Body      string
+	Files     []File
+}
+
+// World is a whole scenario.
+type World struct {
+	// Start and End bound the series; End is the scenario's "now",
+	// hour-aligned. Series hold samples on [Start, End).
+	Start, End time.Time
+	// Me is the login whose work is "mine".
+	Me    string
+	Repos []string
+	// PRs are the merged PRs of all authors (including a few merged before
+	// Start, so a backfill has something to stop at), sorted by MergedAt.
+	PRs []model.PR
+	// ClosedUnmerged are PRs that were closed without merging. The fake
+	// GitHub lists them among the closed PRs (merged_at null); a collector
+	// must skip them. Their MergedAt is zero; Info has their ClosedAt.
+	ClosedUnmerged []model.PR
+	// Info holds vendor details per PR key, for PRs and ClosedUnmerged.
+	Info map[string]PRInfo
+	// Metrics are the `metrics:` entries.
+	Metrics []config.Metric
+	// Series maps a metric id to its hourly samples on [Start, End): the
+	// truth the fake Datadog serves.
+	Series map[string][]model.Sample
+	// Shifts are all designed level changes (wins, regressions, other
+	// people's wins).
+	Shifts []Shift
+	// Expect lists the drafts that must appear.
+	Expect []Expect
+	// MustNot describes, for humans, drafts that must not appear;
+	// MustNotMetrics are the metrics that must yield no draft for Me.
+	MustNot        []string
+	MustNotMetrics []string
+}
+
+// Metric returns the metric with the given id.
+func (w *World) Metric(id string) (config.Metric, bool) {
+	for _, m := range w.Metrics {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return config.Metric{}, false
+}
+
+// PR returns the merged or closed-unmerged PR with the given key.
+func (w *World) PR(key string) (model.PR, bool) {
+	for _, p := range w.PRs {
+		if p.Key() == key {
+			return p, true
+		}
+	}
+	for _, p := range w.ClosedUnmerged {
+		if p.Key() == key {
+			return p, true
+		}
+	}
+	return model.PR{}, false
+}
+
+// Config returns a ready configuration for the world, with the sources
+// pointed at the given base URLs (a fake GitHub and a fake Datadog).
+func (w *World) Config(githubURL, datadogURL string) *config.Config {
+	if !strings.HasSuffix(githubURL, "/") {
+		githubURL += "/"
+	}
+	metrics := make([]config.Metric, len(w.Metrics))
+	for i, m := range w.Metrics {
+		m.Repos = slices.Clone(m.Repos)
+		m.Paths = slices.Clone(m.Paths)
+		metrics[i] = m
+	}
+	return &config.Config{
+		Me: config.Me{
+			GitHub:   config.StringList{w.Me},
+			Name:     "Alice Example",
+			Email:    "alice@example.com",
+			Timezone: "UTC",
+		},
+		Sources: config.Sources{
+			GitHub: &config.GitHubSource{
+				Token:    config.Secret("demo"),
+				APIURL:   githubURL,
+				Repos:    slices.Clone(w.Repos),
+				Interval: config.Duration(15 * time.Minute),
+			},
+			Datadog: &config.DatadogSource{
+				APIKey:   config.Secret("demo"),
+				AppKey:   config.Secret("demo"),
+				APIURL:   datadogURL,
+				Interval: config.Duration(time.Hour),
+			},
+		},
+		Metrics: metrics,
+		Drafter: config.DrafterConfig{
+			Window:    config.Duration(7 * 24 * time.Hour),
+			Settle:    config.Duration(24 * time.Hour),
+			MinChange: config.Percent(0.10),
+			Alpha:     0.01,
+		},
+	}
+}
+
+// sha returns a stable fake git SHA for s.
+func sha(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
