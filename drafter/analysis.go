@@ -187,7 +187,7 @@ func (a *analysis) shiftTimes() []time.Time {
 			if n+1 < len(idx) {
 				hi = earlier(hi, dayStart(a.days[idx[n+1]]))
 			}
-			tau = a.refine(t0, lo, hi, a.direction(i), profile)
+			tau, _ = a.refine(t0, lo, hi, a.direction(i), profile)
 		}
 		if len(out) > 0 && tau.Sub(out[len(out)-1]) < a.tol {
 			continue // two detected days refined to the same shift
@@ -266,12 +266,12 @@ func hourOf(t time.Time) int {
 // refine finds the sample in [t0 − 36h, t0 + 36h] where the values in
 // [lo, hi) split best into two levels (rank statistic on deseasonalised
 // values, in the given direction when known).
-func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float64) time.Time {
+func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float64) (time.Time, time.Duration) {
 	w := a.window(lo, hi)
 	const minSide = 6
 	n := len(w)
 	if n < 2*minSide {
-		return t0
+		return t0, day
 	}
 	vals := make([]float64, n)
 	for i, x := range w {
@@ -283,27 +283,40 @@ func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float6
 	ranks := midranks(vals)
 	from, to := t0.Add(-refineSpan), t0.Add(refineSpan)
 	nf := float64(n)
+	scores := make([]float64, n)
 	best, bestK := math.Inf(-1), -1
 	sum := 0.0
 	for k := 1; k < n; k++ {
 		sum += ranks[k-1]
+		scores[k] = math.Inf(-1)
 		if k < minSide || n-k < minSide || w[k].Time.Before(from) || w[k].Time.After(to) {
 			continue
 		}
 		kf := float64(k)
-		z := (sum/kf - (nf+1)/2) * math.Sqrt(kf*nf/(nf-kf)) // ∝ standardised rank sum
-		score := -z * dir                                 // a rise means low ranks first
+		// Standardised Mann–Whitney statistic of the first k values.
+		z := (sum - kf*(nf+1)/2) / math.Sqrt(kf*(nf-kf)*(nf+1)/12)
+		score := -z * dir // a rise means low ranks first
 		if dir == 0 {
 			score = math.Abs(z)
 		}
+		scores[k] = score
 		if score > best {
 			best, bestK = score, k
 		}
 	}
 	if bestK < 0 {
-		return t0
+		return t0, 0
 	}
-	return w[bestK].Time
+	// The splits whose statistic is close to the best one are about as
+	// likely: their span is the uncertainty of the shift time.
+	lo, hi = w[bestK].Time, w[bestK].Time
+	for k, sc := range scores {
+		if sc > 0 && best*best-sc*sc <= refineSlackVar {
+			lo, hi = earlier(lo, w[k].Time), later(hi, w[k].Time)
+		}
+	}
+	tau := w[bestK].Time
+	return tau, max(tau.Sub(lo), hi.Sub(tau))
 }
 
 // midranks returns the rank of each value (1-based, ties averaged).
@@ -461,3 +474,4 @@ func sum(xs []float64) float64 {
 	}
 	return t
 }
+var refineSlackVar = refineSlack

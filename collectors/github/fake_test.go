@@ -497,10 +497,10 @@ func (p *countProgress) Done(source string, n int64) {
 // harness is one collector against one fake server, with a fresh shared
 // client (go-github and the transport keep rate-limit state).
 type harness struct {
-	f     *fakeGitHub
-	c     *Collector
-	sink  *memSink
-	sl    *sleeps
+	f      *fakeGitHub
+	c      *Collector
+	sink   *memSink
+	sl     *sleeps
 	prog   *countProgress
 	stats  *collectors.Stats
 	budget *collectors.Budget

@@ -73,7 +73,7 @@ type Options struct {
 	// NeedFiles reports whether the files a PR touched are needed for a repo
 	// (a metric on it sets `paths`); nil means never. See NeedFilesFor.
 	NeedFiles func(repo string) bool
-	// Logger; default Run.Logger, else discarded.
+	// Logger is used when Run.Logger is nil; default: discarded.
 	Logger *slog.Logger
 	// Sleep waits when go-github refuses a call locally because the rate
 	// limit is spent (it does not even reach the shared client then);
@@ -107,6 +107,9 @@ func New(src config.GitHubSource, opt Options) (*Collector, error) {
 	u, err := url.Parse(api)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("github: api_url %q is not an http(s) URL", src.APIURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("github: api_url %q must not carry credentials, a query or a fragment (put the token in token:)", u.Redacted())
 	}
 	if len(src.Repos) == 0 {
 		return nil, errors.New("github: no repos configured")
@@ -174,9 +177,9 @@ func (c *Collector) client() *gh.Client {
 // Collect fetches the merged PRs of every repo. A repo that fails does not
 // stop the others; their errors are joined on one line, "; " between.
 func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
-	log := c.opt.Logger
+	log := run.Logger // carries the run's attributes (source=...)
 	if log == nil {
-		log = run.Logger
+		log = c.opt.Logger
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -336,7 +336,7 @@ func TestFailures(t *testing.T) {
 		{
 			name: "primary limit resetting in an hour",
 			fail: &failure{status: 403, header: http.Header{"X-RateLimit-Limit": {"5000"}, "X-RateLimit-Remaining": {"0"},
-				"X-RateLimit-Reset": {epochIn(time.Hour)}, "Content-Type": {"application/json"}}, body: primary},
+				"X-RateLimit-Reset": {epochIn(time.Hour + 30*time.Second)}, "Content-Type": {"application/json"}}, body: primary},
 			wantPrefix: "github: list pulls acme/search-api: 403 Forbidden: rate limit exhausted until reset: must wait 1h0m",
 			status:     403,
 			blocked:    true,
@@ -370,6 +370,7 @@ func TestFailures(t *testing.T) {
 				t.Fatal("no error")
 			}
 			msg := err.Error()
+			t.Logf("error: %s", msg)
 			if tt.blocked {
 				first, rest, _ := strings.Cut(msg, "; ")
 				if !strings.HasPrefix(rest, "github: list pulls acme/checkout: rate-limit budget exhausted (0 of 5000 left): must wait 1h0m") {
@@ -412,6 +413,7 @@ func TestFailures(t *testing.T) {
 			// Fixed: the next run resumes at page 1 (the last committed)
 			// and completes; nothing is lost.
 			broken = false
+			h.budget = &collectors.Budget{} // an hour later, as far as the budget goes
 			h.c = h.collector(t, setup{repos: []string{searchAPI, checkout}})
 			n := len(f.listPages(searchAPI))
 			if err := h.collect(context.Background(), T.Add(time.Minute)); err != nil {
@@ -592,6 +594,8 @@ func TestNew(t *testing.T) {
 		{config.GitHubSource{Repos: []string{"acme/x/y"}}, `github: repo "acme/x/y": want owner/name`},
 		{config.GitHubSource{}, "github: no repos configured"},
 		{config.GitHubSource{APIURL: "ghe.example.com", Repos: []string{"a/b"}}, `github: api_url "ghe.example.com" is not an http(s) URL`},
+		{config.GitHubSource{APIURL: "https://alice:s3cret@ghe.example.com/api/v3/", Repos: []string{"a/b"}},
+			`github: api_url "https://alice:xxxxx@ghe.example.com/api/v3/" must not carry credentials, a query or a fragment (put the token in token:)`},
 	} {
 		_, err := New(tt.src, Options{})
 		if err == nil || err.Error() != tt.want {

@@ -76,7 +76,7 @@ var detrend = true
 
 // passes bounds the alternation between estimating the drift and noise
 // model and segmenting.
-const passes = 3
+const passes = 4
 
 // minPairs is the fewest within-segment differences a variogram lag needs.
 const minPairs = 8
@@ -140,7 +140,7 @@ func Detect(xs []float64, o Options) []Point {
 	for pass := 0; pass < passes; pass++ {
 		seg := segmentIDs(n, cps)
 		slope := 0.0
-		if detrend {
+		if detrend && pass > 0 {
 			slope = theilSen(ys, seg)
 		}
 		work := make([]float64, n)
@@ -163,7 +163,10 @@ func Detect(xs []float64, o Options) []Point {
 			cps, _ = m.segment(zs, beta, o.MinSegment)
 		}
 		cps, ps = m.pruneInsignificant(zs, cps, o.Alpha)
-		if slices.Equal(prev, cps) && pass > 0 || len(cps) == 0 && pass == 0 {
+		if debugf != nil {
+			debugf("pass %d slope %.4g model %+v cps %v", pass, slope, m, cps)
+		}
+		if pass > 0 && slices.Equal(prev, cps) {
 			break // converged
 		}
 	}
@@ -207,6 +210,10 @@ func standardize(ys []float64, seg []int) ([]float64, bool) {
 
 var selectMode = 1
 
+var lambdaPenalty = 1.0
+
+var debugf func(string, ...any)
+
 // lambdas is the grid of wander-to-noise variance ratios q/r searched.
 var lambdas = func() []float64 {
 	l := []float64{0}
@@ -230,6 +237,9 @@ func selectModel(zs []float64, beta float64, minSeg int) (model, []int) {
 		r := 2 / (2 + l)
 		m := model{r: r, q: l * r}
 		cps, cost := m.segment(zs, beta, minSeg)
+		if l > 0 {
+			cost += lambdaPenalty * math.Log(float64(len(zs)))
+		}
 		if cost < best {
 			best, bestM, bestCps = cost, m, cps
 		}

@@ -178,6 +178,18 @@ func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
 		return DraftReport{}, err
 	}
 	res := drafter.Run(in)
+	for i := range res.Drafts {
+		d := &res.Drafts[i]
+		if d.PRs == nil {
+			d.PRs = []model.PRRef{}
+		}
+		if d.Others == nil {
+			d.Others = []model.PRRef{}
+		}
+		if d.Evidence == nil {
+			d.Evidence = []string{}
+		}
+	}
 	saved, err := p.Store.SaveDrafts(ctx, res.Drafts)
 	if err != nil {
 		return DraftReport{}, fmt.Errorf("save drafts: %w", err)

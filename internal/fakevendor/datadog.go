@@ -94,8 +94,8 @@ func (d *ddServer) query(rw http.ResponseWriter, r *http.Request) {
 
 	q := r.URL.Query()
 	query := q.Get("query")
-	from, errF := strconv.ParseInt(q.Get("from"), 10, 64)
-	to, errT := strconv.ParseInt(q.Get("to"), 10, 64)
+	from, errF := epochSeconds(q.Get("from"))
+	to, errT := epochSeconds(q.Get("to"))
 	switch {
 	case query == "":
 		writeJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'query' is invalid"))
@@ -122,6 +122,19 @@ func (d *ddServer) query(rw http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	rw.WriteHeader(http.StatusOK)
 	rw.Write([]byte(resp))
+}
+
+// epochSeconds parses an epoch in seconds; "1623846101.5" is accepted and
+// truncated.
+func epochSeconds(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("bad epoch %q", s)
+	}
+	return int64(f), nil
 }
 
 func (d *ddServer) metric(query string) (config.Metric, bool) {

@@ -2,6 +2,7 @@
 package render
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,24 @@ func JSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// RawArray writes already-encoded JSON values as one array, one per line.
+func RawArray(w io.Writer, raws []json.RawMessage) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString("[")
+	for i, r := range raws {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		bw.Write(r)
+	}
+	if len(raws) > 0 {
+		bw.WriteString("\n")
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // Drafts normalises drafts for output: never a null PR list, times in UTC.
@@ -158,19 +177,33 @@ func Markdown(w io.Writer, title string, ds []model.Draft) error {
 	for _, g := range ByCategory(ds) {
 		fmt.Fprintf(w, "## %s\n\n", g.Title)
 		for _, d := range g.Drafts {
-			fmt.Fprintf(w, "- %s", mdEscape(d.Text))
-			var links []string
-			for _, p := range d.PRs {
-				links = append(links, fmt.Sprintf("[%s#%d](%s)", p.Repo, p.Number, p.URL))
-			}
-			if len(links) > 0 {
-				fmt.Fprintf(w, " — %s", strings.Join(links, ", "))
-			}
-			fmt.Fprintln(w)
+			fmt.Fprintf(w, "- %s\n", linkPRs(mdEscape(d.Text), d.PRs))
 		}
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// linkPRs turns the PR references in an escaped statement into links; PRs
+// the text does not mention are appended.
+func linkPRs(text string, prs []model.PRRef) string {
+	var missing []string
+	for _, p := range prs {
+		ref := mdEscape(fmt.Sprintf("%s#%d", p.Repo, p.Number))
+		link := fmt.Sprintf("[%s](%s)", ref, p.URL)
+		switch short := fmt.Sprintf("#%d", p.Number); {
+		case strings.Contains(text, ref):
+			text = strings.Replace(text, ref, link, 1)
+		case strings.Contains(text, ", "+short+")") || strings.Contains(text, ", "+short+","):
+			text = strings.Replace(text, ", "+short, ", "+fmt.Sprintf("[%s](%s)", short, p.URL), 1)
+		default:
+			missing = append(missing, link)
+		}
+	}
+	if len(missing) > 0 {
+		text += " — " + strings.Join(missing, ", ")
+	}
+	return text
 }
 
 // mdEscape keeps collected text from being read as Markdown structure.

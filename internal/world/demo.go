@@ -76,7 +76,7 @@ func Demo(end time.Time) *World {
 	breaker := b.add(repoCheckout, "alice", breakerMerge, false,
 		"Add circuit breaker around the fraud-check client",
 		b.files("M internal/fraud/client.go +35 -6", "A internal/fraud/breaker.go +64", "M go.mod +1", "M go.sum +2"))
-	at2 := breakerMerge.Truncate(time.Hour).Add(time.Hour + time.Hour) // 17:00
+	at2 := breakerMerge.Truncate(time.Hour).Add(2 * time.Hour) // 17:00
 	b.add(repoCheckout, "carol", retryMerge.Add(-55*time.Minute), true,
 		"Experiment: raise payment client timeout to 10s",
 		b.files("M internal/payments/client.go +1 -1"))

@@ -385,4 +385,3 @@ func values(ss []model.Sample) []float64 {
 }
 
 func rel(got, want float64) float64 { return math.Abs(got/want - 1) }
-

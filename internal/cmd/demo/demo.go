@@ -224,15 +224,21 @@ func firstID(ds []model.Draft) string {
 	return ds[0].ID
 }
 
+// writeConfig writes a minimal config that points at the demo store, so
+// the drafts and export commands work on it after the demo's servers are gone.
 func writeConfig(path string, cfg *config.Config) error {
-	c := *cfg
-	c.Sources.GitHub = nil // the demo servers are gone once demo exits
-	c.Sources.Datadog = nil
-	c.Metrics = nil
-	b, err := yaml.Marshal(&c)
+	doc := map[string]any{
+		"me":    map[string]any{"github": []string(cfg.Me.GitHub), "name": cfg.Me.Name, "timezone": cfg.Me.Timezone},
+		"store": map[string]any{"path": cfg.Store.Path},
+		"drafter": map[string]any{
+			"window": cfg.Drafter.Window, "settle": cfg.Drafter.Settle,
+			"min_change": cfg.Drafter.MinChange, "alpha": cfg.Drafter.Alpha,
+		},
+	}
+	b, err := yaml.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("demo: write config: %w", err)
 	}
-	hdr := "# Written by 'impact demo --store': points at the demo store so drafts/export commands work on it.\n"
+	hdr := "# Written by 'impact demo --store': points at the demo store so the drafts and export commands work on it.\n"
 	return os.WriteFile(path, append([]byte(hdr), b...), 0o600)
 }
