@@ -364,7 +364,7 @@ func (t *transport) classify(resp *http.Response, reading budgetReading, now tim
 	switch {
 	case status >= 500:
 		if d, ok := retryAfter(resp.Header, now); ok {
-			return true, d, resp.Status + " with Retry-After"
+			return true, d, "unavailable (Retry-After)"
 		}
 		return true, bo.NextBackOff(), resp.Status
 	case status == http.StatusTooManyRequests || status == http.StatusForbidden:

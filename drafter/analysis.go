@@ -22,7 +22,6 @@ type analysis struct {
 	weekly bool
 	hourly bool
 	lower  bool // better = lower
-	tol    time.Duration
 	block  time.Duration // aggregation block for the significance test
 
 	days []int64   // UTC day numbers of the daily aggregates
@@ -56,7 +55,6 @@ func newAnalysis(se *Series, p Params, now time.Time) *analysis {
 		p: p, m: &se.Metric, ref: se.Metric.Ref(), s: s,
 		weekly: se.Metric.Weekly,
 		lower:  !strings.EqualFold(se.Metric.Better, "higher"),
-		tol:    p.Tolerance,
 		end:    now,
 	}
 	if a.ref.Name == "" {
@@ -70,9 +68,6 @@ func newAnalysis(se *Series, p Params, now time.Time) *analysis {
 		a.block = max(time.Hour, (p.Window / 7).Truncate(time.Hour))
 	}
 	a.aggregate()
-	if !a.hourly && a.tol < day {
-		a.tol = day
-	}
 	return a
 }
 
@@ -158,9 +153,18 @@ func (a *analysis) window(from, to time.Time) []model.Sample {
 	return a.s[i:j]
 }
 
+// shiftEst is a detected shift: where it most likely began, and how far
+// off that may be.
+type shiftEst struct {
+	at  time.Time
+	tol time.Duration
+}
+
 // shiftTimes detects level shifts on the daily series and refines each to
-// the sample where it began.
-func (a *analysis) shiftTimes() []time.Time {
+// the sample where it began. Each shift's tolerance is the span of
+// near-best split points (at least Params.Tolerance, at most refineSpan);
+// without hourly refinement (weekly counts) it is one day.
+func (a *analysis) shiftTimes() []shiftEst {
 	if len(a.xs) < 2*minSegment {
 		return nil
 	}
@@ -172,13 +176,13 @@ func (a *analysis) shiftTimes() []time.Time {
 	if a.hourly {
 		profile = a.dailyProfile()
 	}
-	out := make([]time.Time, 0, len(idx))
+	out := make([]shiftEst, 0, len(idx))
 	for n, i := range idx {
 		if i <= 0 || i >= len(a.xs) {
 			continue
 		}
 		t0 := dayStart(a.days[i])
-		tau := t0
+		est := shiftEst{at: t0, tol: max(a.p.Tolerance, day)}
 		if !a.weekly {
 			lo, hi := t0.Add(-3*day), t0.Add(3*day)
 			if n > 0 {
@@ -187,12 +191,14 @@ func (a *analysis) shiftTimes() []time.Time {
 			if n+1 < len(idx) {
 				hi = earlier(hi, dayStart(a.days[idx[n+1]]))
 			}
-			tau, _ = a.refine(t0, lo, hi, a.direction(i), profile)
+			var spread time.Duration
+			est.at, spread = a.refine(t0, lo, hi, a.direction(i), profile)
+			est.tol = min(max(a.p.Tolerance, spread), refineSpan)
 		}
-		if len(out) > 0 && tau.Sub(out[len(out)-1]) < a.tol {
+		if len(out) > 0 && est.at.Sub(out[len(out)-1].at) < out[len(out)-1].tol {
 			continue // two detected days refined to the same shift
 		}
-		out = append(out, tau)
+		out = append(out, est)
 	}
 	return out
 }
@@ -311,7 +317,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float6
 	// likely: their span is the uncertainty of the shift time.
 	lo, hi = w[bestK].Time, w[bestK].Time
 	for k, sc := range scores {
-		if sc > 0 && best*best-sc*sc <= refineSlackVar {
+		if sc > 0 && best*best-sc*sc <= refineSlack {
 			lo, hi = earlier(lo, w[k].Time), later(hi, w[k].Time)
 		}
 	}
@@ -474,4 +480,3 @@ func sum(xs []float64) float64 {
 	}
 	return t
 }
-var refineSlackVar = refineSlack

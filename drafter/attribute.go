@@ -10,8 +10,9 @@ import (
 // attribute pairs the shift at tau with the PRs that went live shortly
 // before it and records a draft, a regression or an unattributed
 // improvement.
-func (a *analysis) attribute(tau time.Time, prs []*prInfo, res *Result, cands *[]*candidate) {
-	lo, hi := tau.Add(-a.p.Settle-a.tol), tau.Add(a.tol)
+func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]*candidate) {
+	tau, tol := est.at, est.tol
+	lo, hi := tau.Add(-a.p.Settle-tol), tau.Add(tol)
 	i := sort.Search(len(prs), func(i int) bool { return !prs[i].live.Before(lo) })
 	var cs []*prInfo
 	for ; i < len(prs) && !prs[i].live.After(hi); i++ {
@@ -39,7 +40,7 @@ func (a *analysis) attribute(tau time.Time, prs []*prInfo, res *Result, cands *[
 		}
 	}
 
-	if len(mine) > 0 && (cs[0].mine || dist(mine[0])-dist(cs[0]) <= a.tol) {
+	if len(mine) > 0 && (cs[0].mine || dist(mine[0])-dist(cs[0]) <= tol) {
 		credited := byLive(mine)
 		first, last := credited[0].live, credited[len(credited)-1].live
 		m, ok := a.measure(earlier(first, tau), last.Add(a.p.Settle))
@@ -50,7 +51,7 @@ func (a *analysis) attribute(tau time.Time, prs []*prInfo, res *Result, cands *[
 			res.Regressions = append(res.Regressions, a.shift(tau, m, cs))
 			return
 		}
-		*cands = append(*cands, a.draft(tau, m, credited, byLive(others), cs[0], lo, hi))
+		*cands = append(*cands, a.draft(est, m, credited, byLive(others), cs[0], lo, hi))
 		return
 	}
 
@@ -108,7 +109,8 @@ func (a *analysis) shift(tau time.Time, m measurement, cs []*prInfo) Shift {
 }
 
 // draft builds the draft for my credited PRs.
-func (a *analysis) draft(tau time.Time, m measurement, credited, others []*prInfo, likeliest *prInfo, lo, hi time.Time) *candidate {
+func (a *analysis) draft(est shiftEst, m measurement, credited, others []*prInfo, likeliest *prInfo, lo, hi time.Time) *candidate {
+	tau := est.at
 	keys := make([]string, len(credited))
 	for i, p := range credited {
 		keys[i] = p.key
@@ -138,7 +140,7 @@ func (a *analysis) draft(tau time.Time, m measurement, credited, others []*prInf
 		Confidence:    conf,
 		PRs:           refs(credited),
 		Others:        refs(others),
-		Evidence:      a.evidence(tau, m, credited, others, likeliest, lo, hi),
+		Evidence:      a.evidence(est, m, credited, others, likeliest, lo, hi),
 	}
 	return &candidate{draft: d, keys: keys}
 }

@@ -58,9 +58,10 @@ type Params struct {
 	// MatchPath reports whether a PR's file path matches a metric's paths
 	// pattern (glob with **). nil uses MatchPath of this package.
 	MatchPath func(pattern, path string) bool
-	// Tolerance is the slack around the detected shift time when pairing it
-	// with PRs (default 6h; series without hourly resolution, such as weekly
-	// counts, use at least 1 day).
+	// Tolerance is the least slack around a detected shift time when
+	// pairing it with PRs (default 4h). Each shift widens it to the span of
+	// split points its data cannot tell apart (at most 36h); series
+	// without hourly resolution, such as weekly counts, use 1 day.
 	Tolerance time.Duration
 }
 
@@ -122,7 +123,7 @@ const (
 	day            = 24 * time.Hour
 	week           = 7 * day
 	refineSpan     = 36 * time.Hour // hourly refinement searches ±refineSpan around the detected day
-	refineSlack    = 9.0            // splits within this much of the best z² are as plausible (see refine)
+	refineSlack    = 6.0            // splits within this much of the best z² are as plausible (see refine)
 	minAfterWindow = 5 * day        // the after window needs this much data (or the whole Window)
 	heldFraction   = 2.0 / 3        // share of after blocks beyond the midpoint for "sustained"
 )
@@ -147,7 +148,7 @@ func (p Params) withDefaults() Params {
 		p.MatchPath = MatchPath
 	}
 	if p.Tolerance <= 0 {
-		p.Tolerance = 6 * time.Hour
+		p.Tolerance = 4 * time.Hour
 	}
 	return p
 }

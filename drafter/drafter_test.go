@@ -66,13 +66,22 @@ func (g gen) noiseless(t time.Time) float64 {
 	return v
 }
 
-// trueMedian is the median of the noiseless hourly signal in w: what the
-// drafter's before/after figures estimate.
+// trueMedian is the population median of the process in w (noise
+// included, spikes left out): what the drafter's before/after figures
+// estimate.
 func (g gen) trueMedian(w model.Window) float64 {
+	sigma := g.sigma
+	if sigma == 0 {
+		sigma = 0.2
+	}
+	r := rand.New(rand.NewPCG(99, 99))
 	var xs []float64
 	for t := w.Start.Truncate(time.Hour); t.Before(w.End); t = t.Add(time.Hour) {
-		if !t.Before(w.Start) {
-			xs = append(xs, g.noiseless(t))
+		if t.Before(w.Start) {
+			continue
+		}
+		for i := 0; i < 200; i++ {
+			xs = append(xs, g.noiseless(t)*math.Exp(sigma*r.NormFloat64()))
 		}
 	}
 	return median(xs)
@@ -160,7 +169,7 @@ func TestRun(t *testing.T) {
 				if !within(d.Before, tb, 0.05) || !within(d.After, ta, 0.05) {
 					t.Errorf("before %.0f after %.0f, want %.0f and %.0f ± 5%%", d.Before, d.After, tb, ta)
 				}
-				if !within(ta/tb, 0.6, 1e-9) {
+				if !within(ta/tb, 0.6, 0.02) {
 					t.Errorf("true levels %.0f %.0f", tb, ta)
 				}
 				if !within(d.Change, -0.4, 0.1) {
@@ -190,7 +199,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "spec example: 1.8 s to 210 ms",
-			in: Input{Series: []Series{{latency, gen{base: 1800, shifts: []step{{shiftAt, 210.0 / 1800}}, sigma: 0.05, seed: 2, flat: true}.samples()}},
+			in: Input{Series: []Series{{latency, gen{base: 1800, shifts: []step{{shiftAt, 210.0 / 1800}}, sigma: 0.01, seed: 2, flat: true}.samples()}},
 				PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -442,26 +451,35 @@ func nothing(t *testing.T, r Result) {
 	}
 }
 
-// TestShiftTiming checks the hourly refinement over many random series: a
-// −30% shift in noisy hourly data (σ = 0.25 lognormal, spikes, daily cycle).
+// TestShiftTiming checks the hourly refinement over many random series
+// (a −30% shift in noisy hourly data: σ = 0.25 lognormal, spikes, daily
+// cycle, weekend dip): the estimate is close, and the true time lies
+// within the shift's tolerance.
 func TestShiftTiming(t *testing.T) {
 	var errs []time.Duration
-	for seed := uint64(100); seed < 160; seed++ {
+	covered, tols := 0, time.Duration(0)
+	const n = 100
+	for seed := uint64(100); seed < 100+n; seed++ {
 		at := shiftAt.Add(time.Duration(seed%24) * time.Hour)
-		g := gen{base: 400, shifts: []step{{at, 0.7}}, seed: seed, sigma: 0.25}
-		r := Run(Input{Params: params(), Series: []Series{{latency, g.samples()}}, Now: now,
-			PRs: []model.PR{pr(1, "alice", at.Add(-3*time.Hour), "Add query cache")}})
-		if len(r.Drafts) != 1 {
-			t.Errorf("seed %d: %d drafts", seed, len(r.Drafts))
+		s := Series{latency, gen{base: 400, shifts: []step{{at, 0.7}}, seed: seed, sigma: 0.25}.samples()}
+		ests := newAnalysis(&s, params().withDefaults(), now).shiftTimes()
+		if len(ests) != 1 {
+			t.Errorf("seed %d: %d shifts", seed, len(ests))
 			continue
 		}
-		errs = append(errs, absDur(r.Drafts[0].ShiftAt.Sub(at)))
+		e := absDur(ests[0].at.Sub(at))
+		errs = append(errs, e)
+		tols += ests[0].tol
+		if e <= ests[0].tol {
+			covered++
+		}
 	}
 	slices.Sort(errs)
-	p90, worst := errs[len(errs)*9/10], errs[len(errs)-1]
-	t.Logf("refinement error over %d series: median %v, p90 %v, worst %v", len(errs), errs[len(errs)/2], p90, worst)
-	if p90 > 3*time.Hour || worst > 12*time.Hour {
-		t.Errorf("refinement error p90 %v (want ≤ 3h), worst %v (want ≤ 12h)", p90, worst)
+	med, p90 := errs[len(errs)/2], errs[len(errs)*9/10]
+	t.Logf("refinement error: median %v, p90 %v, worst %v; true time within tolerance %d/%d (mean tolerance %v)",
+		med, p90, errs[len(errs)-1], covered, len(errs), tols/time.Duration(len(errs)))
+	if med > 2*time.Hour || p90 > 6*time.Hour || covered < len(errs)*93/100 {
+		t.Errorf("refinement too loose")
 	}
 }
 

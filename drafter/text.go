@@ -230,7 +230,8 @@ func relative(tau time.Time, p *prInfo) string {
 
 // evidence explains a draft in sentences: the numbers and test, the
 // timing, what else went live, and what the drafter cannot see.
-func (a *analysis) evidence(tau time.Time, m measurement, credited, others []*prInfo, likeliest *prInfo, lo, hi time.Time) []string {
+func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prInfo, likeliest *prInfo, lo, hi time.Time) []string {
+	tau := est.at
 	var ev []string
 	name := truncateWords(cleanLine(a.ref.Name), 80)
 	bs, as := formatPair(m.before, m.after, a.ref.Unit)
@@ -277,8 +278,8 @@ func (a *analysis) evidence(tau time.Time, m measurement, credited, others []*pr
 			closest = c
 		}
 	}
-	ev = append(ev, fmt.Sprintf("The detector places the start of the shift at %s; %s went live %s. %d of %d days after the settle stayed %s the midpoint (%s).",
-		fmtTime(tau), closest.key, relative(tau, closest), m.held, m.na, side, mid))
+	ev = append(ev, fmt.Sprintf("The detector places the start of the shift at %s (± %s); %s went live %s. %d of %d days after the settle stayed %s the midpoint (%s).",
+		fmtTime(tau), humanDur(est.tol), closest.key, relative(tau, closest), m.held, m.na, side, mid))
 
 	if len(credited) > 1 {
 		parts := make([]string, len(credited))

@@ -127,6 +127,18 @@ func (s *Store) Deploys(ctx context.Context, from, to time.Time) ([]model.Deploy
 	return rangeQuery(ctx, s, tableDeploys, from, to)
 }
 
+// Incidents returns the incidents created in [from, to) (zero to: no upper
+// bound), sorted by created_at then id.
+func (s *Store) Incidents(ctx context.Context, from, to time.Time) ([]model.Incident, error) {
+	return rangeQuery(ctx, s, tableIncidents, from, to)
+}
+
+// CIRuns returns the workflow runs created in [from, to) (zero to: no upper
+// bound), sorted by created_at then natural id.
+func (s *Store) CIRuns(ctx context.Context, from, to time.Time) ([]model.CIRun, error) {
+	return rangeQuery(ctx, s, tableCIRuns, from, to)
+}
+
 func rangeQuery[T any](ctx context.Context, s *Store, t eventTable[T], from, to time.Time) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: %w", err)

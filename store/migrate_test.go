@@ -43,7 +43,7 @@ func TestMigrations(t *testing.T) {
 	step := func(name string) func(tx *bolt.Tx) error {
 		return func(tx *bolt.Tx) error {
 			ran = append(ran, name)
-			b, err := tx.CreateBucketIfNotExists([]byte("incidents"))
+			b, err := tx.CreateBucketIfNotExists([]byte("widgets"))
 			if err != nil {
 				return err
 			}
@@ -65,7 +65,7 @@ func TestMigrations(t *testing.T) {
 		t.Errorf("samples after migration: %v", got)
 	}
 	must(t, s.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte("incidents")); b == nil || b.Get([]byte("two")) == nil {
+		if b := tx.Bucket([]byte("widgets")); b == nil || b.Get([]byte("two")) == nil {
 			t.Error("migration writes missing")
 		}
 		return nil
@@ -109,7 +109,7 @@ func TestFailingMigrationLeavesFileUnchanged(t *testing.T) {
 			if err := tx.DeleteBucket(bucketDrafts); err != nil {
 				return err
 			}
-			_, err := tx.CreateBucket([]byte("incidents"))
+			_, err := tx.CreateBucket([]byte("widgets"))
 			return err
 		}},
 		{from: 2, name: "two", up: func(tx *bolt.Tx) error { return errors.New("disk on fire") }},
@@ -128,7 +128,7 @@ func TestFailingMigrationLeavesFileUnchanged(t *testing.T) {
 		t.Errorf("the first migration's delete was not rolled back: %v", err)
 	}
 	must(t, s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket([]byte("incidents")) != nil {
+		if tx.Bucket([]byte("widgets")) != nil {
 			t.Error("the first migration's bucket was not rolled back")
 		}
 		return nil

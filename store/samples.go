@@ -140,6 +140,16 @@ func writeBatch(tx *bolt.Tx, b model.Batch) error {
 			return err
 		}
 	}
+	for _, i := range b.Incidents {
+		if err := tableIncidents.put(tx, i); err != nil {
+			return err
+		}
+	}
+	for _, r := range b.CIRuns {
+		if err := tableCIRuns.put(tx, r); err != nil {
+			return err
+		}
+	}
 	cb := tx.Bucket(bucketCursors)
 	for k, v := range b.Cursors {
 		var err error
@@ -199,6 +209,16 @@ func validateBatch(b model.Batch) error {
 	}
 	for _, d := range b.Deploys {
 		if err := tableDeploys.check(d); err != nil {
+			return invalidf("%v", err)
+		}
+	}
+	for _, i := range b.Incidents {
+		if err := tableIncidents.check(i); err != nil {
+			return invalidf("%v", err)
+		}
+	}
+	for _, r := range b.CIRuns {
+		if err := tableCIRuns.check(r); err != nil {
 			return invalidf("%v", err)
 		}
 	}

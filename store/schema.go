@@ -34,6 +34,14 @@ const SchemaVersion = 1
 //	    <repo/workflow/run> → JSON model.Deploy
 //	deploys_by_time/
 //	    <uint64 unix s><repo/workflow/run> → empty  (index on time)
+//	incidents/
+//	    <incident id>       → JSON model.Incident
+//	incidents_by_created/
+//	    <uint64 unix s><incident id> → empty  (index on created_at)
+//	ci_runs/
+//	    <repo/workflow/run> → JSON model.CIRun
+//	ci_runs_by_created/
+//	    <uint64 unix s><repo/workflow/run> → empty  (index on created_at)
 //	drafts/
 //	    <draft id>          → JSON model.Draft
 //	cursors/
@@ -89,10 +97,44 @@ var (
 	}
 )
 
+// Event tables added with the PagerDuty and GitHub Actions sources.
+var (
+	tableIncidents = eventTable[model.Incident]{
+		name:  []byte("incidents"),
+		index: []byte("incidents_by_created"),
+		kind:  "incident",
+		key:   model.Incident.Key,
+		time:  func(i model.Incident) time.Time { return i.CreatedAt },
+		validate: func(i model.Incident) error {
+			if i.ID == "" || i.Service == "" {
+				return fmt.Errorf("incident %q: id and service are required", i.ID)
+			}
+			return nil
+		},
+		normalize: func(i *model.Incident) {
+			i.CreatedAt, i.AcknowledgedAt, i.ResolvedAt = i.CreatedAt.UTC(), i.AcknowledgedAt.UTC(), i.ResolvedAt.UTC()
+		},
+	}
+	tableCIRuns = eventTable[model.CIRun]{
+		name:  []byte("ci_runs"),
+		index: []byte("ci_runs_by_created"),
+		kind:  "CI run",
+		key:   model.CIRun.Key,
+		time:  func(r model.CIRun) time.Time { return r.CreatedAt },
+		validate: func(r model.CIRun) error {
+			if r.Repo == "" || r.Workflow == "" || r.RunID <= 0 {
+				return fmt.Errorf("CI run %q: repo, workflow and run id are required", r.Key())
+			}
+			return nil
+		},
+		normalize: func(r *model.CIRun) { r.CreatedAt, r.StartedAt = r.CreatedAt.UTC(), r.StartedAt.UTC() },
+	}
+)
+
 // buckets lists every top-level bucket. Open creates the missing ones.
 func buckets() [][]byte {
 	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns}
-	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys} {
+	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys, tableIncidents, tableCIRuns} {
 		bs = append(bs, t.buckets()...)
 	}
 	return bs

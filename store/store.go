@@ -356,6 +356,8 @@ type Stats struct {
 	Samples       int64                `json:"samples"`
 	PRs           int                  `json:"prs"`
 	Deploys       int                  `json:"deploys"`
+	Incidents     int                  `json:"incidents"`
+	CIRuns        int                  `json:"ci_runs"`
 	Drafts        map[model.Status]int `json:"drafts"`
 }
 
@@ -386,6 +388,8 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		}
 		st.PRs = countKeys(tx.Bucket(tablePRs.name))
 		st.Deploys = countKeys(tx.Bucket(tableDeploys.name))
+		st.Incidents = countKeys(tx.Bucket(tableIncidents.name))
+		st.CIRuns = countKeys(tx.Bucket(tableCIRuns.name))
 		statuses, err := draftStatuses(tx)
 		if err != nil {
 			return err

@@ -9,11 +9,15 @@
 //	GET /repos/{owner}/{repo}/pulls?state=closed&sort=updated&direction=desc&per_page=100&page=N
 //
 // newest update first, down to a floor: the cursor's updated_at on an
-// incremental poll, Run.Since on the first run or a backfill. Closed PRs that
-// were not merged are skipped. Every page is committed as one batch — its
-// merged PRs (upserted by "owner/repo#N", so reading one twice is harmless)
-// and the repository's cursor — so a kill -9 loses at most the page in
-// flight.
+// incremental poll, Run.Since on the first run or a backfill (or the cursor,
+// when that is older: a backfill never leaves a gap). Closed PRs that were
+// not merged are skipped, and so, on a first run or backfill, are PRs merged
+// before Run.Since that were merely updated since (a late comment). Files
+// are listed (GET .../pulls/{n}/files) only for repos where
+// Options.NeedFiles says a metric needs them. Every page is committed as
+// one batch — its merged PRs (upserted by "owner/repo#N", so reading one
+// twice is harmless) and the repository's cursor — so a kill -9 loses at
+// most the page in flight.
 //
 // The cursor (key: the repository "owner/name") is JSON:
 //

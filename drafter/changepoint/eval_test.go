@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -14,7 +15,19 @@ func TestEvalSuite(t *testing.T) {
 	if os.Getenv("EVAL") == "" {
 		t.Skip()
 	}
+	if v := os.Getenv("SELECT"); v != "" {
+		selectMode = int(envf("SELECT", 1))
+	}
+	lambdaPenalty = envf("LPEN", 1)
+	detrend = os.Getenv("NODETREND") == ""
 	fmt.Println(evalSuite(100))
+}
+
+func envf(k string, d float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(k), 64); err == nil {
+		return v
+	}
+	return d
 }
 
 type scenario struct {

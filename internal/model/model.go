@@ -47,15 +47,60 @@ type Deploy struct {
 // Key is the deploy's natural id.
 func (d Deploy) Key() string { return fmt.Sprintf("%s/%s/%d", d.Repo, d.Workflow, d.RunID) }
 
+// Incident is a PagerDuty incident. Open incidents are re-read until resolved;
+// the store upserts by ID.
+type Incident struct {
+	ID        string    `json:"id"`
+	Service   string    `json:"service"` // service id, e.g. PSEARCH1
+	Title     string    `json:"title"`
+	Urgency   string    `json:"urgency"` // high | low
+	Status    string    `json:"status"`  // triggered | acknowledged | resolved
+	URL       string    `json:"url,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// AcknowledgedAt is the first acknowledgement, zero if never acknowledged.
+	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
+	// ResolvedAt is zero while the incident is open.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Assignees are PagerDuty user ids the incident was assigned to.
+	Assignees []string `json:"assignees,omitempty"`
+}
+
+// Key is the incident's natural id.
+func (i Incident) Key() string { return i.ID }
+
+// CIRun is one GitHub Actions workflow run.
+type CIRun struct {
+	Repo       string    `json:"repo"`
+	Workflow   string    `json:"workflow"` // as configured: file name or id
+	RunID      int64     `json:"run_id"`
+	Attempt    int       `json:"attempt"`
+	Branch     string    `json:"branch"`
+	SHA        string    `json:"sha"`
+	Event      string    `json:"event,omitempty"`
+	Status     string    `json:"status"`     // queued | in_progress | completed
+	Conclusion string    `json:"conclusion"` // success | failure | cancelled | ...
+	CreatedAt  time.Time `json:"created_at"`
+	StartedAt  time.Time `json:"started_at,omitzero"` // run_started_at (latest attempt)
+	// Duration is the run's wall time from start to finish, never inflated
+	// by an updated_at that moved long after the run ended.
+	Duration time.Duration `json:"duration"`
+	Deploys  bool          `json:"deploys,omitempty"`
+}
+
+// Key is the run's natural id.
+func (r CIRun) Key() string { return fmt.Sprintf("%s/%s/%d", r.Repo, r.Workflow, r.RunID) }
+
 // Batch is what a collector hands to the store in one transaction: the data
 // of one page or chunk and the cursor position that covers it. The store
 // writes all of it or none of it.
 type Batch struct {
 	Source string
 	// Samples by series id. Upserted by (series, time).
-	Samples map[string][]Sample
-	PRs     []PR
-	Deploys []Deploy
+	Samples   map[string][]Sample
+	PRs       []PR
+	Deploys   []Deploy
+	Incidents []Incident
+	CIRuns    []CIRun
 	// Cursors to set in the same transaction, key → opaque value.
 	// Keys are scoped to Source by the store.
 	Cursors map[string][]byte
