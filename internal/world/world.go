@@ -83,6 +83,15 @@ type World struct {
 	// Series maps a metric id to its hourly samples on [Start, End): the
 	// truth the fake Datadog serves.
 	Series map[string][]model.Sample
+	// Incidents are PagerDuty incidents (served by the fake PagerDuty) of
+	// Services; PagerDutyUser is the user id whose pages are "mine".
+	Incidents     []model.Incident
+	Services      []string
+	PagerDutyUser string
+	// Workflows and CIRuns are GitHub Actions workflows and their runs
+	// (served by the fake GitHub's Actions endpoints).
+	Workflows []config.Workflow
+	CIRuns    []model.CIRun
 	// Shifts are all designed level changes (wins, regressions, other
 	// people's wins).
 	Shifts []Shift
