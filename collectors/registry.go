@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/impact-dev/impact/config"
 )
@@ -57,7 +58,7 @@ func (r *Registry) Build(cfg *config.Config, env Env, only string) ([]Collector,
 		}
 		c, err := f(cfg, env)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", only, err)
+			return nil, named(only, err)
 		}
 		if c == nil {
 			return nil, fmt.Errorf("source %q is not configured in %s", only, cfg.File)
@@ -68,11 +69,19 @@ func (r *Registry) Build(cfg *config.Config, env Env, only string) ([]Collector,
 	for _, name := range r.order {
 		c, err := r.factories[name](cfg, env)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, named(name, err)
 		}
 		if c != nil {
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+// named prefixes err with the source name unless the collector already did.
+func named(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
