@@ -82,7 +82,7 @@ var (
 // still empty.
 func Default() *Config {
 	c := DefaultConfig
-	c.normalize(defaultOptions().withDefaults(), nil)
+	c.normalize(LoadOptions{}.withDefaults(), nil)
 	return &c
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +25,6 @@ type LoadOptions struct {
 	// UserHomeDir expands "~"; default os.UserHomeDir.
 	UserHomeDir func() (string, error)
 }
-
-func defaultOptions() LoadOptions { return LoadOptions{} }
 
 func (o LoadOptions) withDefaults() LoadOptions {
 	if o.LookupEnv == nil {
@@ -128,7 +127,7 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // decodeFile parses data as one YAML document and decodes it into cfg.
 func (d *decoder) decodeFile(data []byte, cfg *Config) {
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
