@@ -21,7 +21,7 @@ type analysis struct {
 	end    time.Time      // data counts up to here (Now, or just after the last sample)
 	weekly bool
 	hourly bool
-	lower  bool // better = lower
+	lower  bool          // better = lower
 	block  time.Duration // aggregation block for the significance test
 
 	days []int64   // UTC day numbers of the daily aggregates

@@ -3,6 +3,8 @@ package drafter
 import (
 	"math"
 	"sort"
+
+	"github.com/impact-dev/impact/drafter/changepoint"
 )
 
 // minSegment is the fewest daily values on either side of a detected shift.
@@ -17,22 +19,39 @@ const detectZ = 3.0
 
 // detect proposes level shifts in a daily series: it returns the indexes
 // where a new level starts (xs[i] is the first value of the new level), in
-// increasing order.
-//
-// It is a variable so the dedicated detector (drafter/changepoint) can be
-// swapped in without touching the callers:
-//
-//	detect = func(xs []float64) []int {
-//		pts := changepoint.Detect(xs, changepoint.Options{…})
-//		idx := make([]int, len(pts))
-//		for i, p := range pts {
-//			idx[i] = p.Index
-//		}
-//		return idx
-//	}
-var detect = binsegDetect
+// increasing order. It is a variable so tests can swap detectors.
+var detect = changepointDetect
 
-// binsegDetect is binary segmentation with the Mann–Whitney rank-sum
+// changepointDetect uses drafter/changepoint, whose local-level model
+// tells abrupt shifts from slow drift (traffic growth, gradual
+// degradation), which a plain two-sample split cannot: on a series
+// drifting 50% over ten weeks the rank split below proposes a "shift" at
+// every PR. Sparse daily counts that changepoint sees as constant (most
+// days zero) fall back to the rank split.
+func changepointDetect(xs []float64) []int {
+	pts := changepoint.Detect(xs, changepoint.Options{MinSegment: minSegment})
+	if len(pts) == 0 && sparse(xs) {
+		return binsegDetect(xs)
+	}
+	idx := make([]int, len(pts))
+	for i, p := range pts {
+		idx[i] = p.Index
+	}
+	return idx
+}
+
+// sparse reports whether most values are zero (daily event counts).
+func sparse(xs []float64) bool {
+	zeros := 0
+	for _, x := range xs {
+		if x == 0 {
+			zeros++
+		}
+	}
+	return zeros*2 >= len(xs)
+}
+
+// binsegDetect is the fallback detector: binary segmentation with the Mann–Whitney rank-sum
 // statistic: split the series where the standardised rank sum of the left
 // part is most extreme, keep the split if |z| ≥ detectZ, and recurse into
 // both halves. Ranks make it indifferent to spikes and skew.
@@ -54,7 +73,71 @@ func binsegDetect(xs []float64) []int {
 		rec(lo+k, hi, depth+1)
 	}
 	rec(0, len(xs), 0)
+	// Binary segmentation can miss a short segment between two shifts
+	// (a regression fixed ten days later): a local scan adds shifts where
+	// the week before and the week after barely overlap.
+	for _, i := range localScan(xs) {
+		near := false
+		for _, j := range out {
+			if i-j < minSegment && j-i < minSegment {
+				near = true
+				break
+			}
+		}
+		if !near {
+			out = append(out, i)
+		}
+	}
 	sort.Ints(out)
+	return out
+}
+
+// localScanDays and localScanZ: the local scan compares the localScanDays
+// values before each index with those after and proposes local maxima of
+// |z| ≥ localScanZ (for 7 vs 7 values: at most one out-of-order pair).
+const (
+	localScanDays = 7
+	localScanZ    = 2.95
+)
+
+func localScan(xs []float64) []int {
+	const h = localScanDays
+	if len(xs) < 2*h {
+		return nil
+	}
+	zs := make([]float64, len(xs))
+	for i := h; i+h <= len(xs); i++ {
+		// U statistic by direct comparison: 49 pairs, no sorting.
+		u := 0.0
+		for _, b := range xs[i-h : i] {
+			for _, a := range xs[i : i+h] {
+				switch {
+				case b > a:
+					u++
+				case b == a:
+					u += 0.5
+				}
+			}
+		}
+		zs[i] = (u - h*h/2.0) / math.Sqrt(h*h*(2*h+1)/12.0)
+	}
+	var out []int
+	for i := h; i+h <= len(xs); i++ {
+		z := math.Abs(zs[i])
+		if z < localScanZ {
+			continue
+		}
+		peak := true
+		for j := max(h, i-minSegment); j <= min(len(xs)-h, i+minSegment); j++ {
+			if zj := math.Abs(zs[j]); zj > z || zj == z && j < i {
+				peak = false
+				break
+			}
+		}
+		if peak {
+			out = append(out, i)
+		}
+	}
 	return out
 }
 

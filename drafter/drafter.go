@@ -9,15 +9,20 @@
 //
 //  1. Each series is aggregated to UTC days (daily medians; daily sums for
 //     weekly count series) to remove the daily cycle, spikes and most of the
-//     autocorrelation, and a level-shift detector (binary segmentation with
-//     a rank statistic, see detect) proposes the days where the level moved.
+//     autocorrelation, and drafter/changepoint proposes the days where the
+//     level moved abruptly (its local-level model tells a shift from slow
+//     drift; see detect).
 //  2. Each proposed day is refined to the sample (hour) where the
-//     deseasonalised values split best, searching ±36 h around it.
+//     deseasonalised values split best (rank statistic), searching ±36 h
+//     around it. The split points nearly as good as the best one give the
+//     shift's tolerance: how far off its time may be.
 //  3. Candidates for a shift at τ are merged PRs to the metric's repos
 //     (touching its paths, when given) whose LiveAt lies in
-//     [τ − Settle − Tolerance, τ + Tolerance]. The one closest to τ is the
-//     likeliest cause. If that is someone else's and it is more than
-//     Tolerance closer than any of mine, mine are not credited.
+//     [τ − Settle − tolerance, τ + tolerance]. The one closest to τ is the
+//     likeliest cause. If that is someone else's and it is more than the
+//     tolerance closer than any of mine, mine are not credited. Otherwise
+//     all my candidates are credited together; other authors' candidates
+//     lower the confidence to medium (low when theirs is closer).
 //  4. The numbers come from windows anchored on the credited PRs: before is
 //     [firstLive − Window, min(firstLive, τ)), after is
 //     [lastLive + Settle, lastLive + Settle + Window). Before and after are
@@ -39,9 +44,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/impact-dev/impact/internal/model"
@@ -56,7 +64,8 @@ type Params struct {
 	Alpha     float64       // significance level (default 0.01)
 	Me        []string      // GitHub logins whose PRs are "mine" (case-insensitive, "@" optional)
 	// MatchPath reports whether a PR's file path matches a metric's paths
-	// pattern (glob with **). nil uses MatchPath of this package.
+	// pattern (glob with **). nil uses MatchPath of this package. Run
+	// calls it from several goroutines.
 	MatchPath func(pattern, path string) bool
 	// Tolerance is the least slack around a detected shift time when
 	// pairing it with PRs (default 4h). Each shift widens it to the span of
@@ -97,8 +106,8 @@ type Shift struct {
 	// Before, After and Change as in model.Draft; the windows are anchored
 	// on Cause when there is one, else on At.
 	Before, After, Change, PValue float64
-	BeforeWindow, AfterWindow model.Window
-	Improvement               bool
+	BeforeWindow, AfterWindow     model.Window
+	Improvement                   bool
 	// Cause is the likeliest PR (any author), nil if no PR went live near
 	// the shift. Others are the other candidates.
 	Cause  *model.PRRef
@@ -169,22 +178,48 @@ func (p *prInfo) ref() model.PRRef {
 }
 
 // Run analyses every series and returns drafts, regressions and
-// unattributed improvements, each in a deterministic order.
+// unattributed improvements, each in a deterministic order. Series are
+// analysed in parallel (up to GOMAXPROCS goroutines); the result does not
+// depend on the scheduling.
 func Run(in Input) Result {
 	p := in.Params.withDefaults()
 	prs := preparePRs(in.PRs, in.Deploys, p.Me)
+
+	// Series are independent: analyse them in parallel, then merge in
+	// input order so the result does not depend on scheduling.
+	type partial struct {
+		res   Result
+		cands []*candidate
+	}
+	parts := make([]partial, len(in.Series))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(in.Series)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(in.Series) {
+					return
+				}
+				a := newAnalysis(&in.Series[i], p, in.Now)
+				if a == nil {
+					continue
+				}
+				for _, est := range a.shiftTimes() {
+					a.attribute(est, prs, &parts[i].res, &parts[i].cands)
+				}
+			}
+		})
+	}
+	wg.Wait()
 	var (
 		res   Result
 		cands []*candidate
 	)
-	for i := range in.Series {
-		a := newAnalysis(&in.Series[i], p, in.Now)
-		if a == nil {
-			continue
-		}
-		for _, tau := range a.shiftTimes() {
-			a.attribute(tau, prs, &res, &cands)
-		}
+	for _, pt := range parts {
+		res.Regressions = append(res.Regressions, pt.res.Regressions...)
+		res.Unattributed = append(res.Unattributed, pt.res.Unattributed...)
+		cands = append(cands, pt.cands...)
 	}
 	res.Drafts = resolve(cands, in.Existing, in.Now)
 	res.Regressions = dedupeShifts(res.Regressions)

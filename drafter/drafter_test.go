@@ -389,6 +389,20 @@ func TestRun(t *testing.T) {
 			verify: func(t *testing.T, r Result) { nothing(t, r) },
 		},
 		{
+			name: "bob's regression, then my fix ten days later",
+			in: Input{Series: []Series{{latency, gen{base: 300, shifts: []step{{shiftAt.Add(-10 * day), 1.6}, {shiftAt, 1 / 1.6}}, seed: 8}.samples()}},
+				PRs: []model.PR{pr(1200, "bob", shiftAt.Add(-10*day-time.Hour), "Add audit logging"), pr(1234, "alice", shiftAt.Add(-time.Hour), "Batch audit log writes")}},
+			verify: func(t *testing.T, r Result) {
+				d := one(t, r)
+				if !strings.HasPrefix(d.Text, "Batched audit log writes, reducing") || !within(d.Change, -0.375, 0.15) {
+					t.Errorf("text %q change %.3f", d.Text, d.Change)
+				}
+				if len(r.Regressions) != 0 { // bob's regression is not mine
+					t.Errorf("regressions %+v", r.Regressions)
+				}
+			},
+		},
+		{
 			name: "other repos' PRs are not candidates",
 			in: Input{Series: []Series{{latency, drop.samples()}},
 				PRs: []model.PR{{Repo: "acme/checkout", Number: 7, Author: "alice", Title: "Add cache", MergedAt: shiftAt.Add(-time.Hour)}}},
@@ -457,27 +471,36 @@ func nothing(t *testing.T, r Result) {
 // within the shift's tolerance.
 func TestShiftTiming(t *testing.T) {
 	var errs []time.Duration
-	covered, tols := 0, time.Duration(0)
+	covered, extra, tols := 0, 0, time.Duration(0)
 	const n = 100
 	for seed := uint64(100); seed < 100+n; seed++ {
 		at := shiftAt.Add(time.Duration(seed%24) * time.Hour)
 		s := Series{latency, gen{base: 400, shifts: []step{{at, 0.7}}, seed: seed, sigma: 0.25}.samples()}
 		ests := newAnalysis(&s, params().withDefaults(), now).shiftTimes()
-		if len(ests) != 1 {
-			t.Errorf("seed %d: %d shifts", seed, len(ests))
+		if len(ests) == 0 {
+			t.Errorf("seed %d: shift not found", seed)
 			continue
 		}
-		e := absDur(ests[0].at.Sub(at))
+		// The detector may propose extra (noise) shifts; the measurement
+		// rejects them. Judge the one closest to the true shift.
+		best := ests[0]
+		for _, e := range ests {
+			if absDur(e.at.Sub(at)) < absDur(best.at.Sub(at)) {
+				best = e
+			}
+		}
+		extra += len(ests) - 1
+		e := absDur(best.at.Sub(at))
 		errs = append(errs, e)
-		tols += ests[0].tol
-		if e <= ests[0].tol {
+		tols += best.tol
+		if e <= best.tol {
 			covered++
 		}
 	}
 	slices.Sort(errs)
 	med, p90 := errs[len(errs)/2], errs[len(errs)*9/10]
-	t.Logf("refinement error: median %v, p90 %v, worst %v; true time within tolerance %d/%d (mean tolerance %v)",
-		med, p90, errs[len(errs)-1], covered, len(errs), tols/time.Duration(len(errs)))
+	t.Logf("refinement error: median %v, p90 %v, worst %v; true time within tolerance %d/%d (mean tolerance %v); %d extra proposals",
+		med, p90, errs[len(errs)-1], covered, len(errs), tols/time.Duration(len(errs)), extra)
 	if med > 2*time.Hour || p90 > 6*time.Hour || covered < len(errs)*93/100 {
 		t.Errorf("refinement too loose")
 	}
@@ -494,6 +517,57 @@ func TestRunNoFalsePositivesOnNoise(t *testing.T) {
 		for _, d := range r.Drafts {
 			t.Errorf("seed %d: drafted %q (p=%g)", seed, d.Text, d.PValue)
 		}
+	}
+}
+
+// TestRunDrift: a series that drifts 50% down over ten weeks has no abrupt
+// shift; PRs of mine every three days must not be credited with the drift.
+func TestRunDrift(t *testing.T) {
+	var prs []model.PR
+	for k := 1; k < 23; k++ {
+		prs = append(prs, pr(k, "alice", t0.Add(time.Duration(3*k)*day+11*time.Hour), "Add thing"))
+	}
+	drafts := 0
+	for seed := uint64(0); seed < 20; seed++ {
+		s := gen{base: 400, seed: seed}.samples()
+		for i := range s {
+			s[i].Value *= 1 - 0.5*float64(i)/float64(len(s))
+		}
+		drafts += len(Run(Input{Params: params(), Series: []Series{{latency, s}}, PRs: prs, Now: now}).Drafts)
+	}
+	if drafts > 2 {
+		t.Errorf("%d drafts on 20 drifting series", drafts)
+	}
+}
+
+func TestFallbackDetector(t *testing.T) {
+	step := make([]float64, 60)
+	aba := make([]float64, 60)
+	for i := range step {
+		noise := float64(i%5) * 0.01
+		step[i], aba[i] = 1+noise, 1+noise
+		if i >= 30 {
+			step[i] = 0.6 + noise
+		}
+		if i >= 30 && i < 40 {
+			aba[i] = 1.5 + noise
+		}
+	}
+	if got := binsegDetect(step); !slices.Equal(got, []int{30}) {
+		t.Errorf("step: %v", got)
+	}
+	if got := binsegDetect(aba); !slices.Equal(got, []int{30, 40}) {
+		t.Errorf("A–B–A: %v", got)
+	}
+	// Sparse daily counts go to the fallback.
+	counts := make([]float64, 70)
+	for i := range counts {
+		if i < 35 && i%2 == 0 || i >= 35 && i%9 == 0 {
+			counts[i] = 1
+		}
+	}
+	if got := changepointDetect(counts); len(got) == 0 || got[0] < 33 || got[0] > 37 {
+		t.Errorf("sparse counts: %v", got)
 	}
 }
 

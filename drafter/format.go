@@ -69,6 +69,25 @@ func formatPair(before, after float64, unit string) (string, string) {
 	return a, b
 }
 
+// zeroValue is 0 in the unit's own scale: "0 ms", "0%", "$0".
+func zeroValue(unit string) string {
+	switch u := strings.ToLower(strings.TrimSpace(unit)); u {
+	case "ms", "s", "min", "h":
+		return "0 " + u
+	case "percent", "%":
+		return "0%"
+	case "rps", "req/s":
+		return "0 req/s"
+	case "bytes", "byte", "b":
+		return "0 B"
+	case "usd", "$":
+		return "$0"
+	case "count", "":
+		return "0"
+	}
+	return "0 " + truncateRunes(cleanLine(unit), 20)
+}
+
 type tier struct {
 	div    float64 // value in base unit / div = value in this tier
 	upper  float64 // values (after rounding) at or above this move to the next tier
@@ -114,6 +133,9 @@ func formatValue(v float64, unit string, extra int) string {
 	neg := v < 0
 	a := math.Abs(v)
 	var s string
+	if a == 0 {
+		return zeroValue(unit)
+	}
 	if math.IsInf(a, 0) {
 		s = "∞"
 	} else {
@@ -179,8 +201,6 @@ func percent(a float64, extra int) string {
 
 func usd(a float64, extra int) string {
 	switch {
-	case a == 0:
-		return "$0"
 	case a < 10:
 		return "$" + strconv.FormatFloat(a, 'f', 2+extra, 64)
 	case a < 1e4:

@@ -268,7 +268,7 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 	if m.after > m.before {
 		side = "above"
 	}
-	mid := formatValue(m.mid, a.ref.Unit, 1)
+	mid := formatValue(m.mid, a.ref.Unit, 0)
 	if a.weekly {
 		mid += " per week"
 	}

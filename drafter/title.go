@@ -137,10 +137,8 @@ func cleanLine(s string) string {
 		case unicode.IsSpace(r) || unicode.IsControl(r):
 			space = b.Len() > 0
 			continue
-		case unicode.Is(unicode.Cf, r), r == utf8.RuneError,
-			unicode.Is(unicode.Co, r), unicode.Is(unicode.Cs, r), r >= 0xFFF0 && r <= 0xFFFF && r != 0xFFFD:
-			continue
-		case r == 0xFFFD:
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), unicode.Is(unicode.Cs, r),
+			r >= 0xFFF0 && r <= 0xFFFF: // specials, including U+FFFD
 			continue
 		}
 		if space {
@@ -162,10 +160,10 @@ func stripEmoji(s string) string {
 	for _, r := range s {
 		switch {
 		case unicode.Is(unicode.So, r) && r != '©' && r != '®' && r != '™' && r != '°',
-			r >= 0xFE00 && r <= 0xFE0F, // variation selectors
+			r >= 0xFE00 && r <= 0xFE0F,   // variation selectors
 			r >= 0x1F3FB && r <= 0x1F3FF, // skin tones
 			r >= 0xE0000 && r <= 0xE007F, // tags
-			r == 0x20E3: // keycap
+			r == 0x20E3:                  // keycap
 			continue
 		}
 		b.WriteRune(r)

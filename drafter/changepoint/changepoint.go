@@ -20,21 +20,31 @@
 // # Procedure
 //
 //  1. NaN/±Inf values are gaps and are dropped (indices are mapped back).
-//  2. r and q are estimated robustly from the variogram of the series
-//     (median absolute deviation of lag-k differences, k = 1..20, whose
-//     expectation is 2r + k·q), so sparse shifts and spikes barely affect
-//     them.
-//  3. Spikes of up to three points are replaced by the local median (Hampel
-//     identifier, window ±3, threshold 3 robust SDs of the residual from the
-//     local median). Steps survive this filter; isolated incident spikes do
+//  2. The series is scaled by a robust noise SD (MAD of first differences)
+//     and spikes of up to three points are replaced by the local median
+//     (Hampel identifier: window ±3, threshold 3 robust SDs of the residuals
+//     from the local median). Steps survive this filter; incident spikes do
 //     not.
-//  4. The change points minimise −2·log restricted likelihood (Kalman filter
-//     per segment) + Penalty·log(n) per change point, with segments of at
-//     least MinSegment points: exact optimal partitioning (O(n²) filter
-//     steps), with PELT pruning for long series.
-//  5. Each change point gets a likelihood-ratio p-value comparing its two
-//     adjacent segments against one merged segment; change points with
-//     p ≥ Alpha are removed, weakest first.
+//  3. For each wander-to-noise ratio λ = q/r on a log grid (0, 1e-4 … 100)
+//     the change points minimising
+//     −2·log restricted likelihood (a Kalman filter per segment)
+//     + Penalty·log(n) per change point (+ 2·log(n) if λ > 0)
+//     are found exactly by optimal partitioning with segments of at least
+//     MinSegment points; the λ with the least total is kept. So whether a
+//     jump is a level shift or part of the series' wander is decided by the
+//     likelihood.
+//  4. Each change point gets a likelihood-ratio p-value for its two adjacent
+//     segments against one merged segment; change points with p ≥ Alpha are
+//     removed, weakest first.
+//  5. A common linear drift is then estimated by Theil–Sen from pairs of
+//     points in the same segment (so the shifts do not bias it) and removed,
+//     and steps 2–5 repeat until the change points no longer move (at most
+//     four passes). A steady trend is therefore not cut into steps.
+//
+// Cost: O(n²) filter steps per λ, about 0.1 s for n = 1000. Series longer
+// than 3000 points are first reduced to medians of blocks of ⌈n/1500⌉
+// points; change points found on the blocks are then placed exactly within
+// ±1 block on the raw points.
 package changepoint
 
 import (
@@ -48,14 +58,15 @@ type Options struct {
 	// Default 5.
 	MinSegment int
 	// Alpha is the significance level a change point must reach to be
-	// reported. Default 0.01. The penalty usually dominates: with n ≥ 25
-	// points the default penalty already implies p < 0.01, so lowering
-	// Penalty (not raising Alpha) is how to get more change points.
+	// reported. Default 0.01. The penalty usually dominates (with n ≥ 25
+	// points the default penalty implies p < 0.01 for an isolated change),
+	// so lowering Penalty, not raising Alpha, is how to get more change
+	// points.
 	Alpha float64
 	// Penalty is the cost per change point in units of log(n) (n = number
-	// of non-gap points), i.e. the BIC weight. Default 3: BIC for the three
+	// of non-gap points), i.e. a BIC weight. Default 3: BIC for the three
 	// parameters a change point adds (position, level, variance scale).
-	// Larger values find fewer, larger shifts.
+	// Larger values report fewer, larger shifts.
 	Penalty float64
 }
 
@@ -66,34 +77,31 @@ type Point struct {
 	After  float64 // median of the segment after
 	// PValue is the likelihood-ratio p-value (χ², 2 df: level and scale) of
 	// the two adjacent segments against a single merged segment under the
-	// fitted model. It allows for the series' slow wander and
-	// autocorrelation, but not for the search over positions, so treat it
-	// as a ranking of strength rather than a calibrated error rate.
+	// fitted model. It allows for the series' wander and autocorrelation,
+	// but not for the search over positions, so treat it as a measure of
+	// strength rather than a calibrated error rate.
 	PValue float64
 }
-
-var detrend = true
-
-// passes bounds the alternation between estimating the drift and noise
-// model and segmenting.
-const passes = 4
-
-// minPairs is the fewest within-segment differences a variogram lag needs.
-const minPairs = 8
-
-// pruneAbove is the series length above which PELT pruning is used (a
-// variable for tests).
-var pruneAbove = 2000
 
 const (
 	defaultMinSegment = 5
 	defaultAlpha      = 0.01
 	defaultPenalty    = 3
 
-	variogramLags = 20 // lags used to estimate the noise and wander
-	hampelHalf    = 3  // Hampel identifier window: ±3 points
-	hampelK       = 3  // … and threshold: 3 robust SDs
+	// lambdaPenalty is the extra cost, in units of log(n), of letting the
+	// level wander (λ > 0): stable-level-plus-shifts is the simpler model
+	// and is preferred unless the wander is clearly supported.
+	lambdaPenalty = 2
 
+	hampelHalf = 3 // Hampel identifier window: ±3 points
+	hampelK    = 3 // … and threshold: 3 robust SDs
+	// hampelScaleWin is the half-width of the window over which the Hampel
+	// identifier's robust SD is measured.
+	hampelScaleWin = 15
+	maxPasses      = 4 // drift / segmentation alternations
+
+	maxDirect = 3000 // longer series are reduced to block medians
+	blockTo   = 1500 // … of about this many blocks
 )
 
 func (o Options) withDefaults() Options {
@@ -128,47 +136,20 @@ func Detect(xs []float64, o Options) []Point {
 	if n < 2*o.MinSegment {
 		return nil
 	}
-	// Coordinate descent on the common drift and the segmentation: detrend
-	// with the robust (Theil–Sen) slope, segment, re-estimate the slope from
-	// within-segment pairs only (so the shifts do not bias it), segment again.
-	var (
-		m   model
-		zs  []float64
-		cps []int
-		ps  []float64
-	)
-	for pass := 0; pass < passes; pass++ {
-		seg := segmentIDs(n, cps)
-		slope := 0.0
-		if detrend && pass > 0 {
-			slope = theilSen(ys, seg)
-		}
-		work := make([]float64, n)
+	work := ys
+	if a := maxAbs(ys); a > 1e100 || a > 0 && a < 1e-100 {
+		// The method is scale-invariant; keep differences finite.
+		work = make([]float64, n)
 		for i, y := range ys {
-			work[i] = y - slope*float64(i)
+			work[i] = y / a
 		}
-		var ok bool
-		zs, ok = standardize(work, seg)
-		if !ok {
-			return nil // constant series
-		}
-		zs = hampel(zs, hampelHalf, hampelK)
-		beta := o.Penalty * math.Log(float64(n))
-		prev := cps
-		if selectMode == 1 {
-			m, cps = selectModel(zs, beta, o.MinSegment)
-		} else {
-			r, q := fitVariogram(zs, seg)
-			m = model{r: r, q: q}
-			cps, _ = m.segment(zs, beta, o.MinSegment)
-		}
-		cps, ps = m.pruneInsignificant(zs, cps, o.Alpha)
-		if debugf != nil {
-			debugf("pass %d slope %.4g model %+v cps %v", pass, slope, m, cps)
-		}
-		if pass > 0 && slices.Equal(prev, cps) {
-			break // converged
-		}
+	}
+	var cps []int
+	var ps []float64
+	if n > maxDirect {
+		cps, ps = detectBlocks(work, o)
+	} else {
+		cps, ps = detect(work, o)
 	}
 	if len(cps) == 0 {
 		return nil
@@ -184,6 +165,100 @@ func Detect(xs []float64, o Options) []Point {
 		}
 	}
 	return out
+}
+
+// detect returns the change points of ys (indices of the first points of
+// new segments) and their p-values.
+func detect(ys []float64, o Options) ([]int, []float64) {
+	n := len(ys)
+	beta := o.Penalty * math.Log(float64(n))
+	var cps []int
+	var ps []float64
+	lo, hi := 0, len(lambdas)
+	for pass := 0; pass < maxPasses; pass++ {
+		seg := segmentIDs(n, cps)
+		slope := 0.0
+		if pass > 0 {
+			slope = theilSen(ys, seg)
+		}
+		work := make([]float64, n)
+		for i, y := range ys {
+			work[i] = y - slope*float64(i)
+		}
+		zs, ok := standardize(work, seg)
+		if !ok {
+			return nil, nil // constant series
+		}
+		zs = hampel(zs, hampelHalf, hampelK)
+		m, next, li := selectModel(zs, beta, o.MinSegment, lo, hi)
+		next, ps = m.pruneInsignificant(zs, next, o.Alpha)
+		// Later passes only refine λ around the previous choice.
+		lo, hi = max(0, li-2), min(len(lambdas), li+3)
+		done := pass > 0 && slices.Equal(next, cps)
+		cps = next
+		if done {
+			break
+		}
+	}
+	return cps, ps
+}
+
+// detectBlocks runs detect on medians of blocks of b points and then places
+// each change point exactly, within ±b points, where the two-sample z
+// statistic between the neighbouring segments is largest.
+func detectBlocks(ys []float64, o Options) ([]int, []float64) {
+	n := len(ys)
+	b := (n + blockTo - 1) / blockTo
+	nb := (n + b - 1) / b
+	blocks := make([]float64, nb)
+	for i := range blocks {
+		blocks[i] = median(ys[i*b : min(n, (i+1)*b)])
+	}
+	bo := o
+	bo.MinSegment = max(2, (o.MinSegment+b-1)/b)
+	bcps, ps := detect(blocks, bo)
+	cps := make([]int, len(bcps))
+	for k, c := range bcps {
+		lo := c*b - b
+		if k > 0 {
+			lo = max(lo, cps[k-1]+o.MinSegment)
+		}
+		lo = max(lo, o.MinSegment)
+		next := n
+		if k+1 < len(bcps) {
+			next = bcps[k+1] * b
+		}
+		hi := min(c*b+b, next-o.MinSegment, n-o.MinSegment)
+		left := 0
+		if k > 0 {
+			left = cps[k-1]
+		}
+		best, arg := -1.0, c*b
+		for t := lo; t <= hi; t++ {
+			if z := twoSampleZ(ys[left:t], ys[t:next]); z > best {
+				best, arg = z, t
+			}
+		}
+		cps[k] = arg
+	}
+	return cps, ps
+}
+
+// twoSampleZ is |mean(a) − mean(b)|·√(|a||b|/(|a|+|b|)), the mean-shift
+// statistic up to the (common) noise scale.
+func twoSampleZ(a, b []float64) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return -1
+	}
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(len(xs))
+	}
+	na, nb := float64(len(a)), float64(len(b))
+	return math.Abs(mean(a)-mean(b)) * math.Sqrt(na*nb/(na+nb))
 }
 
 // standardize returns (ys − median)/s with s the robust SD of the
@@ -208,32 +283,27 @@ func standardize(ys []float64, seg []int) ([]float64, bool) {
 	return zs, true
 }
 
-var selectMode = 1
-
-var lambdaPenalty = 1.0
-
-var debugf func(string, ...any)
-
-// lambdas is the grid of wander-to-noise variance ratios q/r searched.
+// lambdas is the grid of wander-to-noise variance ratios λ = q/r searched.
 var lambdas = func() []float64 {
 	l := []float64{0}
-	for e := -4.0; e <= 2.001; e += 0.5 {
-		l = append(l, math.Pow(10, e))
+	for e := -8; e <= 4; e++ {
+		l = append(l, math.Pow(10, float64(e)/2))
 	}
 	return l
 }()
 
-// selectModel chooses the ratio λ = q/r by penalised likelihood jointly with
-// the segmentation: for each λ on the grid (with 2r + q = 2, the variance of
-// the standardised first differences), segment and keep the λ whose
-// segmentation has the least total cost. Whether a jump is a level shift or
-// part of the series' wander is thus decided by the likelihood, not by a
-// separate estimate that the shifts themselves would bias.
-func selectModel(zs []float64, beta float64, minSeg int) (model, []int) {
+// selectModel chooses λ = q/r among lambdas[lo:hi] by penalised likelihood
+// jointly with the segmentation: for each λ (with 2r + q = 2, the variance
+// of the standardised first differences) it segments zs and keeps the λ
+// whose segmentation has the least total cost, λ > 0 costing an extra
+// lambdaPenalty·log(n). It returns the model, the change points and the
+// index of the chosen λ.
+func selectModel(zs []float64, beta float64, minSeg, lo, hi int) (model, []int, int) {
 	var bestM model
 	var bestCps []int
-	best := math.Inf(1)
-	for _, l := range lambdas {
+	best, bestI := math.Inf(1), lo
+	for i := lo; i < hi; i++ {
+		l := lambdas[i]
 		r := 2 / (2 + l)
 		m := model{r: r, q: l * r}
 		cps, cost := m.segment(zs, beta, minSeg)
@@ -241,94 +311,32 @@ func selectModel(zs []float64, beta float64, minSeg int) (model, []int) {
 			cost += lambdaPenalty * math.Log(float64(len(zs)))
 		}
 		if cost < best {
-			best, bestM, bestCps = cost, m, cps
+			best, bestM, bestCps, bestI = cost, m, cps, i
 		}
 	}
-	return bestM, bestCps
+	return bestM, bestCps, bestI
 }
 
-// fitVariogram fits r, q ≥ 0 to the robust variogram of ys, using only
-// differences within a segment (seg[i] is the segment of point i): the spread of
-// y_{t+k} − y_t is 2r + k·q under the model. The fit is least squares on
-// relative errors over k = 1..K with K = min(20, (n−1)/4).
-func fitVariogram(ys []float64, seg []int) (r, q float64) {
-	n := len(ys)
-	K := max(1, min(variogramLags, (n-1)/4))
-	buf := make([]float64, 0, n)
-	type obs struct{ k, v float64 }
-	var rows []obs
-	for k := 1; k <= K; k++ {
-		buf = buf[:0]
-		for t := 0; t+k < n; t++ {
-			if seg[t] == seg[t+k] {
-				buf = append(buf, ys[t+k]-ys[t])
-			}
-		}
-		if len(buf) < minPairs {
-			continue
-		}
-		if s := robustSD(buf); s > 0 {
-			rows = append(rows, obs{float64(k), s * s})
-		}
-	}
-	if len(rows) == 0 {
-		return 0, 0
-	}
-	// Weighted least squares for v ≈ a + b·k with weights 1/v², subject to
-	// a, b ≥ 0: try the full fit, then each one-parameter fit.
-	best := math.Inf(1)
-	try := func(a, b float64) {
-		if a < 0 || b < 0 || math.IsNaN(a+b) {
-			return
-		}
-		e := 0.0
-		for _, o := range rows {
-			d := (a + b*o.k - o.v) / o.v
-			e += d * d
-		}
-		if e < best {
-			best, r, q = e, a/2, b
-		}
-	}
-	var s00, s01, s11, t0, t1 float64
-	for _, o := range rows {
-		w := 1 / (o.v * o.v)
-		s00 += w
-		s01 += w * o.k
-		s11 += w * o.k * o.k
-		t0 += w * o.v
-		t1 += w * o.v * o.k
-	}
-	if det := s00*s11 - s01*s01; det > 0 {
-		try((t0*s11-t1*s01)/det, (s00*t1-s01*t0)/det)
-	}
-	try(t0/s00, 0)
-	try(0, t1/s11)
-	return r, q
-}
-
-// hampel replaces points further than k robust SDs (of all residuals from
-// the local median) from the median of their ±half window by that median.
-// A step survives (the window median switches sides with it); a spike of up
-// to half points does not.
+// hampel replaces points further than k robust SDs from the median of
+// their ±half window by that median. The SD is that of the residuals from
+// the local medians within ±hampelScaleWin points, so it follows changes in
+// the noise level. A step survives (each point is on the majority side of
+// its own window); a spike of up to half points does not.
 func hampel(ys []float64, half int, k float64) []float64 {
 	n := len(ys)
 	med := make([]float64, n)
 	res := make([]float64, n)
-	w := make([]float64, 0, 2*half+1)
+	w := make([]float64, 0, 2*hampelScaleWin+1)
 	for i := range ys {
 		lo, hi := max(0, i-half), min(n, i+half+1)
 		w = append(w[:0], ys[lo:hi]...)
 		med[i] = median(w)
 		res[i] = ys[i] - med[i]
 	}
-	th := k * robustSD(res)
 	out := append([]float64(nil), ys...)
-	if th <= 0 {
-		return out
-	}
 	for i := range ys {
-		if math.Abs(res[i]) > th {
+		lo, hi := max(0, i-hampelScaleWin), min(n, i+hampelScaleWin+1)
+		if th := k * robustSD(res[lo:hi]); th > 0 && math.Abs(res[i]) > th {
 			out[i] = med[i]
 		}
 	}

@@ -15,11 +15,6 @@ func TestEvalSuite(t *testing.T) {
 	if os.Getenv("EVAL") == "" {
 		t.Skip()
 	}
-	if v := os.Getenv("SELECT"); v != "" {
-		selectMode = int(envf("SELECT", 1))
-	}
-	lambdaPenalty = envf("LPEN", 1)
-	detrend = os.Getenv("NODETREND") == ""
 	fmt.Println(evalSuite(100))
 }
 

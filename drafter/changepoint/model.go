@@ -63,9 +63,8 @@ func (m model) segCost(zs []float64, a, b int) float64 {
 
 // segment returns the change points (first indices of new segments)
 // minimising Σ segment costs + β per change point, every segment at least
-// minSeg long. It is exact optimal partitioning; above pruneAbove points
-// candidates that trail the best by more than β are pruned as in PELT
-// (near-exact: the capped-scale cost is only approximately superadditive).
+// minSeg long, and that minimum. It is exact optimal partitioning: each
+// candidate start of the last segment carries its own filter, O(n²) steps.
 func (m model) segment(zs []float64, beta float64, minSeg int) ([]int, float64) {
 	n := len(zs)
 	F := make([]float64, n+1)
@@ -78,7 +77,6 @@ func (m model) segment(zs []float64, beta float64, minSeg int) ([]int, float64) 
 		s int
 		f filter
 	}
-	prune := n > pruneAbove
 	cands := []cand{{s: 0}}
 	for t := 1; t <= n; t++ {
 		y := zs[t-1]
@@ -93,15 +91,6 @@ func (m model) segment(zs []float64, beta float64, minSeg int) ([]int, float64) 
 			}
 		}
 		F[t], prev[t] = best, arg
-		if prune && !math.IsInf(best, 1) {
-			kept := cands[:0]
-			for _, c := range cands {
-				if t-c.s < minSeg || F[c.s]+c.f.cost() <= best {
-					kept = append(kept, c)
-				}
-			}
-			cands = kept
-		}
 		if t >= minSeg && t+minSeg <= n && !math.IsInf(F[t], 1) {
 			cands = append(cands, cand{s: t})
 		}

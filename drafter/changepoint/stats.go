@@ -76,3 +76,11 @@ func segmentIDs(n int, cps []int) []int {
 	}
 	return seg
 }
+
+func maxAbs(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m = math.Max(m, math.Abs(x))
+	}
+	return m
+}

@@ -35,7 +35,7 @@ func quote(s string) string {
 }
 
 // ReadCSV reads "time,value" records. A header line is optional (the first
-// record is taken as a header when its time field is not a time). Times may
+// record is taken as a header when neither field parses). Times may
 // be RFC 3339, a date YYYY-MM-DD (UTC), "YYYY-MM-DD HH:MM:SS" (UTC) or unix
 // seconds (integer or decimal). A blank value, NaN, NA or null is a gap and
 // is returned as NaN. Errors are one line and name the input line, e.g.
@@ -72,8 +72,8 @@ func ReadCSV(r io.Reader) ([]time.Time, []float64, error) {
 		tf, vf := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
 		t, terr := ParseTime(tf)
 		if terr != nil {
-			if isFirst {
-				continue // header
+			if _, verr := strconv.ParseFloat(vf, 64); isFirst && verr != nil {
+				continue // header, e.g. "time,value"
 			}
 			return nil, nil, fmt.Errorf("line %d: bad time %s", line, quote(tf))
 		}
