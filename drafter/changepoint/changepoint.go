@@ -22,9 +22,9 @@
 //  1. NaN/±Inf values are gaps and are dropped (indices are mapped back).
 //  2. The series is scaled by a robust noise SD (MAD of first differences)
 //     and spikes of up to three points are replaced by the local median
-//     (Hampel identifier: window ±3, threshold 3 robust SDs of the residuals
-//     from the local median). Steps survive this filter; incident spikes do
-//     not.
+//     (Hampel identifier: window ±3, threshold 3 robust SDs of the nearby
+//     residuals from the local median). Steps survive this filter; incident
+//     spikes do not.
 //  3. For each wander-to-noise ratio λ = q/r on a log grid (0, 1e-4 … 100)
 //     the change points minimising
 //     −2·log restricted likelihood (a Kalman filter per segment)
@@ -41,7 +41,8 @@
 //     and steps 2–5 repeat until the change points no longer move (at most
 //     four passes). A steady trend is therefore not cut into steps.
 //
-// Cost: O(n²) filter steps per λ, about 0.1 s for n = 1000. Series longer
+// Cost: O(n²) Kalman steps per λ and pass; about 25 ms for n = 400 and
+// 0.2 s for n = 1000 on one core. Series longer
 // than 3000 points are first reduced to medians of blocks of ⌈n/1500⌉
 // points; change points found on the blocks are then placed exactly within
 // ±1 block on the raw points.
@@ -59,9 +60,9 @@ type Options struct {
 	MinSegment int
 	// Alpha is the significance level a change point must reach to be
 	// reported. Default 0.01. The penalty usually dominates (with n ≥ 25
-	// points the default penalty implies p < 0.01 for an isolated change),
-	// so lowering Penalty, not raising Alpha, is how to get more change
-	// points.
+	// points the default penalty implies roughly p < 0.01), so lowering
+	// Penalty, not raising Alpha, is how to get more change points; Alpha
+	// matters for short series and as a stricter filter.
 	Alpha float64
 	// Penalty is the cost per change point in units of log(n) (n = number
 	// of non-gap points), i.e. a BIC weight. Default 3: BIC for the three

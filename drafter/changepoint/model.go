@@ -5,21 +5,17 @@ import (
 	"sort"
 )
 
-// model is the local level model in standardised units (the steady-state
-// one-step prediction variance is 1): noise variance r, level random-walk
+// model is the local level model in standardised units (2r + q = 2, the
+// variance of the first differences): noise variance r, level random-walk
 // variance q.
 type model struct{ r, q float64 }
-
-// steadyF is the steady-state one-step prediction variance of the filter:
-// r plus the positive root P of P² − qP − qr = 0.
-func (m model) steadyF() float64 {
-	return (m.q+math.Sqrt(m.q*m.q+4*m.q*m.r))/2 + m.r
-}
 
 // filter is the Kalman filter of one segment, started with a diffuse level at
 // the segment's first point. cost is −2·log restricted likelihood (up to a
 // constant) of the points seen so far, with the segment's variance scale s²
-// concentrated out subject to s² ≥ 1.
+// concentrated out subject to s² ≥ 1: a segment may be noisier than the
+// series as a whole, never quieter (which would let short, accidentally
+// smooth stretches buy their own change points).
 type filter struct {
 	a, P           float64 // filtered level and its variance
 	sumU2, sumLogF float64
