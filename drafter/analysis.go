@@ -60,14 +60,20 @@ func newAnalysis(se *Series, p Params, now time.Time) *analysis {
 	if a.ref.Name == "" {
 		a.ref.Name = a.ref.ID
 	}
+	if !se.End.IsZero() && (a.end.IsZero() || se.End.Before(a.end)) {
+		a.end = se.End
+	}
 	if last := s[len(s)-1].Time.Add(time.Nanosecond); a.end.IsZero() {
 		a.end = last
 	}
+	a.aggregate()
+	// Hourly series are compared in blocks of a day (a seventh of a
+	// shorter window); series of irregular events (CI runs, incident
+	// durations) and daily values in days with data.
 	a.block = day
-	if p.Window < 7*day {
+	if p.Window < 7*day && a.hourly {
 		a.block = max(time.Hour, (p.Window / 7).Truncate(time.Hour))
 	}
-	a.aggregate()
 	return a
 }
 
@@ -165,6 +171,9 @@ type shiftEst struct {
 // near-best split points (at least Params.Tolerance, at most refineSpan);
 // without hourly refinement (weekly counts) it is one day.
 func (a *analysis) shiftTimes() []shiftEst {
+	if a.weekly {
+		return a.countShiftTimes()
+	}
 	if len(a.xs) < 2*minSegment {
 		return nil
 	}
@@ -365,16 +374,25 @@ func earlier(a, b time.Time) time.Time {
 type measurement struct {
 	before, after, change, p float64
 	bw, aw                   model.Window
-	nb, na                   int     // blocks compared
+	nb, na                   int     // blocks compared (whole weeks for counts)
 	held                     int     // after blocks beyond the midpoint
 	mid                      float64 // midpoint of before and after
 	improvement              bool
+
+	// Weekly counts only: events and days covered in each window, and
+	// the dispersion the test allowed for.
+	cb, ca     float64
+	expB, expA time.Duration
+	phi        float64
 }
 
 // measure compares [beforeEnd − Window, beforeEnd) with
 // [afterStart, afterStart + Window) and reports whether the difference is
 // a real shift: significant, large enough and sustained.
 func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) {
+	if a.weekly {
+		return a.measureCounts(beforeEnd, afterStart)
+	}
 	var m measurement
 	W := a.p.Window
 	m.bw = model.Window{Start: beforeEnd.Add(-W).UTC(), End: beforeEnd.UTC()}

@@ -75,10 +75,16 @@ type Params struct {
 }
 
 // Series is one metric and its samples, sorted by time (hourly for APM
-// metrics, one per event for CI runs and incidents).
+// metrics, one per event for CI runs and incidents, one per UTC day for
+// daily counts and rates).
 type Series struct {
 	Metric  model.Metric
 	Samples []model.Sample
+	// End, when set, is where the series' data ends (exclusive): the
+	// collector has not looked past it. It matters for weekly counts,
+	// where a day without samples is a zero only before End. Zero means
+	// Input.Now.
+	End time.Time
 }
 
 // Input is everything one Run looks at.
@@ -126,6 +132,14 @@ type Result struct {
 	// Unattributed are real improvements nobody of mine is credited for
 	// (another author's PR was the likelier cause, or no PR went live).
 	Unattributed []Shift
+	// Superseded are the ids of existing pending drafts the drafter no
+	// longer proposes — their credited PRs or their shift changed as data
+	// arrived (a deploy moved a PR's go-live time, a late PR joined the
+	// shift), so the same shift now has a draft under another id, or none.
+	// Only unedited drafts (Text = GeneratedText) of series in the input
+	// are listed; accepted, rejected and edited drafts never are. The
+	// caller deletes them.
+	Superseded []string
 }
 
 const (
@@ -224,10 +238,55 @@ func Run(in Input) Result {
 	res.Drafts = resolve(cands, in.Existing, in.Now)
 	res.Regressions = dedupeShifts(res.Regressions)
 	res.Unattributed = dedupeShifts(res.Unattributed)
+	res.Superseded = superseded(in.Existing, in.Series, res.Drafts)
 	return res
 }
 
+// superseded lists the existing pending, unedited drafts of the analysed
+// series that drafts no longer contains, sorted.
+func superseded(existing []model.Draft, series []Series, drafts []model.Draft) []string {
+	if len(existing) == 0 {
+		return nil
+	}
+	analysed := make(map[string]bool, len(series))
+	for i := range series {
+		analysed[series[i].Metric.ID] = true
+	}
+	kept := make(map[string]bool, len(drafts))
+	for _, d := range drafts {
+		kept[d.ID] = true
+	}
+	var out []string
+	for _, e := range existing {
+		if (e.Status != model.StatusPending && e.Status != "") || e.GeneratedText == "" || e.Text != e.GeneratedText ||
+			!analysed[e.Metric.ID] || kept[e.ID] {
+			continue
+		}
+		out = append(out, e.ID)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
 // preparePRs computes LiveAt and ownership and sorts by LiveAt, then key.
+//
+// LiveAt is the first deploy of the PR's repo that shipped it, else the
+// merge. A deploy's SHA is the head of its workflow run: usually the merge
+// commit of the last PR merged before the run started, which ships every
+// PR merged before it too. So a deploy ships a PR when it finished at or
+// after the merge and
+//   - its SHA is the PR's merge SHA, or
+//   - its SHA is the merge SHA of a PR of the same repo merged at or after
+//     this one (a later PR of the same batch), or
+//   - its SHA is no known PR's merge SHA (a direct push, a revert, a
+//     manual run): only its time is known, and it is taken to ship what
+//     was merged before it.
+//
+// A deploy whose SHA is the merge of a PR merged before this one started
+// before this PR was merged (GitHub fixes a run's head when the run is
+// created) and did not ship it. A PR merged after its repo's last deploy
+// is taken to be live at its merge: the deploy workflow may not be
+// collected yet, or not configured for the repo.
 func preparePRs(prs []model.PR, deploys []model.Deploy, me []string) []*prInfo {
 	mine := make(map[string]bool, len(me))
 	for _, m := range me {
@@ -237,13 +296,32 @@ func preparePRs(prs []model.PR, deploys []model.Deploy, me []string) []*prInfo {
 		}
 	}
 	type rs struct{ repo, sha string }
-	deployed := make(map[rs][]time.Time, len(deploys))
+	// mergedAt: when the PR whose merge SHA a deploy ran was merged.
+	mergedAt := make(map[rs]time.Time, len(prs))
+	for i := range prs {
+		if p := &prs[i]; p.MergeSHA != "" && !p.MergedAt.IsZero() {
+			mergedAt[rs{strings.ToLower(p.Repo), strings.ToLower(p.MergeSHA)}] = p.MergedAt
+		}
+	}
+	type dep struct {
+		t   time.Time
+		sha string
+	}
+	byRepo := make(map[string][]dep)
 	for _, d := range deploys {
-		if d.SHA == "" || d.Time.IsZero() {
+		if d.Time.IsZero() {
 			continue
 		}
-		k := rs{strings.ToLower(d.Repo), strings.ToLower(d.SHA)}
-		deployed[k] = append(deployed[k], d.Time)
+		r := strings.ToLower(d.Repo)
+		byRepo[r] = append(byRepo[r], dep{d.Time, strings.ToLower(d.SHA)})
+	}
+	for _, ds := range byRepo {
+		sort.Slice(ds, func(i, j int) bool {
+			if !ds[i].t.Equal(ds[j].t) {
+				return ds[i].t.Before(ds[j].t)
+			}
+			return ds[i].sha < ds[j].sha
+		})
 	}
 	out := make([]*prInfo, 0, len(prs))
 	for i := range prs {
@@ -253,16 +331,17 @@ func preparePRs(prs []model.PR, deploys []model.Deploy, me []string) []*prInfo {
 		}
 		info := &prInfo{pr: pr, live: pr.MergedAt, key: pr.Key(), repo: strings.ToLower(pr.Repo),
 			mine: mine[strings.ToLower(strings.TrimPrefix(pr.Author, "@"))]}
-		if pr.MergeSHA != "" {
-			var first time.Time
-			for _, t := range deployed[rs{info.repo, strings.ToLower(pr.MergeSHA)}] {
-				if !t.Before(pr.MergedAt) && (first.IsZero() || t.Before(first)) {
-					first = t
+		ds := byRepo[info.repo]
+		sha := strings.ToLower(pr.MergeSHA)
+		for j := sort.Search(len(ds), func(j int) bool { return !ds[j].t.Before(pr.MergedAt) }); j < len(ds); j++ {
+			d := ds[j]
+			if d.sha != "" && d.sha != sha {
+				if m, ok := mergedAt[rs{info.repo, d.sha}]; ok && m.Before(pr.MergedAt) {
+					continue // the run's head predates this merge
 				}
 			}
-			if !first.IsZero() {
-				info.live = first
-			}
+			info.live = d.t
+			break
 		}
 		out = append(out, info)
 	}

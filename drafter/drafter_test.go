@@ -162,7 +162,7 @@ func TestRun(t *testing.T) {
 	}{
 		{
 			name: "my PR before a −40% shift",
-			in:   Input{Series: []Series{{latency, drop.samples()}}, PRs: []model.PR{myPR}},
+			in:   Input{Series: []Series{{Metric: latency, Samples: drop.samples()}}, PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
 				tb, ta := drop.trueMedian(d.BeforeWindow), drop.trueMedian(d.AfterWindow)
@@ -199,7 +199,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "spec example: 1.8 s to 210 ms",
-			in: Input{Series: []Series{{latency, gen{base: 1800, shifts: []step{{shiftAt, 210.0 / 1800}}, sigma: 0.01, seed: 2, flat: true}.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: gen{base: 1800, shifts: []step{{shiftAt, 210.0 / 1800}}, sigma: 0.01, seed: 2, flat: true}.samples()}},
 				PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -211,7 +211,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "regression after my PR",
-			in: Input{Series: []Series{{latency, gen{base: 300, shifts: []step{{shiftAt, 1.5}}, seed: 3}.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: gen{base: 300, shifts: []step{{shiftAt, 1.5}}, seed: 3}.samples()}},
 				PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) {
 				if len(r.Drafts) != 0 || len(r.Regressions) != 1 || len(r.Unattributed) != 0 {
@@ -225,7 +225,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "another author's PR closest to the shift",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{pr(1200, "alice", shiftAt.Add(-20*time.Hour), "Tune GC"), pr(1250, "bob", shiftAt.Add(-time.Hour), "Add query cache")}},
 			verify: func(t *testing.T, r Result) {
 				if len(r.Drafts) != 0 || len(r.Unattributed) != 1 {
@@ -239,7 +239,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "my PR live for 5 days while the metric held steady",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{pr(1100, "alice", shiftAt.Add(-5*day), "Add tracing")}},
 			verify: func(t *testing.T, r Result) {
 				if len(r.Drafts) != 0 {
@@ -252,26 +252,26 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "flat metric",
-			in:   Input{Series: []Series{{latency, gen{base: 500, seed: 4}.samples()}}, PRs: []model.PR{myPR}},
+			in:   Input{Series: []Series{{Metric: latency, Samples: gen{base: 500, seed: 4}.samples()}}, PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) {
 				nothing(t, r)
 			},
 		},
 		{
 			name: "3% shift below min_change",
-			in: Input{Series: []Series{{latency, gen{base: 500, shifts: []step{{shiftAt, 0.97}}, seed: 5}.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: gen{base: 500, shifts: []step{{shiftAt, 0.97}}, seed: 5}.samples()}},
 				PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) { nothing(t, r) },
 		},
 		{
 			name: "a single 6-hour spike",
-			in: Input{Series: []Series{{latency, gen{base: 500, spikes: []spike{{shiftAt, 6, 5}}, seed: 6}.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: gen{base: 500, spikes: []spike{{shiftAt, 6, 5}}, seed: 6}.samples()}},
 				PRs: []model.PR{myPR}},
 			verify: func(t *testing.T, r Result) { nothing(t, r) },
 		},
 		{
 			name: "two of my PRs behind one shift",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{pr(1240, "alice", shiftAt.Add(-2*time.Hour), "Cache parsed queries"), pr(1234, "ALICE", shiftAt.Add(-10*time.Hour), "Move query construction off the request path")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -292,7 +292,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "my PR and bob's in the same span",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{myPR, pr(1250, "bob", shiftAt.Add(-6*time.Hour), "Bump deps")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -309,7 +309,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "bob's PR a little closer: low confidence",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-4*time.Hour), "Add query cache"), pr(1250, "bob", shiftAt.Add(-1*time.Hour), "Bump deps")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -324,7 +324,7 @@ func TestRun(t *testing.T) {
 		{
 			name: "paths filter excludes a PR not touching them",
 			in: Input{
-				Series: []Series{{withPaths(latency, "internal/query/**"), drop.samples()}},
+				Series: []Series{{Metric: withPaths(latency, "internal/query/**"), Samples: drop.samples()}},
 				PRs: []model.PR{
 					withFiles(pr(1236, "alice", shiftAt.Add(-time.Hour), "Update README"), "README.md", "docs/search.md"),
 					withFiles(pr(1234, "alice", shiftAt.Add(-8*time.Hour), "Precompute facets"), "internal/query/facets.go"),
@@ -338,7 +338,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "throughput gain of 6.8×",
-			in: Input{Series: []Series{{throughput, gen{base: 1200, shifts: []step{{shiftAt, 6.8}}, seed: 7}.samples()}},
+			in: Input{Series: []Series{{Metric: throughput, Samples: gen{base: 1200, shifts: []step{{shiftAt, 6.8}}, seed: 7}.samples()}},
 				PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Batch index writes")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -357,7 +357,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "weekly count metric",
-			in: Input{Series: []Series{{pages, weeklyEvents(t0.Add(40 * day))}},
+			in: Input{Series: []Series{{Metric: pages, Samples: weeklyEvents(t0.Add(40 * day))}},
 				PRs: []model.PR{pr(1234, "alice", t0.Add(40*day-3*time.Hour), "Add circuit breaker to search client")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -369,7 +369,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "deploy time used as LiveAt",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs:     []model.PR{pr(1234, "alice", shiftAt.Add(-3*day), "Add query cache")},
 				Deploys: []model.Deploy{{Repo: "acme/search-api", Workflow: "deploy.yml", RunID: 9, SHA: "SHA1234", Time: shiftAt.Add(-time.Hour)}}},
 			verify: func(t *testing.T, r Result) {
@@ -384,13 +384,13 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "after window not complete yet",
-			in: Input{Series: []Series{{latency, drop.samples()}}, PRs: []model.PR{myPR},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}}, PRs: []model.PR{myPR},
 				Now: shiftAt.Add(5 * day)},
 			verify: func(t *testing.T, r Result) { nothing(t, r) },
 		},
 		{
 			name: "bob's regression, then my fix ten days later",
-			in: Input{Series: []Series{{latency, gen{base: 300, shifts: []step{{shiftAt.Add(-10 * day), 1.6}, {shiftAt, 1 / 1.6}}, seed: 8}.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: gen{base: 300, shifts: []step{{shiftAt.Add(-10 * day), 1.6}, {shiftAt, 1 / 1.6}}, seed: 8}.samples()}},
 				PRs: []model.PR{pr(1200, "bob", shiftAt.Add(-10*day-time.Hour), "Add audit logging"), pr(1234, "alice", shiftAt.Add(-time.Hour), "Batch audit log writes")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
@@ -404,7 +404,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "other repos' PRs are not candidates",
-			in: Input{Series: []Series{{latency, drop.samples()}},
+			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{{Repo: "acme/checkout", Number: 7, Author: "alice", Title: "Add cache", MergedAt: shiftAt.Add(-time.Hour)}}},
 			verify: func(t *testing.T, r Result) {
 				if len(r.Drafts) != 0 || len(r.Unattributed) != 1 {
@@ -475,7 +475,7 @@ func TestShiftTiming(t *testing.T) {
 	const n = 100
 	for seed := uint64(100); seed < 100+n; seed++ {
 		at := shiftAt.Add(time.Duration(seed%24) * time.Hour)
-		s := Series{latency, gen{base: 400, shifts: []step{{at, 0.7}}, seed: seed, sigma: 0.25}.samples()}
+		s := Series{Metric: latency, Samples: gen{base: 400, shifts: []step{{at, 0.7}}, seed: seed, sigma: 0.25}.samples()}
 		ests := newAnalysis(&s, params().withDefaults(), now).shiftTimes()
 		if len(ests) == 0 {
 			t.Errorf("seed %d: shift not found", seed)
@@ -513,7 +513,7 @@ func TestRunNoFalsePositivesOnNoise(t *testing.T) {
 		prs = append(prs, pr(d, "alice", t0.Add(time.Duration(d)*day+11*time.Hour), "Add thing"))
 	}
 	for seed := uint64(200); seed < 220; seed++ {
-		r := Run(Input{Params: params(), Series: []Series{{latency, gen{base: 250, seed: seed, sigma: 0.3}.samples()}}, PRs: prs, Now: now})
+		r := Run(Input{Params: params(), Series: []Series{{Metric: latency, Samples: gen{base: 250, seed: seed, sigma: 0.3}.samples()}}, PRs: prs, Now: now})
 		for _, d := range r.Drafts {
 			t.Errorf("seed %d: drafted %q (p=%g)", seed, d.Text, d.PValue)
 		}
@@ -533,7 +533,7 @@ func TestRunDrift(t *testing.T) {
 		for i := range s {
 			s[i].Value *= 1 - 0.5*float64(i)/float64(len(s))
 		}
-		drafts += len(Run(Input{Params: params(), Series: []Series{{latency, s}}, PRs: prs, Now: now}).Drafts)
+		drafts += len(Run(Input{Params: params(), Series: []Series{{Metric: latency, Samples: s}}, PRs: prs, Now: now}).Drafts)
 	}
 	if drafts > 2 {
 		t.Errorf("%d drafts on 20 drifting series", drafts)
@@ -572,7 +572,7 @@ func TestFallbackDetector(t *testing.T) {
 }
 
 func TestExisting(t *testing.T) {
-	series := []Series{{latency, gen{base: 1800, shifts: []step{{shiftAt, 0.6}}, seed: 1}.samples()}}
+	series := []Series{{Metric: latency, Samples: gen{base: 1800, shifts: []step{{shiftAt, 0.6}}, seed: 1}.samples()}}
 	prs := []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Add query cache"),
 		pr(1240, "alice", shiftAt.Add(-5*time.Hour), "Trim response payload")}
 	in := Input{Params: params(), Series: series, PRs: prs, Now: now}

@@ -260,9 +260,16 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 		afterPart = fmt.Sprintf("%s over the %s after %s, the last credited PR, went live (%s)%s",
 			as, humanDur(m.aw.End.Sub(m.aw.Start)), last.key, liveDesc(last), settle)
 	}
-	ev = append(ev, fmt.Sprintf("%s %s %s over the %s before %s went live (%s) and %s; Mann–Whitney p = %s on %d vs %d %s.",
-		name, stat, bs, humanDur(m.bw.End.Sub(m.bw.Start)), first.key, liveDesc(first), afterPart,
-		formatP(m.p), m.nb, m.na, on))
+	test := fmt.Sprintf("Mann–Whitney p = %s on %d vs %d %s", formatP(m.p), m.nb, m.na, on)
+	if a.weekly {
+		test = fmt.Sprintf("exact Poisson rate test p = %s on %s vs %s events", formatP(m.p),
+			strconv.FormatFloat(m.cb, 'f', -1, 64), strconv.FormatFloat(m.ca, 'f', -1, 64))
+		if m.phi > 1.05 {
+			test += fmt.Sprintf(" (allowing for weeks %.1f× as variable as a Poisson process)", m.phi)
+		}
+	}
+	ev = append(ev, fmt.Sprintf("%s %s %s over the %s before %s went live (%s) and %s; %s.",
+		name, stat, bs, humanDur(m.bw.End.Sub(m.bw.Start)), first.key, liveDesc(first), afterPart, test))
 
 	side := "below"
 	if m.after > m.before {
@@ -278,8 +285,12 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 			closest = c
 		}
 	}
-	ev = append(ev, fmt.Sprintf("The detector places the start of the shift at %s (± %s); %s went live %s. %d of %d days after the settle stayed %s the midpoint (%s).",
-		fmtTime(tau), humanDur(est.tol), closest.key, relative(tau, closest), m.held, m.na, side, mid))
+	unit := "days"
+	if a.weekly {
+		unit = "weeks"
+	}
+	ev = append(ev, fmt.Sprintf("The detector places the start of the shift at %s (± %s); %s went live %s. %d of %d %s after the settle stayed %s the midpoint (%s).",
+		fmtTime(tau), humanDur(est.tol), closest.key, relative(tau, closest), m.held, m.na, unit, side, mid))
 
 	if len(credited) > 1 {
 		parts := make([]string, len(credited))

@@ -223,7 +223,7 @@ func TestStatement(t *testing.T) {
 
 func TestEvidence(t *testing.T) {
 	r := Run(Input{Params: params(), Now: now,
-		Series: []Series{{latency, gen{base: 1800, shifts: []step{{shiftAt, 0.5}}, seed: 11}.samples()}},
+		Series: []Series{{Metric: latency, Samples: gen{base: 1800, shifts: []step{{shiftAt, 0.5}}, seed: 11}.samples()}},
 		PRs:    []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Add query cache"), pr(1250, "bob", shiftAt.Add(-5*time.Hour), "Bump deps")}})
 	d := one(t, r)
 	ev := strings.Join(d.Evidence, "\n")

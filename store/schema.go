@@ -48,6 +48,8 @@ const SchemaVersion = 1
 //	    <source>\x00<key>   → opaque collector bytes
 //	runs/
 //	    <source>            → JSON RunRecord
+//	digests/
+//	    <ISO week "2026-W48"> → JSON DigestRecord (state sending|sent|failed|skipped)
 //
 // Event tables (prs, deploys) are a pair of buckets: natural id → JSON, and a
 // time index whose keys are the 8-byte unix seconds followed by the natural
@@ -60,6 +62,7 @@ var (
 	bucketDrafts  = []byte("drafts")
 	bucketCursors = []byte("cursors")
 	bucketRuns    = []byte("runs")
+	bucketDigests = []byte("digests")
 
 	keySchemaVersion = []byte("schema_version")
 	keyCreatedAt     = []byte("created_at")
@@ -133,7 +136,7 @@ var (
 
 // buckets lists every top-level bucket. Open creates the missing ones.
 func buckets() [][]byte {
-	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns}
+	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns, bucketDigests}
 	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys, tableIncidents, tableCIRuns} {
 		bs = append(bs, t.buckets()...)
 	}

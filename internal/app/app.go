@@ -126,6 +126,9 @@ func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.
 		} else {
 			rec.LastSuccess = r.Start.UTC().Add(r.Duration)
 		}
+		if limit, remaining, reset, known := p.Budget(r.Source).Snapshot(); known {
+			rec.RateLimitLimit, rec.RateLimitRemaining, rec.RateLimitReset = limit, remaining, reset.UTC()
+		}
 		// Recording a run must not fail the run; the daemon logs it.
 		if err := p.Store.RecordRun(context.WithoutCancel(ctx), r.Source, rec); err != nil {
 			p.logger().Warn("record run", "source", r.Source, "err", err)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/backend"
 )
 
 // IOStreams are the command's standard streams.
@@ -48,6 +49,8 @@ type Factory struct {
 	Logger *slog.Logger
 	// Getenv reads the environment.
 	Getenv func(string) string
+	// NewBackend, when set, replaces Backend's store-or-daemon choice (tests).
+	NewBackend func(cfg *config.Config) (backend.Backend, error)
 }
 
 // Config loads the configuration named by --config / $IMPACT_CONFIG / the

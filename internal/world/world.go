@@ -101,6 +101,14 @@ type World struct {
 	// MustNotMetrics are the metrics that must yield no draft for Me.
 	MustNot        []string
 	MustNotMetrics []string
+	// Labels classify every designed shift, and every metric left flat,
+	// for the attribution benchmark (internal/attrbench). Random fills
+	// them; Demo leaves them empty.
+	Labels []Label
+	// Gaps are, per metric id, the spans in which the series has no data
+	// (a scraper outage). Series already lacks the samples in them, so the
+	// fake vendors, which serve Series as it is, serve no points there.
+	Gaps map[string][]model.Window
 }
 
 // Metric returns the metric with the given id.

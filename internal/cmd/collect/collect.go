@@ -3,14 +3,14 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/collectors/all"
-	"github.com/impact-dev/impact/internal/app"
+	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/progress"
 )
@@ -56,38 +56,44 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := f.OpenStore(cfg)
+	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer be.Close()
 
-	p := &app.Pipeline{Config: cfg, Store: st, Registry: all.Registry(), Logger: f.Logger, Now: f.Now}
 	var bar *progress.Bar
+	var prog collectors.Progress
 	if f.IO.ErrTTY {
 		bar = progress.NewBar(f.IO.ErrOut, "collecting")
-		p.Progress = bar
+		prog = bar
 	}
 	start := time.Now()
-	results, collectErr := p.Collect(ctx, app.CollectOptions{Source: o.Source, Since: since})
+	results, collectErr := be.Collect(ctx, backend.CollectRequest{Source: o.Source, Since: since}, prog)
 	if bar != nil {
 		bar.Finish()
 	}
 	if results == nil && collectErr != nil {
-		return cmdutil.UsageError("%v", collectErr)
+		if errors.Is(collectErr, context.Canceled) {
+			return collectErr
+		}
+		if errors.Is(collectErr, backend.ErrUsage) {
+			return cmdutil.UsageError("%v", collectErr)
+		}
+		return collectErr
 	}
 	printResults(f, results)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if !o.NoDraft {
-		rep, err := p.Draft(ctx)
+		rep, err := be.RunDrafter(ctx)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(f.IO.ErrOut, "drafter: %d new, %d updated draft(s); %d regression(s) and %d shift(s) credited to others not drafted (%.1fs)\n",
-			rep.Saved.Added, rep.Saved.Updated, len(rep.Result.Regressions), len(rep.Result.Unattributed), time.Since(start).Seconds())
-		if rep.Saved.Added > 0 {
+			rep.Added, rep.Updated, rep.Regressions, rep.Unattributed, time.Since(start).Seconds())
+		if rep.Added > 0 {
 			fmt.Fprintln(f.IO.ErrOut, "review them with: impact drafts list")
 		}
 	}
@@ -97,10 +103,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	return nil
 }
 
-func printResults(f *cmdutil.Factory, results []collectors.Result) {
+func printResults(f *cmdutil.Factory, results []backend.SourceResult) {
 	for _, r := range results {
-		if r.Err != nil {
-			fmt.Fprintf(f.IO.ErrOut, "%-15s failed after %s: %v\n", r.Source, r.Duration.Round(time.Millisecond), r.Err)
+		if r.Error != "" {
+			fmt.Fprintf(f.IO.ErrOut, "%-15s failed after %s: %s\n", r.Source, r.Duration.Round(time.Millisecond), r.Error)
 			continue
 		}
 		fmt.Fprintf(f.IO.ErrOut, "%-15s ok in %s: %d samples, %d events\n", r.Source, r.Duration.Round(time.Millisecond), r.Samples, r.Events)

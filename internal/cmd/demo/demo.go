@@ -21,6 +21,7 @@ import (
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/app"
+	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
@@ -151,6 +152,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		printDraft(wr, d)
 	}
 	printNotDrafted(wr, cfg.Metrics, ds, rep.Result)
+	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result))
 
 	if o.Store != "" {
 		cfgPath := storePath + ".yaml"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
@@ -28,18 +29,19 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
-// withStore loads the config and opens the store around fn.
-func withStore(f *cmdutil.Factory, fn func(*store.Store) error) error {
+// withBackend loads the config and opens the backend (the store, or the
+// daemon's API while `impact serve` holds it) around fn.
+func withBackend(f *cmdutil.Factory, fn func(backend.Backend) error) error {
 	cfg, err := f.Config()
 	if err != nil {
 		return err
 	}
-	st, err := f.OpenStore(cfg)
+	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	return fn(st)
+	defer be.Close()
+	return fn(be)
 }
 
 // ListOptions of `drafts list`.
@@ -110,7 +112,7 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	return withStore(f, func(st *store.Store) error {
+	return withBackend(f, func(st backend.Backend) error {
 		filter := store.DraftFilter{Status: status, Category: cat, Since: since}
 		if format == cmdutil.FormatJSON {
 			// The stored JSON is the output format: print it without
@@ -149,7 +151,7 @@ func newShowCmd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withStore(f, func(st *store.Store) error {
+			return withBackend(f, func(st backend.Backend) error {
 				d, err := st.Draft(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -203,7 +205,7 @@ func RunDecide(ctx context.Context, f *cmdutil.Factory, o *DecideOptions) error 
 	if o.Text != "" && len(o.IDs) > 1 {
 		return cmdutil.UsageError("--text applies to one draft; give a single ID")
 	}
-	return withStore(f, func(st *store.Store) error {
+	return withBackend(f, func(st backend.Backend) error {
 		var errs []error
 		for _, id := range o.IDs {
 			d, err := st.Decide(ctx, id, o.Status, strings.TrimSpace(o.Text), o.Reason, f.Now().UTC())
@@ -243,7 +245,7 @@ func newEditCmd(f *cmdutil.Factory, editor func(string) error) *cobra.Command {
 // RunEdit writes the draft's text to a temporary file, runs the editor on
 // it and stores the result. An empty result leaves the draft unchanged.
 func RunEdit(ctx context.Context, f *cmdutil.Factory, o *EditOptions) error {
-	return withStore(f, func(st *store.Store) error {
+	return withBackend(f, func(st backend.Backend) error {
 		d, err := st.Draft(ctx, o.ID)
 		if err != nil {
 			return err

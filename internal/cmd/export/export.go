@@ -76,12 +76,12 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := f.OpenStore(cfg)
+	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ds, err := st.Drafts(ctx, store.DraftFilter{Status: status, Since: since, Until: until})
+	defer be.Close()
+	ds, err := be.Drafts(ctx, store.DraftFilter{Status: status, Since: since, Until: until})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmd/configcmd"
 	"github.com/impact-dev/impact/internal/cmd/demo"
 	"github.com/impact-dev/impact/internal/cmd/detect"
+	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmd/drafts"
 	"github.com/impact-dev/impact/internal/cmd/export"
 	"github.com/impact-dev/impact/internal/cmd/serve"
@@ -57,6 +58,7 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		demo.NewCmd(f, nil),
 		collect.NewCmd(f, nil),
 		drafts.NewCmd(f),
+		digestcmd.NewCmd(f),
 		export.NewCmd(f, nil),
 		detect.NewCmd(f, nil),
 		configcmd.NewCmd(f),

@@ -70,21 +70,18 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := f.OpenStore(cfg)
+	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	stats, err := st.Stats(ctx)
+	defer be.Close()
+	bs, err := be.Status(ctx)
 	if err != nil {
 		return err
 	}
-	runs, err := st.Runs(ctx)
-	if err != nil {
-		return err
-	}
+	stats, runs := bs.Stats, bs.Runs
 	var rep Report
-	rep.Store.Path = st.Path()
+	rep.Store.Path = bs.Path
 	rep.Store.SizeBytes = stats.FileSize
 	rep.Store.SchemaVersion = stats.SchemaVersion
 	rep.Store.Series = stats.Series
