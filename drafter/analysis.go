@@ -193,16 +193,36 @@ func (a *analysis) shiftTimes() []shiftEst {
 		t0 := dayStart(a.days[i])
 		est := shiftEst{at: t0, tol: max(a.p.Tolerance, day)}
 		if !a.weekly {
-			lo, hi := t0.Add(-3*day), t0.Add(3*day)
+			// Hourly data has enough samples within 3 days either side;
+			// irregular events and daily values look a week either way
+			// (the split itself is still searched within ±refineSpan).
+			reach := 3 * day
+			if !a.hourly {
+				reach = 7 * day
+			}
+			lo, hi := t0.Add(-reach), t0.Add(reach)
 			if n > 0 {
 				lo = later(lo, dayStart(a.days[idx[n-1]]))
 			}
 			if n+1 < len(idx) {
 				hi = earlier(hi, dayStart(a.days[idx[n+1]]))
 			}
+			span := refineSpan
+			if !a.hourly {
+				// Daily medians of a few events, or one value a day, place
+				// a shift less surely, and one noisy day moves the best
+				// split: search ±3 days, and let the splits the data
+				// cannot tell apart make the tolerance (one value a day
+				// cannot place a shift within the day at all: at least a
+				// day).
+				span = dailySpan
+			}
 			var spread time.Duration
-			est.at, spread = a.refine(t0, lo, hi, a.direction(i), profile)
-			est.tol = min(max(a.p.Tolerance, spread), refineSpan)
+			est.at, spread = a.refine(t0, lo, hi, span, a.direction(i), profile)
+			est.tol = min(max(a.p.Tolerance, spread), span)
+			if a.daily() {
+				est.tol = max(est.tol, day)
+			}
 		}
 		if len(out) > 0 && est.at.Sub(out[len(out)-1].at) < out[len(out)-1].tol {
 			continue // two detected days refined to the same shift
@@ -210,6 +230,12 @@ func (a *analysis) shiftTimes() []shiftEst {
 		out = append(out, est)
 	}
 	return out
+}
+
+// daily reports whether the series has about one sample per day with
+// data (daily rates), too few to place a shift within a day.
+func (a *analysis) daily() bool {
+	return !a.hourly && len(a.s) < 2*len(a.days)
 }
 
 // direction is +1 when the daily level rises at index i, −1 when it falls.
@@ -278,12 +304,15 @@ func hourOf(t time.Time) int {
 	return int(u / 3600)
 }
 
-// refine finds the sample in [t0 − 36h, t0 + 36h] where the values in
+// refine finds the sample in [t0 − span, t0 + span] where the values in
 // [lo, hi) split best into two levels (rank statistic on deseasonalised
 // values, in the given direction when known).
-func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float64) (time.Time, time.Duration) {
+func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64, profile *[24]float64) (time.Time, time.Duration) {
 	w := a.window(lo, hi)
-	const minSide = 6
+	minSide := 6
+	if a.daily() {
+		minSide = minSegment
+	}
 	n := len(w)
 	if n < 2*minSide {
 		return t0, day
@@ -296,7 +325,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float6
 		}
 	}
 	ranks := midranks(vals)
-	from, to := t0.Add(-refineSpan), t0.Add(refineSpan)
+	from, to := t0.Add(-span), t0.Add(span)
 	nf := float64(n)
 	scores := make([]float64, n)
 	best, bestK := math.Inf(-1), -1
@@ -324,14 +353,32 @@ func (a *analysis) refine(t0, lo, hi time.Time, dir float64, profile *[24]float6
 	}
 	// The splits whose statistic is close to the best one are about as
 	// likely: their span is the uncertainty of the shift time.
+	// A split at k says the new level began after w[k-1] and by w[k]:
+	// where samples are sparse (nights and weekends without CI runs, a
+	// scraper outage) the span reaches back across the gap, to one
+	// typical spacing after w[k-1].
+	step := typicalStep(w)
 	lo, hi = w[bestK].Time, w[bestK].Time
 	for k, sc := range scores {
 		if sc > 0 && best*best-sc*sc <= refineSlack {
-			lo, hi = earlier(lo, w[k].Time), later(hi, w[k].Time)
+			lo, hi = earlier(lo, earlier(w[k].Time, w[k-1].Time.Add(step))), later(hi, w[k].Time)
 		}
 	}
 	tau := w[bestK].Time
 	return tau, max(tau.Sub(lo), hi.Sub(tau))
+}
+
+// typicalStep is the median spacing of the samples in w (at least 1 ns).
+func typicalStep(w []model.Sample) time.Duration {
+	if len(w) < 2 {
+		return time.Nanosecond
+	}
+	ds := make([]time.Duration, len(w)-1)
+	for i := 1; i < len(w); i++ {
+		ds[i-1] = w[i].Time.Sub(w[i-1].Time)
+	}
+	slices.Sort(ds)
+	return max(ds[len(ds)/2], time.Nanosecond)
 }
 
 // midranks returns the rank of each value (1-based, ties averaged).
@@ -397,6 +444,22 @@ func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) 
 	W := a.p.Window
 	m.bw = model.Window{Start: beforeEnd.Add(-W).UTC(), End: beforeEnd.UTC()}
 	afterEnd := afterStart.Add(W)
+	if !a.hourly {
+		// Irregular events (CI runs, incidents) leave days without data
+		// (weekends, quiet days): each window stretches, by up to another
+		// Window, until it holds as many days with data as a full window
+		// has days, so that gaps do not starve the test.
+		want := int(W / a.block)
+		for extra := time.Duration(0); extra < W && len(a.blocks(m.bw, true)) < want; {
+			extra += a.block
+			m.bw.Start = beforeEnd.Add(-W - extra).UTC()
+		}
+		for extra := time.Duration(0); extra < W && afterStart.Add(W+extra).Before(a.end) &&
+			len(a.blocks(model.Window{Start: afterStart, End: afterEnd}, false)) < want; {
+			extra += a.block
+			afterEnd = afterStart.Add(W + extra)
+		}
+	}
 	if afterEnd.After(a.end) {
 		avail := a.end.Sub(afterStart).Truncate(a.block)
 		if avail < min(minAfterWindow, W) {

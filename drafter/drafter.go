@@ -146,6 +146,7 @@ const (
 	day            = 24 * time.Hour
 	week           = 7 * day
 	refineSpan     = 36 * time.Hour // hourly refinement searches ±refineSpan around the detected day
+	dailySpan      = 3 * day        // … and refinement of daily values ±dailySpan
 	refineSlack    = 6.0            // splits within this much of the best z² are as plausible (see refine)
 	minAfterWindow = 5 * day        // the after window needs this much data (or the whole Window)
 	heldFraction   = 2.0 / 3        // share of after blocks beyond the midpoint for "sustained"

@@ -276,3 +276,16 @@ func FuzzStatement(f *testing.F) {
 		}
 	})
 }
+
+func TestPastTenseCompoundNouns(t *testing.T) {
+	for in, want := range map[string]string{
+		"Cache Go modules and build outputs in CI":                "Cached Go modules and build outputs in CI",
+		"Add runbook links and auto-diagnostics to search alerts": "Added runbook links and auto-diagnostics to search alerts",
+		"Add retry budget to the search indexer":                  "Added retry budget to the search indexer",
+		"Move query building off the hot path and cache results":  "Moved query building off the hot path and cached results",
+	} {
+		if got, _ := PastTense(in); got != want {
+			t.Errorf("PastTense(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -442,8 +442,8 @@ func inflect(words []string, form, base string) string {
 			continue
 		}
 		if next := strings.ToLower(out[j+1]); ambiguous[v] && !determiners[next] &&
-			!(strings.HasSuffix(next, "s") && !strings.HasSuffix(next, "ss")) {
-			continue // "and index corruption": a noun, not a verb
+			(!(strings.HasSuffix(next, "s") && !strings.HasSuffix(next, "ss")) || compoundNouns[v+"-"+next]) {
+			continue // "and index corruption", "and build outputs": a noun, not a verb
 		}
 		out[j] = past(v)
 	}

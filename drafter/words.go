@@ -156,6 +156,12 @@ var (
 		return m
 	}()
 	determiners = wordSet(`the a an all every each its their our some this that these those`)
+	// compoundNouns are noun/verb words followed by a plural noun that
+	// together are more likely a compound noun than a verb and its
+	// object: "cache modules and build outputs", "and test results".
+	compoundNouns = wordSet(`build-outputs build-artifacts build-times build-steps build-jobs build-scripts
+build-images build-logs build-errors build-failures test-results test-logs test-failures test-files test-times
+test-suites log-lines log-files index-files cache-keys cache-layers cache-files`)
 )
 
 func wordSet(s string) map[string]bool {

@@ -48,6 +48,27 @@ func (f *filter) cost() float64 {
 	return f.sumU2 + f.sumLogF
 }
 
+// gainTable holds, for a segment that has seen k+1 points, the innovation
+// variance F[k] and gain K[k] of its next point, and sumLog[k] = Σ log F
+// over its first k innovations.
+type gainTable struct{ F, K, sumLog []float64 }
+
+// gains computes the gain table for segments of up to n points with the
+// same arithmetic as filter.push.
+func (m model) gains(n int) gainTable {
+	t := gainTable{F: make([]float64, n), K: make([]float64, n), sumLog: make([]float64, n+1)}
+	P := m.r
+	for k := 0; k < n; k++ {
+		Pp := P + m.q
+		F := Pp + m.r
+		K := Pp / F
+		t.F[k], t.K[k] = F, K
+		t.sumLog[k+1] = t.sumLog[k] + math.Log(F)
+		P = Pp - K*Pp
+	}
+	return t
+}
+
 // segCost is the cost of zs[a:b] as one segment.
 func (m model) segCost(zs []float64, a, b int) float64 {
 	var f filter
@@ -69,9 +90,16 @@ func (m model) segment(zs []float64, beta float64, minSeg int) ([]int, float64) 
 		F[i] = math.Inf(1)
 	}
 	F[0] = -beta
+	// A segment's filter variances (P, F, the gain K) do not depend on
+	// the data, only on how many points the segment has seen: compute
+	// them once for every length instead of once per candidate start.
+	// The arithmetic is the same as filter.push, in the same order, so
+	// the costs are bit for bit those of filter.
+	tab := m.gains(n)
 	type cand struct {
-		s int
-		f filter
+		s     int
+		a, u2 float64 // filtered level, Σ v²/F
+		cnt   int     // points after the first
 	}
 	cands := []cand{{s: 0}}
 	for t := 1; t <= n; t++ {
@@ -79,9 +107,21 @@ func (m model) segment(zs []float64, beta float64, minSeg int) ([]int, float64) 
 		best, arg := math.Inf(1), -1
 		for i := range cands {
 			c := &cands[i]
-			c.f.push(m, y)
+			if t-1 == c.s {
+				c.a = y
+			} else {
+				v := y - c.a
+				c.u2 += v * v / tab.F[c.cnt]
+				c.a += tab.K[c.cnt] * v
+				c.cnt++
+			}
 			if t-c.s >= minSeg {
-				if v := F[c.s] + c.f.cost() + beta; v < best {
+				cf := float64(c.cnt)
+				cost := c.u2 + tab.sumLog[c.cnt]
+				if c.u2 > cf {
+					cost = cf*math.Log(c.u2/cf) + cf + tab.sumLog[c.cnt]
+				}
+				if v := F[c.s] + cost + beta; v < best {
 					best, arg = v, c.s
 				}
 			}

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/builtin"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/version"
 	"github.com/impact-dev/impact/store"
@@ -172,6 +174,9 @@ func Metrics(cfg *config.Config) []model.Metric {
 type DraftReport struct {
 	Result drafter.Result
 	Saved  store.SaveResult
+	// Removed counts the superseded pending drafts deleted (see
+	// drafter.Result.Superseded).
+	Removed int
 }
 
 // Draft runs the drafter over everything stored and saves its drafts.
@@ -197,7 +202,16 @@ func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
 	if err != nil {
 		return DraftReport{}, fmt.Errorf("save drafts: %w", err)
 	}
-	return DraftReport{Result: res, Saved: saved}, nil
+	// A pending draft the drafter no longer proposes (its credited PRs
+	// changed as a deploy or a late PR arrived, so the shift now has a
+	// draft under another id) must not linger beside its successor. The
+	// store re-checks each one: a draft the user accepted, rejected or
+	// edited since it was read stays.
+	removed, err := p.Store.DeleteDrafts(ctx, res.Superseded)
+	if err != nil {
+		return DraftReport{}, fmt.Errorf("remove superseded drafts: %w", err)
+	}
+	return DraftReport{Result: res, Saved: saved, Removed: removed}, nil
 }
 
 // DrafterInput loads what the drafter needs from the store.
@@ -221,7 +235,11 @@ func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
 		}
 		in.Series = append(in.Series, drafter.Series{Metric: m, Samples: samples})
 	}
-	var err error
+	builtins, err := p.builtinData(ctx, in.Now)
+	if err != nil {
+		return in, err
+	}
+	in.Series = append(in.Series, builtin.Series(cfg, builtins)...)
 	if in.PRs, err = p.Store.PRs(ctx, time.Time{}, time.Time{}); err != nil {
 		return in, fmt.Errorf("load PRs: %w", err)
 	}
@@ -232,6 +250,46 @@ func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
 		return in, fmt.Errorf("load drafts: %w", err)
 	}
 	return in, nil
+}
+
+// builtinData loads the events the built-in series are computed from and
+// the span each source has collected.
+//
+// PagerDuty's coverage starts at the UTC day of the earliest stored
+// incident (the collector keeps no record of where its first read began,
+// so quiet days before the first incident are not counted as zeros) and
+// ends at the collector's cursor ("through": every incident created
+// before it is stored), or at now without a cursor.
+func (p *Pipeline) builtinData(ctx context.Context, now time.Time) (builtin.Data, error) {
+	cfg := p.Config
+	d := builtin.Data{Now: now, Coverage: map[string]model.Window{}}
+	var err error
+	if cfg.Sources.PagerDuty != nil {
+		if d.Incidents, err = p.Store.Incidents(ctx, time.Time{}, time.Time{}); err != nil {
+			return d, fmt.Errorf("load incidents: %w", err)
+		}
+		if len(d.Incidents) > 0 {
+			// Incidents come sorted by creation.
+			cov := model.Window{Start: d.Incidents[0].CreatedAt.UTC().Truncate(24 * time.Hour), End: now}
+			raw, err := p.Store.Cursor(ctx, builtin.SourcePagerDuty, "incidents")
+			if err != nil {
+				return d, fmt.Errorf("read the pagerduty cursor: %w", err)
+			}
+			var cur struct {
+				Through time.Time `json:"through"`
+			}
+			if len(raw) > 0 && json.Unmarshal(raw, &cur) == nil && !cur.Through.IsZero() && cur.Through.Before(now) {
+				cov.End = cur.Through.UTC()
+			}
+			d.Coverage[builtin.SourcePagerDuty] = cov
+		}
+	}
+	if cfg.Sources.GitHubActions != nil {
+		if d.Runs, err = p.Store.CIRuns(ctx, time.Time{}, time.Time{}); err != nil {
+			return d, fmt.Errorf("load workflow runs: %w", err)
+		}
+	}
+	return d, nil
 }
 
 // SourceNames lists the configured sources for messages.
