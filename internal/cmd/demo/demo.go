@@ -53,10 +53,12 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole pipeline on built-in sample data; no accounts needed",
-		Long: `demo starts local servers that speak GitHub's and Datadog's APIs, serving 90 days
-of a made-up team's merged PRs and hourly latency, error-rate and throughput
-series. The real collectors read them, the drafter finds the shifts that are
-real and credits them, and the drafts are printed. Nothing leaves the machine.`,
+		Long: `demo starts local servers that speak the APIs of GitHub (pull requests and
+Actions), Datadog, Prometheus and PagerDuty, serving 90 days of a made-up
+team's merged PRs, hourly latency, error-rate, throughput and queue series,
+CI and deploy runs, and incidents. The real collectors read them, the
+drafter finds the shifts that are real and credits them, and the drafts are
+printed. Nothing leaves the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -87,11 +89,15 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	}
 	w := world.Demo(end)
 
-	gh := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{}))
+	gh := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{})) // pull requests and Actions
 	defer gh.Close()
 	dd := httptest.NewServer(fakevendor.NewDatadog(w, fakevendor.Options{}))
 	defer dd.Close()
-	cfg := w.Config(gh.URL+"/", dd.URL)
+	prom := httptest.NewServer(fakevendor.NewPrometheus(w, fakevendor.Options{}))
+	defer prom.Close()
+	pd := httptest.NewServer(fakevendor.NewPagerDuty(w, fakevendor.Options{}))
+	defer pd.Close()
+	cfg := w.ConfigFor(world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL})
 
 	storePath := o.Store
 	if storePath == "" {
@@ -114,7 +120,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	defer st.Close()
 
 	p := &app.Pipeline{Config: cfg, Store: st, Registry: all.Registry(), Logger: f.Logger, Now: func() time.Time { return end }}
-	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub (%s) and Datadog (%s) servers…\n", gh.URL, dd.URL)
+	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub and Actions (%s), Datadog (%s), Prometheus (%s) and PagerDuty (%s) servers…\n",
+		gh.URL, dd.URL, prom.URL, pd.URL)
 	results, err := p.Collect(ctx, app.CollectOptions{Since: w.Start})
 	if err != nil {
 		return nil, fmt.Errorf("demo: collect: %w", err)
@@ -142,16 +149,28 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		authors[pr.Author] = true
 	}
 	wr := f.IO.Out
-	fmt.Fprintf(wr, "impact demo — %d days of a made-up team: %d merged PRs by %d authors in %d repos, %d hourly series.\n",
+	fmt.Fprintf(wr, "impact demo — %d days of a made-up team: %d merged PRs by %d authors in %d repos, %d hourly series,\n",
 		int(end.Sub(w.Start).Hours()/24), len(w.PRs), len(authors), len(w.Repos), len(w.Metrics))
-	fmt.Fprintf(wr, "Collected %d samples and %d PRs through the real GitHub and Datadog clients in %.1fs.\n\n",
+	fmt.Fprintf(wr, "%d workflow runs of %d workflows and %d PagerDuty incidents on %d services.\n",
+		len(w.CIRuns), len(w.Workflows), len(w.Incidents), len(w.Services))
+	fmt.Fprintf(wr, "Collected %d samples and %d events (PRs, workflow runs, deploys, incidents) through the real collectors in %.1fs.\n\n",
 		samples, events, time.Since(started).Seconds())
 
 	fmt.Fprintf(wr, "%d draft(s) for @%s to review — shifts that are significant, sustained, in the better direction, and follow your PRs:\n\n", len(ds), w.Me)
 	for _, d := range ds {
 		printDraft(wr, d)
 	}
-	printNotDrafted(wr, cfg.Metrics, ds, rep.Result)
+	in, err := p.DrafterInput(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	var builtins []string
+	for _, se := range in.Series {
+		if !configured(cfg.Metrics, se.Metric.ID) {
+			builtins = append(builtins, se.Metric.ID)
+		}
+	}
+	printNotDrafted(wr, cfg.Metrics, builtins, ds, rep.Result)
 	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result))
 
 	if o.Store != "" {
@@ -176,7 +195,19 @@ func printDraft(w io.Writer, d model.Draft) {
 	fmt.Fprintln(w)
 }
 
-func printNotDrafted(w io.Writer, metrics []config.Metric, ds []model.Draft, res drafter.Result) {
+func configured(metrics []config.Metric, id string) bool {
+	for _, m := range metrics {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// printNotDrafted explains every series without a draft: the configured
+// metrics one by one, the built-in series (pagerduty.*, ci.*) that stayed
+// flat on one line.
+func printNotDrafted(w io.Writer, metrics []config.Metric, builtins []string, ds []model.Draft, res drafter.Result) {
 	drafted := map[string]bool{}
 	for _, d := range ds {
 		drafted[d.Metric.ID] = true
@@ -205,6 +236,15 @@ func printNotDrafted(w io.Writer, metrics []config.Metric, ds []model.Draft, res
 		}
 	}
 	sort.Strings(lines)
+	var flat []string
+	for _, id := range builtins {
+		if !drafted[id] && !explained[id] {
+			flat = append(flat, id)
+		}
+	}
+	if len(flat) > 0 {
+		lines = append(lines, "  built-in series with no significant, sustained shift: "+strings.Join(flat, ", "))
+	}
 	if len(lines) > 0 {
 		fmt.Fprintln(w, "Not drafted, and why:")
 		fmt.Fprintln(w, strings.Join(lines, "\n"))

@@ -1,0 +1,220 @@
+package backend
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/version"
+	"github.com/impact-dev/impact/store"
+)
+
+// Client is a Backend that talks to the daemon's local API.
+type Client struct {
+	addr  string // as configured, for messages
+	base  string // scheme and host of the requests
+	token string
+	hc    *http.Client
+	// RequestTimeout bounds every call but Collect and RunDrafter; default 60s.
+	RequestTimeout time.Duration
+}
+
+var _ Backend = (*Client)(nil)
+
+// NewClient returns a client of the daemon listening at sc.Listen, sending
+// sc.Token as a bearer token when it is set.
+func NewClient(sc config.ServerConfig) *Client {
+	network, address := sc.Network()
+	tr := &http.Transport{
+		Proxy:               nil, // the daemon is local: never through a proxy
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	base := "http://" + address
+	if network == "unix" {
+		base = "http://impact.sock"
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", address)
+		}
+	} else {
+		tr.DialContext = d.DialContext
+	}
+	return &Client{addr: sc.Listen, base: base, token: sc.Token.Value(), hc: &http.Client{Transport: tr}, RequestTimeout: 60 * time.Second}
+}
+
+// Addr is the daemon's address as configured.
+func (c *Client) Addr() string { return c.addr }
+
+func (c *Client) Where() string { return "the daemon at " + c.addr }
+
+func (c *Client) Close() error {
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+// do sends a request and decodes a JSON answer into out (when non-nil).
+// A zero timeout leaves only ctx.
+func (c *Client) do(ctx context.Context, timeout time.Duration, method, path string, query url.Values, in, out any) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "impact-cli/"+version.String())
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return context.Canceled
+		}
+		return fmt.Errorf("daemon at %s: %s", c.addr, shortNetErr(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var eb ErrorBody
+		if json.Unmarshal(raw, &eb) == nil && eb.Error != "" {
+			return &RemoteError{Msg: eb.Error, Kind: eb.Kind, Status: resp.StatusCode}
+		}
+		return &RemoteError{Msg: fmt.Sprintf("daemon at %s: %s: %s", c.addr, resp.Status, strings.TrimSpace(string(raw))), Status: resp.StatusCode}
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("daemon at %s: bad answer to %s %s: %w", c.addr, method, path, err)
+	}
+	return nil
+}
+
+// shortNetErr drops the method and URL Go puts in front of a transport
+// error ("Get \"http://…\": dial unix …: connect: no such file…").
+func shortNetErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// Info asks the daemon who it is; it is what Factory.Backend uses to tell
+// that a daemon answers.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var info Info
+	err := c.do(ctx, 2*time.Second, http.MethodGet, PathInfo, nil, nil, &info)
+	return info, err
+}
+
+func (c *Client) DraftsJSON(ctx context.Context, f store.DraftFilter) ([]json.RawMessage, error) {
+	var raws []json.RawMessage
+	if err := c.do(ctx, c.RequestTimeout, http.MethodGet, PathDrafts, EncodeFilter(f), nil, &raws); err != nil {
+		return nil, err
+	}
+	return raws, nil
+}
+
+func (c *Client) Drafts(ctx context.Context, f store.DraftFilter) ([]model.Draft, error) {
+	var ds []model.Draft
+	if err := c.do(ctx, c.RequestTimeout, http.MethodGet, PathDrafts, EncodeFilter(f), nil, &ds); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+func draftPath(id string, suffix string) string {
+	return PathDrafts + "/" + url.PathEscape(id) + suffix
+}
+
+func (c *Client) Draft(ctx context.Context, id string) (model.Draft, error) {
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodGet, draftPath(id, ""), nil, nil, &d)
+	return d, err
+}
+
+func (c *Client) Decide(ctx context.Context, id string, status model.Status, text, reason string, at time.Time) (model.Draft, error) {
+	var verb string
+	switch status {
+	case model.StatusAccepted:
+		verb = "/accept"
+	case model.StatusRejected:
+		verb = "/reject"
+	default:
+		// The store's own message for a status the API has no verb for.
+		return model.Draft{}, fmt.Errorf("store: deciding draft %q: unknown status %q (want accepted or rejected)", id, status)
+	}
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodPost, draftPath(id, verb), nil, DecideRequest{Text: text, Reason: reason, At: at}, &d)
+	return d, err
+}
+
+func (c *Client) EditText(ctx context.Context, id, text string) (model.Draft, error) {
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodPost, draftPath(id, "/text"), nil, EditRequest{Text: text}, &d)
+	return d, err
+}
+
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var s Status
+	err := c.do(ctx, c.RequestTimeout, http.MethodGet, PathStatus, nil, nil, &s)
+	return s, err
+}
+
+// Collect asks the daemon to collect now and waits for it; progress is not
+// reported through the API.
+func (c *Client) Collect(ctx context.Context, req CollectRequest, _ collectors.Progress) ([]SourceResult, error) {
+	var resp CollectResponse
+	if err := c.do(ctx, 0, http.MethodPost, PathCollect, nil, req, &resp); err != nil {
+		return nil, err
+	}
+	if resp.Results == nil {
+		resp.Results = []SourceResult{}
+	}
+	if resp.Error != "" {
+		return resp.Results, errors.New(resp.Error)
+	}
+	return resp.Results, nil
+}
+
+func (c *Client) RunDrafter(ctx context.Context) (DraftSummary, error) {
+	var s DraftSummary
+	err := c.do(ctx, 0, http.MethodPost, PathDraft, nil, struct{}{}, &s)
+	return s, err
+}

@@ -1,0 +1,383 @@
+// Package server is the daemon's local HTTP API: JSON endpoints for what the
+// CLI does (see internal/backend's wire.go for the routes), /metrics for
+// Prometheus, and /healthz and /readyz for supervisors.
+//
+// The API is for this machine's user only. It listens on a loopback address
+// or a unix socket (mode 0600); a TCP address that is not loopback needs a
+// bearer token. Requests that look like they come from a web page (an
+// Origin header, or a Host that is not the loopback address the daemon
+// listens on) are refused, so a page in the user's browser cannot drive
+// the API (CSRF, DNS rebinding).
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/impact-dev/impact/internal/backend"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/render"
+)
+
+// Options configure the handler.
+type Options struct {
+	// Backend answers the API (the daemon's backend.Local).
+	Backend backend.Backend
+	// Info is what /v1/info answers.
+	Info func() backend.Info
+	// Token, when non-empty, is required as "Authorization: Bearer <token>"
+	// on everything but /healthz and /readyz. It is read on each request,
+	// so a reloaded config takes effect at once.
+	Token func() string
+	// CheckHost refuses requests whose Host is not a loopback name or
+	// address (TCP on loopback; not for unix sockets or public addresses).
+	CheckHost bool
+	// Gatherer serves /metrics; nil answers 404.
+	Gatherer prometheus.Gatherer
+	// Registerer receives the API's own request metrics; may be nil.
+	Registerer prometheus.Registerer
+	// Ready reports whether the daemon is ready (/readyz); nil is always ready.
+	Ready func() error
+	// Logger logs requests at debug level and failures at warn.
+	Logger *slog.Logger
+	// Now is the clock of the export document; default time.Now.
+	Now func() time.Time
+}
+
+type handler struct {
+	o        Options
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// New returns the HTTP handler of the local API.
+func New(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	h := &handler{o: o}
+	if o.Registerer != nil {
+		h.requests, h.duration = newAPIMetrics(o.Registerer)
+	}
+	mux := http.NewServeMux()
+	api := func(pattern, name string, fn func(w http.ResponseWriter, r *http.Request) error) {
+		var hh http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := fn(w, r); err != nil {
+				h.fail(w, r, err)
+			}
+		})
+		hh = h.instrument(name, hh)
+		mux.Handle(pattern, h.auth(hh))
+	}
+	api("GET "+backend.PathInfo, "info", h.info)
+	api("GET "+backend.PathDrafts, "drafts_list", h.list)
+	api("GET "+backend.PathDrafts+"/{id}", "drafts_show", h.show)
+	api("POST "+backend.PathDrafts+"/{id}/accept", "drafts_accept", h.decide(model.StatusAccepted))
+	api("POST "+backend.PathDrafts+"/{id}/reject", "drafts_reject", h.decide(model.StatusRejected))
+	api("POST "+backend.PathDrafts+"/{id}/text", "drafts_edit", h.edit)
+	api("GET "+backend.PathExport, "export", h.export)
+	api("GET "+backend.PathStatus, "status", h.status)
+	api("POST "+backend.PathCollect, "collect", h.collect)
+	api("POST "+backend.PathDraft, "draft", h.draft)
+	if o.Gatherer != nil {
+		mux.Handle("GET /metrics", h.auth(h.instrument("metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
+			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+			ErrorHandling:     promhttp.ContinueOnError,
+			Timeout:           10 * time.Second,
+			EnableOpenMetrics: true,
+		}))))
+	}
+	mux.Handle("GET /healthz", h.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})))
+	mux.Handle("GET /readyz", h.instrument("readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if o.Ready != nil {
+			if err := o.Ready(); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintf(w, "not ready: %v\n", err)
+				return
+			}
+		}
+		io.WriteString(w, "ready\n")
+	})))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, backend.ErrorBody{Error: "no such endpoint: " + r.Method + " " + r.URL.Path, Kind: "not_found"})
+	})
+	return h.guard(mux)
+}
+
+// guard refuses browser-originated requests and foreign Host headers.
+func (h *handler) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != "" || r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			writeJSON(w, http.StatusForbidden, backend.ErrorBody{Error: "cross-origin requests are not allowed", Kind: "forbidden"})
+			return
+		}
+		if h.o.CheckHost && !loopbackHost(r.Host) {
+			writeJSON(w, http.StatusForbidden, backend.ErrorBody{Error: "the API answers only requests addressed to a loopback host", Kind: "forbidden"})
+			return
+		}
+		if r.Method == http.MethodPost && r.ContentLength != 0 && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			writeJSON(w, http.StatusUnsupportedMediaType, backend.ErrorBody{Error: "POST bodies must be application/json", Kind: "usage"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// auth checks the bearer token when one is configured.
+func (h *handler) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.o.Token != nil {
+			if want := h.o.Token(); want != "" {
+				got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+				if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) != 1 {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="impact"`)
+					writeJSON(w, http.StatusUnauthorized, backend.ErrorBody{Error: "missing or wrong bearer token (server.token)", Kind: "unauthorized"})
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// instrument counts requests by handler and code, and times them.
+func (h *handler) instrument(name string, next http.Handler) http.Handler {
+	if h.requests == nil {
+		return next
+	}
+	return promhttp.InstrumentHandlerCounter(h.requests.MustCurryWith(prometheus.Labels{"handler": name}),
+		promhttp.InstrumentHandlerDuration(h.duration.MustCurryWith(prometheus.Labels{"handler": name}), next))
+}
+
+// newAPIMetrics registers the API's request metrics with r (or finds them
+// there when a handler already registered them).
+func newAPIMetrics(r prometheus.Registerer) (*prometheus.CounterVec, *prometheus.HistogramVec) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "impact_api_requests_total",
+		Help: "Requests to the daemon's local API, by handler and HTTP status code.",
+	}, []string{"handler", "code"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "impact_api_request_duration_seconds",
+		Help:    "Time to answer a request to the daemon's local API, by handler.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60},
+	}, []string{"handler"})
+	if err := r.Register(requests); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			requests = are.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
+	if err := r.Register(duration); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			duration = are.ExistingCollector.(*prometheus.HistogramVec)
+		}
+	}
+	return requests, duration
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	kind, status := backend.ErrorKind(err)
+	if status >= 500 {
+		h.o.Logger.Warn("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, backend.ErrorBody{Error: err.Error(), Kind: kind})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return backend.Usage(fmt.Errorf("bad request body: %w", err))
+	}
+	return nil
+}
+
+func (h *handler) info(w http.ResponseWriter, r *http.Request) error {
+	var info backend.Info
+	if h.o.Info != nil {
+		info = h.o.Info()
+	}
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	f, err := backend.DecodeFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	raws, err := h.o.Backend.DraftsJSON(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return render.RawArray(w, raws)
+}
+
+func (h *handler) show(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.o.Backend.Draft(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (h *handler) decide(status model.Status) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req backend.DecideRequest
+		if err := decodeBody(r, &req); err != nil {
+			return err
+		}
+		if req.At.IsZero() {
+			req.At = h.o.Now().UTC()
+		}
+		// Once started, a decision is not abandoned because the client left.
+		d, err := h.o.Backend.Decide(context.WithoutCancel(r.Context()), r.PathValue("id"), status, req.Text, req.Reason, req.At)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, d)
+		return nil
+	}
+}
+
+func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
+	var req backend.EditRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	d, err := h.o.Backend.EditText(context.WithoutCancel(r.Context()), r.PathValue("id"), req.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// ExportDocument is /v1/export's answer; `impact export -f json` prints the
+// same shape.
+type ExportDocument struct {
+	Since       *time.Time     `json:"since"`
+	Until       *time.Time     `json:"until"`
+	Status      string         `json:"status"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Groups      []render.Group `json:"groups"`
+}
+
+func (h *handler) export(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if q.Get("status") == "" {
+		q.Set("status", string(model.StatusAccepted))
+	}
+	f, err := backend.DecodeFilter(q)
+	if err != nil {
+		return err
+	}
+	ds, err := h.o.Backend.Drafts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	doc := ExportDocument{Status: q.Get("status"), GeneratedAt: h.o.Now().UTC().Truncate(time.Second), Groups: render.ByCategory(ds)}
+	if !f.Since.IsZero() {
+		doc.Since = &f.Since
+	}
+	if !f.Until.IsZero() {
+		doc.Until = &f.Until
+	}
+	if doc.Groups == nil {
+		doc.Groups = []render.Group{}
+	}
+	writeJSON(w, http.StatusOK, doc)
+	return nil
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.o.Backend.Status(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func (h *handler) collect(w http.ResponseWriter, r *http.Request) error {
+	var req backend.CollectRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	results, err := h.o.Backend.Collect(r.Context(), req, nil)
+	if results == nil && err != nil {
+		if !errors.Is(err, backend.ErrUsage) && !errors.Is(err, context.Canceled) {
+			err = backend.Usage(err)
+		}
+		return err
+	}
+	resp := backend.CollectResponse{Results: results}
+	if resp.Results == nil {
+		resp.Results = []backend.SourceResult{}
+	}
+	if err != nil {
+		resp.Error = err.Error()
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (h *handler) draft(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeBody(r, &struct{}{}); err != nil {
+		return err
+	}
+	s, err := h.o.Backend.RunDrafter(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}

@@ -1,0 +1,348 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/backend"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/server"
+	"github.com/impact-dev/impact/store"
+)
+
+var t0 = time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+
+func testStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "impact.db"), store.Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var ds []model.Draft
+	for i := range 5 {
+		at := t0.Add(-time.Duration(i) * 48 * time.Hour)
+		ds = append(ds, model.Draft{
+			ID: fmt.Sprintf("%02d%06x", i, i*7919), Category: model.Categories[i%3],
+			Text:          fmt.Sprintf("Made thing %d faster, reducing p99 from 1.8 s to 210 ms (−88%%). <b>&</b>", i),
+			GeneratedText: fmt.Sprintf("Made thing %d faster", i),
+			Metric:        model.MetricRef{ID: "m", Name: "m", Unit: "ms", Better: "lower"},
+			Before:        1800, After: 210.5, Change: -0.8830001, ShiftAt: at, PValue: 0.000123, Confidence: "high",
+			PRs: []model.PRRef{{Repo: "a/b", Number: i, Title: "t", URL: "https://x/y", Author: "alice", MergedAt: at, LiveAt: at}},
+		})
+	}
+	if _, err := st.SaveDrafts(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// serve starts the API over st on a unix socket and returns a client.
+func serve(t *testing.T, st *store.Store, token string) (*backend.Client, string) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "impact.sock")
+	sc := config.ServerConfig{Listen: "unix:" + sock, Token: config.Secret(token)}
+	ln, cleanup, err := server.Listen(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h := server.New(server.Options{
+		Backend:    &backend.Local{Store: st, KeepOpen: true},
+		Info:       func() backend.Info { return backend.Info{Store: st.Path(), Version: "test"} },
+		Token:      func() string { return token },
+		Gatherer:   reg,
+		Registerer: reg,
+		Now:        func() time.Time { return t0 },
+	})
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close(); cleanup() })
+	c := backend.NewClient(sc)
+	t.Cleanup(func() { c.Close() })
+	return c, sock
+}
+
+// TestClientMatchesLocal: every Backend call answers the same through the
+// API as on the store directly, errors included.
+func TestClientMatchesLocal(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	local := &backend.Local{Store: st, KeepOpen: true}
+	remote, sock := serve(t, st, "")
+
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v, want 0600", fi.Mode().Perm())
+	}
+
+	for _, f := range []store.DraftFilter{
+		{}, {Status: model.StatusPending}, {Category: "performance"},
+		{Since: t0.Add(-100 * time.Hour)}, {Until: t0.Add(-50 * time.Hour), Since: t0.Add(-1000 * time.Hour)},
+	} {
+		lj, err1 := local.DraftsJSON(ctx, f)
+		rj, err2 := remote.DraftsJSON(ctx, f)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if len(lj) != len(rj) {
+			t.Fatalf("filter %+v: %d local, %d remote", f, len(lj), len(rj))
+		}
+		for i := range lj {
+			if string(lj[i]) != string(rj[i]) {
+				t.Errorf("filter %+v: draft %d differs:\n%s\n%s", f, i, lj[i], rj[i])
+			}
+		}
+		ld, _ := local.Drafts(ctx, f)
+		rd, _ := remote.Drafts(ctx, f)
+		if !reflect.DeepEqual(ld, rd) {
+			t.Errorf("filter %+v: decoded drafts differ", f)
+		}
+	}
+
+	ld, _ := local.Draft(ctx, "0000")
+	rd, err := remote.Draft(ctx, "0000")
+	if err != nil || !reflect.DeepEqual(ld, rd) {
+		t.Errorf("Draft: %v\n%+v\n%+v", err, ld, rd)
+	}
+
+	at := t0.Add(time.Hour)
+	d, err := remote.Decide(ctx, "0100", model.StatusAccepted, "Edited.", "", at)
+	if err != nil || d.Status != model.StatusAccepted || d.Text != "Edited." || !d.DecidedAt.Equal(at) {
+		t.Errorf("accept: %v %+v", err, d)
+	}
+	d, err = remote.Decide(ctx, "0200", model.StatusRejected, "", "nope", at)
+	if err != nil || d.Status != model.StatusRejected || d.Reason != "nope" {
+		t.Errorf("reject: %v %+v", err, d)
+	}
+	d, err = remote.EditText(ctx, "0300", "  New text.  ")
+	if err != nil || d.Text != "New text." {
+		t.Errorf("edit: %v %+v", err, d)
+	}
+	if got, _ := local.Draft(ctx, "0300"); got.Text != "New text." {
+		t.Errorf("edit not in the store: %+v", got)
+	}
+
+	// Errors: the same text, the same sentinel.
+	for _, id := range []string{"ffffffff", "0"} {
+		_, lerr := local.Draft(ctx, id)
+		_, rerr := remote.Draft(ctx, id)
+		if lerr == nil || rerr == nil || lerr.Error() != rerr.Error() {
+			t.Errorf("Draft(%q): local %v, remote %v", id, lerr, rerr)
+		}
+		for _, s := range []error{store.ErrNotFound, store.ErrAmbiguous, store.ErrInvalid} {
+			if errors.Is(lerr, s) != errors.Is(rerr, s) {
+				t.Errorf("Draft(%q): errors.Is(%v) differs", id, s)
+			}
+		}
+	}
+	_, lerr := local.EditText(ctx, "0000", " ")
+	_, rerr := remote.EditText(ctx, "0000", " ")
+	if lerr == nil || rerr == nil || lerr.Error() != rerr.Error() || !errors.Is(rerr, store.ErrInvalid) {
+		t.Errorf("empty edit: local %v, remote %v", lerr, rerr)
+	}
+
+	ls, err1 := local.Status(ctx)
+	rs, err2 := remote.Status(ctx)
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(ls, rs) {
+		t.Errorf("Status differs: %v %v\n%+v\n%+v", err1, err2, ls, rs)
+	}
+
+	info, err := remote.Info(ctx)
+	if err != nil || info.Store != st.Path() {
+		t.Errorf("Info: %v %+v", err, info)
+	}
+}
+
+func rawGet(t *testing.T, sock, path string, hdr map[string]string) (int, string) {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	req, _ := http.NewRequest("GET", "http://impact.sock"+path, nil)
+	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestTokenAndBrowserGuards(t *testing.T) {
+	st := testStore(t)
+	remote, sock := serve(t, st, "tok-123")
+	_ = remote
+
+	// Without the token: 401 with a one-line JSON error; health is open.
+	noTok := backend.NewClient(config.ServerConfig{Listen: "unix:" + sock})
+	defer noTok.Close()
+	_, err := noTok.Drafts(context.Background(), store.DraftFilter{})
+	var re *backend.RemoteError
+	if !errors.As(err, &re) || re.Status != 401 || re.Kind != "unauthorized" {
+		t.Errorf("no token: %v", err)
+	}
+	if code, _ := rawGet(t, sock, "/healthz", nil); code != 200 {
+		t.Errorf("healthz without token: %d", code)
+	}
+	if code, _ := rawGet(t, sock, "/readyz", nil); code != 200 {
+		t.Errorf("readyz without token: %d", code)
+	}
+	if code, _ := rawGet(t, sock, "/metrics", nil); code != 401 {
+		t.Errorf("metrics without token: %d", code)
+	}
+	if code, body := rawGet(t, sock, "/metrics", map[string]string{"Authorization": "Bearer tok-123"}); code != 200 || !strings.Contains(body, "impact_api_requests_total") {
+		t.Errorf("metrics with token: %d", code)
+	}
+	if code, _ := rawGet(t, sock, "/v1/drafts", map[string]string{"Authorization": "Bearer tok-1234"}); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+	// With the token, right answers.
+	withTok := backend.NewClient(config.ServerConfig{Listen: "unix:" + sock, Token: "tok-123"})
+	defer withTok.Close()
+	if ds, err := withTok.Drafts(context.Background(), store.DraftFilter{}); err != nil || len(ds) != 5 {
+		t.Errorf("with token: %v, %d drafts", err, len(ds))
+	}
+	// A web page cannot drive the API.
+	if code, _ := rawGet(t, sock, "/v1/drafts", map[string]string{"Authorization": "Bearer tok-123", "Origin": "https://evil.example"}); code != 403 {
+		t.Errorf("cross-origin request: %d, want 403", code)
+	}
+}
+
+func TestHostCheck(t *testing.T) {
+	st := testStore(t)
+	h := server.New(server.Options{Backend: &backend.Local{Store: st, KeepOpen: true}, CheckHost: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for host, want := range map[string]int{ln.Addr().String(): 200, "localhost:1": 200, "evil.example:80": 403, "[::1]:7": 200} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/v1/drafts", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestCheckListen(t *testing.T) {
+	for _, tt := range []struct {
+		listen, token string
+		ok            bool
+	}{
+		{"127.0.0.1:7878", "", true},
+		{"localhost:7878", "", true},
+		{"[::1]:7878", "", true},
+		{"unix:/run/impact.sock", "", true},
+		{"unix:relative.sock", "", false},
+		{"0.0.0.0:7878", "", false},
+		{":7878", "", false},
+		{"192.0.2.10:7878", "", false},
+		{"0.0.0.0:7878", "t", true},
+	} {
+		err := server.CheckListen(config.ServerConfig{Listen: tt.listen, Token: config.Secret(tt.token)})
+		if (err == nil) != tt.ok {
+			t.Errorf("%s token=%q: %v", tt.listen, tt.token, err)
+		}
+		if err != nil && !tt.ok && !strings.HasPrefix(tt.listen, "unix:") && !strings.Contains(err.Error(), "server.token") {
+			t.Errorf("%s: the refusal does not say why: %v", tt.listen, err)
+		}
+	}
+}
+
+func TestUnixSocketStaleAndLive(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "s.sock")
+	sc := config.ServerConfig{Listen: "unix:" + sock}
+	ln, cleanup, err := server.Listen(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	// A live socket is not taken over.
+	if _, _, err := server.Listen(context.Background(), sc); err == nil || !strings.Contains(err.Error(), "another process") {
+		t.Errorf("second listener on a live socket: %v", err)
+	}
+	ln.Close() // the file stays, as after a crash
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatal(err)
+	}
+	ln2, cleanup2, err := server.Listen(context.Background(), sc)
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	ln2.Close()
+	cleanup2()
+	cleanup()
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("cleanup left the socket: %v", err)
+	}
+	// A regular file in the way is not removed.
+	os.WriteFile(sock, []byte("x"), 0o600)
+	if _, _, err := server.Listen(context.Background(), sc); err == nil {
+		t.Error("listened over a regular file")
+	}
+}
+
+func TestExportAndErrorsJSON(t *testing.T) {
+	st := testStore(t)
+	_, sock := serve(t, st, "")
+	code, body := rawGet(t, sock, "/v1/export?status=all", nil)
+	var doc server.ExportDocument
+	if code != 200 || json.Unmarshal([]byte(body), &doc) != nil || len(doc.Groups) == 0 {
+		t.Errorf("export: %d %s", code, body)
+	}
+	code, body = rawGet(t, sock, "/v1/drafts/ffffffff", nil)
+	var eb backend.ErrorBody
+	if code != 404 || json.Unmarshal([]byte(body), &eb) != nil || eb.Kind != "not_found" || !strings.Contains(eb.Error, "ffffffff") {
+		t.Errorf("unknown draft: %d %s", code, body)
+	}
+	code, _ = rawGet(t, sock, "/v1/drafts?since=yesterday", nil)
+	if code != 400 {
+		t.Errorf("bad since: %d", code)
+	}
+	code, _ = rawGet(t, sock, "/v1/nope", nil)
+	if code != 404 {
+		t.Errorf("unknown endpoint: %d", code)
+	}
+}
