@@ -50,6 +50,13 @@ func (c *Config) normalize(opts LoadOptions, lines map[string]int) {
 	if strings.TrimSpace(c.Me.Timezone) == "" {
 		c.Me.Timezone = "UTC"
 	}
+	// The default store follows $XDG_DATA_HOME when it is set (absolute, as
+	// the XDG spec requires): the container image points it at its volume.
+	if !set("store.path") && c.Store.Path == DefaultConfig.Store.Path && opts.LookupEnv != nil {
+		if x, ok := opts.LookupEnv("XDG_DATA_HOME"); ok && filepath.IsAbs(x) {
+			c.Store.Path = filepath.Join(x, "impact", "impact.db")
+		}
+	}
 	c.Store.Path = expandHome(c.Store.Path, opts.UserHomeDir)
 	if p, ok := strings.CutPrefix(c.Server.Listen, "unix:"); ok {
 		c.Server.Listen = "unix:" + expandHome(p, opts.UserHomeDir)
