@@ -10,10 +10,11 @@
 // hour and overwrites its partial value.
 //
 // Chunk size: Datadog returns at most 1500 points per series and coarsens the
-// rollup when a query would return more. The default chunk of 30 days is 720
-// hourly points, well inside that cap; Options.Chunk may be raised to
-// MaxChunk (60 days, 1440 points; the last chunk of a run may be up to one
-// hour longer, still under 1500).
+// rollup when a query would return more. The default chunk, MaxChunk, is 62
+// days: 1488 hourly points (1490 at most: the last chunk of a run may be up
+// to an hour longer, and both ends may hold a point), the most whole days
+// under that cap, so a year is 6 requests per series — the fewest the cap
+// allows. Options.Chunk may lower it.
 package datadog
 
 import (
@@ -42,11 +43,11 @@ const Name = "datadog"
 
 const (
 	// DefaultChunk is the range one request covers when Options.Chunk is zero:
-	// 720 hourly points.
-	DefaultChunk = 30 * 24 * time.Hour
-	// MaxChunk is the largest accepted Options.Chunk: 1440 hourly points, under
+	// MaxChunk.
+	DefaultChunk = MaxChunk
+	// MaxChunk is the largest accepted Options.Chunk: 1488 hourly points, under
 	// the 1500 points per series Datadog returns before coarsening the rollup.
-	MaxChunk = 60 * 24 * time.Hour
+	MaxChunk = 62 * 24 * time.Hour
 	// DefaultSince is how far back a first collection reaches when Run.Since
 	// is zero.
 	DefaultSince = 90 * 24 * time.Hour
@@ -67,7 +68,7 @@ type Options struct {
 	// Logger receives warnings and progress notes when Run.Logger is nil.
 	Logger *slog.Logger
 	// Chunk is the time range of one request: a whole number of hours
-	// between 1h and MaxChunk. Default DefaultChunk (30 days).
+	// between 1h and MaxChunk. Default DefaultChunk (62 days).
 	Chunk time.Duration
 }
 

@@ -123,9 +123,9 @@ func TestBackfillChunks(t *testing.T) {
 		chunk time.Duration
 		n     int
 	}{
-		{"default 30d", 0, 3},
+		{"default 62d", 0, 2},
 		{"7d", 7 * 24 * time.Hour, 13},
-		{"60d max", MaxChunk, 2},
+		{"30d", 30 * 24 * time.Hour, 3},
 		{"1d", 24 * time.Hour, 90},
 	}
 	for _, tt := range tests {
@@ -508,7 +508,7 @@ func TestHTTPErrors(t *testing.T) {
 				}
 				return nil
 			}
-			c, _ := newTest(t, f, Options{}, ddMetric("search-p99", testQuery), ddMetric("checkout-errors", "sum:errors{service:checkout}.as_count()"))
+			c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour}, ddMetric("search-p99", testQuery), ddMetric("checkout-errors", "sum:errors{service:checkout}.as_count()"))
 			sink, prog := newSink(), &countProgress{}
 			since := now.Add(-90 * 24 * time.Hour)
 			err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog})
@@ -690,7 +690,7 @@ func (s *failSink) Commit(ctx context.Context, b model.Batch) error {
 
 func TestCommitError(t *testing.T) {
 	f := newFake(t)
-	c, _ := newTest(t, f, Options{}, ddMetric("a", "avg:a{*}"), ddMetric("b", "avg:b{*}"))
+	c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour}, ddMetric("a", "avg:a{*}"), ddMetric("b", "avg:b{*}"))
 	sink := &failSink{memSink: newSink(), n: 1}
 	prog := &countProgress{}
 	err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: sink, Progress: prog})

@@ -2,7 +2,10 @@ package github
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -169,11 +172,13 @@ type failure struct {
 }
 
 type seenReq struct {
-	Path  string
-	Query string
-	Page  int
-	UA    string
-	Auth  string
+	Path        string
+	Query       string
+	Page        int
+	UA          string
+	Auth        string
+	IfNoneMatch string
+	Status      int // the answer's status
 }
 
 // fakeGitHub serves the two endpoints the collector uses, with Link headers,
@@ -191,12 +196,19 @@ type fakeGitHub struct {
 	fail  func(n int, r seenReq) *failure // n counts requests from 0
 	// headers adds to (or replaces) a normal answer's headers.
 	headers func(n int, r seenReq) http.Header
-	srv     *httptest.Server
+	// conditional makes the fake answer as GitHub does: a page's ETag is a
+	// hash of its body, a matching If-None-Match gets 304 Not Modified,
+	// and X-RateLimit-Remaining counts down from remaining with every
+	// answer except a 304. Otherwise every page carries the recorded ETag
+	// and rate-limit headers, and If-None-Match is ignored.
+	conditional bool
+	remaining   int
+	srv         *httptest.Server
 }
 
 func newFake(t *testing.T, prefix string) *fakeGitHub {
 	t.Helper()
-	f := &fakeGitHub{t: t, fx: loadFixtures(t), prefix: prefix, pageSize: 3,
+	f := &fakeGitHub{t: t, fx: loadFixtures(t), prefix: prefix, pageSize: 3, remaining: 5000,
 		pulls: map[string][]obj{}, files: map[string][]obj{}}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
@@ -281,12 +293,20 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := q.Get("page"); p != "" {
 		page, _ = strconv.Atoi(p)
 	}
-	req := seenReq{Path: path, Query: r.URL.RawQuery, Page: page, UA: r.Header.Get("User-Agent"), Auth: r.Header.Get("Authorization")}
+	req := seenReq{Path: path, Query: r.URL.RawQuery, Page: page, UA: r.Header.Get("User-Agent"), Auth: r.Header.Get("Authorization"),
+		IfNoneMatch: r.Header.Get("If-None-Match")}
 	f.mu.Lock()
 	n := len(f.reqs)
 	f.reqs = append(f.reqs, req)
 	fail, headers := f.fail, f.headers
 	f.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() {
+		f.mu.Lock()
+		f.reqs[n].Status = cmp.Or(sw.status, http.StatusOK)
+		f.mu.Unlock()
+	}()
 	var extra http.Header
 	if headers != nil {
 		extra = headers(n, req)
@@ -383,7 +403,43 @@ func (f *fakeGitHub) writePage(w http.ResponseWriter, r *http.Request, h, extra 
 		body = []byte("[]")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if f.conditional {
+		sum := sha256.Sum256(body)
+		tag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		w.Header().Set("ETag", tag)
+		f.mu.Lock()
+		notModified := r.Header.Get("If-None-Match") == tag
+		if !notModified {
+			f.remaining--
+		}
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(f.remaining))
+		f.mu.Unlock()
+		if notModified {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
 	w.Write(body)
+}
+
+// statusWriter records the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // memSink is an in-memory collectors.Sink.

@@ -21,18 +21,34 @@
 //
 // The cursor (key: the repository "owner/name") is JSON:
 //
-//	{"updated_at": "2026-03-02T09:00:00Z"}
+//	{"updated_at": "2026-03-02T09:00:00Z", "seen": [1234], "etag": "W/\"…\""}
 //
 // updated_at is the newest updated_at of a walk that reached its floor:
 // every merged PR updated at or after the floor and up to it is stored. It
 // only moves when a walk completes, because pages run newest first: moving
 // it to the first page's newest PR while older pages are still unread would
-// skip them. While a walk is unfinished the cursor also carries it:
+// skip them. seen lists the PRs updated at exactly updated_at that were
+// read: the next poll's floor is updated_at itself (a PR updated later in
+// the same second must not be missed), and those PRs are passed over — not
+// stored again, their files not listed again.
+//
+// # Conditional requests
+//
+// etag is the ETag of the first page 1 this walk read. An incremental poll
+// (the floor is updated_at) sends it as If-None-Match with page 1: any PR
+// closed, merged or updated since moves to the top of the list and changes
+// page 1, so a 304 Not Modified means there is nothing new — the poll ends
+// there, with no commit, and GitHub does not count a 304 against the
+// primary rate limit. A 200 is read as usual and its ETag kept. A first run,
+// a backfill reaching below updated_at and a resumed walk send none.
+//
+// While a walk is unfinished the cursor also carries it (and no etag):
 //
 //	{"updated_at": "...", "walk": {"high": "...", "floor": "...", "page": 7, "low": "..."}}
 //
-// high is the newest updated_at the walk saw, page the last page committed
-// and low the updated_at of that page's last PR. An interrupted walk resumes:
+// high is the newest updated_at the walk saw (at_high: the PRs updated at
+// exactly that time), page the last page committed and low the updated_at
+// of that page's last PR. An interrupted walk resumes:
 // first it reads from page 1 the PRs updated after high (they moved to the
 // top since), then it jumps back to page `page` — PRs being updated or
 // closed only push unread PRs further down the list, so nothing unread can
@@ -51,6 +67,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -232,13 +250,21 @@ func (j joined) Unwrap() []error { return j }
 // cursor is the stored position of one repo; see the package comment.
 type cursor struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
-	Walk      *walk     `json:"walk,omitempty"`
+	// Seen are the numbers of the PRs updated at exactly UpdatedAt that
+	// were read, sorted.
+	Seen []int `json:"seen,omitempty"`
+	// ETag is the ETag of page 1 as the walk that set UpdatedAt first read
+	// it; empty while a walk is unfinished.
+	ETag string `json:"etag,omitempty"`
+	Walk *walk  `json:"walk,omitempty"`
 }
 
 // walk is an unfinished walk down the list.
 type walk struct {
-	// High is the newest updated_at the walk has seen.
-	High time.Time `json:"high,omitzero"`
+	// High is the newest updated_at the walk has seen; AtHigh the PRs
+	// updated at exactly that time.
+	High   time.Time `json:"high,omitzero"`
+	AtHigh []int     `json:"at_high,omitempty"`
 	// Floor: the walk ends at the first PR updated before it (zero: the
 	// whole history).
 	Floor time.Time `json:"floor,omitzero"`
@@ -271,6 +297,16 @@ type walker struct {
 	// cache is the last page walkTop read, which walkFrom may need next.
 	cache *fetched
 
+	// incremental: the walk's floor is the stored updated_at, so the PRs
+	// of cur.Seen are stored already and passed over.
+	incremental bool
+	// ifNoneMatch is sent with the next request for page 1 (once).
+	ifNoneMatch string
+	// etag is the ETag of the first page 1 read in this run; etagRead
+	// says whether page 1 was read.
+	etag     string
+	etagRead bool
+
 	// progress, in list pages
 	announced, done int64
 }
@@ -294,24 +330,29 @@ func (w *walker) collect(ctx context.Context) (err error) {
 	floor, mergedAfter := w.floor()
 	wk := w.cur.Walk
 	if wk == nil {
-		w.log.Debug("walk", "floor", floor)
+		w.incremental = !w.cur.UpdatedAt.IsZero() && floor.Equal(w.cur.UpdatedAt)
+		if w.incremental {
+			w.ifNoneMatch = w.cur.ETag
+		}
+		w.log.Debug("walk", "floor", floor, "conditional", w.ifNoneMatch != "")
 		return w.walkFrom(ctx, &walk{Floor: floor, MergedAfter: mergedAfter}, 1, false)
 	}
 	// Resume an unfinished walk, going further down if this run asks for more.
 	if floor.Before(wk.Floor) {
 		wk.Floor, wk.MergedAfter = floor, mergedAfter
 	}
+	w.incremental = !w.cur.UpdatedAt.IsZero() && wk.Floor.Equal(w.cur.UpdatedAt)
 	if wk.High.IsZero() || wk.Page < 1 {
 		// Not a position this code wrote; walk again from the top.
 		return w.walkFrom(ctx, wk, 1, false)
 	}
 	w.log.Info("resuming an interrupted walk", "page", wk.Page, "high", wk.High, "floor", wk.Floor)
-	high, err := w.walkTop(ctx, wk)
+	high, atHigh, err := w.walkTop(ctx, wk)
 	if err != nil {
 		return err
 	}
 	if high.After(wk.High) {
-		wk.High = high
+		wk.High, wk.AtHigh = high, atHigh
 	}
 	return w.walkFrom(ctx, wk, wk.Page, true)
 }
@@ -332,13 +373,12 @@ func (w *walker) floor() (floor, mergedAfter time.Time) {
 // walkTop reads, from page 1, the PRs updated after wk.High — those updated
 // since the interrupted walk began — and commits them with the cursor
 // unchanged, so that an interruption here repeats this step. It returns the
-// newest updated_at seen.
-func (w *walker) walkTop(ctx context.Context, wk *walk) (time.Time, error) {
-	var high time.Time
+// newest updated_at seen and the PRs updated at exactly that time.
+func (w *walker) walkTop(ctx context.Context, wk *walk) (high time.Time, atHigh []int, err error) {
 	for page := 1; ; {
-		prs, resp, err := w.list(ctx, page)
+		prs, resp, _, err := w.list(ctx, page) // no If-None-Match: never 304
 		if err != nil {
-			return high, err
+			return high, atHigh, err
 		}
 		var batch []*gh.PullRequest
 		stop := false
@@ -348,20 +388,30 @@ func (w *walker) walkTop(ctx context.Context, wk *walk) (time.Time, error) {
 				stop = true
 				break
 			}
-			if u.After(high) {
-				high = u
-			}
+			high, atHigh = newest(high, atHigh, u, pr.GetNumber())
 			batch = append(batch, pr)
 		}
 		if err := w.commit(ctx, batch, wk, w.cur); err != nil {
-			return high, err
+			return high, atHigh, err
 		}
 		if stop || resp.NextPage == 0 {
 			w.cache = &fetched{page, prs, resp}
-			return high, nil
+			return high, atHigh, nil
 		}
 		page = resp.NextPage
 	}
+}
+
+// newest folds PR number, updated at u, into the newest time seen and the
+// PRs updated at exactly that time.
+func newest(high time.Time, at []int, u time.Time, number int) (time.Time, []int) {
+	switch {
+	case u.After(high):
+		return u, []int{number}
+	case u.Equal(high) && !slices.Contains(at, number):
+		return high, append(at, number)
+	}
+	return high, at
 }
 
 // walkFrom reads pages from page on until the floor or the end of the list,
@@ -370,9 +420,15 @@ func (w *walker) walkTop(ctx context.Context, wk *walk) (time.Time, error) {
 func (w *walker) walkFrom(ctx context.Context, wk *walk, page int, check bool) error {
 	first := true // first page of this walk from the top
 	for {
-		prs, resp, err := w.list(ctx, page)
+		prs, resp, notModified, err := w.list(ctx, page)
 		if err != nil {
 			return err
+		}
+		if notModified {
+			// Page 1 is as the last walk left it: nothing new.
+			w.log.Debug("not modified")
+			w.progressDone()
+			return nil
 		}
 		if check {
 			check = false
@@ -392,21 +448,24 @@ func (w *walker) walkFrom(ctx context.Context, wk *walk, page int, check bool) e
 					done = true
 					break
 				}
-				if u.After(wk.High) {
-					wk.High = u
-				}
+				wk.High, wk.AtHigh = newest(wk.High, wk.AtHigh, u, pr.GetNumber())
 				low = u
 			}
 			batch = append(batch, pr)
 		}
 		next := w.cur
 		if done || resp.NextPage == 0 {
-			if wk.High.After(next.UpdatedAt) {
-				next.UpdatedAt = wk.High.UTC()
+			switch {
+			case wk.High.After(next.UpdatedAt):
+				next.UpdatedAt, next.Seen = wk.High.UTC(), sortedSet(wk.AtHigh)
+			case wk.High.Equal(next.UpdatedAt):
+				next.Seen = sortedSet(slices.Concat(next.Seen, wk.AtHigh))
 			}
+			next.ETag = w.etag
 			next.Walk = nil
 		} else {
 			wk.Page, wk.Low = page, low
+			next.ETag = "" // a resumed walk sends no If-None-Match
 			next.Walk = wk
 		}
 		if err := w.commit(ctx, batch, wk, next); err != nil {
@@ -423,12 +482,32 @@ func (w *walker) walkFrom(ctx context.Context, wk *walk, page int, check bool) e
 	}
 }
 
+// sortedSet returns the distinct numbers of s, sorted (nil for none).
+func sortedSet(s []int) []int {
+	if len(s) == 0 {
+		return nil
+	}
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// stored reports whether p was read by the walk that set the cursor: an
+// incremental walk re-reads the PRs updated at exactly the cursor's time
+// (its floor), and passes over those the cursor lists as seen.
+func (w *walker) stored(p *gh.PullRequest) bool {
+	return w.incremental && p.GetUpdatedAt().Time.Equal(w.cur.UpdatedAt) && slices.Contains(w.cur.Seen, p.GetNumber())
+}
+
 // commit stores the merged PRs of batch with cursor next, in one batch.
 func (w *walker) commit(ctx context.Context, batch []*gh.PullRequest, wk *walk, next cursor) error {
 	var prs []model.PR
 	for _, p := range batch {
 		if p.MergedAt == nil {
 			continue // closed without merging
+		}
+		if w.stored(p) {
+			continue
 		}
 		merged := p.GetMergedAt().Time.UTC()
 		if !wk.MergedAfter.IsZero() && merged.Before(wk.MergedAfter) {
@@ -474,29 +553,49 @@ type fetched struct {
 	resp *gh.Response
 }
 
-func (w *walker) list(ctx context.Context, page int) ([]*gh.PullRequest, *gh.Response, error) {
+// list reads one page of the repo's closed PRs, newest update first: the
+// request go-github's PullRequests.List sends, built by hand so that page 1
+// can carry If-None-Match. notModified reports a 304 to it.
+func (w *walker) list(ctx context.Context, page int) (prs []*gh.PullRequest, resp *gh.Response, notModified bool, err error) {
 	if f := w.cache; f != nil && f.page == page {
 		w.cache = nil
-		return f.prs, f.resp, nil
+		return f.prs, f.resp, false, nil
 	}
 	w.progressStart()
-	opts := &gh.PullRequestListOptions{
-		State:       "closed",
-		Sort:        "updated",
-		Direction:   "desc",
-		ListOptions: gh.ListOptions{PerPage: perPage, Page: page},
+	tag := ""
+	if page == 1 {
+		tag, w.ifNoneMatch = w.ifNoneMatch, ""
 	}
-	var prs []*gh.PullRequest
-	resp, err := w.call(ctx, func() (*gh.Response, error) {
-		var resp *gh.Response
-		var err error
-		prs, resp, err = w.gh.PullRequests.List(ctx, w.repo.owner, w.repo.name, opts)
-		return resp, err
+	q := url.Values{}
+	q.Set("state", "closed")
+	q.Set("sort", "updated")
+	q.Set("direction", "desc")
+	q.Set("per_page", strconv.Itoa(perPage))
+	q.Set("page", strconv.Itoa(page))
+	u := fmt.Sprintf("repos/%s/%s/pulls?%s", url.PathEscape(w.repo.owner), url.PathEscape(w.repo.name), q.Encode())
+	resp, err = w.call(ctx, func() (*gh.Response, error) {
+		req, err := w.gh.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		if tag != "" {
+			req.Header.Set("If-None-Match", tag)
+		}
+		prs = nil
+		return w.gh.Do(ctx, req, &prs)
 	})
-	if err != nil {
-		return nil, nil, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
+	if tag != "" && resp != nil && resp.StatusCode == http.StatusNotModified {
+		// go-github reports a 304 as an *ErrorResponse: here it is the
+		// answer hoped for.
+		return nil, resp, true, nil
 	}
-	return prs, resp, nil
+	if err != nil {
+		return nil, nil, false, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
+	}
+	if page == 1 && !w.etagRead {
+		w.etagRead, w.etag = true, resp.Header.Get("ETag")
+	}
+	return prs, resp, false, nil
 }
 
 func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {

@@ -86,7 +86,7 @@ func TestPagination(t *testing.T) {
 				t.Errorf("#105 = %+v", p105)
 			}
 			// The cursor is the newest updated_at, once the walk is complete.
-			if c := h.sink.cursor(searchAPI); c != `{"updated_at":"2025-11-19T17:43:19Z"}` {
+			if c := h.sink.cursor(searchAPI); c != complete("2025-11-19T17:43:19Z", 3370) {
 				t.Errorf("cursor %s", c)
 			}
 			for _, r := range f.requests() {
@@ -110,6 +110,18 @@ func TestPagination(t *testing.T) {
 	}
 }
 
+// recordedETag is the ETag of raw/pulls_list.meta.json, which the fake
+// sends with every list page unless it is conditional.
+const recordedETag = `W/"58debf75745afdbf060e311364326085"`
+
+// complete is the cursor of a finished walk: the newest updated_at, the PRs
+// updated at exactly that time and page 1's (recorded) ETag.
+func complete(updatedAt string, seen ...int) string {
+	c := cursor{ETag: recordedETag, Seen: seen}
+	c.UpdatedAt, _ = time.Parse(time.RFC3339, updatedAt)
+	return string(c.encode())
+}
+
 func prEqual(a, b model.PR) bool {
 	return a.Repo == b.Repo && a.Number == b.Number && a.Title == b.Title && a.URL == b.URL && a.Author == b.Author &&
 		a.MergedAt.Equal(b.MergedAt) && a.MergeSHA == b.MergeSHA && a.Base == b.Base &&
@@ -127,7 +139,8 @@ func TestIncremental(t *testing.T) {
 	n := len(f.requests())
 	before := h.sink.commits()
 
-	// Nothing new: one request, one commit (same PRs, same cursor).
+	// Nothing new, from a server that ignores If-None-Match: one request,
+	// one commit (no PRs: the newest is stored already; the same cursor).
 	if err := h.collect(context.Background(), T.Add(15*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +170,7 @@ func TestIncremental(t *testing.T) {
 	if got := h.sink.numbers(searchAPI); !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if c := h.sink.cursor(searchAPI); c != `{"updated_at":"2025-11-20T12:25:00Z"}` {
+	if c := h.sink.cursor(searchAPI); c != complete("2025-11-20T12:25:00Z", 103) {
 		t.Errorf("cursor %s", c)
 	}
 }
@@ -178,7 +191,7 @@ func TestBackfillReadsFurther(t *testing.T) {
 	if got := h.sink.numbers(searchAPI); !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if c := h.sink.cursor(searchAPI); c != `{"updated_at":"2025-11-19T17:43:19Z"}` {
+	if c := h.sink.cursor(searchAPI); c != complete("2025-11-19T17:43:19Z", 3370) {
 		t.Errorf("cursor %s", c)
 	}
 }
@@ -425,7 +438,7 @@ func TestFailures(t *testing.T) {
 			if got := h.sink.numbers(searchAPI); !slices.Equal(got, firstRun) {
 				t.Errorf("stored %v, want %v", got, firstRun)
 			}
-			if c := h.sink.cursor(searchAPI); c != `{"updated_at":"2025-11-19T17:43:19Z"}` {
+			if c := h.sink.cursor(searchAPI); c != complete("2025-11-19T17:43:19Z", 3370) {
 				t.Errorf("cursor %s", c)
 			}
 		})
@@ -475,7 +488,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	if got := h.sink.numbers(searchAPI); !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if c := h.sink.cursor(searchAPI); c != `{"updated_at":"2025-11-20T13:10:00Z"}` {
+	if c := h.sink.cursor(searchAPI); c != complete("2025-11-20T13:10:00Z", 106) {
 		t.Errorf("cursor %s", c)
 	}
 }
