@@ -94,6 +94,8 @@ func New(o Options) http.Handler {
 	api("GET "+backend.PathStatus, "status", h.status)
 	api("POST "+backend.PathCollect, "collect", h.collect)
 	api("POST "+backend.PathDraft, "draft", h.draft)
+	api("GET "+backend.PathDigestPreview, "digest_preview", h.digestPreview)
+	api("POST "+backend.PathDigestSend, "digest_send", h.digestSend)
 	if o.Gatherer != nil {
 		mux.Handle("GET /metrics", h.auth(h.instrument("metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
@@ -379,5 +381,36 @@ func (h *handler) draft(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func (h *handler) digestPreview(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	req := backend.DigestPreviewRequest{Week: q.Get("week"), Command: q.Get("command")}
+	switch v := q.Get("html"); v {
+	case "", "0", "false":
+	case "1", "true":
+		req.HTML = true
+	default:
+		return backend.Usage(errors.New("html " + v + ": want 1 or 0"))
+	}
+	p, err := h.o.Backend.DigestPreview(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *handler) digestSend(w http.ResponseWriter, r *http.Request) error {
+	var req backend.DigestSendRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	res, err := h.o.Backend.SendDigest(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/impact-dev/impact/config"
+	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/server"
@@ -54,6 +55,12 @@ func testStore(t *testing.T) *store.Store {
 // serve starts the API over st on a unix socket and returns a client.
 func serve(t *testing.T, st *store.Store, token string) (*backend.Client, string) {
 	t.Helper()
+	return serveBackend(t, &backend.Local{Store: st, KeepOpen: true}, st.Path(), token)
+}
+
+// serveBackend starts the API over be on a unix socket and returns a client.
+func serveBackend(t *testing.T, be backend.Backend, path, token string) (*backend.Client, string) {
+	t.Helper()
 	sock := filepath.Join(t.TempDir(), "impact.sock")
 	sc := config.ServerConfig{Listen: "unix:" + sock, Token: config.Secret(token)}
 	ln, cleanup, err := server.Listen(context.Background(), sc)
@@ -62,8 +69,8 @@ func serve(t *testing.T, st *store.Store, token string) (*backend.Client, string
 	}
 	reg := prometheus.NewRegistry()
 	h := server.New(server.Options{
-		Backend:    &backend.Local{Store: st, KeepOpen: true},
-		Info:       func() backend.Info { return backend.Info{Store: st.Path(), Version: "test"} },
+		Backend:    be,
+		Info:       func() backend.Info { return backend.Info{Store: path, Version: "test"} },
 		Token:      func() string { return token },
 		Gatherer:   reg,
 		Registerer: reg,
@@ -344,5 +351,107 @@ func TestExportAndErrorsJSON(t *testing.T) {
 	code, _ = rawGet(t, sock, "/v1/nope", nil)
 	if code != 404 {
 		t.Errorf("unknown endpoint: %d", code)
+	}
+}
+
+// TestDigestThroughAPI: the digest's preview and send answer the same
+// through the API as on the store, errors and their kinds included; the
+// status carries the newest digest record.
+func TestDigestThroughAPI(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	// No me.email and no digest.from: a send has no sender.
+	yml := "me: {github: alice, timezone: Europe/Berlin}\nstore: {path: " + st.Path() + "}\n"
+	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return t0 }
+	local := &backend.Local{Store: st, KeepOpen: true, Now: now, Config: cfg}
+	remote, _ := serveBackend(t, &backend.Local{Store: st, KeepOpen: true, Now: now, ConfigFunc: func() *config.Config { return cfg }}, st.Path(), "")
+
+	for _, req := range []backend.DigestPreviewRequest{
+		{},
+		{Week: "2026-W40", Command: "impact --config '/tmp/a b.yaml'", HTML: true},
+		{Week: "2026-W39"},
+		{Week: "2026-W20", HTML: true},
+	} {
+		lp, err1 := local.DigestPreview(ctx, req)
+		rp, err2 := remote.DigestPreview(ctx, req)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(lp, rp) {
+			t.Errorf("preview %+v: %v %v\n%+v\n%+v", req, err1, err2, lp, rp)
+		}
+		if (lp.HTML != "") != req.HTML || lp.Text == "" {
+			t.Errorf("preview %+v: %d bytes of HTML, %d of text", req, len(lp.HTML), len(lp.Text))
+		}
+	}
+	if p, _ := remote.DigestPreview(ctx, backend.DigestPreviewRequest{}); !strings.Contains(p.Text, "2026-W40") || p.Week != "2026-W40" {
+		t.Errorf("the default week is not the current one (2026-W40): %q\n%s", p.Week, p.Text)
+	}
+	if p, _ := remote.DigestPreview(ctx, backend.DigestPreviewRequest{Week: "2026-W40", Command: "impact --config x.yaml"}); !strings.Contains(p.Text, "impact --config x.yaml drafts accept") {
+		t.Errorf("the command prefix is not used:\n%s", p.Text)
+	}
+
+	// A bad week is the request's fault.
+	_, lerr := local.DigestPreview(ctx, backend.DigestPreviewRequest{Week: "2026-99"})
+	_, rerr := remote.DigestPreview(ctx, backend.DigestPreviewRequest{Week: "2026-99"})
+	if lerr == nil || rerr == nil || lerr.Error() != rerr.Error() || !errors.Is(rerr, backend.ErrUsage) {
+		t.Errorf("bad week: local %v, remote %v", lerr, rerr)
+	}
+
+	// An unconfigured digest: the same text, digest.ErrConfig on both sides.
+	req := backend.DigestSendRequest{Week: "2026-W40", To: []string{"bob@example.com"}}
+	_, lerr = local.SendDigest(ctx, req)
+	_, rerr = remote.SendDigest(ctx, req)
+	var re *backend.RemoteError
+	if lerr == nil || rerr == nil || lerr.Error() != rerr.Error() || !errors.Is(lerr, dg.ErrConfig) || !errors.Is(rerr, dg.ErrConfig) ||
+		!errors.As(rerr, &re) || re.Kind != "config" || re.Status != http.StatusBadRequest {
+		t.Errorf("unconfigured send: local %v, remote %v", lerr, rerr)
+	}
+	if !strings.Contains(rerr.Error(), "no sender") || !strings.Contains(rerr.Error(), cfgPath) {
+		t.Errorf("unconfigured send: %v", rerr)
+	}
+	if _, err := st.Digest(ctx, "2026-W40"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused send left a record: %v", err)
+	}
+
+	// The newest record is in the status, the same on both sides.
+	for _, w := range []string{"2026-W38", "2026-W39"} {
+		if _, err := st.RecordDigest(ctx, w, store.DigestFailed, "digest: smtp mail:587: refused"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls, err1 := local.Status(ctx)
+	rs, err2 := remote.Status(ctx)
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(ls, rs) || ls.Digest == nil || ls.Digest.Week != "2026-W39" || ls.Digest.State != store.DigestFailed {
+		t.Errorf("status: %v %v\n%+v\n%+v", err1, err2, ls.Digest, rs.Digest)
+	}
+
+	// Without a configuration the backend cannot build a digest.
+	bare, _ := serve(t, st, "")
+	if _, err := bare.DigestPreview(ctx, backend.DigestPreviewRequest{}); err == nil || !errors.Is(err, backend.ErrUsage) {
+		t.Errorf("preview without a config: %v", err)
+	}
+}
+
+func TestDigestErrorKinds(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		kind   string
+		status int
+	}{
+		{fmt.Errorf("%w: no sender", dg.ErrConfig), "config", 400},
+		{&dg.SendError{Addr: "mail:587", Err: errors.New("refused")}, "unavailable", 502},
+		{errors.Join(&dg.SendError{Addr: "mail:587", Err: errors.New("refused")}, errors.New("store")), "unavailable", 502},
+	} {
+		kind, status := backend.ErrorKind(tc.err)
+		if kind != tc.kind || status != tc.status {
+			t.Errorf("%v: %s %d, want %s %d", tc.err, kind, status, tc.kind, tc.status)
+		}
 	}
 }

@@ -10,7 +10,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/impact-dev/impact/collectors"
+	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
 )
@@ -38,6 +41,13 @@ type Backend interface {
 	Collect(ctx context.Context, req CollectRequest, progress collectors.Progress) ([]SourceResult, error)
 	// RunDrafter runs the drafter over everything stored and saves its drafts.
 	RunDrafter(ctx context.Context) (DraftSummary, error)
+	// DigestPreview builds and renders a week's digest without sending or
+	// recording anything (`impact digest preview`).
+	DigestPreview(ctx context.Context, req DigestPreviewRequest) (DigestPreview, error)
+	// SendDigest sends a week's digest at most once (`impact digest send`,
+	// see digest.SendWeek). Errors wrapping digest.ErrConfig mean the
+	// digest cannot be sent as configured.
+	SendDigest(ctx context.Context, req DigestSendRequest) (DigestSendResult, error)
 	// Where says what answers: the store's path, or "the daemon at ADDR".
 	Where() string
 	// Close releases the store or the connections.
@@ -54,6 +64,9 @@ type Status struct {
 	Path  string                     `json:"path"`
 	Stats store.Stats                `json:"stats"`
 	Runs  map[string]store.RunRecord `json:"runs"`
+	// Digest is the newest week's digest record; nil when no digest was
+	// ever sent, tried or skipped.
+	Digest *store.DigestRecord `json:"digest"`
 	// Daemon is set when a daemon answered.
 	Daemon *Info `json:"daemon,omitempty"`
 }
@@ -100,6 +113,61 @@ func FromResults(rs []collectors.Result) []SourceResult {
 		}
 	}
 	return out
+}
+
+// DigestPreviewRequest selects the digest DigestPreview renders.
+type DigestPreviewRequest struct {
+	// Week is the ISO week ("2026-W48") in me.timezone; "" is the current
+	// week, so far.
+	Week string `json:"week,omitempty"`
+	// Command starts the accept/reject commands in the digest ("impact",
+	// or "impact --config FILE"); "" is "impact".
+	Command string `json:"command,omitempty"`
+	// HTML asks for the standalone HTML (charts embedded) too.
+	HTML bool `json:"html,omitempty"`
+}
+
+// DigestPreview is a rendered digest.
+type DigestPreview struct {
+	Week    string `json:"week"`
+	Subject string `json:"subject"`
+	// Text is the plain-text digest, what `digest preview` prints.
+	Text string `json:"text"`
+	// HTML is the standalone HTML page, charts embedded; only when asked.
+	HTML string `json:"html,omitempty"`
+}
+
+// DigestSendRequest selects what SendDigest sends.
+type DigestSendRequest struct {
+	// Week is the ISO week in me.timezone; "" is the last complete week.
+	Week string `json:"week,omitempty"`
+	// To replaces digest.to.
+	To []string `json:"to,omitempty"`
+	// Force sends a week that was already sent (or left "sending").
+	Force bool `json:"force,omitempty"`
+	// Command starts the accept/reject commands in the mail.
+	Command string `json:"command,omitempty"`
+
+	// Mailer and BackOff replace the SMTP mailer from the config and the
+	// backoff between attempts (tests). Local only: they do not travel
+	// through the API, where the daemon's own settings apply.
+	Mailer  dg.Mailer       `json:"-"`
+	BackOff backoff.BackOff `json:"-"`
+}
+
+// DigestSendResult is what SendDigest did.
+type DigestSendResult struct {
+	Week string `json:"week"`
+	// Outcome is sent, skipped (an empty week: recorded, not sent) or
+	// already-sent (nothing done).
+	Outcome dg.Outcome `json:"outcome"`
+	// Record is the week's record in the store after the call.
+	Record    store.DigestRecord `json:"record"`
+	Subject   string             `json:"subject,omitempty"`
+	MessageID string             `json:"message_id,omitempty"`
+	To        []string           `json:"to,omitempty"`
+	// EmptyLine is the line that says nothing moved (skipped weeks).
+	EmptyLine string `json:"empty_line,omitempty"`
 }
 
 // DraftSummary is what one drafter pass did.

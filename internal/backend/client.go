@@ -218,3 +218,29 @@ func (c *Client) RunDrafter(ctx context.Context) (DraftSummary, error) {
 	err := c.do(ctx, 0, http.MethodPost, PathDraft, nil, struct{}{}, &s)
 	return s, err
 }
+
+// DigestPreview asks the daemon to render a week's digest.
+func (c *Client) DigestPreview(ctx context.Context, req DigestPreviewRequest) (DigestPreview, error) {
+	q := url.Values{}
+	if req.Week != "" {
+		q.Set("week", req.Week)
+	}
+	if req.Command != "" {
+		q.Set("command", req.Command)
+	}
+	if req.HTML {
+		q.Set("html", "1")
+	}
+	var p DigestPreview
+	err := c.do(ctx, 0, http.MethodGet, PathDigestPreview, q, nil, &p)
+	return p, err
+}
+
+// SendDigest asks the daemon to send a week's digest and waits for the
+// outcome (retries included). req.Mailer and req.BackOff are not sent:
+// the daemon uses its own SMTP settings.
+func (c *Client) SendDigest(ctx context.Context, req DigestSendRequest) (DigestSendResult, error) {
+	var res DigestSendResult
+	err := c.do(ctx, 0, http.MethodPost, PathDigestSend, nil, req, &res)
+	return res, err
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
+	dg "github.com/impact-dev/impact/digest"
+	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
@@ -19,10 +21,13 @@ import (
 // no daemon runs, and the daemon behind its API.
 type Local struct {
 	Store *store.Store
-	// Config is used by the default Collect and RunDrafter.
-	Config *config.Config
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Config is used by the default Collect and RunDrafter and by the
+	// digest; ConfigFunc, when set, replaces it (the daemon's current
+	// config, which SIGHUP may reload).
+	Config     *config.Config
+	ConfigFunc func() *config.Config
+	Logger     *slog.Logger
+	Now        func() time.Time
 	// CollectFunc and DraftFunc, when set, replace the default pipeline
 	// run (the daemon serialises them with its own polls).
 	CollectFunc func(ctx context.Context, req CollectRequest, progress collectors.Progress) ([]SourceResult, error)
@@ -35,8 +40,24 @@ type Local struct {
 
 var _ Backend = (*Local)(nil)
 
+func (l *Local) config() *config.Config {
+	if l.ConfigFunc != nil {
+		if cfg := l.ConfigFunc(); cfg != nil {
+			return cfg
+		}
+	}
+	return l.Config
+}
+
+func (l *Local) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
 func (l *Local) pipeline(progress collectors.Progress) *app.Pipeline {
-	return &app.Pipeline{Config: l.Config, Store: l.Store, Registry: all.Registry(), Logger: l.Logger, Now: l.Now, Progress: progress}
+	return &app.Pipeline{Config: l.config(), Store: l.Store, Registry: all.Registry(), Logger: l.Logger, Now: l.Now, Progress: progress}
 }
 
 func (l *Local) DraftsJSON(ctx context.Context, f store.DraftFilter) ([]json.RawMessage, error) {
@@ -68,14 +89,22 @@ func (l *Local) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return Status{Path: l.Store.Path(), Stats: stats, Runs: runs, Daemon: l.Info}, nil
+	digests, err := l.Store.Digests(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	s := Status{Path: l.Store.Path(), Stats: stats, Runs: runs, Daemon: l.Info}
+	if len(digests) > 0 {
+		s.Digest = &digests[0]
+	}
+	return s, nil
 }
 
 func (l *Local) Collect(ctx context.Context, req CollectRequest, progress collectors.Progress) ([]SourceResult, error) {
 	if l.CollectFunc != nil {
 		return l.CollectFunc(ctx, req, progress)
 	}
-	if l.Config == nil {
+	if l.config() == nil {
 		return nil, Usage(errors.New("collect: no configuration"))
 	}
 	results, err := l.pipeline(progress).Collect(ctx, app.CollectOptions{Source: req.Source, Since: req.Since})
@@ -94,6 +123,104 @@ func (l *Local) RunDrafter(ctx context.Context) (DraftSummary, error) {
 		return DraftSummary{}, err
 	}
 	return Summarize(rep), nil
+}
+
+// DigestPreview renders the week's digest from the store.
+func (l *Local) DigestPreview(ctx context.Context, req DigestPreviewRequest) (DigestPreview, error) {
+	cfg := l.config()
+	if cfg == nil {
+		return DigestPreview{}, Usage(errors.New("digest: no configuration"))
+	}
+	now := l.now()
+	week, err := digestWeek(req.Week, cfg, dg.WeekOf(now, cfg.Location()))
+	if err != nil {
+		return DigestPreview{}, err
+	}
+	r, d, err := PreviewDigest(ctx, cfg, l.Store, week, now, DigestAnalyzer(cfg, l.Store, l.Now), req.Command)
+	if err != nil {
+		return DigestPreview{}, err
+	}
+	p := DigestPreview{Week: d.Week.String(), Subject: r.Subject, Text: r.Text}
+	if req.HTML {
+		p.HTML = r.StandaloneHTML
+	}
+	return p, nil
+}
+
+// SendDigest sends the week's digest through digest.SendWeek.
+func (l *Local) SendDigest(ctx context.Context, req DigestSendRequest) (DigestSendResult, error) {
+	cfg := l.config()
+	if cfg == nil {
+		return DigestSendResult{}, Usage(errors.New("digest: no configuration"))
+	}
+	week, err := digestWeek(req.Week, cfg, dg.Week{})
+	if err != nil {
+		return DigestSendResult{}, err
+	}
+	res, err := dg.SendWeek(ctx, dg.Deps{
+		Config:  cfg,
+		Store:   l.Store,
+		Analyze: DigestAnalyzer(cfg, l.Store, l.Now),
+		Mailer:  req.Mailer,
+		Now:     l.Now,
+		Logger:  l.Logger,
+		BackOff: req.BackOff,
+		Command: req.Command,
+	}, dg.SendOptions{Week: week, To: req.To, Force: req.Force})
+	if err != nil {
+		return DigestSendResult{}, err
+	}
+	out := DigestSendResult{
+		Week: res.Week.String(), Outcome: res.Outcome, Record: res.Record,
+		Subject: res.Subject, MessageID: res.MessageID, To: res.To,
+	}
+	if res.Outcome == dg.OutcomeSkipped && res.Digest != nil {
+		out.EmptyLine = res.Digest.EmptyLine()
+	}
+	return out, nil
+}
+
+// digestWeek parses an ISO week in me.timezone; "" gives def.
+func digestWeek(v string, cfg *config.Config, def dg.Week) (dg.Week, error) {
+	if v == "" {
+		return def, nil
+	}
+	w, err := dg.ParseWeek(v, cfg.Location())
+	if err != nil {
+		return dg.Week{}, Usage(err)
+	}
+	return w, nil
+}
+
+// PreviewDigest gathers, builds and renders a week's digest without
+// sending or recording anything. command starts the accept/reject
+// commands ("" is "impact").
+func PreviewDigest(ctx context.Context, cfg *config.Config, st *store.Store, week dg.Week, now time.Time, analyze dg.Analyzer, command string) (*dg.Rendered, *dg.Digest, error) {
+	in, err := dg.Gather(ctx, cfg, st, week, now, analyze)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.Command = command
+	d := dg.Build(in)
+	r, err := dg.Render(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, d, nil
+}
+
+// DigestAnalyzer runs the drafter over the store the way `impact collect`
+// does, for the digest's regressions and unattributed shifts, and hands
+// over the series it read (built-in ones included) for the charts.
+func DigestAnalyzer(cfg *config.Config, st *store.Store, now func() time.Time) dg.Analyzer {
+	return func(ctx context.Context) (dg.Analysis, error) {
+		p := &app.Pipeline{Config: cfg, Store: st, Now: now}
+		in, err := p.DrafterInput(ctx)
+		if err != nil {
+			return dg.Analysis{}, err
+		}
+		return dg.Analysis{Series: in.Series, Result: drafter.Run(in)}, nil
+	}
 }
 
 // Summarize condenses a drafter report.

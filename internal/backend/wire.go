@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
 )
@@ -23,6 +24,8 @@ import (
 //	GET  /v1/status                      Status
 //	POST /v1/collect                     CollectRequest → CollectResponse
 //	POST /v1/draft                       DraftSummary (runs the drafter)
+//	GET  /v1/digest/preview?week=&command=&html=1   DigestPreview
+//	POST /v1/digest/send                 DigestSendRequest → DigestSendResult
 const (
 	PathInfo    = "/v1/info"
 	PathDrafts  = "/v1/drafts"
@@ -30,6 +33,9 @@ const (
 	PathStatus  = "/v1/status"
 	PathCollect = "/v1/collect"
 	PathDraft   = "/v1/draft"
+
+	PathDigestPreview = "/v1/digest/preview"
+	PathDigestSend    = "/v1/digest/send"
 )
 
 // DecideRequest is the body of accept and reject.
@@ -54,8 +60,9 @@ type CollectResponse struct {
 // ErrorBody is every error answer.
 type ErrorBody struct {
 	Error string `json:"error"`
-	// Kind is not_found, ambiguous, invalid, usage, unauthorized,
-	// forbidden, unavailable or internal.
+	// Kind is not_found, ambiguous, invalid, usage, config (the digest is
+	// not configured), unauthorized, forbidden, unavailable (the mail
+	// server failed) or internal.
 	Kind string `json:"kind"`
 }
 
@@ -70,13 +77,19 @@ func ErrorKind(err error) (kind string, status int) {
 		return "invalid", http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUsage):
 		return "usage", http.StatusBadRequest
+	case errors.Is(err, dg.ErrConfig):
+		return "config", http.StatusBadRequest
+	}
+	var se *dg.SendError
+	if errors.As(err, &se) {
+		return "unavailable", http.StatusBadGateway
 	}
 	return "internal", http.StatusInternalServerError
 }
 
 // RemoteError is an error the daemon answered with. Its text is the
-// daemon's, unchanged; errors.Is matches the store's sentinels and
-// ErrUsage by kind.
+// daemon's, unchanged; errors.Is matches the store's sentinels, ErrUsage
+// and digest.ErrConfig by kind.
 type RemoteError struct {
 	Msg    string
 	Kind   string
@@ -95,6 +108,8 @@ func (e *RemoteError) Is(target error) bool {
 		return target == store.ErrInvalid
 	case "usage":
 		return target == ErrUsage
+	case "config":
+		return target == dg.ErrConfig
 	}
 	return false
 }

@@ -181,6 +181,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	d.m = newMetrics(reg, d)
 	local := &backend.Local{
 		Store: st, KeepOpen: true, Logger: d.log,
+		ConfigFunc:  d.config, // `digest preview|send` through the API
 		CollectFunc: d.collectNow,
 		DraftFunc:   d.draftNow,
 	}

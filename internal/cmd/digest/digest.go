@@ -18,7 +18,7 @@ import (
 	"github.com/impact-dev/impact/config"
 	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/drafter"
-	"github.com/impact-dev/impact/internal/app"
+	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/store"
 )
@@ -79,50 +79,40 @@ func parseWeek(v string, loc *time.Location, def dg.Week) (dg.Week, error) {
 	return w, nil
 }
 
-// RunPreview prints the week's digest.
+// RunPreview prints the week's digest. It reads the store, or asks the
+// daemon when `impact serve` holds it; the output is the same.
 func RunPreview(ctx context.Context, f *cmdutil.Factory, o *PreviewOptions) error {
 	cfg, err := f.Config()
 	if err != nil {
 		return err
 	}
-	now := f.Now()
-	week, err := parseWeek(o.Week, cfg.Location(), dg.WeekOf(now, cfg.Location()))
+	week, err := parseWeek(o.Week, cfg.Location(), dg.WeekOf(f.Now(), cfg.Location()))
 	if err != nil {
 		return err
 	}
-	st, err := f.OpenStore(cfg)
+	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	r, d, err := Preview(ctx, cfg, st, week, now, Analyzer(cfg, st, f.Now), commandPrefix(f))
+	defer be.Close()
+	p, err := be.DigestPreview(ctx, backend.DigestPreviewRequest{Week: week.String(), Command: commandPrefix(f), HTML: o.HTML != ""})
 	if err != nil {
 		return err
 	}
 	if o.HTML != "" {
-		if err := writeFile(o.HTML, r.StandaloneHTML); err != nil {
+		if err := writeFile(o.HTML, p.HTML); err != nil {
 			return err
 		}
-		fmt.Fprintf(f.IO.ErrOut, "wrote the HTML digest of %s to %s\n", d.Week, o.HTML)
+		fmt.Fprintf(f.IO.ErrOut, "wrote the HTML digest of %s to %s\n", p.Week, o.HTML)
 	}
-	_, err = fmt.Fprint(f.IO.Out, r.Text)
+	_, err = fmt.Fprint(f.IO.Out, p.Text)
 	return err
 }
 
 // Preview gathers, builds and renders a week's digest without sending or
 // recording anything.
 func Preview(ctx context.Context, cfg *config.Config, st *store.Store, week dg.Week, now time.Time, analyze dg.Analyzer, command string) (*dg.Rendered, *dg.Digest, error) {
-	in, err := dg.Gather(ctx, cfg, st, week, now, analyze)
-	if err != nil {
-		return nil, nil, err
-	}
-	in.Command = command
-	d := dg.Build(in)
-	r, err := dg.Render(d)
-	if err != nil {
-		return nil, nil, err
-	}
-	return r, d, nil
+	return backend.PreviewDigest(ctx, cfg, st, week, now, analyze, command)
 }
 
 func writeFile(path, content string) error {
@@ -136,14 +126,7 @@ func writeFile(path, content string) error {
 // for the digest's regressions and unattributed shifts, and hands over the
 // series it read (built-in ones included) for the charts.
 func Analyzer(cfg *config.Config, st *store.Store, now func() time.Time) dg.Analyzer {
-	return func(ctx context.Context) (dg.Analysis, error) {
-		p := &app.Pipeline{Config: cfg, Store: st, Now: now}
-		in, err := p.DrafterInput(ctx)
-		if err != nil {
-			return dg.Analysis{}, err
-		}
-		return dg.Analysis{Series: in.Series, Result: drafter.Run(in)}, nil
-	}
+	return backend.DigestAnalyzer(cfg, st, now)
 }
 
 // commandPrefix is how the digest's accept/reject commands start: with
@@ -172,7 +155,8 @@ type SendOptions struct {
 	To    []string
 	Force bool
 	// For tests: the mailer and the backoff between attempts (nil: SMTP
-	// from the config, exponential backoff).
+	// from the config, exponential backoff). They apply when this process
+	// opens the store; through the daemon, its own SMTP settings do.
 	Mailer  dg.Mailer
 	BackOff backoff.BackOff
 }
@@ -233,21 +217,15 @@ func RunSend(ctx context.Context, f *cmdutil.Factory, o *SendOptions) error {
 	if len(to) == 0 && len(cfg.Digest.To) == 0 {
 		return &cmdutil.ExitError{Code: 2, Err: fmt.Errorf("digest: no recipients: set digest.to in %s (see 'impact config example') or give --to", cfgName(cfg))}
 	}
-	st, err := f.OpenStore(cfg)
+	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	res, err := dg.SendWeek(ctx, dg.Deps{
-		Config:  cfg,
-		Store:   st,
-		Analyze: Analyzer(cfg, st, f.Now),
-		Mailer:  o.Mailer,
-		Now:     f.Now,
-		Logger:  f.Logger,
-		BackOff: o.BackOff,
-		Command: commandPrefix(f),
-	}, dg.SendOptions{Week: week, To: to, Force: o.Force})
+	defer be.Close()
+	res, err := be.SendDigest(ctx, backend.DigestSendRequest{
+		Week: week.String(), To: to, Force: o.Force, Command: commandPrefix(f),
+		Mailer: o.Mailer, BackOff: o.BackOff,
+	})
 	if errors.Is(err, dg.ErrConfig) {
 		return &cmdutil.ExitError{Code: 2, Err: err}
 	}
@@ -260,7 +238,7 @@ func RunSend(ctx context.Context, f *cmdutil.Factory, o *SendOptions) error {
 		fmt.Fprintf(w, "The digest of %s was already %s (%s, message <%s>); nothing sent. Use --force to send it again.\n",
 			res.Week, res.Record.State, res.Record.UpdatedAt.In(cfg.Location()).Format("2006-01-02 15:04 MST"), res.Record.MessageID)
 	case dg.OutcomeSkipped:
-		fmt.Fprintf(w, "%s Recorded as skipped; nothing sent.\n", res.Digest.EmptyLine())
+		fmt.Fprintf(w, "%s Recorded as skipped; nothing sent.\n", res.EmptyLine)
 	default:
 		fmt.Fprintf(w, "Sent the digest of %s to %s: %q (message <%s>, attempt %d).\n",
 			res.Week, strings.Join(res.To, ", "), res.Subject, res.MessageID, res.Record.Attempts)

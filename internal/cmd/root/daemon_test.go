@@ -1,12 +1,18 @@
 package root
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,10 +34,16 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The digest goes to a fake SMTP server; digest.to stays empty, so a
+	// send without --to is the "no recipients" error.
+	smtpPort, delivered := fakeSMTP(t)
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfgPath, append(raw, []byte("server:\n  listen: unix:"+sock+"\n")...), 0o600); err != nil {
+	extra := "server:\n  listen: unix:" + sock + "\n" +
+		"digest:\n  from: impact@example.com\n  smtp: {host: 127.0.0.1, port: " + strconv.Itoa(smtpPort) + ", tls: none}\n"
+	if err := os.WriteFile(cfgPath, append(raw, []byte(extra)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	html := filepath.Join(t.TempDir(), "digest.html")
 	out, _, _ := run(t, "--config", cfgPath, "drafts", "list", "-o", "json")
 	var ds []map[string]any
 	if err := json.Unmarshal([]byte(out), &ds); err != nil || len(ds) < 2 {
@@ -56,15 +68,74 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		{"status", "-o", "json"},
 		{"collect"},
 		{"collect", "--source", "nope"},
+		{"digest", "preview"},
+		{"digest", "preview", "--week", "2026-W47"},
+		{"digest", "preview", "--week", "2026-W48", "--html", html},
+		{"digest", "preview", "--week", "2026-W20"},
+		{"digest", "preview", "--week", "2026-48"},
+		{"digest", "send", "--week", "2026-W48"}, // no recipients
+		{"digest", "send", "--week", "2026-W48", "--to", "bob@example.com"},
+		{"digest", "send", "--week", "2026-W48", "--to", "bob@example.com"}, // already sent
+		{"digest", "send", "--week", "2026-W20", "--to", "bob@example.com"}, // empty: skipped
+		{"status"},
+		{"status", "-o", "json"},
 	}
 	type result struct {
 		out, errOut string
 		code        int
 	}
+	// The sends change the store: both rounds start from the same file.
+	pristine, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	direct := make([]result, len(cmds))
 	for i, c := range cmds {
 		o, e, code := run(t, append([]string{"--config", cfgPath}, c...)...)
 		direct[i] = result{o, e, code}
+	}
+	directHTML, err := os.ReadFile(html)
+	if err != nil || len(directHTML) < 10_000 {
+		t.Fatalf("digest preview --html: %v, %d bytes", err, len(directHTML))
+	}
+	os.Remove(html)
+	if n := delivered(); n != 1 {
+		t.Fatalf("the direct round delivered %d digests, want 1", n)
+	}
+	// The comparison is not of errors alone.
+	for i, c := range cmds {
+		if c[0] == "digest" && slices.Contains(c, "--to") && direct[i].code != 0 {
+			t.Fatalf("impact %s: exit %d: %s", strings.Join(c, " "), direct[i].code, direct[i].errOut)
+		}
+	}
+	// nth is the direct result of the nth (from 1) run of the command.
+	nth := func(n int, args ...string) result {
+		for i, c := range cmds {
+			if slices.Equal(c, args) {
+				if n--; n == 0 {
+					return direct[i]
+				}
+			}
+		}
+		t.Fatalf("no run %d of %v", n, args)
+		return result{}
+	}
+	toBob := []string{"digest", "send", "--week", "2026-W48", "--to", "bob@example.com"}
+	for want, got := range map[string]string{
+		"8 drafts to review":                    nth(1, "digest", "preview").out,
+		"Sent the digest of 2026-W48 to bob@":   nth(1, toBob...).out,
+		"The digest of 2026-W48 was already":    nth(2, toBob...).out,
+		"Nothing moved in 2026-W20":             nth(1, "digest", "send", "--week", "2026-W20", "--to", "bob@example.com").out,
+		"\ndigest  2026-W48 sent at 2026-11-23": nth(2, "status").out,
+		`"digest": {`:                           nth(2, "status", "-o", "json").out,
+		"digest: no recipients":                 nth(1, "digest", "send", "--week", "2026-W48").errOut,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in:\n%s", want, got)
+		}
+	}
+	if err := os.WriteFile(db, pristine, 0o600); err != nil {
+		t.Fatal(err)
 	}
 
 	// Hold the store and serve it, as `impact serve` does.
@@ -72,7 +143,7 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(db, store.Options{})
+	st, err := store.Open(db, store.Options{Now: func() time.Time { return demoEnd.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +166,13 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 			t.Errorf("impact %s differs through the daemon:\n--- store (exit %d)\n%s%s--- daemon (exit %d)\n%s%s",
 				strings.Join(c, " "), d.code, d.out, d.errOut, code, o, e)
 		}
+	}
+
+	if b, err := os.ReadFile(html); err != nil || string(b) != string(directHTML) {
+		t.Errorf("digest preview --html through the daemon wrote %d bytes (%v), not the %d written directly", len(b), err, len(directHTML))
+	}
+	if n := delivered(); n != 2 {
+		t.Errorf("%d digests delivered, want 2 (one per round)", n)
 	}
 
 	// Decisions through the daemon land in the store.
@@ -122,4 +200,55 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	if _, e, code := run(t, "--config", cfgPath, "drafts", "show", id); code != 0 {
 		t.Errorf("store free again: %d %s", code, e)
 	}
+}
+
+// fakeSMTP is a plain-text SMTP server on a loopback port that accepts
+// every message; delivered counts them.
+func fakeSMTP(t *testing.T) (port int, delivered func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var n atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				r := bufio.NewReader(c)
+				fmt.Fprint(c, "220 fake ESMTP\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+					case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+						fmt.Fprint(c, "250-fake\r\n250 8BITMIME\r\n")
+					case cmd == "DATA":
+						fmt.Fprint(c, "354 end with .\r\n")
+						for line != ".\r\n" {
+							if line, err = r.ReadString('\n'); err != nil {
+								return
+							}
+						}
+						n.Add(1)
+						fmt.Fprint(c, "250 queued\r\n")
+					case cmd == "QUIT":
+						fmt.Fprint(c, "221 bye\r\n")
+						return
+					default:
+						fmt.Fprint(c, "250 ok\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, func() int { return int(n.Load()) }
 }

@@ -10,8 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmdutil"
+	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/store"
 )
 
 // Options of `impact status`.
@@ -25,6 +28,33 @@ type SourceStatus struct {
 	LastSuccess  *time.Time `json:"last_success"`
 	LastError    string     `json:"last_error"`
 	LastDuration float64    `json:"last_duration_seconds"`
+	// ConsecutiveFailures counts the failed runs since the last success.
+	ConsecutiveFailures int `json:"consecutive_failures"`
+	// LastSamples and LastEvents were written by the last run.
+	LastSamples int `json:"last_samples"`
+	LastEvents  int `json:"last_events"`
+	// RateLimit is the budget the vendor reported at the end of the last
+	// run; nil when it reports none (or the source never ran).
+	RateLimit *RateLimit `json:"rate_limit"`
+}
+
+// RateLimit is a source's API budget.
+type RateLimit struct {
+	Limit     int `json:"limit"`
+	Remaining int `json:"remaining"`
+	// Reset is when the budget refills; nil when the vendor does not say.
+	Reset *time.Time `json:"reset"`
+}
+
+// DigestStatus is the newest week's digest in `status -o json`.
+type DigestStatus struct {
+	Week      string    `json:"week"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	MessageID string    `json:"message_id"`
+	To        []string  `json:"to"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Report is `status -o json`.
@@ -37,9 +67,14 @@ type Report struct {
 		Samples       int64          `json:"samples"`
 		PRs           int            `json:"prs"`
 		Deploys       int            `json:"deploys"`
+		Incidents     int            `json:"incidents"`
+		CIRuns        int            `json:"ci_runs"`
 		Drafts        map[string]int `json:"drafts"`
 	} `json:"store"`
 	Sources []SourceStatus `json:"sources"`
+	// Digest is the newest week's digest record; null when none was ever
+	// sent, tried or skipped.
+	Digest *DigestStatus `json:"digest"`
 }
 
 // NewCmd returns `impact status`.
@@ -47,7 +82,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	o := &Options{}
 	cmd := &cobra.Command{
 		Use:   "status [-o json]",
-		Short: "Collectors' last run, errors, and store size",
+		Short: "Collectors' last run, errors, rate-limit budget, digest and store size",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -88,6 +123,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	rep.Store.Samples = int64(stats.Samples)
 	rep.Store.PRs = stats.PRs
 	rep.Store.Deploys = stats.Deploys
+	rep.Store.Incidents = stats.Incidents
+	rep.Store.CIRuns = stats.CIRuns
 	rep.Store.Drafts = map[string]int{}
 	for k, v := range stats.Drafts {
 		rep.Store.Drafts[string(k)] = v
@@ -115,8 +152,20 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			ss.LastSuccess = timePtr(r.LastSuccess)
 			ss.LastError = r.LastError
 			ss.LastDuration = r.LastDuration.Seconds()
+			ss.ConsecutiveFailures = r.ConsecutiveFailures
+			ss.LastSamples, ss.LastEvents = r.Samples, r.Events
+			if r.RateLimitLimit > 0 || r.RateLimitRemaining > 0 || !r.RateLimitReset.IsZero() {
+				ss.RateLimit = &RateLimit{Limit: r.RateLimitLimit, Remaining: r.RateLimitRemaining, Reset: timePtr(r.RateLimitReset)}
+			}
 		}
 		rep.Sources = append(rep.Sources, ss)
+	}
+	if d := bs.Digest; d != nil {
+		rep.Digest = &DigestStatus{Week: d.Week, State: string(d.State), Attempts: d.Attempts, LastError: d.LastError,
+			MessageID: d.MessageID, To: d.To, UpdatedAt: d.UpdatedAt.UTC()}
+		if rep.Digest.To == nil {
+			rep.Digest.To = []string{}
+		}
 	}
 	if format == cmdutil.FormatJSON {
 		if rep.Sources == nil {
@@ -125,14 +174,54 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		return render.JSON(f.IO.Out, rep)
 	}
 	w := f.IO.Out
-	fmt.Fprintf(w, "store   %s (%s, schema v%d): %d series, %d samples, %d PRs, drafts %v\n\n",
-		rep.Store.Path, humanBytes(rep.Store.SizeBytes), rep.Store.SchemaVersion, rep.Store.Series, rep.Store.Samples, rep.Store.PRs, rep.Store.Drafts)
+	now := f.Now()
+	fmt.Fprintf(w, "store   %s (%s, schema v%d): %d series, %d samples, %d PRs, %d deploys, %d incidents, %d CI runs; drafts: %d pending, %d accepted, %d rejected\n",
+		rep.Store.Path, humanBytes(rep.Store.SizeBytes), rep.Store.SchemaVersion, rep.Store.Series, rep.Store.Samples,
+		rep.Store.PRs, rep.Store.Deploys, rep.Store.Incidents, rep.Store.CIRuns,
+		rep.Store.Drafts[string(model.StatusPending)], rep.Store.Drafts[string(model.StatusAccepted)], rep.Store.Drafts[string(model.StatusRejected)])
+	switch {
+	case bs.Digest != nil:
+		fmt.Fprint(w, digestcmd.StatusLine([]store.DigestRecord{*bs.Digest}, cfg.Location()))
+	case len(cfg.Digest.To) == 0:
+		fmt.Fprintln(w, "digest  not configured (digest.to is empty)")
+	default:
+		fmt.Fprintln(w, "digest  none sent yet")
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tLAST RUN\tLAST SUCCESS\tDURATION\tLAST ERROR")
+	fmt.Fprintln(tw, "SOURCE\tLAST RUN\tLAST SUCCESS\tDURATION\tWROTE\tRATE LIMIT\tLAST ERROR")
 	for _, s := range rep.Sources {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\t%s\n", s.Source, ago(s.LastRun, f.Now()), ago(s.LastSuccess, f.Now()), s.LastDuration, render.Ellipsis(s.LastError, 80))
+		wrote := "-"
+		if s.LastRun != nil {
+			wrote = fmt.Sprintf("%d samples, %d events", s.LastSamples, s.LastEvents)
+		}
+		lastErr := render.Ellipsis(s.LastError, 80)
+		if s.LastError != "" && s.ConsecutiveFailures > 1 {
+			lastErr = fmt.Sprintf("(%d failures in a row) %s", s.ConsecutiveFailures, lastErr)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\t%s\t%s\t%s\n", s.Source, ago(s.LastRun, now), ago(s.LastSuccess, now), s.LastDuration,
+			wrote, budget(s.RateLimit, now), lastErr)
 	}
 	return tw.Flush()
+}
+
+// budget is the RATE LIMIT column, as of the last run: "4821/5000 left,
+// resets in 37m0s" (or "reset 5m0s ago"), "-" when the vendor reports no
+// budget.
+func budget(r *RateLimit, now time.Time) string {
+	if r == nil {
+		return "-"
+	}
+	s := fmt.Sprintf("%d/%d left", r.Remaining, r.Limit)
+	if r.Limit == 0 {
+		s = fmt.Sprintf("%d left", r.Remaining)
+	}
+	if r.Reset != nil && r.Reset.After(now) {
+		s += ", resets in " + r.Reset.Sub(now).Round(time.Second).String()
+	} else if r.Reset != nil {
+		s += ", reset " + now.Sub(*r.Reset).Round(time.Second).String() + " ago"
+	}
+	return s
 }
 
 func timePtr(t time.Time) *time.Time {
