@@ -26,6 +26,7 @@ type analysis struct {
 
 	days []int64   // UTC day numbers of the daily aggregates
 	xs   []float64 // daily medians (daily sums for weekly series)
+	cw   []float64 // weekly series: each day's weekday weight (see weekdayWeights)
 
 	scratch []float64
 }
@@ -109,6 +110,7 @@ func (a *analysis) aggregate() {
 				a.xs[d-first] += x.Value
 			}
 		}
+		a.cw = a.weekdayWeights()
 		return
 	}
 	nd := int(dayOf(s[len(s)-1].Time)-dayOf(s[0].Time)) + 1
@@ -164,6 +166,10 @@ func (a *analysis) window(from, to time.Time) []model.Sample {
 type shiftEst struct {
 	at  time.Time
 	tol time.Duration
+	// score is how clearly the data split there (the refinement's
+	// statistic): when two proposals land on the same shift, the clearer
+	// one stands.
+	score float64
 }
 
 // shiftTimes detects level shifts on the daily series and refines each to
@@ -177,7 +183,7 @@ func (a *analysis) shiftTimes() []shiftEst {
 	if len(a.xs) < 2*minSegment {
 		return nil
 	}
-	idx := detect(a.xs)
+	idx := detect(deseasonalize(a.xs, a.days))
 	if len(idx) == 0 {
 		return nil
 	}
@@ -218,16 +224,52 @@ func (a *analysis) shiftTimes() []shiftEst {
 				span = dailySpan
 			}
 			var spread time.Duration
-			est.at, spread = a.refine(t0, lo, hi, span, a.direction(i), profile)
+			est.at, spread, est.score = a.refine(t0, lo, hi, span, a.direction(i), profile)
 			est.tol = min(max(a.p.Tolerance, spread), span)
 			if a.daily() {
 				est.tol = max(est.tol, day)
 			}
 		}
 		if len(out) > 0 && est.at.Sub(out[len(out)-1].at) < out[len(out)-1].tol {
-			continue // two detected days refined to the same shift
+			// Two detected days refined to the same shift: keep the
+			// clearer split (a weak proposal next to a real shift, cut
+			// off from it by the detection it neighbours, refines badly
+			// and claims a wide tolerance).
+			if est.score > out[len(out)-1].score {
+				out[len(out)-1] = est
+			}
+			continue
 		}
 		out = append(out, est)
+	}
+	return dropShadows(out, a.p.Window)
+}
+
+// shadowRatio: a refined proposal whose split is less than 1/shadowRatio
+// as clear as that of a shift within Window of it is taken for an echo of
+// that shift (see dropShadows).
+const shadowRatio = 2.5
+
+// dropShadows removes the proposals that lie within w of a much clearer
+// one. The detector sometimes proposes a second day next to a real shift
+// (the weekly cycle, a noisy day at the edge of the step); cut off from
+// the step by the detection beside it, that proposal refines to a weak
+// split with a wide tolerance, and its PR-anchored windows — which do
+// contain the real step — would credit part of the shift's PRs on their
+// own.
+func dropShadows(ests []shiftEst, w time.Duration) []shiftEst {
+	out := ests[:0:0]
+	for i, e := range ests {
+		shadow := false
+		for j, f := range ests {
+			if i != j && absDur(e.at.Sub(f.at)) <= w && f.score >= shadowRatio*e.score {
+				shadow = true
+				break
+			}
+		}
+		if !shadow {
+			out = append(out, e)
+		}
 	}
 	return out
 }
@@ -307,7 +349,7 @@ func hourOf(t time.Time) int {
 // refine finds the sample in [t0 − span, t0 + span] where the values in
 // [lo, hi) split best into two levels (rank statistic on deseasonalised
 // values, in the given direction when known).
-func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64, profile *[24]float64) (time.Time, time.Duration) {
+func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64, profile *[24]float64) (time.Time, time.Duration, float64) {
 	w := a.window(lo, hi)
 	minSide := 6
 	if a.daily() {
@@ -315,7 +357,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64,
 	}
 	n := len(w)
 	if n < 2*minSide {
-		return t0, day
+		return t0, day, 0
 	}
 	vals := make([]float64, n)
 	for i, x := range w {
@@ -349,7 +391,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64,
 		}
 	}
 	if bestK < 0 {
-		return t0, 0
+		return t0, 0, 0
 	}
 	// The splits whose statistic is close to the best one are about as
 	// likely: their span is the uncertainty of the shift time.
@@ -365,7 +407,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64,
 		}
 	}
 	tau := w[bestK].Time
-	return tau, max(tau.Sub(lo), hi.Sub(tau))
+	return tau, max(tau.Sub(lo), hi.Sub(tau)), best
 }
 
 // typicalStep is the median spacing of the samples in w (at least 1 ns).
@@ -426,10 +468,10 @@ type measurement struct {
 	mid                      float64 // midpoint of before and after
 	improvement              bool
 
-	// Weekly counts only: events and days covered in each window, and
-	// the dispersion the test allowed for.
+	// Weekly counts only: events and exposure (weekday-weighted days) in
+	// each window, and the dispersion the test allowed for.
 	cb, ca     float64
-	expB, expA time.Duration
+	expB, expA float64
 	phi        float64
 }
 

@@ -7,6 +7,53 @@ import (
 	"github.com/impact-dev/impact/drafter/changepoint"
 )
 
+// deseasonalize removes the weekly cycle from daily values (weekend
+// traffic dips, weekday CI load): each weekday's factor is the median, over
+// the weeks, of its value relative to the median of the seven values
+// around it, and each value is divided by its weekday's factor. Without it
+// the detector reads every weekend as a level shift and can place a real
+// shift on the weekend before it. Series shorter than three weeks, or
+// without a weekly cycle worth removing (every factor within 3% of 1), are
+// returned as they are. Factors come from ratios, so values ≤ 0 leave the
+// series as it is.
+func deseasonalize(xs []float64, days []int64) []float64 {
+	const minDays = 21
+	if len(xs) < minDays {
+		return xs
+	}
+	for _, x := range xs {
+		if !(x > 0) {
+			return xs
+		}
+	}
+	var ratios [7][]float64
+	win := make([]float64, 0, 7)
+	for i, x := range xs {
+		lo, hi := max(0, i-3), min(len(xs), i+4)
+		win = append(win[:0], xs[lo:hi]...)
+		ratios[weekday(days[i])] = append(ratios[weekday(days[i])], x/median(win))
+	}
+	var f [7]float64
+	material := false
+	for k := range f {
+		f[k] = 1
+		if len(ratios[k]) >= 3 {
+			f[k] = median(ratios[k])
+		}
+		if math.Abs(f[k]-1) > 0.03 {
+			material = true
+		}
+	}
+	if !material {
+		return xs
+	}
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x / f[weekday(days[i])]
+	}
+	return out
+}
+
 // minSegment is the fewest daily values on either side of a detected shift.
 const minSegment = 3
 

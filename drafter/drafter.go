@@ -11,33 +11,49 @@
 //     weekly count series) to remove the daily cycle, spikes and most of the
 //     autocorrelation, and drafter/changepoint proposes the days where the
 //     level moved abruptly (its local-level model tells a shift from slow
-//     drift; see detect).
-//  2. Each proposed day is refined to the sample (hour) where the
-//     deseasonalised values split best (rank statistic), searching ±36 h
-//     around it. The split points nearly as good as the best one give the
-//     shift's tolerance: how far off its time may be.
+//     drift; see detect). Series of irregular events (CI runs, incident
+//     durations) have days without data: those days are gaps, not zeros,
+//     and the daily medians run over the days with data. Weekly counts are
+//     also split with the Poisson likelihood (see counts.go), which sees
+//     drops in sparse counts that look like noise to a Gaussian model.
+//  2. Each proposed day is refined to the sample where the values split
+//     best (rank statistic; hourly values deseasonalised), searching ±36 h
+//     around it for hourly data and ±3 days for events and daily values.
+//     The split points nearly as good as the best one give the shift's
+//     tolerance: how far off its time may be (a split also reaches back
+//     across a gap in the data before it; a daily value cannot place a
+//     shift within its day, so daily series get at least a day). Weekly
+//     counts are placed on the day where the Poisson likelihood ratio
+//     peaks, with the days nearly as likely as the tolerance.
 //  3. Candidates for a shift at τ are merged PRs to the metric's repos
 //     (touching its paths, when given) whose LiveAt lies in
 //     [τ − Settle − tolerance, τ + tolerance]. The one closest to τ is the
 //     likeliest cause. If that is someone else's and it is more than the
 //     tolerance closer than any of mine, mine are not credited. Otherwise
 //     all my candidates are credited together; other authors' candidates
-//     lower the confidence to medium (low when theirs is closer).
+//     lower the confidence to medium (low when theirs is closer). LiveAt is
+//     the first deploy that shipped the PR, else its merge (see
+//     preparePRs).
 //  4. The numbers come from windows anchored on the credited PRs: before is
 //     [firstLive − Window, min(firstLive, τ)), after is
 //     [lastLive + Settle, lastLive + Settle + Window). Before and after are
-//     the median of the samples in each window (the per-week rate for
-//     weekly counts). The shift counts when a Mann–Whitney U test on the
-//     daily blocks of the two windows gives p < Alpha, |change| ≥ MinChange,
-//     and the after level held: at least two thirds of the after window's
-//     daily blocks lie beyond the midpoint of before and after. The after
-//     window must have at least 5 whole days (or the whole Window, if
-//     shorter) before Now; until then the shift is skipped, and the draft
-//     is updated as the window fills.
+//     the median of the samples in each window. The shift counts when a
+//     Mann–Whitney U test on the daily blocks of the two windows gives
+//     p < Alpha, |change| ≥ MinChange, and the after level held: at least
+//     two thirds of the after window's daily blocks lie beyond the midpoint
+//     of before and after. The after window must have at least 5 whole
+//     days (or the whole Window, if shorter) before Now; until then the
+//     shift is skipped, and the draft is updated as the window fills. For
+//     irregular events each window stretches (by up to another Window)
+//     until it holds as many days with data as Window has days.
+//     Weekly counts compare per-week rates over windows of at least four
+//     weeks, snapped to whole days, with the exact conditional test for
+//     two Poisson rates, and "held" counts whole weeks (see counts.go).
 //  5. Improvements credited to me become drafts (one per shift, crediting
 //     all my candidate PRs), regressions after my PRs are listed in
 //     Result.Regressions, and improvements credited to nobody of mine in
-//     Result.Unattributed.
+//     Result.Unattributed. Pending, unedited drafts that are no longer
+//     proposed are listed in Result.Superseded.
 package drafter
 
 import (
@@ -93,9 +109,8 @@ type Input struct {
 	Series []Series
 	// PRs are all merged PRs of all repos, all authors.
 	PRs []model.PR
-	// Deploys may be empty. A PR whose merge SHA has a deploy of its repo
-	// at or after the merge went live at the first such deploy, else at
-	// its merge.
+	// Deploys may be empty. A PR went live at the first deploy of its
+	// repo that shipped it (see preparePRs), else at its merge.
 	Deploys []model.Deploy
 	// Existing are the drafts already stored.
 	Existing []model.Draft

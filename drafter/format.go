@@ -265,6 +265,15 @@ func commas(s string) string {
 	return b.String() + frac
 }
 
+// pIs states a p-value: "p = 0.0006", "p < 0.0001".
+func pIs(p float64) string {
+	s := formatP(p)
+	if strings.HasPrefix(s, "<") {
+		return "p " + s
+	}
+	return "p = " + s
+}
+
 // formatP renders a p-value: "0.0006", "0.012", "< 0.0001".
 func formatP(p float64) string {
 	if p < 0.0001 {

@@ -260,10 +260,14 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 		afterPart = fmt.Sprintf("%s over the %s after %s, the last credited PR, went live (%s)%s",
 			as, humanDur(m.aw.End.Sub(m.aw.Start)), last.key, liveDesc(last), settle)
 	}
-	test := fmt.Sprintf("Mann–Whitney p = %s on %d vs %d %s", formatP(m.p), m.nb, m.na, on)
+	test := fmt.Sprintf("Mann–Whitney %s on %d vs %d %s", pIs(m.p), m.nb, m.na, on)
 	if a.weekly {
-		test = fmt.Sprintf("exact Poisson rate test p = %s on %s vs %s events", formatP(m.p),
-			strconv.FormatFloat(m.cb, 'f', -1, 64), strconv.FormatFloat(m.ca, 'f', -1, 64))
+		events := "events"
+		if m.ca == 1 {
+			events = "event"
+		}
+		test = fmt.Sprintf("exact Poisson rate test %s on %s vs %s %s", pIs(m.p),
+			strconv.FormatFloat(m.cb, 'f', -1, 64), strconv.FormatFloat(m.ca, 'f', -1, 64), events)
 		if m.phi > 1.05 {
 			test += fmt.Sprintf(" (allowing for weeks %.1f× as variable as a Poisson process)", m.phi)
 		}

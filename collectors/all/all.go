@@ -7,10 +7,14 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
+	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 )
 
-// Registry returns a registry holding every built-in source.
+// Registry returns a registry holding every built-in source, in the order
+// a collection runs them (and `impact status` lists them).
 func Registry() *collectors.Registry {
 	r := collectors.NewRegistry()
 	r.Register("github", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
@@ -23,12 +27,39 @@ func Registry() *collectors.Registry {
 			Logger:     env.Logger,
 		})
 	})
+	r.Register("github_actions", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
+		if cfg.Sources.GitHubActions == nil {
+			return nil, nil
+		}
+		return githubactions.New(*cfg.Sources.GitHubActions, githubactions.Options{
+			HTTPClient: env.HTTPClient(githubactions.Name),
+			Logger:     env.Logger,
+		})
+	})
 	r.Register("datadog", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 		if cfg.Sources.Datadog == nil {
 			return nil, nil
 		}
 		return datadog.New(*cfg.Sources.Datadog, cfg.MetricsFor("datadog"), datadog.Options{
 			HTTPClient: env.HTTPClient("datadog"),
+			Logger:     env.Logger,
+		})
+	})
+	r.Register("prometheus", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
+		if cfg.Sources.Prometheus == nil {
+			return nil, nil
+		}
+		return prometheus.New(*cfg.Sources.Prometheus, cfg.MetricsFor(prometheus.Name), prometheus.Options{
+			HTTPClient: env.HTTPClient(prometheus.Name),
+			Logger:     env.Logger,
+		})
+	})
+	r.Register("pagerduty", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
+		if cfg.Sources.PagerDuty == nil {
+			return nil, nil
+		}
+		return pagerduty.New(*cfg.Sources.PagerDuty, pagerduty.Options{
+			HTTPClient: env.HTTPClient(pagerduty.Name),
 			Logger:     env.Logger,
 		})
 	})

@@ -82,6 +82,9 @@ func TestDatadogQueryMatching(t *testing.T) {
 	defer srv.Close()
 	from, to := w.End.Add(-48*time.Hour), w.End
 	for _, m := range w.Metrics {
+		if m.Source != "datadog" {
+			continue // served by the fake Prometheus
+		}
 		for _, q := range []string{
 			m.Query,
 			m.Query + ".rollup(avg, 3600)",
@@ -197,6 +200,9 @@ func TestDatadogValues(t *testing.T) {
 	srv := httptest.NewServer(NewDatadog(w, Options{}))
 	defer srv.Close()
 	for _, m := range w.Metrics {
+		if m.Source != "datadog" {
+			continue // served by the fake Prometheus
+		}
 		r, body, _ := ddQuery(t, srv.URL, m.Query+".rollup(avg, 3600)", w.Start, w.End)
 		truth := w.Series[m.ID]
 		pl := r.Series[0].Pointlist
@@ -235,7 +241,10 @@ func TestDemoServedLevels(t *testing.T) {
 		w := world.Demo(end)
 		srv := httptest.NewServer(NewDatadog(w, Options{}))
 		for _, e := range w.Expect {
-			m, _ := w.Metric(e.Metric)
+			m, ok := w.Metric(e.Metric)
+			if !ok || m.Source != "datadog" {
+				continue // a built-in series (PagerDuty, CI) or a Prometheus metric
+			}
 			var first, last time.Time
 			for _, k := range e.PRs {
 				p, _ := w.PR(k)
@@ -311,6 +320,9 @@ func TestDatadogClient(t *testing.T) {
 	})
 	api := datadogV1.NewMetricsApi(datadog.NewAPIClient(datadog.NewConfiguration()))
 	for _, m := range w.Metrics {
+		if m.Source != "datadog" {
+			continue // served by the fake Prometheus
+		}
 		resp, _, err := api.QueryMetrics(ctx, w.Start.Unix(), w.End.Unix(), m.Query+".rollup(avg, 3600)")
 		if err != nil {
 			t.Fatalf("%s: %v", m.ID, err)

@@ -19,10 +19,11 @@ const (
 )
 
 // Demo returns the built-in scenario, ending at end (truncated to the hour):
-// 90 days of hourly series for six metrics over three repos, ~75 merged PRs
-// by alice (me), bob, carol, dave and dependabot, and these designed shifts
-// (days are before end; a date that falls on a weekend moves to the nearest
-// weekday):
+// 90 days of hourly series for seven metrics over three repos, ~80 merged PRs
+// by alice (me), bob, carol, dave and dependabot, PagerDuty incidents of two
+// services (PSEARCH1, PCHKOUT1; alice is PALICE1), acme/search-api's CI and
+// deploy workflow runs, and these designed shifts (days are before end; a
+// date that falls on a weekend moves to the nearest weekday):
 //
 //	search-p99         1800 → 210 ms   alice "Move Elasticsearch query construction off the request path", ~35 d → draft
 //	checkout-errors    2.4 → 0.6 %     alice's retry fix + circuit breaker, same afternoon, ~25 d    → one draft for both
@@ -31,15 +32,28 @@ const (
 //	                                   an unrelated platform PR 4 d before, carol one 2 d after → no draft
 //	search-errors      0.35 % flat                                                                   → no draft
 //	ingest-throughput  1200 → 3400 rps alice "perf(ingest): batch Kafka writes", ~12 d               → draft (2.8×)
+//	checkout-queue-depth (Prometheus) 1200 → 140  alice "Process checkout jobs with a pool of eight workers", ~14 d → draft
+//	pagerduty.pages_to_me         14 → 3 a week   alice "Add retry budget to the search indexer", ~52 d → draft
+//	pagerduty.incidents/PSEARCH1  25 → 14 a week  the same PR (the indexer alerts stop)             → draft
+//	pagerduty.mttr/PSEARCH1       52 → 20 min     alice "Add runbook links and auto-diagnostics to search alerts", ~66 d → draft
+//	ci.duration/acme/search-api/ci.yml  14 → 6 min  alice "Cache Go modules and build outputs in CI", ~58 d → draft
+//	pagerduty.mtta/*, PCHKOUT1's series, ci.queue/*, ci.success_rate/*, deploy.yml's duration: flat → no draft
 //
 // Each cause merges 1–6 hours before its shift's At. Other authors' PRs to
-// the same repo stay ≥ 3 days away from the three credited shifts; other
-// repos get ordinary traffic (and a few deliberate decoys) at any time.
+// the same repo stay ≥ 3 days away from the credited shifts (≥ 4 days, in
+// every repo, from the PagerDuty ones: PagerDuty series credit PRs to every
+// repo); other repos get ordinary traffic (and a few deliberate decoys) at
+// any time. acme/search-api deploys after every merge (deploy.yml, head =
+// the merge commit; a few ordinary deploys fail and are re-run by hand), so
+// its PRs go live at their deploy.
 //
 // The true levels From/To are exact: each regime of a series is rescaled so
 // the median of its samples equals the level, and the generator keeps the
 // median over any whole week inside a regime within ~2% of it (see
-// GenerateSeries). Expect Before/After are those true levels.
+// GenerateSeries). PagerDuty counts follow fixed weekday patterns (any
+// whole weeks hold exactly the weekly rate), and times to resolve and CI
+// durations are stratified or tight around their levels (see demo_ops.go).
+// Expect Before/After are those true levels.
 func Demo(end time.Time) *World {
 	end = end.UTC().Truncate(time.Hour)
 	start := end.Add(-90 * 24 * time.Hour)
@@ -110,6 +124,29 @@ func Demo(end time.Time) *World {
 		b.files("M internal/ingest/producer.go +94 -37", "M internal/ingest/config.go +12", "A internal/ingest/batcher.go +118", "A internal/ingest/batcher_test.go +156"))
 	at6 := kafkaMerge.Truncate(time.Hour).Add(4 * time.Hour) // 18:00
 
+	// Operations: PagerDuty and CI (see demo_ops.go).
+	runbookMerge := workday(end, 66, 13, 40)
+	runbook := b.add(repoSearch, "alice", runbookMerge, false,
+		"Add runbook links and auto-diagnostics to search alerts",
+		b.files("M deploy/alerts/search.yaml +64 -12", "A internal/diag/diag.go +141", "A internal/diag/diag_test.go +96",
+			"M internal/server/routes.go +2"))
+	atRunbook := runbookMerge.Truncate(time.Hour).Add(3 * time.Hour)
+	cacheMerge := workday(end, 58, 11, 10)
+	cache := b.add(repoSearch, "alice", cacheMerge, false,
+		"Cache Go modules and build outputs in CI",
+		b.files("M .github/workflows/ci.yml +18 -4"))
+	atCache := cacheMerge.Truncate(time.Hour).Add(2 * time.Hour) // the push run fills the cache
+	retryBudgetMerge := workday(end, 52, 14, 30)
+	retryBudget := b.add(repoSearch, "alice", retryBudgetMerge, false,
+		"Add retry budget to the search indexer",
+		b.files("A internal/indexer/budget.go +88", "A internal/indexer/budget_test.go +131", "M internal/indexer/bulk.go +23 -41"))
+	atRetryBudget := retryBudgetMerge.Truncate(time.Hour).Add(3 * time.Hour)
+	poolMerge := workday(end, 14, 15, 20)
+	pool := b.add(repoCheckout, "alice", poolMerge, false,
+		"Process checkout jobs with a pool of eight workers",
+		b.files("M internal/jobs/worker.go +57 -19", "A internal/jobs/pool.go +102", "A internal/jobs/pool_test.go +77"))
+	atPool := poolMerge.Truncate(time.Hour).Add(2 * time.Hour)
+
 	// Decoys on other repos near the credited shifts: right time, wrong repo.
 	b.add(repoCheckout, "dave", esMerge.Add(45*time.Minute), false,
 		"[PAY-398] Show masked card number on the receipt page",
@@ -138,6 +175,15 @@ func Demo(end time.Time) *World {
 	} {
 		b.keepClear(z.repo, z.t, 3*day)
 	}
+	b.keepClear(repoSearch, atCache, 3*day)
+	b.keepClear(repoCheckout, atPool, 3*day)
+	// PagerDuty series credit PRs to every repo (services are not mapped
+	// to repos), so their shifts keep every repo clear, a little wider:
+	// a count or a few incidents a day place a shift less surely.
+	for _, repo := range []string{repoSearch, repoCheckout, repoPlatform} {
+		b.keepClear(repo, atRetryBudget, 4*day)
+		b.keepClear(repo, atRunbook, 4*day)
+	}
 	demoOrdinary(b)
 	b.placeOrdinary(start.Add(-5*day), end.Add(-30*time.Hour))
 
@@ -156,13 +202,35 @@ func Demo(end time.Time) *World {
 		Info:           info,
 		Metrics:        demoMetrics(),
 		Series:         map[string][]model.Sample{},
+		Services:       []string{ServiceSearch, ServiceCheckout},
+		PagerDutyUser:  UserAlice,
+		Workflows:      demoWorkflows(),
 	}
+	o := ops{start: start, end: end, retryAt: atRetryBudget, runbookAt: atRunbook, cacheAt: atCache,
+		sureDeploys: map[string]bool{}}
+	for _, p := range merged {
+		if p.Repo == repoSearch {
+			o.searchMerges = append(o.searchMerges, p)
+		}
+	}
+	for _, d := range []*draftPR{es, runbook, cache, retryBudget} {
+		if p, ok := w.PR(d.key()); ok {
+			o.sureDeploys[p.MergeSHA] = true
+		}
+	}
+	w.Incidents = o.incidents()
+	w.CIRuns = o.runs()
 	w.Shifts = []Shift{
 		{Metric: "search-p99", At: at1, From: 1800, To: 210, Cause: []string{es.key()}},
 		{Metric: "checkout-errors", At: at2, From: 2.4, To: 0.6, Cause: []string{retry.key(), breaker.key()}},
 		{Metric: "checkout-p95", At: at3, From: 320, To: 450, Cause: []string{logging.key()}},
 		{Metric: "platform-db-p99", At: at4, From: 900, To: 300, Cause: []string{index.key()}},
 		{Metric: "ingest-throughput", At: at6, From: 1200, To: 3400, Cause: []string{kafka.key()}},
+		{Metric: "checkout-queue-depth", At: atPool, From: 1200, To: 140, Cause: []string{pool.key()}},
+		{Metric: "pagerduty.pages_to_me", At: atRetryBudget, From: pagesBefore, To: pagesAfter, Cause: []string{retryBudget.key()}},
+		{Metric: "pagerduty.incidents/" + ServiceSearch, At: atRetryBudget, From: searchIncBefore, To: searchIncAfter, Cause: []string{retryBudget.key()}},
+		{Metric: "pagerduty.mttr/" + ServiceSearch, At: atRunbook, From: mttrBefore, To: mttrAfter, Cause: []string{runbook.key()}},
+		{Metric: "ci.duration/acme/search-api/ci.yml", At: atCache, From: ciBefore, To: ciAfter, Cause: []string{cache.key()}},
 	}
 	for _, s := range w.Shifts {
 		slices.Sort(s.Cause)
@@ -171,8 +239,16 @@ func Demo(end time.Time) *World {
 		{Metric: "search-p99", PRs: []string{es.key()}, Before: 1800, After: 210},
 		{Metric: "checkout-errors", PRs: sorted(retry.key(), breaker.key()), Before: 2.4, After: 0.6},
 		{Metric: "ingest-throughput", PRs: []string{kafka.key()}, Before: 1200, After: 3400},
+		{Metric: "checkout-queue-depth", PRs: []string{pool.key()}, Before: 1200, After: 140},
+		{Metric: "pagerduty.pages_to_me", PRs: []string{retryBudget.key()}, Before: pagesBefore, After: pagesAfter},
+		{Metric: "pagerduty.incidents/" + ServiceSearch, PRs: []string{retryBudget.key()}, Before: searchIncBefore, After: searchIncAfter},
+		{Metric: "pagerduty.mttr/" + ServiceSearch, PRs: []string{runbook.key()}, Before: mttrBefore, After: mttrAfter},
+		{Metric: "ci.duration/acme/search-api/ci.yml", PRs: []string{cache.key()}, Before: ciBefore, After: ciAfter},
 	}
-	w.MustNotMetrics = []string{"checkout-p95", "platform-db-p99", "search-errors"}
+	w.MustNotMetrics = []string{"checkout-p95", "platform-db-p99", "search-errors",
+		"pagerduty.mtta/" + ServiceSearch, "pagerduty.incidents/" + ServiceCheckout, "pagerduty.mttr/" + ServiceCheckout,
+		"pagerduty.mtta/" + ServiceCheckout, "ci.queue/acme/search-api/ci.yml", "ci.success_rate/acme/search-api/ci.yml",
+		"ci.duration/acme/search-api/deploy.yml", "ci.queue/acme/search-api/deploy.yml", "ci.success_rate/acme/search-api/deploy.yml"}
 	w.MustNot = []string{
 		fmt.Sprintf("checkout-p95: the 320 → 450 ms regression after alice's %s (request logging middleware) drafted as a win", logging.key()),
 		fmt.Sprintf("platform-db-p99: the 900 → 300 ms drop is bob's %s; alice's %s had been live 4 days while the metric held steady and must not be credited", index.key(), unrelated.key()),
@@ -180,6 +256,8 @@ func Demo(end time.Time) *World {
 		"any draft crediting a closed-unmerged PR (e.g. alice's \"WIP: cache parsed queries in-process\" closed the day of the search-p99 shift)",
 		"any draft crediting a PR outside the metric's repos (e.g. alice's acme/platform pprof PR merged the day checkout errors dropped)",
 		"a second checkout-errors draft: both of alice's PRs belong in one",
+		"pagerduty.mttr/" + ServiceSearch + ": a shift at the retry budget (fewer incidents, the same times to resolve)",
+		"pagerduty.mtta, pagerduty.incidents/" + ServiceCheckout + ", ci.queue, ci.success_rate and the deploy workflow's series: flat; any draft",
 	}
 
 	// --- Series ----------------------------------------------------------
@@ -202,6 +280,8 @@ func Demo(end time.Time) *World {
 			Shape{DailyAmp: 0.20, PeakHour: 14, Weekend: 0.92, Sigma: 0.10, Spikes: 4}, []time.Time{aliceBefore, carolAfter, kafkaMerge}},
 		{"ingest-throughput", []Regime{{start, 1200}, {at6, 3400}},
 			Shape{DailyAmp: 0.25, PeakHour: 14, Weekend: 0.8, Sigma: 0.08, Spikes: 3, SpikeDown: true}, []time.Time{indexMerge}},
+		{"checkout-queue-depth", []Regime{{start, 1200}, {atPool, 140}},
+			Shape{DailyAmp: 0.3, PeakHour: 13, Weekend: 0.85, Sigma: 0.12, Spikes: 3}, []time.Time{poolMerge}},
 	}
 	for _, g := range gens {
 		w.Series[g.id] = GenerateSeries(seedFor(demoSeed, g.id), start, end, g.levels, g.shape, g.quiet)
@@ -231,6 +311,9 @@ func demoMetrics() []config.Metric {
 		{ID: "ingest-throughput", Name: "ingest throughput", Source: "datadog",
 			Query: "sum:ingest.records.written{env:prod}.as_rate()",
 			Unit:  "rps", Better: "higher", Repos: []string{repoPlatform}, Category: "performance"},
+		{ID: "checkout-queue-depth", Name: "checkout job queue depth", Source: "prometheus",
+			Query: `rabbitmq_queue_messages_ready{queue="checkout-jobs",vhost="checkout"}`,
+			Unit:  "count", Better: "lower", Repos: []string{repoCheckout}, Category: "performance"},
 	}
 }
 

@@ -121,6 +121,42 @@ func (w *World) Metric(id string) (config.Metric, bool) {
 	return config.Metric{}, false
 }
 
+// SeriesMetric returns the metric of a series id: a `metrics:` entry, or
+// one of the built-in series of the world's PagerDuty services and
+// workflows (see internal/builtin: pagerduty.* series credit every repo,
+// ci.* series the workflow's repo).
+func (w *World) SeriesMetric(id string) (config.Metric, bool) {
+	if m, ok := w.Metric(id); ok {
+		return m, true
+	}
+	pd := func(unit, cat string) config.Metric {
+		return config.Metric{ID: id, Source: "pagerduty", Unit: unit, Better: "lower", Repos: slices.Clone(w.Repos), Category: cat}
+	}
+	if id == "pagerduty.pages_to_me" && w.PagerDutyUser != "" {
+		return pd("count", "reliability"), true
+	}
+	for _, svc := range w.Services {
+		switch id {
+		case "pagerduty.incidents/" + svc:
+			return pd("count", "reliability"), true
+		case "pagerduty.mttr/" + svc, "pagerduty.mtta/" + svc:
+			return pd("min", "reliability"), true
+		}
+	}
+	for _, wf := range w.Workflows {
+		key := wf.Repo + "/" + wf.Workflow
+		ci := config.Metric{ID: id, Source: "github_actions", Unit: "min", Better: "lower", Repos: []string{wf.Repo}, Category: "infrastructure"}
+		switch id {
+		case "ci.duration/" + key, "ci.queue/" + key:
+			return ci, true
+		case "ci.success_rate/" + key:
+			ci.Unit, ci.Better = "percent", "higher"
+			return ci, true
+		}
+	}
+	return config.Metric{}, false
+}
+
 // PR returns the merged or closed-unmerged PR with the given key.
 func (w *World) PR(key string) (model.PR, bool) {
 	for _, p := range w.PRs {
@@ -136,17 +172,82 @@ func (w *World) PR(key string) (model.PR, bool) {
 	return model.PR{}, false
 }
 
-// Config returns a ready configuration for the world, with the sources
-// pointed at the given base URLs (a fake GitHub and a fake Datadog).
+// URLs locate the vendor servers a configuration points at. An empty URL
+// leaves that source out (and, for Datadog and Prometheus, the metrics
+// that come from it).
+type URLs struct {
+	GitHub     string // pull requests
+	Actions    string // GitHub Actions (the fake GitHub serves both); needs Workflows
+	Datadog    string
+	Prometheus string
+	PagerDuty  string // needs Services
+}
+
+// Config returns a ready configuration for the world with GitHub and
+// Datadog pointed at the given base URLs (a fake GitHub and a fake
+// Datadog), and the metrics that come from Datadog. ConfigFor configures
+// the other sources too.
 func (w *World) Config(githubURL, datadogURL string) *config.Config {
-	if !strings.HasSuffix(githubURL, "/") {
-		githubURL += "/"
+	return w.ConfigFor(URLs{GitHub: githubURL, Datadog: datadogURL})
+}
+
+// ConfigFor returns a ready configuration for the world with every source
+// whose URL is set, and the metrics whose source is configured.
+func (w *World) ConfigFor(u URLs) *config.Config {
+	slash := func(s string) string {
+		if s != "" && !strings.HasSuffix(s, "/") {
+			s += "/"
+		}
+		return s
 	}
-	metrics := make([]config.Metric, len(w.Metrics))
-	for i, m := range w.Metrics {
+	var src config.Sources
+	if u.GitHub != "" {
+		src.GitHub = &config.GitHubSource{
+			Token:    config.Secret("demo"),
+			APIURL:   slash(u.GitHub),
+			Repos:    slices.Clone(w.Repos),
+			Interval: config.Duration(15 * time.Minute),
+		}
+	}
+	if u.Actions != "" && len(w.Workflows) > 0 {
+		src.GitHubActions = &config.GitHubActionsSource{
+			Token:     config.Secret("demo"),
+			APIURL:    slash(u.Actions),
+			Workflows: slices.Clone(w.Workflows),
+			Interval:  config.Duration(30 * time.Minute),
+		}
+	}
+	if u.Datadog != "" {
+		src.Datadog = &config.DatadogSource{
+			APIKey:   config.Secret("demo"),
+			AppKey:   config.Secret("demo"),
+			APIURL:   u.Datadog,
+			Interval: config.Duration(time.Hour),
+		}
+	}
+	if u.Prometheus != "" {
+		src.Prometheus = &config.PrometheusSource{
+			URL:      u.Prometheus,
+			Interval: config.Duration(time.Hour),
+		}
+	}
+	if u.PagerDuty != "" && len(w.Services) > 0 {
+		src.PagerDuty = &config.PagerDutySource{
+			Token:    config.Secret("demo"),
+			APIURL:   strings.TrimSuffix(u.PagerDuty, "/"),
+			Services: slices.Clone(w.Services),
+			UserID:   w.PagerDutyUser,
+			Interval: config.Duration(time.Hour),
+		}
+	}
+	var metrics []config.Metric
+	for _, m := range w.Metrics {
+		if (m.Source == "datadog" && src.Datadog == nil) || (m.Source == "prometheus" && src.Prometheus == nil) {
+			continue
+		}
 		m.Repos = slices.Clone(m.Repos)
 		m.Paths = slices.Clone(m.Paths)
-		metrics[i] = m
+		metrics = append(metrics, m)
 	}
 	return &config.Config{
 		Me: config.Me{
@@ -155,20 +256,7 @@ func (w *World) Config(githubURL, datadogURL string) *config.Config {
 			Email:    "alice@example.com",
 			Timezone: "UTC",
 		},
-		Sources: config.Sources{
-			GitHub: &config.GitHubSource{
-				Token:    config.Secret("demo"),
-				APIURL:   githubURL,
-				Repos:    slices.Clone(w.Repos),
-				Interval: config.Duration(15 * time.Minute),
-			},
-			Datadog: &config.DatadogSource{
-				APIKey:   config.Secret("demo"),
-				AppKey:   config.Secret("demo"),
-				APIURL:   datadogURL,
-				Interval: config.Duration(time.Hour),
-			},
-		},
+		Sources: src,
 		Metrics: metrics,
 		Drafter: config.DrafterConfig{
 			Window:    config.Duration(7 * 24 * time.Hour),

@@ -82,10 +82,15 @@ func checkWorld(t *testing.T, w *World, weeks bool) {
 
 	// Every shift: causes merged 1–6 h before At; windows complete; medians
 	// of the truth over the drafter's windows within 3% of the levels.
+	// (Built-in series are computed from events: checkOps.)
 	shiftOf := map[string]Shift{}
 	for _, s := range w.Shifts {
 		shiftOf[s.Metric] = s
 		if len(s.Cause) == 0 {
+			continue
+		}
+		if _, ok := w.Metric(s.Metric); !ok {
+			checkOps(t, w, s, prs)
 			continue
 		}
 		var first, last time.Time
@@ -157,7 +162,7 @@ func checkWorld(t *testing.T, w *World, weeks bool) {
 		if !ok {
 			t.Fatalf("expect %s: no shift", e.Metric)
 		}
-		m, _ := w.Metric(e.Metric)
+		m, _ := w.SeriesMetric(e.Metric)
 		if !slices.IsSorted(e.PRs) || !slices.Equal(e.PRs, s.Cause) {
 			t.Errorf("expect %s: PRs %v, causes %v", e.Metric, e.PRs, s.Cause)
 		}
@@ -195,7 +200,7 @@ func checkWorld(t *testing.T, w *World, weeks bool) {
 		}
 	}
 	for _, id := range w.MustNotMetrics {
-		if _, ok := w.Metric(id); !ok {
+		if _, ok := w.SeriesMetric(id); !ok {
 			t.Errorf("must-not metric %s unknown", id)
 		}
 	}
@@ -222,6 +227,91 @@ func checkWorld(t *testing.T, w *World, weeks bool) {
 	}
 
 	checkPRs(t, w)
+}
+
+// checkOps checks a designed shift of a built-in series against the
+// events it is computed from, over the windows the drafter uses: whole
+// days and four weeks for counts (exact per-week rates), a week either
+// side for times (within 5%).
+func checkOps(t *testing.T, w *World, s Shift, prs map[string]model.PR) {
+	t.Helper()
+	const day = 24 * time.Hour
+	var first, last time.Time
+	for _, k := range s.Cause {
+		p, ok := prs[k]
+		if !ok {
+			t.Fatalf("%s: cause %s is not a merged PR", s.Metric, k)
+		}
+		if lead := s.At.Sub(p.MergedAt); lead < time.Hour || lead > 6*time.Hour {
+			t.Errorf("%s: cause %s merged %v before At", s.Metric, k, lead)
+		}
+		if first.IsZero() || p.MergedAt.Before(first) {
+			first = p.MergedAt
+		}
+		if p.MergedAt.After(last) {
+			last = p.MergedAt
+		}
+	}
+	m, ok := w.SeriesMetric(s.Metric)
+	if !ok {
+		t.Fatalf("%s: unknown series", s.Metric)
+	}
+	if m.Unit == "count" {
+		be := first.Truncate(day)
+		as := last.Add(day).Truncate(day).Add(day)
+		count := func(from, to time.Time) (n int) {
+			for _, inc := range w.Incidents {
+				if inc.CreatedAt.Before(from) || !inc.CreatedAt.Before(to) {
+					continue
+				}
+				if s.Metric == "pagerduty.pages_to_me" && slices.Contains(inc.Assignees, w.PagerDutyUser) ||
+					s.Metric == "pagerduty.incidents/"+inc.Service {
+					n++
+				}
+			}
+			return n
+		}
+		if be.Add(-28*day).Before(w.Start) || as.Add(28*day).After(w.End) {
+			t.Errorf("%s: four-week windows do not fit", s.Metric)
+		}
+		b, a := float64(count(be.Add(-28*day), be))/4, float64(count(as, as.Add(28*day)))/4
+		if b != s.From || a != s.To {
+			t.Errorf("%s: %v → %v a week, designed %v → %v", s.Metric, b, a, s.From, s.To)
+		}
+		return
+	}
+	var vals func(from, to time.Time) []float64
+	switch {
+	case strings.HasPrefix(s.Metric, "pagerduty.mttr/"):
+		svc := strings.TrimPrefix(s.Metric, "pagerduty.mttr/")
+		vals = func(from, to time.Time) (out []float64) {
+			for _, inc := range w.Incidents {
+				if inc.Service == svc && !inc.CreatedAt.Before(from) && inc.CreatedAt.Before(to) && !inc.ResolvedAt.After(w.End) {
+					out = append(out, inc.ResolvedAt.Sub(inc.CreatedAt).Minutes())
+				}
+			}
+			return out
+		}
+	case strings.HasPrefix(s.Metric, "ci.duration/"):
+		vals = func(from, to time.Time) (out []float64) {
+			for _, r := range w.CIRuns {
+				if "ci.duration/"+r.Repo+"/"+r.Workflow == s.Metric && r.Conclusion == "success" &&
+					!r.StartedAt.Before(from) && r.StartedAt.Before(to) {
+					out = append(out, r.Duration.Minutes())
+				}
+			}
+			return out
+		}
+	default:
+		t.Fatalf("%s: no check for this series", s.Metric)
+	}
+	b, a := vals(first.Add(-7*day), first), vals(last.Add(day), last.Add(8*day))
+	if len(b) < 10 || len(a) < 10 {
+		t.Errorf("%s: windows hold %d and %d values", s.Metric, len(b), len(a))
+	}
+	if rel(Median(b), s.From) > 0.05 || rel(Median(a), s.To) > 0.05 {
+		t.Errorf("%s: window medians %.4g → %.4g, true %.4g → %.4g", s.Metric, Median(b), Median(a), s.From, s.To)
+	}
 }
 
 func checkPRs(t *testing.T, w *World) {

@@ -80,6 +80,76 @@ func TestDemoEndToEnd(t *testing.T) {
 	if !strings.Contains(out.String(), "Not drafted, and why") {
 		t.Errorf("output does not explain what was not drafted:\n%s", out.String())
 	}
+
+	// The operations sources: drafts in reliability and infrastructure,
+	// per-week rates for counts, deploy times as go-live times.
+	cats := map[string]bool{}
+	for _, d := range res.Drafts {
+		cats[d.Category] = true
+		switch {
+		case strings.HasPrefix(d.Metric.ID, "pagerduty.pages_to_me"):
+			if !strings.Contains(d.Text, "reducing pages to me from 14 to 3 per week (−79%).") {
+				t.Errorf("pages to me: %q", d.Text)
+			}
+		case strings.HasPrefix(d.Metric.ID, "ci.duration/"):
+			if !strings.HasPrefix(d.Text, "Cached Go modules and build outputs in CI, reducing CI build time for acme/search-api ci.yml from 14 min to 6 min") {
+				t.Errorf("CI: %q", d.Text)
+			}
+		}
+		for _, p := range d.PRs {
+			if p.Repo == "acme/search-api" && !p.LiveAt.After(p.MergedAt) {
+				t.Errorf("%s: %s#%d live at its merge, not at its deploy", d.Metric.ID, p.Repo, p.Number)
+			}
+		}
+	}
+	for _, c := range []string{"performance", "reliability", "infrastructure"} {
+		if !cats[c] {
+			t.Errorf("no draft in %s", c)
+		}
+	}
+}
+
+// TestDemoAcrossEnds: the demo's "now" is the current hour, so the world
+// shifts with it; other weekdays and hours must give the expected drafts
+// and nothing else too.
+func TestDemoAcrossEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo four times")
+	}
+	base := time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC) // a Monday
+	for _, d := range []int{0, 2, 4, 6} {
+		end := base.Add(time.Duration(d)*24*time.Hour + time.Duration(d*7%24)*time.Hour)
+		t.Run(end.Format("Mon-15h"), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			res, err := Run(context.Background(), testFactory(&out, &errOut, end), &Options{End: end, Output: "json"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			matched := 0
+			for _, e := range res.World.Expect {
+				found := false
+				for _, dr := range res.Drafts {
+					if dr.Metric.ID == e.Metric && slices.Equal(prKeys(dr), e.PRs) {
+						found = true
+						if !within(dr.Before, e.Before, 0.05) || !within(dr.After, e.After, 0.05) {
+							t.Errorf("%s: %.4g → %.4g, want %.4g → %.4g", e.Metric, dr.Before, dr.After, e.Before, e.After)
+						}
+					}
+				}
+				if found {
+					matched++
+				} else {
+					t.Errorf("missing draft for %s crediting %v", e.Metric, e.PRs)
+				}
+			}
+			if len(res.Drafts) != matched {
+				for _, dr := range res.Drafts {
+					t.Logf("%s: %s", dr.Metric.ID, dr.Text)
+				}
+				t.Errorf("%d drafts, %d expected", len(res.Drafts), matched)
+			}
+		})
+	}
 }
 
 // TestDemoDeterministic: the same world drafted twice gives the same ids.
