@@ -187,10 +187,15 @@ type env struct {
 	servedCum map[string]int
 }
 
-func newEnv(t *testing.T, w *world.World) *env {
+// newEnv serves w; po (at most one) sets the fake's PagerDuty options.
+func newEnv(t *testing.T, w *world.World, po ...fakevendor.PagerDutyOptions) *env {
 	t.Helper()
 	e := &env{t: t, w: w, clk: &clock{t: w.End}, counter: &fakevendor.Counter{}, stats: &collectors.Stats{}, sink: newSink()}
-	fake := fakevendor.NewPagerDuty(w, fakevendor.Options{Counter: e.counter, Now: e.clk.Now, Fault: func(r *http.Request) int {
+	var pdo fakevendor.PagerDutyOptions
+	if len(po) > 0 {
+		pdo = po[0]
+	}
+	fake := fakevendor.NewPagerDutyWith(w, fakevendor.Options{Counter: e.counter, Now: e.clk.Now, Fault: func(r *http.Request) int {
 		e.mu.Lock()
 		f := e.fault
 		e.mu.Unlock()
@@ -198,7 +203,7 @@ func newEnv(t *testing.T, w *world.World) *env {
 			return f(r)
 		}
 		return 0
-	}})
+	}}, pdo)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		u := *r.URL
@@ -268,6 +273,8 @@ func kind(u *url.URL) string {
 	switch {
 	case u.Path == "/incidents":
 		return "list"
+	case u.Path == "/analytics/raw/incidents":
+		return "analytics"
 	case len(u.Path) > len("/log_entries") && u.Path[len(u.Path)-len("/log_entries"):] == "/log_entries":
 		return "log"
 	}
@@ -289,6 +296,8 @@ func (e *env) served() map[string]int {
 			cum["get"] += n
 		case "GET /incidents/{id}/log_entries":
 			cum["log"] += n
+		case "POST /analytics/raw/incidents":
+			cum["analytics"] += n
 		}
 	}
 	e.mu.Lock()
@@ -310,6 +319,10 @@ func countKinds(reqs []*url.URL) map[string]int {
 	}
 	return out
 }
+
+// noAnalytics makes the fake answer 403 to the analytics endpoint, as for
+// an account whose plan lacks it: the collector reads log entries.
+var noAnalytics = fakevendor.PagerDutyOptions{AnalyticsStatus: http.StatusForbidden}
 
 // ---- worlds --------------------------------------------------------------------
 

@@ -87,10 +87,31 @@ func (j *job) reread(ctx context.Context, before time.Time) error {
 		list = append(list, in)
 	}
 	slices.SortFunc(list, func(a, b pd.Incident) int { return cmp.Compare(a.ID, b.ID) })
+	// The analytics of those resolved since: one stream over their range,
+	// at most a page per incident (else the log entries are cheaper).
+	var from, to time.Time
+	resolved := 0
+	for _, in := range list {
+		created, err := parseTime(in.CreatedAt)
+		if in.Status != "resolved" || err != nil {
+			continue
+		}
+		resolved++
+		if from.IsZero() || created.Before(from) {
+			from = created
+		}
+		if created.Add(time.Second).After(to) {
+			to = created.Add(time.Second)
+		}
+	}
+	var an *anStream
+	if resolved > 0 {
+		an = j.stream(j.c.services, from, to, resolved)
+	}
 	seg := &segment{kind: segReread}
 	for len(list) > 0 {
 		n := min(len(list), PageLimit)
-		if err := j.process(ctx, seg, list[:n]); err != nil {
+		if err := j.process(ctx, seg, list[:n], an); err != nil {
 			return err
 		}
 		list = list[n:]
@@ -145,6 +166,59 @@ func (j *job) listOpen(ctx context.Context, from, to time.Time) (map[string]pd.I
 func notFound(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.StatusCode == 404
+}
+
+// complete looks up again the resolved incidents stored without their
+// analytics by an earlier poll (the cursor's `pending`): one stream over
+// their range, at most a page per incident. Those found are stored
+// complete; those still missing wait, until PendingMax after their
+// resolve, when their log entries are read.
+func (j *job) complete(ctx context.Context, pending []model.Incident) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	slices.SortFunc(pending, func(a, b model.Incident) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	an := j.stream(j.c.services, pending[0].CreatedAt, pending[len(pending)-1].CreatedAt.Add(time.Second), len(pending))
+	var done []model.Incident
+	var need []model.Incident
+	for _, m := range pending {
+		rec, res, err := an.find(ctx, m.ID, m.CreatedAt)
+		if err != nil {
+			return err
+		}
+		switch {
+		case res == anFound && rec.usable():
+			done = append(done, rec.apply(m))
+		case res != anUnavailable && j.recentlyResolved(m):
+			// not there yet: wait for the next poll
+		default:
+			need = append(need, m)
+		}
+	}
+	if len(need) > 0 {
+		j.prog.add(len(need))
+		dets := make([]detail, len(need))
+		err := j.parallel(ctx, len(need), func(ctx context.Context, k int) error {
+			d, err := j.details(ctx, need[k].ID)
+			dets[k] = d
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for k, m := range need {
+			done = append(done, dets[k].apply(m))
+		}
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	for _, m := range done {
+		j.settled(m, false)
+	}
+	return j.commit(ctx, done)
 }
 
 // --- log entries --------------------------------------------------------------

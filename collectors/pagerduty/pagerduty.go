@@ -27,10 +27,26 @@
 //
 // PagerDuty empties an incident's `assignments` and `acknowledgements` once
 // it is resolved. The first acknowledgement (MTTA) and the assignees ("pages
-// to me") of a resolved incident are therefore read from its log entries
-// (GET /incidents/{id}/log_entries), once per incident and only when the
-// incident itself lacks them: open incidents take them from the incident.
-// Up to Options.Concurrency of these reads run at once.
+// to me") of resolved incidents come from the Analytics API in bulk
+// (POST /analytics/raw/incidents, 1,000 incidents a page, asc by
+// created_at, cursor `starting_after` = the answer's `last`; not wrapped
+// by go-pagerduty, so sent on the same client with the token,
+// `X-EARLY-ACCESS: analytics-v2` and JSON): one pass over each listing
+// window, read page by page as the listing reaches the incidents, and
+// acknowledged_at = created_at + seconds_to_first_ack, assignees =
+// assigned_user_ids ∪ acknowledged_user_ids. Analytics trails real time by
+// minutes to hours: a resolved incident it lacks that resolved less than
+// PendingMax ago is stored as listed (resolved, without acknowledgement
+// and assignees) and kept in the cursor's `pending` list; the next polls
+// look those up again (one analytics stream over their range, at most a
+// page per incident) and store them complete, and after PendingMax read
+// their log entries instead. Log entries (GET /incidents/{id}/log_entries,
+// once per incident, Options.Concurrency at once) are also the path for
+// every resolved incident when the analytics endpoint answers 401, 402,
+// 403 or 404 (not on the account's plan; said once at info, tried again
+// after AnalyticsRetry) or refuses the request (400/422), and for the rare
+// open incident listed without its acknowledgement. Open incidents take
+// their details from the incident itself.
 //
 // # Cursor
 //
@@ -38,7 +54,8 @@
 //
 //	{"through": "2026-03-04T09:58:00Z", "services": ["PSEARCH1"],
 //	 "open": [{"id": "Q1", "service": "PSEARCH1", "created_at": "…"}],
-//	 "recent": [{"id": "Q2", "service": "PSEARCH1", "created_at": "…"}]}
+//	 "recent": [{"id": "Q2", "service": "PSEARCH1", "created_at": "…"}],
+//	 "pending": [{"id": "Q3", "service": "PSEARCH1", "status": "resolved", …}]}
 //
 // through: every incident of `services` created before it is stored. It
 // advances with every page (to the created_at of the page's last incident),
@@ -51,8 +68,10 @@
 // are at most two, else one list of the open incidents since the oldest,
 // plus a GET for each that left it). A service added to the config is read
 // from Run.Since up to `through` on its own first (`catchup` records the
-// progress); a service removed is forgotten. A backfill reads from Run.Since
-// (or `through`, when older) to Run.Now.
+// progress); a service removed is forgotten. pending: resolved incidents
+// stored without the analytics data they wait for (whole, so they can be
+// stored again complete without another read); see Details. A backfill
+// reads from Run.Since (or `through`, when older) to Run.Now.
 package pagerduty
 
 import (
@@ -150,6 +169,9 @@ type Cursor struct {
 	Open     []Ref     `json:"open"`
 	Recent   []Ref     `json:"recent,omitempty"`
 	Catchup  *Catchup  `json:"catchup,omitempty"`
+	// Pending are resolved incidents stored without the acknowledgement
+	// and assignees the analytics data did not have yet.
+	Pending []model.Incident `json:"pending,omitempty"`
 }
 
 // Error is a failed PagerDuty call, on one line: "pagerduty: list
@@ -171,6 +193,13 @@ type Collector struct {
 	window   time.Duration
 	conc     int
 	log      *slog.Logger
+
+	// for the analytics endpoint, which go-pagerduty does not wrap
+	api, token string
+	hc         *http.Client
+	// anOffUntil: the analytics endpoint is not used before this time
+	// (UnixNano; 0: use it).
+	anOffUntil atomic.Int64
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -227,6 +256,7 @@ func New(src config.PagerDutySource, opt Options) (*Collector, error) {
 	if hc == nil {
 		hc = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
 	}
+	c.api, c.token, c.hc = api, token, hc
 	c.client = pd.NewClient(token, pd.WithAPIEndpoint(api))
 	c.client.HTTPClient = capturing{hc}
 	return c, nil
@@ -339,7 +369,8 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	since = since.UTC().Truncate(time.Second)
 
 	j := &job{c: c, sink: run.Sink, log: log, prog: &prog{p: progress}, now: now,
-		open: map[string]Ref{}, recent: map[string]Ref{}, done: map[string]Ref{}, tail: map[string]Ref{}, backfill: run.Backfill}
+		open: map[string]Ref{}, recent: map[string]Ref{}, done: map[string]Ref{}, tail: map[string]Ref{}, backfill: run.Backfill,
+		pending: map[string]model.Incident{}}
 	defer j.prog.finish()
 
 	raw, err := run.Sink.Cursor(ctx, Name, CursorKey)
@@ -367,6 +398,13 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	for _, r := range cur.Recent {
 		if configured[r.Service] {
 			j.recent[r.ID] = r
+		}
+	}
+	var pending []model.Incident
+	for _, m := range cur.Pending {
+		if configured[m.Service] && m.ID != "" {
+			j.pending[m.ID] = m
+			pending = append(pending, m)
 		}
 	}
 
@@ -407,6 +445,10 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 		}
 	}
 
+	// 0. Resolved incidents the analytics data lacked last time.
+	if err := j.complete(ctx, pending); err != nil {
+		return err
+	}
 	// 1. Open incidents listed before this poll's range: re-read them.
 	if err := j.reread(ctx, mainFrom); err != nil {
 		return err
@@ -424,7 +466,8 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	if err := j.walk(ctx, main); err != nil {
 		return err
 	}
-	log.Info("pagerduty: collected", "incidents", j.stored, "log_entry_reads", j.logReads.Load(), "open", len(j.open), "through", j.through)
+	log.Info("pagerduty: collected", "incidents", j.stored, "analytics_pages", j.anPages.Load(), "log_entry_reads", j.logReads.Load(),
+		"open", len(j.open), "pending", len(j.pending), "through", j.through)
 	return nil
 }
 
@@ -467,9 +510,13 @@ type job struct {
 	// created in the last Settle before now, which the next poll lists
 	// again (the cursor's `recent`).
 	done, tail map[string]Ref
+	// pending: resolved incidents stored without the analytics data (the
+	// cursor's `pending`).
+	pending map[string]model.Incident
 
 	stored   int
 	logReads atomic.Int64
+	anPages  atomic.Int64
 }
 
 func (j *job) cursor() []byte {
@@ -491,6 +538,9 @@ func (j *job) cursor() []byte {
 		}
 	}
 	cur.Recent = slices.SortedFunc(maps.Values(rec), byCreated)
+	cur.Pending = slices.SortedFunc(maps.Values(j.pending), func(a, b model.Incident) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
 	b, err := json.Marshal(cur)
 	if err != nil {
 		panic(err) // strings and times only
@@ -566,6 +616,7 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 	var last time.Time          // newest created_at read in this window
 	atLast := map[string]bool{} // ids read with created_at == last
 	prev := w.from              // created_at of the previous incident, for the order check
+	an := j.stream(seg.services, w.from, w.to, -1)
 	for {
 		opts := pd.ListIncidentsOptions{
 			Limit:      PageLimit,
@@ -625,7 +676,7 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 		case sorted && !last.IsZero():
 			j.advance(seg, last)
 		}
-		if err := j.process(ctx, seg, page); err != nil {
+		if err := j.process(ctx, seg, page, an); err != nil {
 			return nil, err
 		}
 		if !resp.More {
@@ -660,12 +711,16 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 
 func pages(n int) int { return max(1, (n+PageLimit-1)/PageLimit) }
 
-// process converts a page of incidents, reads the details the page lacks,
-// and commits it with the cursor.
-func (j *job) process(ctx context.Context, seg *segment, page []pd.Incident) error {
+// process converts a page of incidents, completes the resolved ones from
+// their analytics (an; nil: none), reads the log entries of those it lacks
+// (unless they resolved less than PendingMax ago: those are stored as they
+// are and looked up again on the next poll), and commits the page with the
+// cursor.
+func (j *job) process(ctx context.Context, seg *segment, page []pd.Incident, an *anStream) error {
 	type item struct {
-		m    model.Incident
-		need bool
+		m       model.Incident
+		need    bool
+		pending bool
 	}
 	items := make([]item, 0, len(page))
 	for _, in := range page {
@@ -679,13 +734,28 @@ func (j *job) process(ctx context.Context, seg *segment, page []pd.Incident) err
 		if err != nil {
 			return &Error{Op: "list incidents", Msg: "malformed response: " + err.Error(), Err: err}
 		}
-		items = append(items, item{m, need})
+		items = append(items, item{m: m, need: need})
 	}
 	var need []int
 	for i, it := range items {
-		if it.need {
-			need = append(need, i)
+		if !it.need {
+			continue
 		}
+		if it.m.Status == "resolved" {
+			rec, res, err := an.find(ctx, it.m.ID, it.m.CreatedAt)
+			if err != nil {
+				return err
+			}
+			if res == anFound && rec.usable() {
+				items[i].m = rec.apply(it.m)
+				continue
+			}
+			if res != anUnavailable && j.recentlyResolved(it.m) {
+				items[i].pending = true
+				continue
+			}
+		}
+		need = append(need, i)
 	}
 	if len(need) > 0 {
 		j.prog.add(len(need))
@@ -704,20 +774,36 @@ func (j *job) process(ctx context.Context, seg *segment, page []pd.Incident) err
 	}
 	incs := make([]model.Incident, 0, len(items))
 	for _, it := range items {
-		m := it.m
-		incs = append(incs, m)
-		ref := Ref{ID: m.ID, Service: m.Service, CreatedAt: m.CreatedAt}
-		if m.Status == "resolved" {
-			delete(j.open, m.ID)
-			j.done[m.ID] = ref
-			if !m.CreatedAt.Before(j.now.Add(-Settle)) {
-				j.tail[m.ID] = ref
-			}
-		} else {
-			j.open[m.ID] = ref
-		}
+		incs = append(incs, it.m)
+		j.settled(it.m, it.pending)
 	}
 	return j.commit(ctx, incs)
+}
+
+// recentlyResolved reports whether m resolved less than PendingMax ago, so
+// the analytics data may not have it yet.
+func (j *job) recentlyResolved(m model.Incident) bool {
+	return !m.ResolvedAt.IsZero() && j.now.Sub(m.ResolvedAt) < PendingMax
+}
+
+// settled records in the cursor state that m is being stored; pending:
+// resolved, still waiting for its analytics.
+func (j *job) settled(m model.Incident, pending bool) {
+	ref := Ref{ID: m.ID, Service: m.Service, CreatedAt: m.CreatedAt}
+	if pending {
+		j.pending[m.ID] = m
+	} else {
+		delete(j.pending, m.ID)
+	}
+	if m.Status == "resolved" {
+		delete(j.open, m.ID)
+		j.done[m.ID] = ref
+		if !m.CreatedAt.Before(j.now.Add(-Settle)) {
+			j.tail[m.ID] = ref
+		}
+	} else {
+		j.open[m.ID] = ref
+	}
 }
 
 func (j *job) commit(ctx context.Context, incs []model.Incident) error {

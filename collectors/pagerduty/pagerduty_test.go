@@ -265,11 +265,11 @@ func TestBackfill(t *testing.T) {
 		t.Errorf("open %v, want %v", open, wantOpen)
 	}
 	k := countKinds(e.requests())
-	if k["list"] != 6 || k["log"] != resolved || k["get"] != 0 {
-		t.Errorf("requests %v, want 6 list pages and %d log reads", k, resolved)
+	if k["list"] != 6 || k["analytics"] != 1 || k["log"] != 0 || k["get"] != 0 {
+		t.Errorf("requests %v, want 6 list pages and 1 analytics page for %d resolved incidents", k, resolved)
 	}
-	if prog.total != prog.done || prog.done != int64(k["list"]+k["log"]) {
-		t.Errorf("progress total %d done %d, requests %d", prog.total, prog.done, k["list"]+k["log"])
+	if prog.total != prog.done || prog.done != int64(k["list"]+k["analytics"]) {
+		t.Errorf("progress total %d done %d, requests %d", prog.total, prog.done, k["list"]+k["analytics"])
 	}
 }
 
@@ -330,43 +330,64 @@ func TestOffsetCap(t *testing.T) {
 		}
 	}
 	k = e.served()
-	if k["log"] != len(all) {
-		t.Errorf("%d log reads for %d incidents", k["log"], len(all))
+	// 12,000 analytics records at 1,000 a page, in two 180-day windows.
+	if k["log"] != 0 || k["analytics"] > 14 {
+		t.Errorf("%d log reads and %d analytics pages for %d incidents", k["log"], k["analytics"], len(all))
 	}
 	// 120 full pages; +2 windows' part-filled last pages, +1 page re-read
 	// where the listing moved on.
 	if k["list"] > 124 {
 		t.Errorf("%d list requests for 12,000 incidents", k["list"])
 	}
-	t.Logf("served: %d list pages, %d log reads", k["list"], k["log"])
+	t.Logf("served: %d list pages, %d analytics pages", k["list"], k["analytics"])
 }
 
 // TestRequestBudget: 2 services × 2,000 incidents in a year. The listing
-// stays within 1.1× of the minimum pages at limit 100; the log entries are
-// read once per resolved incident (PagerDuty shows no acknowledgement or
-// assignee on a resolved incident) and never again; a following poll with
-// nothing new costs one request.
+// plus one analytics pass per window (PagerDuty shows no acknowledgement
+// or assignee on a resolved incident) stay within 1.1× of the minimum
+// pages (100 incidents a list page, 1,000 an analytics page); what is
+// stored is what the log-entry path (an account without analytics) stores;
+// a following poll with nothing new costs one request.
 func TestRequestBudget(t *testing.T) {
 	services := []string{"PCHECK1", "PSEARCH1"}
 	incs := spread("Q", services, 4_000, end.Add(-365*day), end.Add(-day), nil)
+	since := end.Add(-365 * day)
+
+	// The log-entry path, for comparison.
+	slow := newEnv(t, newWorld(services, incs), noAnalytics)
+	if err := slow.collect(slow.collector(nil, Options{}), collectors.Run{Since: since}); err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, slow.sink, incs, since, end, end, 1)
+	if k := slow.served(); k["log"] != len(incs) || k["analytics"] != 0 {
+		t.Errorf("without analytics: requests %v, want %d log reads", k, len(incs))
+	}
+
 	e := newEnv(t, newWorld(services, incs))
 	c := e.collector(nil, Options{})
-	since := end.Add(-365 * day)
 	if err := e.collect(c, collectors.Run{Since: since}); err != nil {
 		t.Fatal(err)
 	}
 	checkStored(t, e.sink, incs, since, end, end, 1)
+	fast, _, _ := e.sink.snapshot()
+	slowGot, _, _ := slow.sink.snapshot()
+	for id, g := range slowGot {
+		if f, ok := fast[id]; !ok || !incidentEqual(f, g) {
+			t.Errorf("%s: analytics path stored %+v, log-entry path %+v", id, f, g)
+		}
+	}
 	attempts := len(e.requests())
 	k := e.served()
 	minPages := (len(incs) + PageLimit - 1) / PageLimit
-	if float64(k["list"]) > 1.1*float64(minPages) {
-		t.Errorf("%d list requests, minimum %d", k["list"], minPages)
+	minAnalytics := (len(incs) + AnalyticsLimit - 1) / AnalyticsLimit
+	if got := k["list"] + k["analytics"]; float64(got) > 1.1*float64(minPages+minAnalytics) {
+		t.Errorf("%d list + %d analytics requests, minimum %d + %d", k["list"], k["analytics"], minPages, minAnalytics)
 	}
-	if k["log"] != len(incs) || k["get"] != 0 {
-		t.Errorf("requests %v, want %d log reads and no GET", k, len(incs))
+	if k["log"] != 0 || k["get"] != 0 || k["analytics"] == 0 {
+		t.Errorf("requests %v, want no log reads and no GET", k)
 	}
-	t.Logf("first poll: %d list pages (minimum %d), %d log-entry reads; %d attempts (429s retried: %d)",
-		k["list"], minPages, k["log"], attempts, attempts-k["list"]-k["log"])
+	t.Logf("first poll: %d list pages (minimum %d), %d analytics pages (minimum %d); %d attempts (429s retried: %d)",
+		k["list"], minPages, k["analytics"], minAnalytics, attempts, attempts-k["list"]-k["analytics"])
 
 	e.clk.Set(end.Add(time.Hour))
 	e.sink.resetCommits()
@@ -374,7 +395,7 @@ func TestRequestBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	k = e.served()
-	if k["list"] != 1 || k["log"] != 0 || k["get"] != 0 {
+	if k["list"] != 1 || k["log"] != 0 || k["get"] != 0 || k["analytics"] != 0 {
 		t.Errorf("second poll requests %v, want one list", k)
 	}
 	if _, commits, _ := e.sink.snapshot(); len(commits) != 0 {
@@ -428,6 +449,11 @@ func TestWindows(t *testing.T) {
 // TestIncremental: the second poll lists only what is new (the last minutes
 // of the first poll again, skipping what is already stored).
 func TestIncremental(t *testing.T) {
+	t.Run("analytics", func(t *testing.T) { testIncremental(t, true) })
+	t.Run("log entries", func(t *testing.T) { testIncremental(t, false) })
+}
+
+func testIncremental(t *testing.T, analytics bool) {
 	services := []string{"PSEARCH1"}
 	t1, t2 := end, end.Add(time.Hour)
 	old := spread("A", services, 40, end.Add(-20*day), end.Add(-2*time.Hour), nil)
@@ -444,7 +470,11 @@ func TestIncremental(t *testing.T) {
 		}
 	})
 	all := slices.Concat(old, []model.Incident{quick}, fresh)
-	e := newEnv(t, newWorld(services, all))
+	var po fakevendor.PagerDutyOptions
+	if !analytics {
+		po = noAnalytics
+	}
+	e := newEnv(t, newWorld(services, all), po)
 	c := e.collector(nil, Options{})
 	since := end.Add(-30 * day)
 	if err := e.collect(c, collectors.Run{Since: since}); err != nil {
@@ -470,7 +500,11 @@ func TestIncremental(t *testing.T) {
 	}
 	reqs := e.requests()
 	k := countKinds(reqs)
-	if k["list"] != 1 || k["log"] != 3 || k["get"] != 0 {
+	wantLog, wantAn := 3, 0
+	if analytics {
+		wantLog, wantAn = 0, 1
+	}
+	if k["list"] != 1 || k["log"] != wantLog || k["analytics"] != wantAn || k["get"] != 0 {
 		t.Errorf("second poll requests %v", k)
 	}
 	if s := reqs[0].Query().Get("since"); s != t1.Add(-Settle).Format(time.RFC3339) {
@@ -493,11 +527,15 @@ func TestOpenReread(t *testing.T) {
 		name              string
 		open              int // open at t1
 		resolveByT2       int // of which resolved by t2
-		lists, gets, logs int // requests of the second poll
+		lists, gets, logs int // requests of the second poll (without analytics)
+		analytics         bool
 	}{
-		{"one", 1, 1, 1, 1, 1},
-		{"two", 2, 1, 1, 2, 1},
-		{"five", 5, 3, 2, 3, 3},
+		{"one", 1, 1, 1, 1, 1, false},
+		{"two", 2, 1, 1, 2, 1, false},
+		{"five", 5, 3, 2, 3, 3, false},
+		{"one/analytics", 1, 1, 1, 1, 1, true},
+		{"two/analytics", 2, 1, 1, 2, 1, true},
+		{"five/analytics", 5, 3, 2, 3, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			old := spread("A", services, 30, end.Add(-10*day), end.Add(-day), nil)
@@ -515,7 +553,11 @@ func TestOpenReread(t *testing.T) {
 				}
 			})
 			all := slices.Concat(old, open)
-			e := newEnv(t, newWorld(services, all))
+			var po fakevendor.PagerDutyOptions
+			if !tc.analytics {
+				po = noAnalytics
+			}
+			e := newEnv(t, newWorld(services, all), po)
 			c := e.collector(nil, Options{})
 			since := end.Add(-30 * day)
 			if err := e.collect(c, collectors.Run{Since: since}); err != nil {
@@ -534,8 +576,13 @@ func TestOpenReread(t *testing.T) {
 			checkStored(t, e.sink, all, since, t2, t2, 0)
 			k := countKinds(e.requests())
 			// +1 list: the main listing from the cursor to t2.
-			if k["list"] != tc.lists || k["get"] != tc.gets || k["log"] != tc.logs {
-				t.Errorf("second poll requests %v, want %d list, %d get, %d log", k, tc.lists, tc.gets, tc.logs)
+			// With analytics: one page instead of the log reads.
+			logs, an := tc.logs, 0
+			if tc.analytics {
+				logs, an = 0, 1
+			}
+			if k["list"] != tc.lists || k["get"] != tc.gets || k["log"] != logs || k["analytics"] != an {
+				t.Errorf("second poll requests %v, want %d list, %d get, %d log, %d analytics", k, tc.lists, tc.gets, logs, an)
 			}
 			if cur := e.sink.cursor(t); len(cur.Open) != tc.open-tc.resolveByT2 {
 				t.Errorf("open after the second poll: %+v", cur.Open)
@@ -883,7 +930,7 @@ func TestErrors(t *testing.T) {
 func TestLogEntryErrors(t *testing.T) {
 	services := []string{"PSEARCH1"}
 	incs := spread("Q", services, 10, end.Add(-10*day), end.Add(-day), nil)
-	e := newEnv(t, newWorld(services, incs))
+	e := newEnv(t, newWorld(services, incs), noAnalytics)
 	e.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
 		switch r.URL.Path {
 		case "/incidents/Q000003/log_entries":
@@ -936,7 +983,7 @@ func TestUnsorted(t *testing.T) {
 			in.AcknowledgedAt, in.Assignees = time.Time{}, nil
 		}
 	})
-	e := newEnv(t, newWorld(services, incs))
+	e := newEnv(t, newWorld(services, incs), noAnalytics)
 	fake := fakevendor.NewPagerDuty(e.w, fakevendor.Options{Now: e.clk.Now})
 	e.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != "/incidents" {

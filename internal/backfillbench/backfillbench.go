@@ -29,11 +29,13 @@
 //   - prometheus: per series, ⌈points/11,000⌉ range queries: Prometheus
 //     refuses more than 11,000 steps per series.
 //   - pagerduty: ⌈incidents/100⌉ pages of GET /incidents per since/until
-//     window, with the fewest windows PagerDuty allows (6 months each).
-//     The per-incident requests the collector makes for acknowledgements
-//     and assignees (GET /incidents/{id}/log_entries: PagerDuty clears them
-//     from resolved incidents) are counted but have no minimum here: see
-//     the report's notes.
+//     window, with the fewest windows PagerDuty allows (6 months each),
+//     plus ⌈resolved incidents/1,000⌉ pages of POST /analytics/raw/incidents
+//     per created_at range the fake allows (a year): PagerDuty clears the
+//     acknowledgements and assignees of resolved incidents, and the
+//     analytics data has them in bulk. Per-incident requests
+//     (GET /incidents/{id}/log_entries, the fallback when analytics is not
+//     on the plan or lags) have no minimum.
 //
 // A source's ratio is all its requests (listing and per-item, retries
 // included) over its minimum.
@@ -352,7 +354,7 @@ func route(k fakevendor.CountKey) (source string, detail bool) {
 		}
 		return "github", true
 	case "pagerduty":
-		return "pagerduty", p != "GET /incidents"
+		return "pagerduty", p != "GET /incidents" && p != "POST /analytics/raw/incidents"
 	}
 	return k.Vendor, false
 }
@@ -443,7 +445,27 @@ func minimums(w *world.World, since, end time.Time) map[string]minimum {
 		notes = append(notes, fmt.Sprintf("%d", max(1, ceilDiv(k, 100))))
 		from = to
 	}
-	out["pagerduty"] = minimum{n, fmt.Sprintf("⌈incidents/100⌉ per 6-month window (%s)", strings.Join(notes, "+")),
+	listNote := strings.Join(notes, "+")
+	// Analytics: the resolved incidents, 1,000 a page, per allowed range.
+	notes = nil
+	for from := since; from.Before(end); {
+		to := from.Add(fakevendor.PagerDutyAnalyticsMaxRange)
+		if to.After(end) {
+			to = end
+		}
+		k := 0
+		for _, in := range w.Incidents {
+			if !in.CreatedAt.Before(from) && in.CreatedAt.Before(to) && slices.Contains(w.Services, in.Service) &&
+				!in.ResolvedAt.IsZero() && !in.ResolvedAt.After(end) {
+				k++
+			}
+		}
+		n += ceilDiv(k, 1000)
+		notes = append(notes, fmt.Sprintf("%d", ceilDiv(k, 1000)))
+		from = to
+	}
+	out["pagerduty"] = minimum{n, fmt.Sprintf("⌈incidents/100⌉ per 6-month window (%s) + ⌈resolved/1,000⌉ analytics pages per year (%s)",
+		listNote, strings.Join(notes, "+")),
 		fmt.Sprintf("%d services, %d incidents", len(w.Services), len(w.Incidents))}
 	return out
 }

@@ -42,6 +42,7 @@ const PagerDutyHTMLBase = "https://impact-demo.pagerduty.com"
 //	                                     sort_by (created_at|incident_number[:asc|desc]), limit, offset, total, time_zone, include[]
 //	GET /incidents/{id}
 //	GET /incidents/{id}/log_entries      limit, offset, total, time_zone, is_overview
+//	POST /analytics/raw/incidents        see NewPagerDutyWith and PagerDutyOptions
 //
 // "Now" is o.Now when set, else w.End: incidents created after it do not
 // exist yet, and an incident's status is resolved once its ResolvedAt has
@@ -68,7 +69,13 @@ const PagerDutyHTMLBase = "https://impact-demo.pagerduty.com"
 // Retry-After, a faulted 503 carries Retry-After: 1. Counter counts under
 // vendor "pagerduty".
 func NewPagerDuty(w *world.World, o Options) http.Handler {
-	p := &pdServer{w: w, o: o, lim: &pdLimiter{limit: PagerDutyRateLimit}, byID: map[string]int{}}
+	return NewPagerDutyWith(w, o, PagerDutyOptions{})
+}
+
+// NewPagerDutyWith is NewPagerDuty with the PagerDuty-only options po (see
+// pagerduty_analytics.go for POST /analytics/raw/incidents).
+func NewPagerDutyWith(w *world.World, o Options, po PagerDutyOptions) http.Handler {
+	p := &pdServer{w: w, o: o, po: po, lim: &pdLimiter{limit: PagerDutyRateLimit}, byID: map[string]int{}}
 	p.incs = slices.Clone(w.Incidents)
 	slices.SortStableFunc(p.incs, func(a, b model.Incident) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
@@ -80,6 +87,7 @@ func NewPagerDuty(w *world.World, o Options) http.Handler {
 	mux.HandleFunc("GET /incidents", p.list)
 	mux.HandleFunc("GET /incidents/{id}", p.get)
 	mux.HandleFunc("GET /incidents/{id}/log_entries", p.logEntries)
+	mux.HandleFunc("POST /analytics/raw/incidents", p.analyticsRaw)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		if !p.auth(rw, r) {
 			return
@@ -116,6 +124,7 @@ func NewPagerDuty(w *world.World, o Options) http.Handler {
 type pdServer struct {
 	w    *world.World
 	o    Options
+	po   PagerDutyOptions
 	lim  *pdLimiter
 	incs []model.Incident // sorted by CreatedAt, then ID
 	byID map[string]int
