@@ -553,6 +553,18 @@ func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) 
 	if float64(m.held) < math.Ceil(heldFraction*float64(len(aBlocks))) {
 		return m, false
 	}
+	// The shift must have begun by the end of the settle: the after
+	// window's first days already show the new level. A window whose first
+	// days still sit at the old level straddles a later shift that
+	// something else caused. (Hourly series only: a day's median of a
+	// handful of irregular events is too noisy to judge one day by.)
+	if a.hourly {
+		for _, v := range aBlocks[:min(onsetBlocks, len(aBlocks))] {
+			if (m.after > m.before) != (v > mid) || v == mid {
+				return m, false
+			}
+		}
+	}
 	m.improvement = (m.change < 0) == a.lower
 	return m, true
 }

@@ -165,6 +165,7 @@ const (
 	refineSlack    = 6.0            // splits within this much of the best z² are as plausible (see refine)
 	minAfterWindow = 5 * day        // the after window needs this much data (or the whole Window)
 	heldFraction   = 2.0 / 3        // share of after blocks beyond the midpoint for "sustained"
+	onsetBlocks    = 2              // first after blocks that must all be beyond the midpoint
 )
 
 func (p Params) withDefaults() Params {
