@@ -251,9 +251,15 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	var plans []plan
 	var total int64
 	for _, m := range c.metrics {
-		start, err := c.start(ctx, run, m, now, log)
+		start, resumed, err := c.start(ctx, run, m, now, log)
 		if err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if resumed && !start.Before(now.Truncate(time.Hour)) {
+			// No hour has completed since the last poll: the open hour is
+			// read again, final, by the first poll after it closes. A poll
+			// with nothing new costs no request.
 			continue
 		}
 		p := plan{m: m, chunks: c.split(start, now)}
@@ -283,32 +289,32 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 
 // start is where metric m's range begins: its cursor, unless this is a
 // backfill, there is none, or the query changed since it was written.
-func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (time.Time, error) {
+func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (start time.Time, resumed bool, err error) {
 	since := run.Since
 	if since.IsZero() {
 		since = now.Add(-DefaultSince)
 	}
 	since = since.UTC().Truncate(time.Hour)
 	if run.Backfill {
-		return since, nil
+		return since, false, nil
 	}
 	raw, err := run.Sink.Cursor(ctx, Name, m.id)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("datadog: read cursor of %s: %w", m.id, err)
+		return time.Time{}, false, fmt.Errorf("datadog: read cursor of %s: %w", m.id, err)
 	}
 	if raw == nil {
-		return since, nil
+		return since, false, nil
 	}
 	var cur Cursor
 	if err := json.Unmarshal(raw, &cur); err != nil || cur.Through.IsZero() {
 		log.Warn("datadog: unreadable cursor, reading again from since", "metric", m.id, "since", since)
-		return since, nil
+		return since, false, nil
 	}
 	if cur.Query != "" && cur.Query != m.query {
 		log.Info("datadog: query changed, reading again from since", "metric", m.id, "since", since)
-		return since, nil
+		return since, false, nil
 	}
-	return cur.Through.UTC().Truncate(time.Hour), nil
+	return cur.Through.UTC().Truncate(time.Hour), true, nil
 }
 
 // split cuts [start, end) into chunks of c.chunk, oldest first. The last

@@ -300,7 +300,11 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.reqs = append(f.reqs, req)
 	fail, headers := f.fail, f.headers
 	f.mu.Unlock()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, set: func(code int) {
+		f.mu.Lock()
+		f.reqs[n].Status = code
+		f.mu.Unlock()
+	}}
 	w = sw
 	defer func() {
 		f.mu.Lock()
@@ -422,23 +426,31 @@ func (f *fakeGitHub) writePage(w http.ResponseWriter, r *http.Request, h, extra 
 	w.Write(body)
 }
 
-// statusWriter records the status of an answer.
+// statusWriter records the status of an answer. It reports it (set) before
+// the answer goes out, so a client never sees an answer whose status the
+// fake has not recorded yet.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	set    func(int)
+}
+
+func (w *statusWriter) record(code int) {
+	if w.status == 0 {
+		w.status = code
+		if w.set != nil {
+			w.set(code)
+		}
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.record(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.record(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
 

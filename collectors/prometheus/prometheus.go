@@ -320,9 +320,15 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	var plans []plan
 	var total int64
 	for _, m := range c.metrics {
-		start, err := c.start(ctx, run, m, now, log)
+		start, resumed, err := c.start(ctx, run, m, now, log)
 		if err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if resumed && !start.Before(through) {
+			// No step has completed since the last poll: the last one is
+			// read again by the first poll after the next step closes. A
+			// poll with nothing new costs no request.
 			continue
 		}
 		p := plan{m: m, chunks: c.split(start, through)}
@@ -358,32 +364,32 @@ func (c *Collector) align(t time.Time) time.Time {
 
 // start is the first evaluation time of metric m: its cursor, unless this is
 // a backfill, there is none, or the query changed since it was written.
-func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (time.Time, error) {
+func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (start time.Time, resumed bool, err error) {
 	since := run.Since
 	if since.IsZero() {
 		since = now.Add(-DefaultSince)
 	}
 	since = c.align(since)
 	if run.Backfill {
-		return since, nil
+		return since, false, nil
 	}
 	raw, err := run.Sink.Cursor(ctx, Name, m.id)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("prometheus: read cursor of %s: %w", m.id, err)
+		return time.Time{}, false, fmt.Errorf("prometheus: read cursor of %s: %w", m.id, err)
 	}
 	if raw == nil {
-		return since, nil
+		return since, false, nil
 	}
 	var cur Cursor
 	if err := json.Unmarshal(raw, &cur); err != nil || cur.Through.IsZero() {
 		log.Warn("prometheus: unreadable cursor, reading again from since", "metric", m.id, "since", since)
-		return since, nil
+		return since, false, nil
 	}
 	if cur.Query != "" && cur.Query != m.query {
 		log.Info("prometheus: query changed, reading again from since", "metric", m.id, "since", since)
-		return since, nil
+		return since, false, nil
 	}
-	return c.align(cur.Through), nil
+	return c.align(cur.Through), true, nil
 }
 
 // split cuts the evaluation times start, start+step, …, through into
