@@ -407,7 +407,11 @@ func (p *poller) collect(ctx context.Context) error {
 		}
 	}
 	defer func() {
-		if p.unknown > 0 {
+		if p.unknown > 0 && p.c.opt.MaxTimingRequests == 0 {
+			// /timing is off by configuration: expected, not a warning.
+			p.log.Info("wall time unknown for some runs (updated_at moved after they ended); stored with duration 0",
+				"runs", p.unknown)
+		} else if p.unknown > 0 {
 			p.log.Warn("wall time unknown for some runs: updated_at moved after they ended and /timing could not tell; stored with duration 0",
 				"runs", p.unknown, "timing_budget", p.c.opt.MaxTimingRequests)
 		}

@@ -189,8 +189,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 func printDraft(w io.Writer, d model.Draft) {
 	fmt.Fprintf(w, "  %s  %s  %s  confidence %s\n", d.ID, model.CategoryTitle(d.Category), drafter.FormatChange(d.Change, d.Metric.Better), d.Confidence)
 	fmt.Fprintf(w, "  %s\n", d.Text)
-	for _, e := range d.Evidence {
-		fmt.Fprintf(w, "      · %s\n", e)
+	// The first evidence sentence carries the numbers and the test; the
+	// rest (attribution, what else could explain it) is in `drafts show`.
+	if len(d.Evidence) > 0 {
+		fmt.Fprintf(w, "      · %s\n", d.Evidence[0])
 	}
 	fmt.Fprintln(w)
 }
