@@ -171,7 +171,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		}
 	}
 	printNotDrafted(wr, cfg.Metrics, builtins, ds, rep.Result)
-	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result))
+	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result, in.Series))
 
 	if o.Store != "" {
 		cfgPath := storePath + ".yaml"

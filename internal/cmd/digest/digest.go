@@ -275,7 +275,7 @@ func StatusLine(recs []store.DigestRecord, loc *time.Location) string {
 // HTML next to the demo store, or in the temporary directory without one,
 // and returns the line `impact demo` prints about it. res is the demo's
 // drafter result. It never fails the demo: an error becomes the line.
-func DemoLine(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time, storeFlag string, res drafter.Result) string {
+func DemoLine(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time, storeFlag string, res drafter.Result, series []drafter.Series) string {
 	dir := os.TempDir()
 	command := "impact"
 	if storeFlag != "" {
@@ -284,7 +284,7 @@ func DemoLine(ctx context.Context, cfg *config.Config, st *store.Store, now time
 	}
 	path := filepath.Join(dir, "impact-demo-digest.html")
 	week := dg.WeekOf(now, cfg.Location())
-	analyze := func(context.Context) (dg.Analysis, error) { return dg.Analysis{Result: res}, nil }
+	analyze := func(context.Context) (dg.Analysis, error) { return dg.Analysis{Result: res, Series: series}, nil }
 	r, d, err := Preview(ctx, cfg, st, week, now, analyze, command)
 	if err == nil {
 		err = writeFile(path, r.StandaloneHTML)
