@@ -63,7 +63,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -75,6 +74,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/internal/ghapi"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
@@ -707,97 +707,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("github: %s %s: %s", e.Op, e.Target, describe(e.Err, e.Page))
+	return fmt.Sprintf("github: %s %s: %s", e.Op, e.Target, ghapi.Describe(e.Err, e.Page))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 // StatusCode is the HTTP status behind the error, or 0.
-func (e *Error) StatusCode() int {
-	var he *collectors.HTTPError
-	var er *gh.ErrorResponse
-	var rle *gh.RateLimitError
-	var are *gh.AbuseRateLimitError
-	switch {
-	case errors.As(e.Err, &he):
-		return he.StatusCode
-	case errors.As(e.Err, &er) && er.Response != nil:
-		return er.Response.StatusCode
-	case errors.As(e.Err, &rle) && rle.Response != nil:
-		return rle.Response.StatusCode
-	case errors.As(e.Err, &are) && are.Response != nil:
-		return are.Response.StatusCode
-	}
-	return 0
-}
-
-// describe turns a go-github or transport error into "401 Bad credentials",
-// "503 Service Unavailable after 6 attempts", "malformed response: ...".
-func describe(err error, page int) string {
-	var he *collectors.HTTPError
-	var rle *gh.RateLimitError
-	var are *gh.AbuseRateLimitError
-	var er *gh.ErrorResponse
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	var ue *url.Error
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err.Error()
-	case errors.As(err, &he):
-		return he.Detail()
-	case errors.As(err, &rle):
-		return fmt.Sprintf("%s: rate limit of %d requests spent until %s", status(rle.Response, http.StatusForbidden), rle.Rate.Limit, rle.Rate.Reset.UTC().Format(time.RFC3339))
-	case errors.As(err, &are):
-		s := status(are.Response, http.StatusForbidden) + ": secondary rate limit"
-		if are.RetryAfter != nil {
-			s += fmt.Sprintf(", retry after %s", are.RetryAfter.Round(time.Second))
-		}
-		return s
-	case errors.As(err, &er):
-		code := http.StatusInternalServerError
-		if er.Response != nil {
-			code = er.Response.StatusCode
-		}
-		msg := oneLine(er.Message)
-		if msg == "" {
-			msg = http.StatusText(code)
-		}
-		s := fmt.Sprintf("%d %s", code, msg)
-		for _, d := range er.Errors {
-			if m := oneLine(d.Message); m != "" {
-				s += ": " + m
-			} else if d.Code != "" {
-				s += fmt.Sprintf(": %s %s", d.Field, d.Code)
-			}
-		}
-		return s
-	case errors.As(err, &syn), errors.As(err, &typ), errors.Is(err, io.ErrUnexpectedEOF):
-		where := ""
-		if page > 0 {
-			where = fmt.Sprintf(" (page %d)", page)
-		}
-		return fmt.Sprintf("malformed response%s: %s", where, oneLine(err.Error()))
-	case errors.As(err, &ue):
-		return oneLine(ue.Err.Error())
-	}
-	return oneLine(err.Error())
-}
-
-func status(resp *http.Response, def int) string {
-	code := def
-	if resp != nil && resp.StatusCode != 0 {
-		code = resp.StatusCode
-	}
-	return fmt.Sprintf("%d %s", code, http.StatusText(code))
-}
-
-// oneLine folds whitespace (GitHub messages may hold newlines) and bounds
-// the length.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:199]) + "…"
-	}
-	return s
-}
+func (e *Error) StatusCode() int { return ghapi.StatusCode(e.Err) }
