@@ -136,7 +136,7 @@ func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.
 			p.logger().Warn("record run", "source", r.Source, "err", err)
 		}
 		if r.Err != nil {
-			p.logger().Error("collect failed", "source", r.Source, "duration", r.Duration, "err", r.Err)
+			p.logger().Info("collect failed", "source", r.Source, "duration", r.Duration, "err", r.Err)
 		} else {
 			p.logger().Info("collected", "source", r.Source, "duration", r.Duration, "samples", r.Samples, "events", r.Events)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -62,6 +63,9 @@ func (f *Factory) Config() (*config.Config, error) {
 	}
 	path := config.Find(flag)
 	cfg, err := f.LoadConfig(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &ExitError{Code: 2, Err: fmt.Errorf("no config at %s: write one with 'impact config example > %s' and edit it, or see the product work with 'impact demo'", path, path)}
+	}
 	if err != nil {
 		return nil, &ExitError{Code: 2, Err: err}
 	}
