@@ -573,7 +573,7 @@ func (w *walker) list(ctx context.Context, page int) (prs []*gh.PullRequest, res
 	q.Set("per_page", strconv.Itoa(perPage))
 	q.Set("page", strconv.Itoa(page))
 	u := fmt.Sprintf("repos/%s/%s/pulls?%s", url.PathEscape(w.repo.owner), url.PathEscape(w.repo.name), q.Encode())
-	resp, err = w.call(ctx, func() (*gh.Response, error) {
+	resp, err = ghapi.Call(ctx, w.c.opt.MaxWait, w.c.opt.Sleep, w.log, func() (*gh.Response, error) {
 		req, err := w.gh.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
 			return nil, err
@@ -603,7 +603,7 @@ func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
 	opts := &gh.ListOptions{PerPage: perPage}
 	for {
 		var files []*gh.CommitFile
-		resp, err := w.call(ctx, func() (*gh.Response, error) {
+		resp, err := ghapi.Call(ctx, w.c.opt.MaxWait, w.c.opt.Sleep, w.log, func() (*gh.Response, error) {
 			var resp *gh.Response
 			var err error
 			files, resp, err = w.gh.PullRequests.ListFiles(ctx, w.repo.owner, w.repo.name, number, opts)
@@ -619,37 +619,6 @@ func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
 			return out, nil
 		}
 		opts.Page = resp.NextPage
-	}
-}
-
-// call runs one go-github call. The shared client retries what the server
-// answers; this handles go-github refusing a call locally because an
-// earlier answer said the budget is spent (X-RateLimit-Remaining: 0): it
-// waits for the reset once, then tries again.
-func (w *walker) call(ctx context.Context, do func() (*gh.Response, error)) (*gh.Response, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := do()
-		if err == nil || attempt > 0 {
-			return resp, err
-		}
-		var wait time.Duration
-		var rle *gh.RateLimitError
-		var are *gh.AbuseRateLimitError
-		switch {
-		case errors.As(err, &rle):
-			wait = time.Until(rle.Rate.Reset.Time) + time.Second
-		case errors.As(err, &are) && are.RetryAfter != nil:
-			wait = *are.RetryAfter
-		default:
-			return resp, err
-		}
-		if wait > w.c.opt.MaxWait {
-			return resp, err
-		}
-		w.log.Info("rate limit spent, waiting for the reset", "wait", wait.Round(time.Second))
-		if !w.c.opt.Sleep(ctx.Done(), max(wait, 0)) {
-			return resp, ctx.Err()
-		}
 	}
 }
 

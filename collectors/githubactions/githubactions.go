@@ -692,7 +692,7 @@ func (p *poller) finish(ctx context.Context, w *walk, q1 *firstQuery) error {
 func (p *poller) reread(ctx context.Context, id int64) error {
 	p.progressStart()
 	var r *gh.WorkflowRun
-	_, err := p.call(ctx, func() (*gh.Response, error) {
+	_, err := ghapi.Call(ctx, p.c.opt.MaxWait, p.c.opt.Sleep, p.log, func() (*gh.Response, error) {
 		var resp *gh.Response
 		var err error
 		r, resp, err = p.gh.Actions.GetWorkflowRunByID(ctx, p.wf.owner, p.wf.name, id)
@@ -785,7 +785,7 @@ func (p *poller) wallTime(ctx context.Context, r *gh.WorkflowRun, run model.CIRu
 	p.timingLeft--
 	p.progressStart()
 	var usage *gh.WorkflowRunUsage
-	_, err := p.call(ctx, func() (*gh.Response, error) {
+	_, err := ghapi.Call(ctx, p.c.opt.MaxWait, p.c.opt.Sleep, p.log, func() (*gh.Response, error) {
 		var resp *gh.Response
 		var err error
 		usage, resp, err = p.gh.Actions.GetWorkflowRunUsageByID(ctx, p.wf.owner, p.wf.name, run.RunID)
@@ -846,7 +846,7 @@ func (p *poller) list(ctx context.Context, created string, page int, etag string
 	u := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/runs?%s",
 		url.PathEscape(p.wf.owner), url.PathEscape(p.wf.name), url.PathEscape(p.wf.ref), q.Encode())
 	runs = new(gh.WorkflowRuns)
-	resp, err = p.call(ctx, func() (*gh.Response, error) {
+	resp, err = ghapi.Call(ctx, p.c.opt.MaxWait, p.c.opt.Sleep, p.log, func() (*gh.Response, error) {
 		req, err := p.gh.NewRequest(http.MethodGet, u, nil)
 		if err != nil {
 			return nil, err
@@ -864,37 +864,6 @@ func (p *poller) list(ctx context.Context, created string, page int, etag string
 		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
 	}
 	return runs, resp, false, nil
-}
-
-// call runs one go-github call. The shared client retries what the server
-// answers; this handles go-github refusing a call locally because an
-// earlier answer said the budget is spent: it waits for the reset once,
-// then tries again.
-func (p *poller) call(ctx context.Context, do func() (*gh.Response, error)) (*gh.Response, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := do()
-		if err == nil || attempt > 0 {
-			return resp, err
-		}
-		var wait time.Duration
-		var rle *gh.RateLimitError
-		var are *gh.AbuseRateLimitError
-		switch {
-		case errors.As(err, &rle):
-			wait = time.Until(rle.Rate.Reset.Time) + time.Second
-		case errors.As(err, &are) && are.RetryAfter != nil:
-			wait = *are.RetryAfter
-		default:
-			return resp, err
-		}
-		if wait > p.c.opt.MaxWait {
-			return resp, err
-		}
-		p.log.Info("rate limit spent, waiting for the reset", "wait", wait.Round(time.Second))
-		if !p.c.opt.Sleep(ctx.Done(), max(wait, 0)) {
-			return resp, ctx.Err()
-		}
-	}
 }
 
 // Progress is counted in requests: the first page of a walk announces the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,4 +108,37 @@ func OneLine(s string) string {
 		s = string(r[:199]) + "…"
 	}
 	return s
+}
+
+// Call runs one go-github call. The shared HTTP client retries what the
+// server answers; this handles go-github refusing a call locally because an
+// earlier answer said the budget is spent (X-RateLimit-Remaining: 0, or a
+// secondary limit it remembers): it waits for the reset once, if that is no
+// longer than maxWait, then tries again.
+func Call(ctx context.Context, maxWait time.Duration, sleep func(<-chan struct{}, time.Duration) bool, log *slog.Logger,
+	do func() (*gh.Response, error)) (*gh.Response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := do()
+		if err == nil || attempt > 0 {
+			return resp, err
+		}
+		var wait time.Duration
+		var rle *gh.RateLimitError
+		var are *gh.AbuseRateLimitError
+		switch {
+		case errors.As(err, &rle):
+			wait = time.Until(rle.Rate.Reset.Time) + time.Second
+		case errors.As(err, &are) && are.RetryAfter != nil:
+			wait = *are.RetryAfter
+		default:
+			return resp, err
+		}
+		if wait > maxWait {
+			return resp, err
+		}
+		log.Info("rate limit spent, waiting for the reset", "wait", wait.Round(time.Second))
+		if !sleep(ctx.Done(), max(wait, 0)) {
+			return resp, ctx.Err()
+		}
+	}
 }
