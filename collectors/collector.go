@@ -51,6 +51,25 @@ type Run struct {
 	Logger   *slog.Logger
 }
 
+// WithDefaults fills what a caller may leave out: Logger (fallback, else a
+// discarding logger), Progress (none), Now (the current time, in UTC).
+func (r Run) WithDefaults(fallback *slog.Logger) Run {
+	if r.Logger == nil {
+		r.Logger = fallback
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Progress == nil {
+		r.Progress = NopProgress{}
+	}
+	if r.Now.IsZero() {
+		r.Now = time.Now()
+	}
+	r.Now = r.Now.UTC()
+	return r
+}
+
 // NopProgress discards progress.
 type NopProgress struct{}
 

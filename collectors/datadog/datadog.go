@@ -233,19 +233,8 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	if run.Sink == nil {
 		return errors.New("datadog: no sink")
 	}
-	log := run.Logger
-	if log == nil {
-		log = c.log
-	}
-	progress := run.Progress
-	if progress == nil {
-		progress = collectors.NopProgress{}
-	}
-	now := run.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	now = now.UTC()
+	run = run.WithDefaults(c.log)
+	log, progress, now := run.Logger, run.Progress, run.Now
 
 	var errs []error
 	var plans []plan

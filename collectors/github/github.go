@@ -199,16 +199,8 @@ func (c *Collector) client() *gh.Client {
 // Collect fetches the merged PRs of every repo. A repo that fails does not
 // stop the others; their errors are joined on one line, "; " between.
 func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
+	run = run.WithDefaults(c.opt.Logger)
 	log := run.Logger // carries the run's attributes (source=...)
-	if log == nil {
-		log = c.opt.Logger
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if run.Progress == nil {
-		run.Progress = collectors.NopProgress{}
-	}
 	cl := c.client()
 	var errs []error
 	for _, r := range c.repos {

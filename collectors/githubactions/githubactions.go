@@ -289,19 +289,8 @@ func (c *Collector) client() *gh.Client {
 // fails does not stop the others; their errors are joined on one line,
 // "; " between (errors.Is and errors.As see each).
 func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
+	run = run.WithDefaults(c.opt.Logger)
 	log := run.Logger
-	if log == nil {
-		log = c.opt.Logger
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if run.Progress == nil {
-		run.Progress = collectors.NopProgress{}
-	}
-	if run.Now.IsZero() {
-		run.Now = time.Now()
-	}
 	cl := c.client()
 	var errs joined
 	for _, w := range c.workflows {

@@ -349,19 +349,9 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	if run.Sink == nil {
 		return errors.New("pagerduty: no sink")
 	}
-	log := run.Logger
-	if log == nil {
-		log = c.log
-	}
-	progress := run.Progress
-	if progress == nil {
-		progress = collectors.NopProgress{}
-	}
-	now := run.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	now = now.UTC().Truncate(time.Second)
+	run = run.WithDefaults(c.log)
+	log, progress := run.Logger, run.Progress
+	now := run.Now.Truncate(time.Second)
 	since := run.Since
 	if since.IsZero() {
 		since = now.Add(-DefaultSince)
