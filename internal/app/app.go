@@ -177,6 +177,8 @@ type DraftReport struct {
 	// Removed counts the superseded pending drafts deleted (see
 	// drafter.Result.Superseded).
 	Removed int
+	// Series are the series the drafter read (configured and built-in).
+	Series []drafter.Series
 }
 
 // Draft runs the drafter over everything stored and saves its drafts.
@@ -211,7 +213,7 @@ func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
 	if err != nil {
 		return DraftReport{}, fmt.Errorf("remove superseded drafts: %w", err)
 	}
-	return DraftReport{Result: res, Saved: saved, Removed: removed}, nil
+	return DraftReport{Result: res, Saved: saved, Removed: removed, Series: in.Series}, nil
 }
 
 // DrafterInput loads what the drafter needs from the store.

@@ -160,18 +160,14 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	for _, d := range ds {
 		printDraft(wr, d)
 	}
-	in, err := p.DrafterInput(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
 	var builtins []string
-	for _, se := range in.Series {
+	for _, se := range rep.Series {
 		if !configured(cfg.Metrics, se.Metric.ID) {
 			builtins = append(builtins, se.Metric.ID)
 		}
 	}
 	printNotDrafted(wr, cfg.Metrics, builtins, ds, rep.Result)
-	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result, in.Series))
+	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result, rep.Series))
 
 	if o.Store != "" {
 		cfgPath := storePath + ".yaml"
