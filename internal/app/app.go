@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -292,11 +290,4 @@ func (p *Pipeline) builtinData(ctx context.Context, now time.Time) (builtin.Data
 		}
 	}
 	return d, nil
-}
-
-// SourceNames lists the configured sources for messages.
-func SourceNames(cfg *config.Config) string {
-	names := cfg.ConfiguredSources()
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }
