@@ -195,12 +195,11 @@ func (p Params) withDefaults() Params {
 
 // prInfo is a PR with what the drafter derives from it.
 type prInfo struct {
-	pr    *model.PR
-	live  time.Time
-	mine  bool
-	key   string
-	repo  string // lower case
-	title string // cleaned
+	pr   *model.PR
+	live time.Time
+	mine bool
+	key  string
+	repo string // lower case
 }
 
 func (p *prInfo) ref() model.PRRef {
