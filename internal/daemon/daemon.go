@@ -431,18 +431,29 @@ func (d *Daemon) draftNow(ctx context.Context) (backend.DraftSummary, error) {
 	d.draftMu.Lock()
 	defer d.draftMu.Unlock()
 	start := time.Now()
-	rep, err := d.pipeline(d.config()).Draft(ctx)
+	s, err := d.draftPass(ctx)
 	d.m.observeDraft(time.Since(start), err)
-	// A pass loads every series; hand that memory back to the OS now
-	// rather than minutes later, since the daemon mostly idles.
+	// The pass's input and report are unreachable now: hand their memory
+	// back to the OS at once rather than minutes later, since the daemon
+	// mostly idles. (Freeing while the report is still referenced frees
+	// nothing: every sample it read stays resident.)
 	debug.FreeOSMemory()
 	if err != nil {
 		return backend.DraftSummary{}, err
 	}
-	s := backend.Summarize(rep)
 	d.log.Info("drafted", "new", s.Added, "updated", s.Updated, "kept", s.Kept,
 		"regressions", s.Regressions, "others", s.Unattributed, "duration", time.Since(start).Round(time.Millisecond))
 	return s, nil
+}
+
+// draftPass runs one pass and keeps only its summary, so that nothing the
+// pass read outlives it.
+func (d *Daemon) draftPass(ctx context.Context) (backend.DraftSummary, error) {
+	rep, err := d.pipeline(d.config()).Draft(ctx)
+	if err != nil {
+		return backend.DraftSummary{}, err
+	}
+	return backend.Summarize(rep), nil
 }
 
 // requestDraft asks the drafter loop for a pass; requests coalesce.
