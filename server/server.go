@@ -90,6 +90,7 @@ func New(o Options) http.Handler {
 	api("POST "+backend.PathDrafts+"/{id}/accept", "drafts_accept", h.decide(model.StatusAccepted))
 	api("POST "+backend.PathDrafts+"/{id}/reject", "drafts_reject", h.decide(model.StatusRejected))
 	api("POST "+backend.PathDrafts+"/{id}/text", "drafts_edit", h.edit)
+	api("POST "+backend.PathDrafts+"/{id}/undo", "drafts_undo", h.undo)
 	api("GET "+backend.PathExport, "export", h.export)
 	api("GET "+backend.PathStatus, "status", h.status)
 	api("POST "+backend.PathCollect, "collect", h.collect)
@@ -288,6 +289,18 @@ func (h *handler) decide(status model.Status) func(w http.ResponseWriter, r *htt
 		writeJSON(w, http.StatusOK, d)
 		return nil
 	}
+}
+
+func (h *handler) undo(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeBody(r, &struct{}{}); err != nil {
+		return err
+	}
+	d, err := h.o.Backend.Undo(context.WithoutCancel(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
 }
 
 func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {

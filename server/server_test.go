@@ -139,6 +139,19 @@ func TestClientMatchesLocal(t *testing.T) {
 	if err != nil || d.Status != model.StatusRejected || d.Reason != "nope" {
 		t.Errorf("reject: %v %+v", err, d)
 	}
+	d, err = remote.Decide(ctx, "0200", model.StatusAccepted, "", "", at.Add(time.Minute))
+	if p, ok := d.Previous(); err != nil || !ok || p.Status != model.StatusRejected || p.Reason != "nope" || len(d.History) != 2 {
+		t.Errorf("re-decide: %v %+v", err, d)
+	}
+	d, err = remote.Undo(ctx, "0200")
+	if err != nil || d.Status != model.StatusRejected || d.Reason != "nope" || len(d.History) != 1 {
+		t.Errorf("undo: %v %+v", err, d)
+	}
+	_, lerr := local.Undo(ctx, "0300")
+	_, rerr := remote.Undo(ctx, "0300")
+	if lerr == nil || rerr == nil || lerr.Error() != rerr.Error() || !errors.Is(rerr, store.ErrInvalid) {
+		t.Errorf("undo of a pending draft: local %v, remote %v", lerr, rerr)
+	}
 	d, err = remote.EditText(ctx, "0300", "  New text.  ")
 	if err != nil || d.Text != "New text." {
 		t.Errorf("edit: %v %+v", err, d)
@@ -160,8 +173,8 @@ func TestClientMatchesLocal(t *testing.T) {
 			}
 		}
 	}
-	_, lerr := local.EditText(ctx, "0000", " ")
-	_, rerr := remote.EditText(ctx, "0000", " ")
+	_, lerr = local.EditText(ctx, "0000", " ")
+	_, rerr = remote.EditText(ctx, "0000", " ")
 	if lerr == nil || rerr == nil || lerr.Error() != rerr.Error() || !errors.Is(rerr, store.ErrInvalid) {
 		t.Errorf("empty edit: local %v, remote %v", lerr, rerr)
 	}

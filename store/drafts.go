@@ -372,6 +372,7 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 				continue
 			}
 			d.CreatedAt = prev.CreatedAt
+			d.History = prev.History // a reopened draft keeps its decisions
 			if prev.Text != prev.GeneratedText {
 				d.Text = prev.Text // the user's edit survives a re-draft
 			}
@@ -398,7 +399,9 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 // Decide accepts or rejects a draft (id or unique prefix). A non-empty text
 // replaces Text (GeneratedText keeps the drafter's); DecidedAt is set to at
 // (now when zero) and Reason to reason. Status pending reopens a decided
-// draft and clears DecidedAt. It returns the updated draft.
+// draft and clears DecidedAt. Every call appends the decision to History,
+// so the decision it replaces stays readable (Draft.Previous). It returns
+// the updated draft.
 func (s *Store) Decide(ctx context.Context, id string, st model.Status, text, reason string, at time.Time) (model.Draft, error) {
 	if !st.Valid() {
 		return model.Draft{}, errorf(ErrInvalid, nil, "store: deciding draft %q: unknown status %q (want accepted or rejected)", id, st)
@@ -407,8 +410,11 @@ func (s *Store) Decide(ctx context.Context, id string, st model.Status, text, re
 		at = s.opts.Now()
 	}
 	return s.updateDraft(ctx, id, func(d *model.Draft) error {
+		seedHistory(d)
+		entry := model.Decision{Status: st, Reason: reason, At: at.UTC()}
 		d.Status = st
-		if t := strings.TrimSpace(text); t != "" {
+		if t := strings.TrimSpace(text); t != "" && t != d.Text {
+			entry.TextBefore = d.Text
 			d.Text = t
 		}
 		d.Reason = reason
@@ -417,6 +423,52 @@ func (s *Store) Decide(ctx context.Context, id string, st model.Status, text, re
 		} else {
 			t := at.UTC()
 			d.DecidedAt = &t
+		}
+		d.History = append(d.History, entry)
+		return nil
+	})
+}
+
+// seedHistory gives a draft decided before histories were kept (schema v1)
+// the one decision it is known to have had.
+func seedHistory(d *model.Draft) {
+	if len(d.History) > 0 || d.Status == model.StatusPending || d.Status == "" {
+		return
+	}
+	e := model.Decision{Status: d.Status, Reason: d.Reason}
+	if d.DecidedAt != nil {
+		e.At = d.DecidedAt.UTC()
+	}
+	d.History = []model.Decision{e}
+}
+
+// Undo takes back a draft's last decision: the draft gets the status,
+// reason and decision time of the decision before it (pending when there
+// was none), and its text back when the undone decision changed it. The
+// undone decision leaves History. A draft with no decision to undo gives an
+// error wrapping ErrInvalid.
+func (s *Store) Undo(ctx context.Context, id string) (model.Draft, error) {
+	return s.updateDraft(ctx, id, func(d *model.Draft) error {
+		seedHistory(d)
+		if len(d.History) == 0 {
+			return errorf(ErrInvalid, nil, "store: draft %s has no decision to undo", d.ID)
+		}
+		last := d.History[len(d.History)-1]
+		d.History = d.History[:len(d.History)-1]
+		if last.TextBefore != "" {
+			d.Text = last.TextBefore
+		}
+		d.Status, d.Reason, d.DecidedAt = model.StatusPending, "", nil
+		if n := len(d.History); n > 0 {
+			prev := d.History[n-1]
+			d.Status, d.Reason = prev.Status, prev.Reason
+			if prev.Status != model.StatusPending {
+				t := prev.At
+				d.DecidedAt = &t
+			}
+		}
+		if len(d.History) == 0 {
+			d.History = nil
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +19,7 @@ import (
 func v1File(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "impact.db")
-	s, err := Open(path, Options{Now: clock})
+	s, err := Open(path, Options{Now: clock, schemaVersion: 1})
 	must(t, err)
 	must(t, s.Commit(ctx, sampleBatch()))
 	saveDrafts(t, s, draftWith("keep0001", model.StatusAccepted, h(1), "api"))
@@ -118,7 +119,7 @@ func TestFailingMigrationLeavesFileUnchanged(t *testing.T) {
 	wantErr(t, err, nil, `from schema v2 to v3 (two) failed, file left at v1`)
 	wantErr(t, err, nil, "disk on fire")
 
-	s, err := Open(path, Options{Now: clock})
+	s, err := Open(path, Options{Now: clock, schemaVersion: 1})
 	must(t, err)
 	defer s.Close()
 	if s.SchemaVersion() != 1 {
@@ -154,11 +155,12 @@ func TestMigrationRefusals(t *testing.T) {
 	wantErr(t, err, nil, "needs migrating to v2")
 
 	// Newer than this binary.
-	s, err := Open(path, Options{schemaVersion: 2, migrations: []migration{{from: 1, name: "one", up: func(*bolt.Tx) error { return nil }}}})
+	noop := func(*bolt.Tx) error { return nil }
+	s, err := Open(path, Options{schemaVersion: SchemaVersion + 1, migrations: []migration{{from: 1, name: "one", up: noop}, {from: 2, name: "two", up: noop}}})
 	must(t, err)
 	must(t, s.Close())
 	_, err = Open(path, Options{})
-	wantErr(t, err, ErrNewerSchema, "(schema v2; this binary knows up to v1); upgrade impact")
+	wantErr(t, err, ErrNewerSchema, fmt.Sprintf("(schema v%d; this binary knows up to v%d); upgrade impact", SchemaVersion+1, SchemaVersion))
 	_, err = Open(path, Options{ReadOnly: true})
 	wantErr(t, err, ErrNewerSchema, "upgrade impact")
 	if !strings.Contains(err.Error(), path) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this binary reads and writes. Bump it together
 // with a new entry in migrations.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // The schema. Every bucket the store uses is declared in this file; keys and
 // values are raw bytes, all integers big-endian so that keys sort by value.
@@ -43,7 +44,7 @@ const SchemaVersion = 1
 //	ci_runs_by_created/
 //	    <uint64 unix s><repo/workflow/run> → empty  (index on created_at)
 //	drafts/
-//	    <draft id>          → JSON model.Draft
+//	    <draft id>          → JSON model.Draft (v2: with its decision history)
 //	cursors/
 //	    <source>\x00<key>   → opaque collector bytes
 //	runs/
@@ -196,10 +197,47 @@ type migration struct {
 	from int
 	name string
 	up   func(tx *bolt.Tx) error
+	// readable: a file still at version from reads correctly with this
+	// binary (the migration only adds data), so a read-only open of it
+	// works without migrating.
+	readable bool
 }
 
 // migrations is the ordered list of every migration this binary knows.
 // Append to it when bumping SchemaVersion, e.g.
 //
 //	{from: 1, name: "add incidents", up: func(tx *bolt.Tx) error { ... }},
-var migrations = []migration{}
+var migrations = []migration{
+	{from: 1, name: "decision history", readable: true, up: seedDecisionHistory},
+}
+
+// seedDecisionHistory (v1 → v2) gives every decided draft a history holding
+// its current decision, so that the next decision can say what it replaces.
+// A v1 file reads correctly without it (no history), hence readable.
+func seedDecisionHistory(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketDrafts)
+	if b == nil {
+		return nil
+	}
+	var ds []model.Draft
+	err := b.ForEach(func(k, v []byte) error {
+		var d model.Draft
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("draft %q: %w", k, err)
+		}
+		if len(d.History) == 0 && d.Status != model.StatusPending && d.Status != "" {
+			seedHistory(&d)
+			ds = append(ds, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if err := putDraft(b, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -237,6 +237,10 @@ func (s *Store) initSchema() error {
 
 	case version < target:
 		if s.opts.ReadOnly {
+			if s.readableAt(version, target) {
+				s.version = version
+				return nil
+			}
 			return fmt.Errorf("store: %s has schema v%d and needs migrating to v%d; open it read-write once (e.g. run \"impact collect\")",
 				s.path, version, target)
 		}
@@ -254,6 +258,23 @@ func (s *Store) initSchema() error {
 		}
 	}
 	return nil
+}
+
+// readableAt reports whether every migration from version to target is
+// marked readable: the older file then reads correctly as it is.
+func (s *Store) readableAt(version, target int) bool {
+	for v := version; v < target; v++ {
+		ok := false
+		for _, m := range s.opts.migrations {
+			if m.from == v && m.readable {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func createBuckets(tx *bolt.Tx) error {

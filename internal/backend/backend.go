@@ -30,6 +30,8 @@ type Backend interface {
 	Draft(ctx context.Context, id string) (model.Draft, error)
 	// Decide accepts or rejects a draft (see store.Store.Decide).
 	Decide(ctx context.Context, id string, status model.Status, text, reason string, at time.Time) (model.Draft, error)
+	// Undo takes back a draft's last decision (see store.Store.Undo).
+	Undo(ctx context.Context, id string) (model.Draft, error)
 	// EditText replaces a draft's statement.
 	EditText(ctx context.Context, id, text string) (model.Draft, error)
 	// Status describes the store and the collectors' last runs.

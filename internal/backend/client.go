@@ -185,6 +185,12 @@ func (c *Client) Decide(ctx context.Context, id string, status model.Status, tex
 	return d, err
 }
 
+func (c *Client) Undo(ctx context.Context, id string) (model.Draft, error) {
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodPost, draftPath(id, "/undo"), nil, struct{}{}, &d)
+	return d, err
+}
+
 func (c *Client) EditText(ctx context.Context, id, text string) (model.Draft, error) {
 	var d model.Draft
 	err := c.do(ctx, c.RequestTimeout, http.MethodPost, draftPath(id, "/text"), nil, EditRequest{Text: text}, &d)

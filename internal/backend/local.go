@@ -76,6 +76,10 @@ func (l *Local) Decide(ctx context.Context, id string, status model.Status, text
 	return l.Store.Decide(ctx, id, status, text, reason, at)
 }
 
+func (l *Local) Undo(ctx context.Context, id string) (model.Draft, error) {
+	return l.Store.Undo(ctx, id)
+}
+
 func (l *Local) EditText(ctx context.Context, id, text string) (model.Draft, error) {
 	return l.Store.EditText(ctx, id, text)
 }

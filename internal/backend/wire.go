@@ -20,6 +20,7 @@ import (
 //	POST /v1/drafts/{id}/accept          DecideRequest → draft
 //	POST /v1/drafts/{id}/reject          DecideRequest → draft
 //	POST /v1/drafts/{id}/text            EditRequest → draft
+//	POST /v1/drafts/{id}/undo            {} → draft (its last decision taken back)
 //	GET  /v1/export?status=&since=&until=   export document (groups by competency)
 //	GET  /v1/status                      Status
 //	POST /v1/collect                     CollectRequest → CollectResponse

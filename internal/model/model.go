@@ -207,6 +207,31 @@ type Draft struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	DecidedAt     *time.Time `json:"decided_at"`
 	Reason        string     `json:"reason"`
+	// History lists every decision taken on the draft, oldest first; the
+	// last entry is the current one. It is absent while the draft was never
+	// decided.
+	History []Decision `json:"history,omitempty"`
+}
+
+// Decision is one entry of a draft's history: what the draft was set to,
+// when, and why.
+type Decision struct {
+	// Status is accepted, rejected, or pending (the draft was reopened).
+	Status Status    `json:"status"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+	// TextBefore is the statement this decision replaced; set only when
+	// the decision changed it (accept --text), so undoing it restores it.
+	TextBefore string `json:"text_before,omitempty"`
+}
+
+// Previous is the decision the current one replaced; ok is false when
+// there is none (the draft was pending before).
+func (d Draft) Previous() (Decision, bool) {
+	if len(d.History) < 2 {
+		return Decision{}, false
+	}
+	return d.History[len(d.History)-2], true
 }
 
 // Categories are the six competencies, in the order exports list them.

@@ -213,10 +213,28 @@ func RunDecide(ctx context.Context, f *cmdutil.Factory, o *DecideOptions) error 
 				errs = append(errs, err)
 				continue
 			}
-			fmt.Fprintf(f.IO.Out, "%s %s: %s\n", o.Status, d.ID, d.Text)
+			fmt.Fprintf(f.IO.Out, "%s %s%s: %s\n", o.Status, d.ID, Replaced(d), d.Text)
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// Replaced says which decision the draft's current one replaced:
+// " (was rejected: not mine)", " (was already accepted)", or "" when the
+// draft was pending.
+func Replaced(d model.Draft) string {
+	prev, ok := d.Previous()
+	if !ok || prev.Status == model.StatusPending {
+		return ""
+	}
+	if prev.Status == d.Status && prev.Reason == d.Reason {
+		return " (was already " + string(prev.Status) + ")"
+	}
+	s := " (was " + string(prev.Status)
+	if prev.Reason != "" {
+		s += ": " + prev.Reason
+	}
+	return s + ")"
 }
 
 // EditOptions of `drafts edit`.

@@ -79,6 +79,9 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		{"digest", "send", "--week", "2026-W20", "--to", "bob@example.com"}, // empty: skipped
 		{"status"},
 		{"status", "-o", "json"},
+		{"drafts", "reject", id, "--reason", "not mine"},
+		{"drafts", "accept", id},
+		{"drafts", "show", id, "-o", "json"},
 	}
 	type result struct {
 		out, errOut string
@@ -122,13 +125,15 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	}
 	toBob := []string{"digest", "send", "--week", "2026-W48", "--to", "bob@example.com"}
 	for want, got := range map[string]string{
-		"8 drafts to review":                    nth(1, "digest", "preview").out,
-		"Sent the digest of 2026-W48 to bob@":   nth(1, toBob...).out,
-		"The digest of 2026-W48 was already":    nth(2, toBob...).out,
-		"Nothing moved in 2026-W20":             nth(1, "digest", "send", "--week", "2026-W20", "--to", "bob@example.com").out,
-		"\ndigest  2026-W48 sent at 2026-11-23": nth(2, "status").out,
-		`"digest": {`:                           nth(2, "status", "-o", "json").out,
-		"digest: no recipients":                 nth(1, "digest", "send", "--week", "2026-W48").errOut,
+		"8 drafts to review":                             nth(1, "digest", "preview").out,
+		"Sent the digest of 2026-W48 to bob@":            nth(1, toBob...).out,
+		"The digest of 2026-W48 was already":             nth(2, toBob...).out,
+		"Nothing moved in 2026-W20":                      nth(1, "digest", "send", "--week", "2026-W20", "--to", "bob@example.com").out,
+		"\ndigest  2026-W48 sent at 2026-11-23":          nth(2, "status").out,
+		`"digest": {`:                                    nth(2, "status", "-o", "json").out,
+		"digest: no recipients":                          nth(1, "digest", "send", "--week", "2026-W48").errOut,
+		"accepted " + id + " (was rejected: not mine): ": nth(1, "drafts", "accept", id).out,
+		`"history": [`:                                   nth(1, "drafts", "show", id, "-o", "json").out,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("want %q in:\n%s", want, got)
@@ -177,7 +182,7 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 
 	// Decisions through the daemon land in the store.
 	o, e, code := run(t, "--config", cfgPath, "drafts", "accept", id, "--text", "Did the thing.")
-	if code != 0 || o != "accepted "+id+": Did the thing.\n" {
+	if code != 0 || o != "accepted "+id+" (was already accepted): Did the thing.\n" {
 		t.Errorf("accept through the daemon: %d %q %q", code, o, e)
 	}
 	d, err := st.Draft(context.Background(), id)
