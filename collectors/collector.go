@@ -49,6 +49,19 @@ type Run struct {
 	Sink     Sink
 	Progress Progress
 	Logger   *slog.Logger
+
+	// Backfills are the sources with an unfinished backfill (an earlier
+	// `collect --since` was interrupted) and the Since it asked for: the
+	// framework runs those sources as a backfill from there. The
+	// collector sees it as Since and Backfill.
+	Backfills map[string]time.Time
+	// Limits bound each poll (see PollLimits); the zero value is the
+	// defaults.
+	Limits PollLimits
+	// Secrets are the configured credentials: the framework redacts them
+	// from a failed run's error (the shared transport already redacts
+	// error bodies).
+	Secrets []string
 }
 
 // WithDefaults fills what a caller may leave out: Logger (fallback, else a

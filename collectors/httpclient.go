@@ -31,7 +31,9 @@ type HTTPOptions struct {
 	UserAgent string
 	// Timeout bounds one request attempt, reading the body included; default 30s.
 	Timeout time.Duration
-	// MaxRetries on 5xx, 429, rate-limit 403s and network errors; default 5
+	// MaxRetries on 5xx, 429, rate-limit 403s, timeouts and dropped
+	// connections (not on a refused connection or an unknown host, which
+	// fail at once); default 5
 	// (so at most 6 attempts). Negative means no retries.
 	MaxRetries int
 	// MaxWait is the longest single wait the client accepts (Retry-After or a
@@ -60,6 +62,10 @@ type HTTPOptions struct {
 	Logger *slog.Logger
 	// Base is the underlying transport; default http.DefaultTransport.
 	Base http.RoundTripper
+	// MaxResponseBytes caps every response body: a longer one fails the
+	// request with a *ResponseTooLargeError. 0 means
+	// DefaultMaxResponseBytes (64 MiB), negative no cap.
+	MaxResponseBytes int64
 }
 
 func (o HTTPOptions) withDefaults() HTTPOptions {
@@ -108,6 +114,9 @@ func (o HTTPOptions) withDefaults() HTTPOptions {
 	if o.Base == nil {
 		o.Base = http.DefaultTransport
 	}
+	if o.MaxResponseBytes == 0 {
+		o.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	return o
 }
 
@@ -117,13 +126,24 @@ func (o HTTPOptions) withDefaults() HTTPOptions {
 // attempt by Timeout, and slows down before the remaining budget reaches
 // zero.
 //
+// It also stands between the vendor and the user's credentials and memory
+// (see guard.go): redirects are followed only on the same host (never from
+// https to http), error bodies are capped and their credentials redacted,
+// every body is capped at MaxResponseBytes, a refused connection or an
+// unknown host fails at once, and a PollGuard in the request's context
+// bounds the poll.
+//
 // Non-retryable answers (400, 401, 404, a 403 that is not a rate limit...)
-// are returned as is, so the vendor's client builds its own error. When the
+// are returned (error bodies redacted), so the vendor's client builds its own error. When the
 // retries run out, or the vendor asks for a wait longer than MaxWait, the
 // request fails with an *HTTPError (wrapped by the vendor client, usually
 // in a *url.Error; find it with errors.As).
 func NewHTTPClient(o HTTPOptions) *http.Client {
-	return &http.Client{Transport: newTransport(o)}
+	vendor := o.Vendor
+	if vendor == "" {
+		vendor = "http"
+	}
+	return &http.Client{Transport: newTransport(o), CheckRedirect: checkRedirect(vendor)}
 }
 
 // SleepTimer waits for d or until done is closed; it reports whether the

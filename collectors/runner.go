@@ -2,8 +2,10 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +21,14 @@ type Result struct {
 	// Samples and Events count what the run committed.
 	Samples int
 	Events  int
-	Err     error
+	// Err is the run's failure as one line that names the source and, for
+	// an HTTP failure, the status, with every secret redacted (a
+	// *SourceError; errors.Is and errors.As see what it wraps).
+	Err error
+	// Canceled is set when the run stopped because ctx was cancelled (the
+	// user pressed Ctrl-C, the daemon is stopping): not a failure of the
+	// source.
+	Canceled bool
 }
 
 // RunAll runs every collector once, concurrently, each isolated from the
@@ -53,16 +62,99 @@ func runOne(ctx context.Context, c Collector, run Run) (res Result) {
 	if run.Logger != nil {
 		run.Logger = run.Logger.With("source", c.Name())
 	}
+	if since, ok := run.Backfills[c.Name()]; ok && !since.IsZero() && !run.Backfill {
+		// An earlier backfill of this source was interrupted: go on with it.
+		run.Since, run.Backfill = since, true
+	}
+	run.Backfills = nil
+	ctx = WithPollGuard(ctx, NewPollGuard(run.Limits))
 	defer func() {
 		if p := recover(); p != nil {
-			res.Err = fmt.Errorf("%s: collector panicked: %v\n%s", c.Name(), p, debug.Stack())
+			if run.Logger != nil {
+				run.Logger.Error("collector panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
+			res.Err = fmt.Errorf("collector panicked: %v", p)
 		}
 		res.Duration = time.Since(res.Start)
 		res.Samples = int(cs.samples.Load())
 		res.Events = int(cs.events.Load())
+		if res.Err != nil {
+			res.Canceled = ctx.Err() != nil && errors.Is(res.Err, context.Canceled)
+			res.Err = newSourceError(c.Name(), res.Err, run.Secrets)
+		}
 	}()
 	res.Err = c.Collect(ctx, run)
 	return res
+}
+
+// SourceError is a source's failed run on one line: the source's name, the
+// first failure (with its HTTP status, as the collector describes it) and
+// what else failed, secrets redacted, at most maxSourceError runes.
+type SourceError struct {
+	Source string
+	Err    error
+	msg    string
+}
+
+func (e *SourceError) Error() string { return e.msg }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+const maxSourceError = 600
+
+func newSourceError(source string, err error, secrets []string) *SourceError {
+	var se *SourceError
+	if errors.As(err, &se) && se.Source == source {
+		return se
+	}
+	leaves := leafErrors(err)
+	prefix := source + ": "
+	text := func(e error) string { return strings.TrimPrefix(OneLine(e.Error(), 0), prefix) }
+	var first string
+	var others []string
+	seen := map[string]bool{}
+	stopped := 0
+	for _, l := range leaves {
+		var he *HTTPError
+		if first != "" && errors.As(l, &he) && he.Reason == reasonRejected {
+			stopped++
+			continue
+		}
+		t := text(l)
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if first == "" {
+			first = t
+		} else {
+			others = append(others, t)
+		}
+	}
+	msg := prefix + first
+	if stopped > 0 {
+		msg += fmt.Sprintf(" (%d more requests not sent: the credentials were rejected)", stopped)
+	}
+	if len(others) > 0 {
+		msg += fmt.Sprintf("; and %d more: %s", len(others), strings.Join(others, "; "))
+	}
+	return &SourceError{Source: source, Err: err, msg: OneLine(Redact(msg, secrets...), maxSourceError)}
+}
+
+// leafErrors flattens err's joined errors (errors.Join, a collector's list
+// of per-target errors) into the errors that are not joins themselves.
+func leafErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				out = append(out, leafErrors(e)...)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return []error{err}
 }
 
 // countingSink counts what passes through to the real sink.

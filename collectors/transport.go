@@ -59,7 +59,8 @@ func (b *Budget) set(r budgetReading, now time.Time) {
 // budgetReading is what one response's headers say about the budget.
 type budgetReading struct {
 	limit, remaining int
-	reset            time.Time // zero when absent
+	reset            time.Time // zero when absent; at most now + MaxRateLimitWait
+	said             time.Time // the reset the vendor sent, when it was further
 	ok               bool      // remaining was present
 }
 
@@ -92,12 +93,46 @@ func parseBudget(vendor string, h http.Header, now time.Time) budgetReading {
 	}
 	if v, ok := headerNumber(h, prefix+"Reset"); ok {
 		if epoch {
-			r.reset = time.Unix(int64(v), 0)
+			r.reset = time.Unix(int64(min(v, 1<<40)), 0)
 		} else {
-			r.reset = now.Add(time.Duration(v * float64(time.Second)))
+			r.reset = time.Unix(now.Unix()+int64(min(v, 1<<40)), int64(now.Nanosecond())).Add(time.Duration((v - math.Floor(v)) * float64(time.Second)))
+		}
+		// A reset further away than any vendor's window (GitHub's is an
+		// hour) is a vendor's mistake or malice: keep it bounded, so
+		// waits and `impact status` stay sane, and remember what it said.
+		if limit := now.Add(MaxRateLimitWait); r.reset.After(limit) {
+			r.said, r.reset = r.reset, limit
 		}
 	}
 	return r
+}
+
+// MaxRateLimitWait bounds every wait a vendor can ask for (Retry-After, a
+// rate-limit reset): a reset further away is taken as this far, which is
+// longer than any MaxWait, so the request fails with a clear error rather
+// than overflowing a duration into no wait at all.
+const MaxRateLimitWait = 24 * time.Hour
+
+// seconds converts a vendor's count of seconds to a duration, at most
+// MaxRateLimitWait (a huge count would overflow into a negative one).
+func seconds(v float64) time.Duration {
+	if v >= MaxRateLimitWait.Seconds() {
+		return MaxRateLimitWait
+	}
+	return time.Duration(v * float64(time.Second))
+}
+
+// WaitUntil is how long to wait for t from now: 0 when past, at most
+// MaxRateLimitWait. Use it for every vendor-given time (t.Sub saturates at
+// 292 years, and adding to that overflows).
+func WaitUntil(now, t time.Time) time.Duration {
+	if !t.After(now) {
+		return 0
+	}
+	if t.After(now.Add(MaxRateLimitWait)) {
+		return MaxRateLimitWait
+	}
+	return t.Sub(now)
 }
 
 func headerNumber(h http.Header, name string) (float64, bool) {
@@ -118,15 +153,11 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if s == "" {
 		return 0, false
 	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && !math.IsInf(n, 0) {
-		return time.Duration(n * float64(time.Second)), true
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n >= 0 && !math.IsNaN(n) {
+		return seconds(n), true
 	}
 	if t, err := http.ParseTime(s); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return WaitUntil(now, t), true
 	}
 	return 0, false
 }
@@ -158,9 +189,11 @@ type HTTPError struct {
 	StatusCode int
 	// Attempts made.
 	Attempts int
-	// Wait is what the vendor asked for when it exceeded MaxWait.
+	// Wait is what the vendor asked for when it exceeded MaxWait (at most
+	// MaxRateLimitWait); Until, when known, the time it named.
 	Wait    time.Duration
 	MaxWait time.Duration
+	Until   time.Time
 	// Reason says why a wait was needed, e.g. "rate limited".
 	Reason string
 	// Err is the last attempt's error when no answer came.
@@ -191,6 +224,11 @@ func (e *HTTPError) Detail() string {
 		if reason == "" {
 			reason = "rate limited"
 		}
+		if e.Wait >= MaxRateLimitWait && !e.Until.IsZero() {
+			fmt.Fprintf(&b, "%s: the vendor asks to wait until %s, longer than the %s allowed: giving up until a later poll",
+				reason, e.Until.UTC().Format(time.RFC3339), roundWait(e.MaxWait))
+			return b.String()
+		}
 		fmt.Fprintf(&b, "%s: must wait %s, longer than the %s allowed", reason, roundWait(e.Wait), roundWait(e.MaxWait))
 		return b.String()
 	}
@@ -206,7 +244,9 @@ func (e *HTTPError) Detail() string {
 		}
 		b.WriteString(e.Err.Error())
 	}
-	fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
 	return b.String()
 }
 
@@ -239,6 +279,21 @@ const maxSniff = 64 << 10
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if err := checkHop(t.vendor(), req); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	guard := pollGuardFrom(ctx)
+	if guard != nil {
+		if err := guard.admit(t.vendor(), req); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		}
+	}
 	body, err := replayableBody(req)
 	if err != nil {
 		return nil, err
@@ -269,6 +324,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if dialFailure(err) {
+				// Retrying a refused connection or an unknown host only
+				// delays the error by minutes.
+				return nil, t.unreachable(req, attempt, err)
+			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = fmt.Errorf("no response within %s", t.o.Timeout)
 			}
@@ -288,6 +348,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				resetAt = reading.reset
 			}
 			if !retry {
+				if guard != nil {
+					guard.answered(t.vendor(), req, resp.StatusCode)
+				}
+				if err := t.limitBody(req, resp); err != nil {
+					return nil, t.fail(req, resp.StatusCode, attempt, err)
+				}
+				redactErrorBody(req, resp)
 				return resp, nil
 			}
 			discard(resp)
@@ -301,6 +368,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if wait > t.o.MaxWait {
 				e := t.fail(req, resp.StatusCode, attempt, nil)
 				e.Wait, e.MaxWait, e.Reason = wait, t.o.MaxWait, reason
+				if !reading.said.IsZero() {
+					e.Until = reading.said
+				}
 				return nil, e
 			}
 		}
@@ -373,11 +443,7 @@ func (t *transport) classify(resp *http.Response, reading budgetReading, now tim
 		}
 		if reading.ok && reading.remaining == 0 {
 			if !reading.reset.IsZero() {
-				d := reading.reset.Sub(now) + resetSlack
-				if d < 0 {
-					d = 0
-				}
-				return true, d, reasonReset
+				return true, WaitUntil(now, reading.reset) + resetSlack, reasonReset
 			}
 			return true, max(bo.NextBackOff(), RateLimitMinWait), "rate limit exhausted"
 		}
@@ -419,7 +485,7 @@ func (t *transport) pace(ctx context.Context, req *http.Request) error {
 	var reason string
 	switch {
 	case remaining <= 0:
-		wait = reset.Sub(now) + resetSlack
+		wait = WaitUntil(now, reset) + resetSlack
 		reason = fmt.Sprintf("rate-limit budget exhausted (0 of %d left)", limit)
 	case remaining < lowBudget(limit):
 		// Spacing is advice, not the vendor's demand: cap it at MaxWait.
