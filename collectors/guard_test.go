@@ -424,3 +424,15 @@ type collectFunc struct {
 
 func (c collectFunc) Name() string                               { return c.name }
 func (c collectFunc) Collect(ctx context.Context, run Run) error { return c.f(ctx, run) }
+
+func TestRunAllPollDeadline(t *testing.T) {
+	c := collectFunc{name: "stuck", f: func(ctx context.Context, run Run) error {
+		<-ctx.Done()
+		return fmt.Errorf("stuck: list: %w", ctx.Err())
+	}}
+	res := RunAll(context.Background(), []Collector{c}, Run{Limits: PollLimits{Timeout: 20 * time.Millisecond}}, nil)
+	r := res[0]
+	if r.Canceled || r.Err == nil || !strings.Contains(r.Err.Error(), "poll stopped at its deadline of 20ms") || !errors.Is(r.Err, context.DeadlineExceeded) {
+		t.Errorf("result %+v: want a deadline failure", r)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // Defaults of PollLimits.
@@ -31,7 +32,15 @@ type PollLimits struct {
 	// MaxRepeats of the same GET per poll; 0 means DefaultMaxRepeats,
 	// negative no limit.
 	MaxRepeats int
+	// Timeout is the poll's deadline; 0 means none (a CLI backfill may
+	// take long). The daemon sets one, so one stuck source cannot burn its
+	// rate limit forever; what a poll committed before its deadline stays,
+	// and the next poll resumes from there.
+	Timeout time.Duration
 }
+
+// errPollTimeout is the cause of a poll's context reaching its deadline.
+var errPollTimeout = errors.New("poll deadline")
 
 func (l PollLimits) withDefaults() PollLimits {
 	if l.MaxRequests == 0 {

@@ -68,6 +68,11 @@ func runOne(ctx context.Context, c Collector, run Run) (res Result) {
 	}
 	run.Backfills = nil
 	ctx = WithPollGuard(ctx, NewPollGuard(run.Limits))
+	if d := run.Limits.Timeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, errPollTimeout)
+		defer cancel()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if run.Logger != nil {
@@ -78,6 +83,9 @@ func runOne(ctx context.Context, c Collector, run Run) (res Result) {
 		res.Duration = time.Since(res.Start)
 		res.Samples = int(cs.samples.Load())
 		res.Events = int(cs.events.Load())
+		if res.Err != nil && errors.Is(context.Cause(ctx), errPollTimeout) {
+			res.Err = fmt.Errorf("poll stopped at its deadline of %s (what it stored is kept; the next poll resumes): %w", run.Limits.Timeout, res.Err)
+		}
 		if res.Err != nil {
 			res.Canceled = ctx.Err() != nil && errors.Is(res.Err, context.Canceled)
 			res.Err = newSourceError(c.Name(), res.Err, run.Secrets)

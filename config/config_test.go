@@ -471,3 +471,24 @@ func TestAliasBomb(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 }
+
+func TestSecretValues(t *testing.T) {
+	c := &Config{
+		Server: ServerConfig{Token: "server-token"},
+		Sources: Sources{
+			GitHub:     &GitHubSource{Token: "gh-token"},
+			Datadog:    &DatadogSource{APIKey: "dd-api", AppKey: "dd-app"},
+			Prometheus: &PrometheusSource{BasicAuth: &BasicAuth{Username: "u", Password: "prom-pass"}},
+		},
+		Digest: DigestConfig{SMTP: SMTPConfig{Password: "smtp-pass"}},
+	}
+	got := strings.Join(c.SecretValues(), ",")
+	for _, want := range []string{"server-token", "gh-token", "dd-api", "dd-app", "prom-pass", "smtp-pass"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("SecretValues() = %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, ",u,") || strings.HasPrefix(got, "u,") {
+		t.Errorf("SecretValues() = %q holds a user name", got)
+	}
+}

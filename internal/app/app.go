@@ -32,6 +32,8 @@ type Pipeline struct {
 	// HTTPOptions, if set, adjusts the shared client options per vendor
 	// (tests shorten waits; benchmarks count requests).
 	HTTPOptions func(o *collectors.HTTPOptions)
+	// Limits bound each source's poll; zero: the defaults.
+	Limits collectors.PollLimits
 
 	mu      sync.Mutex
 	budgets map[string]*collectors.Budget
@@ -110,11 +112,44 @@ func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.
 		Sink:     p.Store,
 		Progress: p.Progress,
 		Logger:   p.logger(),
+		Secrets:  p.Config.SecretValues(),
+		Limits:   p.Limits,
 	}
+	// A backfill's target is kept until the source has read it all, so a
+	// run interrupted by Ctrl-C (or a failure) is resumed by the next
+	// plain collect, not forgotten for the default 90 days.
+	backfilling := map[string]bool{}
 	if !o.Since.IsZero() {
 		run.Since, run.Backfill = o.Since.UTC(), true
+		for _, c := range cs {
+			if err := p.setBackfill(ctx, c.Name(), run.Since); err != nil {
+				return nil, err
+			}
+			backfilling[c.Name()] = true
+		}
+	} else {
+		run.Backfills = map[string]time.Time{}
+		for _, c := range cs {
+			if t, ok := p.backfill(ctx, c.Name()); ok {
+				p.logger().Info("resuming an interrupted backfill", "source", c.Name(), "since", t)
+				run.Backfills[c.Name()] = t
+				backfilling[c.Name()] = true
+			}
+		}
 	}
 	results := collectors.RunAll(ctx, cs, run, func(r collectors.Result) {
+		if r.Canceled {
+			// Interrupted (Ctrl-C, shutdown): not a failure of the
+			// source; what it committed stays, and so does a backfill
+			// target.
+			p.logger().Info("collect interrupted", "source", r.Source, "duration", r.Duration, "samples", r.Samples, "events", r.Events)
+			return
+		}
+		if r.Err == nil && backfilling[r.Source] {
+			if err := p.setBackfill(context.WithoutCancel(ctx), r.Source, time.Time{}); err != nil {
+				p.logger().Warn("clear the backfill target", "source", r.Source, "err", err)
+			}
+		}
 		rec := store.RunRecord{
 			LastStart:    r.Start.UTC(),
 			LastDuration: r.Duration,
@@ -146,6 +181,34 @@ func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.
 		}
 	}
 	return results, errors.Join(errs...)
+}
+
+// backfillSource is the store namespace of the backfill targets: one
+// cursor per source, holding the Since of a backfill not finished yet.
+const backfillSource = "impact.backfill"
+
+func (p *Pipeline) backfill(ctx context.Context, source string) (time.Time, bool) {
+	raw, err := p.Store.Cursor(ctx, backfillSource, source)
+	if err != nil || len(raw) == 0 {
+		return time.Time{}, false
+	}
+	var t time.Time
+	if err := t.UnmarshalText(raw); err != nil || t.IsZero() {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// setBackfill records source's backfill target; zero clears it.
+func (p *Pipeline) setBackfill(ctx context.Context, source string, since time.Time) error {
+	var v []byte
+	if !since.IsZero() {
+		v, _ = since.UTC().MarshalText()
+	}
+	if err := p.Store.Commit(ctx, model.Batch{Source: backfillSource, Cursors: map[string][]byte{source: v}}); err != nil {
+		return fmt.Errorf("record the backfill target of %s: %w", source, err)
+	}
+	return nil
 }
 
 // Metrics returns the drafter's view of every configured series.

@@ -76,6 +76,10 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// HTTPOptions adjusts the vendors' HTTP clients (tests).
 	HTTPOptions func(o *collectors.HTTPOptions)
+	// PollTimeout is the deadline of one poll of one source; default
+	// DefaultPollTimeout. What the poll stored before it stays; the next
+	// poll resumes.
+	PollTimeout time.Duration
 	// Hangup delivers reload requests; nil subscribes to SIGHUP.
 	Hangup <-chan os.Signal
 	// OnReady is called once the API is serving, with its address.
@@ -107,7 +111,15 @@ func (o *Options) defaults() {
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = 5 * time.Second
 	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = DefaultPollTimeout
+	}
 }
+
+// DefaultPollTimeout is Options.PollTimeout's default: long enough for a
+// first poll of a busy source paced by its rate limit, short enough that
+// a vendor looping its pagination stops within the hour.
+const DefaultPollTimeout = 30 * time.Minute
 
 // Daemon is one running `impact serve`.
 type Daemon struct {
@@ -350,6 +362,7 @@ func (d *Daemon) lock(source string) *sync.Mutex {
 func (d *Daemon) pipeline(cfg *config.Config) *app.Pipeline {
 	return &app.Pipeline{
 		Config: cfg, Store: d.st, Registry: d.reg, Logger: d.log,
+		Limits: collectors.PollLimits{Timeout: d.o.PollTimeout},
 		HTTPOptions: func(o *collectors.HTTPOptions) {
 			// The pipeline's budget (which it records with the run) starts
 			// from what the vendor said last time, and /metrics follows it.
