@@ -503,7 +503,18 @@ func queryError(ctx context.Context, m metric, hr *http.Response, err error) err
 	}
 	var oe datadog.GenericOpenAPIError
 	isOE := errors.As(err, &oe)
+	var re *collectors.RedirectError
+	var tl *collectors.ResponseTooLargeError
 	switch {
+	case errors.As(err, &re), errors.As(err, &tl):
+		// A redirect refused (the response is the 3xx), a body over the cap.
+		msg, _ := collectors.TransportDetail(err)
+		code := 0
+		if hr != nil {
+			code = hr.StatusCode
+			msg = hr.Status + ": " + msg
+		}
+		return &QueryError{Metric: m.id, StatusCode: code, Msg: msg, Err: err}
 	case hr != nil && hr.StatusCode >= 300:
 		msg := hr.Status
 		if msg == "" {

@@ -54,6 +54,9 @@ func Describe(err error, page int) string {
 		return err.Error()
 	case errors.As(err, &he):
 		return he.Detail()
+	case isTransport(err):
+		d, _ := collectors.TransportDetail(err)
+		return d
 	case errors.As(err, &rle):
 		return fmt.Sprintf("%s: rate limit of %d requests spent until %s", status(rle.Response, http.StatusForbidden), rle.Rate.Limit, rle.Rate.Reset.UTC().Format(time.RFC3339))
 	case errors.As(err, &are):
@@ -92,6 +95,13 @@ func Describe(err error, page int) string {
 	return OneLine(err.Error())
 }
 
+// isTransport reports a refused redirect or a body over the size cap.
+func isTransport(err error) bool {
+	var re *collectors.RedirectError
+	var tl *collectors.ResponseTooLargeError
+	return errors.As(err, &re) || errors.As(err, &tl)
+}
+
 func status(resp *http.Response, def int) string {
 	code := def
 	if resp != nil && resp.StatusCode != 0 {
@@ -127,7 +137,8 @@ func Call(ctx context.Context, maxWait time.Duration, sleep func(<-chan struct{}
 		var are *gh.AbuseRateLimitError
 		switch {
 		case errors.As(err, &rle):
-			wait = time.Until(rle.Rate.Reset.Time) + time.Second
+			// WaitUntil: a reset in 9999 would overflow into no wait.
+			wait = collectors.WaitUntil(time.Now(), rle.Rate.Reset.Time) + time.Second
 		case errors.As(err, &are) && are.RetryAfter != nil:
 			wait = *are.RetryAfter
 		default:

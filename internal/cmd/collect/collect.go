@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,7 +83,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		}
 		return collectErr
 	}
-	printResults(f, results)
+	printResults(f, results, ctx.Err() != nil)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -98,13 +99,45 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		}
 	}
 	if collectErr != nil {
-		return fmt.Errorf("some sources failed (the others were collected):\n%w", collectErr)
+		// Each failed source has had its one line above; the error says
+		// how many, not the list again.
+		failed := 0
+		for _, r := range results {
+			if r.Error != "" {
+				failed++
+			}
+		}
+		if failed == 0 {
+			return collectErr
+		}
+		return &sourcesFailed{n: failed, of: len(results), err: collectErr}
 	}
 	return nil
 }
 
-func printResults(f *cmdutil.Factory, results []backend.SourceResult) {
+// sourcesFailed is collect's error when some sources failed: a count (each
+// source's error was printed on its line); errors.Is/As see the errors.
+type sourcesFailed struct {
+	n, of int
+	err   error
+}
+
+func (e *sourcesFailed) Error() string {
+	if e.n == e.of {
+		return fmt.Sprintf("%d of %d sources failed", e.n, e.of)
+	}
+	return fmt.Sprintf("%d of %d sources failed (the others were collected)", e.n, e.of)
+}
+
+func (e *sourcesFailed) Unwrap() error { return e.err }
+
+func printResults(f *cmdutil.Factory, results []backend.SourceResult, interrupted bool) {
 	for _, r := range results {
+		if interrupted && strings.Contains(r.Error, context.Canceled.Error()) {
+			// Ctrl-C: not the source's failure; a backfill resumes next run.
+			fmt.Fprintf(f.IO.ErrOut, "%-15s interrupted after %s: %d samples, %d events stored\n", r.Source, r.Duration.Round(time.Millisecond), r.Samples, r.Events)
+			continue
+		}
 		if r.Error != "" {
 			fmt.Fprintf(f.IO.ErrOut, "%-15s failed after %s: %s\n", r.Source, r.Duration.Round(time.Millisecond), r.Error)
 			continue
