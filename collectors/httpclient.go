@@ -2,7 +2,10 @@ package collectors
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,6 +69,83 @@ type HTTPOptions struct {
 	// request with a *ResponseTooLargeError. 0 means
 	// DefaultMaxResponseBytes (64 MiB), negative no cap.
 	MaxResponseBytes int64
+	// RateLimit reads the vendor's rate-limit headers; nil uses the
+	// built-in reading for Vendor. A source declares its own in its
+	// collectors.Source.
+	RateLimit RateLimitScheme
+}
+
+// RateLimitScheme reads a vendor's rate-limit headers: the budget's limit,
+// what remains, and when it resets (zero when not said). ok is false when
+// the response carried no budget.
+type RateLimitScheme func(h http.Header, now time.Time) (limit, remaining int, reset time.Time, ok bool)
+
+// budgetOf reads the budget a response reports.
+func (o HTTPOptions) budgetOf(h http.Header, now time.Time) budgetReading {
+	if o.RateLimit == nil {
+		return parseBudget(o.Vendor, h, now)
+	}
+	l, r, reset, ok := o.RateLimit(h, now)
+	return budgetReading{limit: l, remaining: r, reset: reset, ok: ok}
+}
+
+// HeaderRateLimit is the scheme of vendors that send
+// <prefix>Limit, <prefix>Remaining and <prefix>Reset headers; epoch says
+// Reset is a Unix time rather than seconds from now.
+func HeaderRateLimit(prefix string, epoch bool) RateLimitScheme {
+	return func(h http.Header, now time.Time) (int, int, time.Time, bool) {
+		rem, ok := headerNumber(h, prefix+"Remaining")
+		if !ok {
+			return 0, 0, time.Time{}, false
+		}
+		var limit int
+		if l, ok := headerNumber(h, prefix+"Limit"); ok {
+			limit = int(l)
+		}
+		var reset time.Time
+		if v, ok := headerNumber(h, prefix+"Reset"); ok {
+			if epoch {
+				reset = time.Unix(int64(v), 0)
+			} else {
+				reset = now.Add(time.Duration(v * float64(time.Second)))
+			}
+		}
+		return limit, int(rem), reset, true
+	}
+}
+
+// StructuredRateLimit is the scheme of vendors that send one header in the
+// IETF draft's structured form, "RateLimit: limit=100, remaining=80,
+// reset=54" (reset in seconds from now), as Honeycomb does.
+func StructuredRateLimit(header string) RateLimitScheme {
+	return func(h http.Header, now time.Time) (int, int, time.Time, bool) {
+		v := h.Get(header)
+		if v == "" {
+			return 0, 0, time.Time{}, false
+		}
+		var limit, remaining int
+		var reset time.Time
+		found := false
+		for _, part := range strings.Split(v, ",") {
+			k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			if err != nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "limit":
+				limit = int(n)
+			case "remaining":
+				remaining, found = int(n), true
+			case "reset":
+				reset = now.Add(time.Duration(n * float64(time.Second)))
+			}
+		}
+		return limit, remaining, reset, found
+	}
 }
 
 func (o HTTPOptions) withDefaults() HTTPOptions {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/impact-dev/impact/config"
 )
@@ -15,7 +16,45 @@ type Env struct {
 	// HTTPClient returns the shared client for a vendor (retries, rate limits,
 	// User-Agent already set up).
 	HTTPClient func(vendor string) *http.Client
-	Logger     *slog.Logger
+	// Client, if set, returns the shared client for o (Vendor and RateLimit
+	// set by the registry); HTTPClient is used when it is nil.
+	Client func(o HTTPOptions) *http.Client
+	Logger *slog.Logger
+}
+
+// client returns the shared client for a registered source.
+func (e Env) client(o HTTPOptions) *http.Client {
+	switch {
+	case e.Client != nil:
+		return e.Client(o)
+	case e.HTTPClient != nil && o.RateLimit == nil:
+		return e.HTTPClient(o.Vendor)
+	}
+	return NewHTTPClient(o)
+}
+
+// Source is everything the framework needs to know about one source. Each
+// source's package exports a function returning it (newrelic.Source()),
+// and registering the source is one line: r.Add(newrelic.Source()).
+type Source struct {
+	// Config describes the source's `sources.<name>:` entry to the loader:
+	// its name, config type and defaults, example, built-in series.
+	Config config.SourceType
+	// RateLimit reads the vendor's rate-limit headers (nil: none).
+	RateLimit RateLimitScheme
+	// New builds the collector. sc is the source's config (the pointer its
+	// Config.New returned, decoded and checked), metrics the `metrics:`
+	// entries naming the source, client the shared HTTP client (retries,
+	// backoff, rate-limit pacing, User-Agent, the credential and redirect
+	// rules) — sources that speak no HTTP ignore it.
+	New func(sc config.SourceConfig, metrics []config.Metric, in NewInput) (Collector, error)
+}
+
+// NewInput is what Source.New gets besides its config.
+type NewInput struct {
+	Config *config.Config
+	Client *http.Client
+	Logger *slog.Logger
 }
 
 // Factory builds a collector from the config. It returns (nil, nil) when the
@@ -27,6 +66,7 @@ type Factory func(cfg *config.Config, env Env) (Collector, error)
 type Registry struct {
 	order     []string
 	factories map[string]Factory
+	sources   []Source
 }
 
 // NewRegistry returns an empty registry.
@@ -40,6 +80,84 @@ func (r *Registry) Register(name string, f Factory) {
 	}
 	r.order = append(r.order, name)
 	r.factories[name] = f
+}
+
+// Add registers a source that owns its config (see Source).
+func (r *Registry) Add(s Source) {
+	name := s.Config.Name
+	r.sources = append(r.sources, s)
+	r.Register(name, func(cfg *config.Config, env Env) (Collector, error) {
+		sc := cfg.Sources.Get(name)
+		if sc == nil {
+			return nil, nil
+		}
+		logger := env.Logger
+		if logger == nil {
+			logger = slog.New(slog.DiscardHandler)
+		}
+		return s.New(sc, cfg.MetricsFor(name), NewInput{
+			Config: cfg,
+			Client: env.client(HTTPOptions{Vendor: name, RateLimit: s.RateLimit}),
+			Logger: logger,
+		})
+	})
+}
+
+// Types lists the config types of the sources registered with Add, for
+// config.LoadOptions.Sources.
+func (r *Registry) Types() []config.SourceType {
+	out := make([]config.SourceType, len(r.sources))
+	for i, s := range r.sources {
+		out[i] = s.Config
+	}
+	return out
+}
+
+// LoadOptions are config.LoadOptions that know the registered sources.
+func (r *Registry) LoadOptions() config.LoadOptions {
+	return config.LoadOptions{Sources: r.Types()}
+}
+
+// Load loads and validates the config at path with the registered sources.
+func (r *Registry) Load(path string) (*config.Config, error) {
+	return config.LoadWith(path, r.LoadOptions())
+}
+
+// Parse parses and validates a config with the registered sources.
+func (r *Registry) Parse(data []byte, filename string) (*config.Config, error) {
+	return config.ParseWith(data, filename, r.LoadOptions())
+}
+
+// Example is `impact config example`: the commented config with every
+// registered source's entry.
+func (r *Registry) Example() string { return config.ExampleWith(r.Types()) }
+
+// Configured lists the sources configured in cfg that the registry knows,
+// in the config's order.
+func (r *Registry) Configured(cfg *config.Config) []string {
+	var out []string
+	for _, name := range cfg.ConfiguredSources() {
+		if _, ok := r.factories[name]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Interval is how often source name is polled under cfg.
+func (r *Registry) Interval(cfg *config.Config, name string) time.Duration {
+	return cfg.PollInterval(name)
+}
+
+// RateLimit is the rate-limit scheme of source name (nil: the built-in
+// reading for the vendor).
+func (r *Registry) RateLimit(name string) RateLimitScheme {
+	for _, s := range r.sources {
+		if s.Config.Name == name {
+			return s.RateLimit
+		}
+	}
+	return nil
 }
 
 // Names lists registered sources in registration order.

@@ -338,7 +338,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait, reason = bo.NextBackOff(), err.Error()
 		} else {
 			t.record(resp.StatusCode)
-			reading := parseBudget(t.o.Vendor, resp.Header, now)
+			reading := t.o.budgetOf(resp.Header, now)
 			if reading.ok {
 				t.o.Budget.set(reading, now)
 			}

@@ -15,6 +15,7 @@ var (
 	secretType   = reflect.TypeFor[Secret]()
 	durationType = reflect.TypeFor[Duration]()
 	percentType  = reflect.TypeFor[Percent]()
+	sourcesType  = reflect.TypeFor[Sources]()
 )
 
 func reflectValue(cfg *Config) reflect.Value { return reflect.ValueOf(cfg).Elem() }
@@ -368,7 +369,15 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 				continue
 			}
 		}
-		d.unknownKey(info, p, path)
+		if v.Type() == sourcesType {
+			if t, ok := sourceTypeFor(d.opts.Sources, p.key); ok {
+				fp := joinPath(path, p.key)
+				d.ps.lines[fp] = p.k.Line
+				d.decodeRegistered(t, p.v, v, fp)
+				continue
+			}
+		}
+		d.unknownKey(info, p, path, v.Type())
 	}
 	for _, f := range info.fields {
 		fl, okf := fromFile[f.key]
@@ -381,13 +390,22 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 
 // unknownKey reports a key the struct does not have, with a suggestion
 // when one is close.
-func (d *decoder) unknownKey(info *structInfo, p pair, path string) {
+func (d *decoder) unknownKey(info *structInfo, p pair, path string, t reflect.Type) {
 	best, bestDist := "", 3
+	var all [][]string
 	for _, f := range info.fields {
 		cands := []string{f.key}
 		if f.secret {
 			cands = append(cands, f.key+"_file")
 		}
+		all = append(all, cands)
+	}
+	if t == sourcesType {
+		for _, st := range d.opts.Sources {
+			all = append(all, []string{st.Name})
+		}
+	}
+	for _, cands := range all {
 		for _, c := range cands {
 			if dist := levenshtein(p.key, c); dist < bestDist && dist < len(c) {
 				best, bestDist = c, dist

@@ -1,12 +1,51 @@
 package config
 
+import "strings"
+
 // Example returns a commented example configuration, for
 // `impact config example`. It parses and validates once the environment
 // variables it references (GITHUB_TOKEN, DD_API_KEY, DD_APP_KEY, PROM_TOKEN,
 // PAGERDUTY_TOKEN, SMTP_PASSWORD) are set.
-func Example() string { return example }
+func Example() string { return ExampleWith(nil) }
 
-const example = `# impact configuration.
+// ExampleWith is Example with the registered sources' entries (and their
+// example metrics) added.
+func ExampleWith(types []SourceType) string {
+	var b strings.Builder
+	b.WriteString(exampleHead)
+	for _, t := range types {
+		if t.Example == "" {
+			continue
+		}
+		b.WriteString("\n")
+		b.WriteString(indent(strings.TrimRight(t.Example, "\n"), "  "))
+		b.WriteString("\n")
+	}
+	b.WriteString(exampleMetrics)
+	for _, t := range types {
+		if t.ExampleMetrics == "" {
+			continue
+		}
+		b.WriteString("\n")
+		b.WriteString(indent(strings.TrimRight(t.ExampleMetrics, "\n"), "  "))
+		b.WriteString("\n")
+	}
+	b.WriteString(exampleTail)
+	return b.String()
+}
+
+// indent prefixes every non-empty line of s.
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+const exampleHead = `# impact configuration.
 #
 # Found at --config, else $IMPACT_CONFIG, else $XDG_CONFIG_HOME/impact/config.yaml
 # (~/.config/impact/config.yaml). Check it with ` + "`impact config check`" + `.
@@ -85,7 +124,9 @@ sources:
     services: [PSEARCH1]
     user_id: PALICE1                   # your PagerDuty user: "pages to me"
     interval: 1h
+`
 
+const exampleMetrics = `
 # Series that come from a query. Each needs a unique id.
 metrics:
   - id: search-p99                     # lower-case letters, digits and . _ / -
@@ -107,7 +148,9 @@ metrics:
     better: lower
     repos: [acme/checkout]
     category: reliability
+`
 
+const exampleTail = `
 # How shifts become drafts.
 drafter:
   window: 7d          # before/after windows either side of the change

@@ -17,8 +17,9 @@ const (
 	SourcePagerDuty     = "pagerduty"
 )
 
-// ConfiguredSources lists the configured sources in the fixed order github,
-// github_actions, datadog, prometheus, pagerduty.
+// ConfiguredSources lists the configured sources: github, github_actions,
+// datadog, prometheus, pagerduty (in that order, when configured), then
+// the registered sources in the order the file names them.
 func (c *Config) ConfiguredSources() []string {
 	var out []string
 	s := c.Sources
@@ -37,7 +38,44 @@ func (c *Config) ConfiguredSources() []string {
 	if s.PagerDuty != nil {
 		out = append(out, SourcePagerDuty)
 	}
-	return out
+	return append(out, s.registered()...)
+}
+
+// PollInterval is how often source name is polled: its interval when it is
+// configured with a positive one, else an hour.
+func (c *Config) PollInterval(name string) time.Duration {
+	var d time.Duration
+	s := &c.Sources
+	switch name {
+	case SourceGitHub:
+		if s.GitHub != nil {
+			d = s.GitHub.Interval.D()
+		}
+	case SourceGitHubActions:
+		if s.GitHubActions != nil {
+			d = s.GitHubActions.Interval.D()
+		}
+	case SourceDatadog:
+		if s.Datadog != nil {
+			d = s.Datadog.Interval.D()
+		}
+	case SourcePrometheus:
+		if s.Prometheus != nil {
+			d = s.Prometheus.Interval.D()
+		}
+	case SourcePagerDuty:
+		if s.PagerDuty != nil {
+			d = s.PagerDuty.Interval.D()
+		}
+	default:
+		if sc := s.Get(name); sc != nil {
+			d = sc.PollInterval()
+		}
+	}
+	if d <= 0 {
+		return time.Hour
+	}
+	return d
 }
 
 // MetricsFor returns (a copy of) the metrics whose source is source.

@@ -24,6 +24,10 @@ type LoadOptions struct {
 	ReadFile func(string) ([]byte, error)
 	// UserHomeDir expands "~"; default os.UserHomeDir.
 	UserHomeDir func() (string, error)
+	// Sources are the registered sources' config types (the collectors
+	// registry's Types); a `sources:` key that is neither one of them nor
+	// a built-in field is an unknown key.
+	Sources []SourceType
 }
 
 func (o LoadOptions) withDefaults() LoadOptions {
@@ -100,6 +104,7 @@ func ParseWith(data []byte, filename string, opts LoadOptions) (*Config, error) 
 	cfg := DefaultConfig
 	d := &decoder{opts: opts, ps: ps, dir: filepath.Dir(filename)}
 	d.decodeFile(data, &cfg)
+	cfg.types = opts.Sources
 	cfg.normalize(opts, ps.lines)
 	cfg.validate(ps)
 	if err := ps.err(); err != nil {

@@ -15,6 +15,9 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
+
+	// types are the registered sources' config types it was loaded with.
+	types []SourceType
 }
 
 // Me says whose work is "mine".
@@ -35,15 +38,6 @@ type StoreConfig struct {
 type ServerConfig struct {
 	Listen string `yaml:"listen"` // host:port or unix:/path; default 127.0.0.1:7878
 	Token  Secret `yaml:"token"`  // required when Listen is TCP on a non-loopback address
-}
-
-// Sources configures each collector; a nil pointer means "not configured".
-type Sources struct {
-	GitHub        *GitHubSource        `yaml:"github"`
-	GitHubActions *GitHubActionsSource `yaml:"github_actions"`
-	Datadog       *DatadogSource       `yaml:"datadog"`
-	Prometheus    *PrometheusSource    `yaml:"prometheus"`
-	PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
 }
 
 // GitHubSource: merged PRs of the listed repos.
@@ -104,10 +98,13 @@ type PagerDutySource struct {
 
 // Metric is one `metrics:` entry.
 type Metric struct {
-	ID       string   `yaml:"id"`
-	Name     string   `yaml:"name"`
-	Source   string   `yaml:"source"` // datadog | prometheus
-	Query    string   `yaml:"query"`
+	ID     string `yaml:"id"`
+	Name   string `yaml:"name"`
+	Source string `yaml:"source"` // datadog | prometheus | a registered source that takes metrics
+	Query  string `yaml:"query"`
+	// In is where the query runs when the source has several places: a
+	// Honeycomb dataset, a database name under sources.sql.
+	In       string   `yaml:"in"`
 	Unit     string   `yaml:"unit"`   // ms, s, min, percent, count, rps, bytes, usd
 	Better   string   `yaml:"better"` // lower | higher
 	Repos    []string `yaml:"repos"`

@@ -126,6 +126,7 @@ func (c *Config) validate(ps *problems) {
 	}
 	c.validateServer(ps)
 	c.validateSources(ps)
+	c.checkRegistered(ps)
 	c.validateMetrics(ps)
 	c.validateDrafter(ps)
 	c.validateDigest(ps)
@@ -316,8 +317,8 @@ func (c *Config) validateMetrics(ps *problems) {
 			ps.add(p+".id", "required: a short id such as search-p99")
 		case !metricIDRe.MatchString(m.ID):
 			ps.add(p+".id", "invalid id %q: use lower-case letters, digits and . _ / -, starting with a letter or digit", m.ID)
-		case reservedID(m.ID) != "":
-			ps.add(p+".id", "invalid id %q: the prefix %q is reserved for built-in series", m.ID, reservedID(m.ID))
+		case c.reservedID(m.ID) != "":
+			ps.add(p+".id", "invalid id %q: the prefix %q is reserved for built-in series", m.ID, c.reservedID(m.ID))
 		default:
 			if j, dup := seen[m.ID]; dup {
 				ps.add(p+".id", "duplicate id %q (also metrics[%d])", m.ID, j)
@@ -325,14 +326,22 @@ func (c *Config) validateMetrics(ps *problems) {
 				seen[m.ID] = i
 			}
 		}
+		known := c.metricSources()
 		switch {
 		case m.Source == "":
-			ps.add(p+".source", "required: datadog or prometheus")
-		case !slices.Contains(metricSources, m.Source):
-			ps.add(p+".source", "unknown source %q (want datadog or prometheus)", m.Source)
+			ps.add(p+".source", "required: %s", orList(known))
+		case !slices.Contains(known, m.Source):
+			ps.add(p+".source", "unknown source %q (want %s)", m.Source, orList(known))
 		case m.Source == "datadog" && c.Sources.Datadog == nil,
-			m.Source == "prometheus" && c.Sources.Prometheus == nil:
+			m.Source == "prometheus" && c.Sources.Prometheus == nil,
+			!slices.Contains(metricSources, m.Source) && c.Sources.Get(m.Source) == nil:
 			ps.add(p+".source", "source %q is not configured under sources", m.Source)
+		default:
+			if mc, ok := c.Sources.Get(m.Source).(MetricChecker); ok {
+				mc.CheckMetric(&Check{ps: ps, prefix: p, cfg: c}, m)
+			} else if m.In != "" {
+				ps.add(p+".in", "source %s takes no \"in\"", m.Source)
+			}
 		}
 		if strings.TrimSpace(m.Query) == "" {
 			ps.add(p+".query", "required")
@@ -372,13 +381,51 @@ func (c *Config) validateMetrics(ps *problems) {
 }
 
 // reservedID returns the built-in prefix id starts with, or "".
-func reservedID(id string) string {
+func (c *Config) reservedID(id string) string {
 	for _, p := range builtinPrefixes {
 		if strings.HasPrefix(id, p) {
 			return p
 		}
 	}
+	for _, t := range c.types {
+		for _, p := range t.SeriesPrefixes {
+			if strings.HasPrefix(id, p) {
+				return p
+			}
+		}
+	}
 	return ""
+}
+
+// metricSources lists the sources `metrics:` entries may name: the
+// built-in ones, the registered types that take metrics, and (for a config
+// built in code without types) every registered source configured.
+func (c *Config) metricSources() []string {
+	out := slices.Clone(metricSources)
+	for _, t := range c.types {
+		if t.Metrics && !slices.Contains(out, t.Name) {
+			out = append(out, t.Name)
+		}
+	}
+	if c.types == nil {
+		for _, n := range c.Sources.registered() {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func (c *Config) validateDrafter(ps *problems) {

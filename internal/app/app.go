@@ -69,11 +69,13 @@ func (p *Pipeline) Budget(vendor string) *collectors.Budget {
 }
 
 func (p *Pipeline) httpClient(vendor string) *http.Client {
-	o := collectors.HTTPOptions{
-		Vendor:    vendor,
-		UserAgent: version.UserAgent(),
-		Budget:    p.Budget(vendor),
-	}
+	return p.client(collectors.HTTPOptions{Vendor: vendor})
+}
+
+// client is the shared client for o.Vendor, with o.RateLimit kept.
+func (p *Pipeline) client(o collectors.HTTPOptions) *http.Client {
+	o.UserAgent = version.UserAgent()
+	o.Budget = p.Budget(o.Vendor)
 	if p.HTTPOptions != nil {
 		p.HTTPOptions(&o)
 	}
@@ -97,7 +99,7 @@ const DefaultHistory = 90 * 24 * time.Hour
 // others, and records each run in the store. It returns every run's result;
 // the error joins the failed sources' errors.
 func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.Result, error) {
-	env := collectors.Env{HTTPClient: p.httpClient, Logger: p.logger()}
+	env := collectors.Env{HTTPClient: p.httpClient, Client: p.client, Logger: p.logger()}
 	cs, err := p.Registry.Build(p.Config, env, o.Source)
 	if err != nil {
 		return nil, err

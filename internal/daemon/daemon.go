@@ -87,14 +87,14 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if o.LoadConfig == nil {
-		o.LoadConfig = config.Load
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Registry == nil {
 		o.Registry = all.Registry
+	}
+	if o.LoadConfig == nil {
+		o.LoadConfig = o.Registry().Load
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = time.Minute
@@ -320,14 +320,7 @@ func (d *Daemon) readyErr() error {
 // sourceNames lists the configured sources the registry knows, in
 // registration order.
 func (d *Daemon) sourceNames(cfg *config.Config) []string {
-	conf := cfg.ConfiguredSources()
-	var out []string
-	for _, n := range d.reg.Names() {
-		if slices.Contains(conf, n) {
-			out = append(out, n)
-		}
-	}
-	return out
+	return d.reg.Configured(cfg)
 }
 
 // carryBudget seeds a new client's budget b (not yet in use) with the

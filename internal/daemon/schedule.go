@@ -9,36 +9,10 @@ import (
 	"github.com/impact-dev/impact/config"
 )
 
-// Interval returns how often source is polled under cfg.
+// Interval returns how often source is polled under cfg (the source's
+// interval, an hour when it has none).
 func Interval(cfg *config.Config, source string) time.Duration {
-	var d config.Duration
-	s := cfg.Sources
-	switch source {
-	case config.SourceGitHub:
-		if s.GitHub != nil {
-			d = s.GitHub.Interval
-		}
-	case config.SourceGitHubActions:
-		if s.GitHubActions != nil {
-			d = s.GitHubActions.Interval
-		}
-	case config.SourceDatadog:
-		if s.Datadog != nil {
-			d = s.Datadog.Interval
-		}
-	case config.SourcePrometheus:
-		if s.Prometheus != nil {
-			d = s.Prometheus.Interval
-		}
-	case config.SourcePagerDuty:
-		if s.PagerDuty != nil {
-			d = s.PagerDuty.Interval
-		}
-	}
-	if d.D() <= 0 {
-		return time.Hour
-	}
-	return d.D()
+	return cfg.PollInterval(source)
 }
 
 // Backoff is the wait after the n-th consecutive failure (n ≥ 1): base

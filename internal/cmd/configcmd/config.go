@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/internal/cmdutil"
 )
 
@@ -49,7 +49,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 			Short: "Print a commented example config",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				_, err := fmt.Fprint(f.IO.Out, config.Example())
+				_, err := fmt.Fprint(f.IO.Out, all.Registry().Example())
 				return err
 			},
 		},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/internal/cmd/collect"
 	"github.com/impact-dev/impact/internal/cmd/configcmd"
 	"github.com/impact-dev/impact/internal/cmd/demo"
@@ -74,7 +74,7 @@ func NewFactory() *cmdutil.Factory {
 	io := cmdutil.System()
 	return &cmdutil.Factory{
 		IO:         io,
-		LoadConfig: config.Load,
+		LoadConfig: all.Registry().Load,
 		Now:        func() time.Time { return time.Now().UTC() },
 		Logger:     slog.New(slog.NewTextHandler(io.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Getenv:     os.Getenv,
