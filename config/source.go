@@ -114,26 +114,42 @@ type Sources struct {
 	Prometheus    *PrometheusSource    `yaml:"prometheus"`
 	PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
 
-	// byName holds the registered sources' configs, set by name.
-	byName map[string]SourceConfig
-	order  []string
+	// Registered holds the registered sources' configs by name (use Get
+	// and Set). It is exported so that fmt calls its Format method.
+	Registered SourceMap `yaml:"-"`
+	order      []string
+}
+
+// SourceMap formats itself as the names of the sources it holds: fmt would
+// print a value's pointer with its methods off for a verb it does not fit
+// (%s), and so the secrets inside. `config show` prints the values.
+type SourceMap map[string]SourceConfig
+
+// Format prints the sources' names only.
+func (m SourceMap) Format(f fmt.State, _ rune) {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	_, _ = fmt.Fprintf(f, "map%v", names)
 }
 
 // Get returns the config of the registered source name, or nil when it is
 // not configured.
 func (s *Sources) Get(name string) SourceConfig {
-	return s.byName[name]
+	return s.Registered[name]
 }
 
 // Set configures the registered source name (for configs built in code).
 func (s *Sources) Set(name string, sc SourceConfig) {
-	if s.byName == nil {
-		s.byName = map[string]SourceConfig{}
+	if s.Registered == nil {
+		s.Registered = SourceMap{}
 	}
-	if _, ok := s.byName[name]; !ok {
+	if _, ok := s.Registered[name]; !ok {
 		s.order = append(s.order, name)
 	}
-	s.byName[name] = sc
+	s.Registered[name] = sc
 }
 
 // registered lists the registered sources configured, in the order they
@@ -165,7 +181,7 @@ func (s Sources) MarshalYAML() (any, error) {
 	}
 	for _, name := range s.order {
 		var v yaml.Node
-		if err := v.Encode(s.byName[name]); err != nil {
+		if err := v.Encode(s.Registered[name]); err != nil {
 			return nil, fmt.Errorf("sources.%s: %w", name, err)
 		}
 		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, &v)

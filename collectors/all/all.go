@@ -8,6 +8,7 @@ import (
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/newrelic"
 	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
@@ -69,5 +70,6 @@ func Registry() *collectors.Registry {
 			Logger:     env.Logger,
 		})
 	})
+	r.Add(newrelic.Source())
 	return r
 }
