@@ -50,6 +50,9 @@ func TestEverySourceExample(t *testing.T) {
 			t.Errorf("sources.%s not configured by the example", st.Name)
 		}
 	}
+	if got := strings.Join(cfg.SecretValues(), ","); !strings.Contains(got, "s3cr3t-env-NEW_RELIC_API_KEY") {
+		t.Errorf("SecretValues (the redaction list) lacks a registered source's secret: %q", got)
+	}
 	out, err := cfg.Show()
 	if err != nil {
 		t.Fatal(err)
