@@ -15,6 +15,7 @@ var (
 		Me:      Me{Timezone: "UTC"},
 		Store:   StoreConfig{Path: "~/.local/share/impact/impact.db"},
 		Server:  ServerConfig{Listen: "127.0.0.1:7878"},
+		UI:      UIConfig{Listen: "127.0.0.1:7879"},
 		Drafter: DefaultDrafterConfig,
 		Digest:  DefaultDigestConfig,
 	}

@@ -79,6 +79,15 @@ server:
   listen: 127.0.0.1:7878
   # token: ${IMPACT_SERVER_TOKEN}
 
+ui:
+  # The review page (impact serve serves it; impact review opens it). A
+  # loopback host:port only, or off; the first visit needs the one-time
+  # login link that impact review prints or opens.
+  listen: 127.0.0.1:7879
+  # Where your browser reaches the page (an SSH tunnel, a proxy): when set,
+  # the digest links each draft to its page.
+  public_url: ""
+
 # Where work leaves numbers. Leave a source out to disable it.
 sources:
   # Merged PRs and reviews of these repositories.

@@ -8,6 +8,7 @@ type Config struct {
 	Me      Me            `yaml:"me"`
 	Store   StoreConfig   `yaml:"store"`
 	Server  ServerConfig  `yaml:"server"`
+	UI      UIConfig      `yaml:"ui"`
 	Sources Sources       `yaml:"sources"`
 	Metrics []Metric      `yaml:"metrics"`
 	Drafter DrafterConfig `yaml:"drafter"`
@@ -38,6 +39,17 @@ type StoreConfig struct {
 type ServerConfig struct {
 	Listen string `yaml:"listen"` // host:port or unix:/path; default 127.0.0.1:7878
 	Token  Secret `yaml:"token"`  // required when Listen is TCP on a non-loopback address
+}
+
+// UIConfig is the review page `impact serve` and `impact review` serve.
+type UIConfig struct {
+	// Listen is a loopback host:port; default 127.0.0.1:7879. "off"
+	// disables the page in the daemon.
+	Listen string `yaml:"listen"`
+	// PublicURL, when set, is where the user's browser reaches the page
+	// (e.g. through an SSH tunnel or a reverse proxy); the digest links
+	// each draft to PublicURL/drafts/ID.
+	PublicURL string `yaml:"public_url"`
 }
 
 // GitHubSource: merged PRs of the listed repos.

@@ -125,6 +125,7 @@ func (c *Config) validate(ps *problems) {
 		ps.add("store.path", "required: where to keep the database")
 	}
 	c.validateServer(ps)
+	c.validateUI(ps)
 	c.validateSources(ps)
 	c.checkRegistered(ps)
 	c.validateMetrics(ps)
@@ -177,6 +178,28 @@ func (c *Config) validateServer(ps *problems) {
 	}
 	if !isLoopbackHost(host) && c.Server.Token == "" {
 		ps.add("server.token", "required when server.listen (%s) is not a loopback address", listen)
+	}
+}
+
+// validateUI: the review page listens on loopback TCP only (a browser
+// cannot reach a unix socket; a remote browser reaches it through a tunnel
+// or proxy named by public_url).
+func (c *Config) validateUI(ps *problems) {
+	if l := c.UI.Listen; l != "off" {
+		host, port, err := net.SplitHostPort(l)
+		n, perr := strconv.Atoi(port)
+		switch {
+		case err != nil || perr != nil || n < 0 || n > 65535:
+			ps.add("ui.listen", "invalid address %q: want a loopback host:port such as 127.0.0.1:7879, or off", l)
+		case !isLoopbackHost(host):
+			ps.add("ui.listen", "%q is not a loopback address: the review page listens on this machine only (reach it from elsewhere through an SSH tunnel and set ui.public_url)", l)
+		}
+	}
+	if u := c.UI.PublicURL; u != "" {
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || pu.User != nil || pu.RawQuery != "" || pu.Fragment != "" {
+			ps.add("ui.public_url", "invalid URL %q: want http(s)://host[:port][/path]", u)
+		}
 	}
 }
 

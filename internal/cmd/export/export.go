@@ -101,15 +101,21 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	case cmdutil.FormatCSV:
 		return render.CSV(f.IO.Out, ds)
 	default:
-		title := "Accomplishments"
-		if cfg.Me.Name != "" {
-			title = cfg.Me.Name + " — accomplishments"
-		}
-		if !since.IsZero() || !until.IsZero() {
-			title += fmt.Sprintf(" (%s – %s)", dateOr(since, "start"), dateOr(until, "now"))
-		}
-		return render.Markdown(f.IO.Out, title, ds)
+		return render.Markdown(f.IO.Out, Title(cfg.Me.Name, since, until), ds)
 	}
+}
+
+// Title is the Markdown export's heading (the review page's Period uses it
+// too, so both give the same text).
+func Title(name string, since, until time.Time) string {
+	title := "Accomplishments"
+	if name != "" {
+		title = name + " — accomplishments"
+	}
+	if !since.IsZero() || !until.IsZero() {
+		title += fmt.Sprintf(" (%s – %s)", dateOr(since, "start"), dateOr(until, "now"))
+	}
+	return title
 }
 
 func dateOr(t time.Time, s string) string {

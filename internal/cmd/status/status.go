@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/backend"
 	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/model"
@@ -114,6 +116,45 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
+	rep := Build(cfg, bs)
+	if format == cmdutil.FormatJSON {
+		return render.JSON(f.IO.Out, rep)
+	}
+	w := f.IO.Out
+	now := f.Now()
+	fmt.Fprintf(w, "store   %s (%s, schema v%d): %d series, %d samples, %d PRs, %d deploys, %d incidents, %d CI runs; drafts: %d pending, %d accepted, %d rejected\n",
+		rep.Store.Path, humanBytes(rep.Store.SizeBytes), rep.Store.SchemaVersion, rep.Store.Series, rep.Store.Samples,
+		rep.Store.PRs, rep.Store.Deploys, rep.Store.Incidents, rep.Store.CIRuns,
+		rep.Store.Drafts[string(model.StatusPending)], rep.Store.Drafts[string(model.StatusAccepted)], rep.Store.Drafts[string(model.StatusRejected)])
+	switch {
+	case bs.Digest != nil:
+		fmt.Fprint(w, digestcmd.StatusLine([]store.DigestRecord{*bs.Digest}, cfg.Location()))
+	case len(cfg.Digest.To) == 0:
+		fmt.Fprintln(w, "digest  not configured (digest.to is empty)")
+	default:
+		fmt.Fprintln(w, "digest  none sent yet")
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tLAST RUN\tLAST SUCCESS\tDURATION\tWROTE\tRATE LIMIT\tLAST ERROR")
+	for _, s := range rep.Sources {
+		wrote := "-"
+		if s.LastRun != nil {
+			wrote = fmt.Sprintf("%d samples, %d events", s.LastSamples, s.LastEvents)
+		}
+		lastErr := render.Ellipsis(s.LastError, 80)
+		if s.LastError != "" && s.ConsecutiveFailures > 1 {
+			lastErr = fmt.Sprintf("(%d failures in a row) %s", s.ConsecutiveFailures, lastErr)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\t%s\t%s\t%s\n", s.Source, ago(s.LastRun, now), ago(s.LastSuccess, now), s.LastDuration,
+			wrote, Budget(s.RateLimit, now), lastErr)
+	}
+	return tw.Flush()
+}
+
+// Build computes the report `impact status` prints (and the review page's
+// Status shows) from the backend's answer.
+func Build(cfg *config.Config, bs backend.Status) Report {
 	stats, runs := bs.Stats, bs.Runs
 	var rep Report
 	rep.Store.Path = bs.Path
@@ -167,48 +208,16 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			rep.Digest.To = []string{}
 		}
 	}
-	if format == cmdutil.FormatJSON {
-		if rep.Sources == nil {
-			rep.Sources = []SourceStatus{}
-		}
-		return render.JSON(f.IO.Out, rep)
+	if rep.Sources == nil {
+		rep.Sources = []SourceStatus{}
 	}
-	w := f.IO.Out
-	now := f.Now()
-	fmt.Fprintf(w, "store   %s (%s, schema v%d): %d series, %d samples, %d PRs, %d deploys, %d incidents, %d CI runs; drafts: %d pending, %d accepted, %d rejected\n",
-		rep.Store.Path, humanBytes(rep.Store.SizeBytes), rep.Store.SchemaVersion, rep.Store.Series, rep.Store.Samples,
-		rep.Store.PRs, rep.Store.Deploys, rep.Store.Incidents, rep.Store.CIRuns,
-		rep.Store.Drafts[string(model.StatusPending)], rep.Store.Drafts[string(model.StatusAccepted)], rep.Store.Drafts[string(model.StatusRejected)])
-	switch {
-	case bs.Digest != nil:
-		fmt.Fprint(w, digestcmd.StatusLine([]store.DigestRecord{*bs.Digest}, cfg.Location()))
-	case len(cfg.Digest.To) == 0:
-		fmt.Fprintln(w, "digest  not configured (digest.to is empty)")
-	default:
-		fmt.Fprintln(w, "digest  none sent yet")
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tLAST RUN\tLAST SUCCESS\tDURATION\tWROTE\tRATE LIMIT\tLAST ERROR")
-	for _, s := range rep.Sources {
-		wrote := "-"
-		if s.LastRun != nil {
-			wrote = fmt.Sprintf("%d samples, %d events", s.LastSamples, s.LastEvents)
-		}
-		lastErr := render.Ellipsis(s.LastError, 80)
-		if s.LastError != "" && s.ConsecutiveFailures > 1 {
-			lastErr = fmt.Sprintf("(%d failures in a row) %s", s.ConsecutiveFailures, lastErr)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1fs\t%s\t%s\t%s\n", s.Source, ago(s.LastRun, now), ago(s.LastSuccess, now), s.LastDuration,
-			wrote, budget(s.RateLimit, now), lastErr)
-	}
-	return tw.Flush()
+	return rep
 }
 
-// budget is the RATE LIMIT column, as of the last run: "4821/5000 left,
+// Budget is the RATE LIMIT column, as of the last run: "4821/5000 left,
 // resets in 37m0s" (or "reset 5m0s ago"), "-" when the vendor reports no
 // budget.
-func budget(r *RateLimit, now time.Time) string {
+func Budget(r *RateLimit, now time.Time) string {
 	if r == nil {
 		return "-"
 	}
