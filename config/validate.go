@@ -185,7 +185,7 @@ func (c *Config) validateServer(ps *problems) {
 // cannot reach a unix socket; a remote browser reaches it through a tunnel
 // or proxy named by public_url).
 func (c *Config) validateUI(ps *problems) {
-	if l := c.UI.Listen; l != "off" {
+	if l := c.UI.Listen; l != "off" && l != "" {
 		host, port, err := net.SplitHostPort(l)
 		n, perr := strconv.Atoi(port)
 		switch {

@@ -54,6 +54,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the export document; default time.Now.
 	Now func() time.Time
+	// UILogin, when set, mints a one-time login link to the review page
+	// (POST /v1/ui/login, for `impact review`); nil answers 404.
+	UILogin func() (string, error)
 }
 
 type handler struct {
@@ -97,6 +100,7 @@ func New(o Options) http.Handler {
 	api("POST "+backend.PathDraft, "draft", h.draft)
 	api("GET "+backend.PathDigestPreview, "digest_preview", h.digestPreview)
 	api("POST "+backend.PathDigestSend, "digest_send", h.digestSend)
+	api("POST "+backend.PathUILogin, "ui_login", h.uiLogin)
 	if o.Gatherer != nil {
 		mux.Handle("GET /metrics", h.auth(h.instrument("metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
@@ -425,5 +429,18 @@ func (h *handler) digestSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (h *handler) uiLogin(w http.ResponseWriter, r *http.Request) error {
+	if h.o.UILogin == nil {
+		writeJSON(w, http.StatusNotFound, backend.ErrorBody{Error: "the daemon serves no review page (ui.listen is off, or it could not listen)", Kind: "not_found"})
+		return nil
+	}
+	u, err := h.o.UILogin()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, backend.UILoginResponse{URL: u})
 	return nil
 }

@@ -143,6 +143,13 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 	return info, err
 }
 
+// UILogin asks the daemon for a one-time login link to its review page.
+func (c *Client) UILogin(ctx context.Context) (string, error) {
+	var r UILoginResponse
+	err := c.do(ctx, 5*time.Second, http.MethodPost, PathUILogin, nil, struct{}{}, &r)
+	return r.URL, err
+}
+
 func (c *Client) DraftsJSON(ctx context.Context, f store.DraftFilter) ([]json.RawMessage, error) {
 	var raws []json.RawMessage
 	if err := c.do(ctx, c.RequestTimeout, http.MethodGet, PathDrafts, EncodeFilter(f), nil, &raws); err != nil {

@@ -27,6 +27,7 @@ import (
 //	POST /v1/draft                       DraftSummary (runs the drafter)
 //	GET  /v1/digest/preview?week=&command=&html=1   DigestPreview
 //	POST /v1/digest/send                 DigestSendRequest → DigestSendResult
+//	POST /v1/ui/login                    UILoginResponse (a one-time review page link)
 const (
 	PathInfo    = "/v1/info"
 	PathDrafts  = "/v1/drafts"
@@ -37,6 +38,7 @@ const (
 
 	PathDigestPreview = "/v1/digest/preview"
 	PathDigestSend    = "/v1/digest/send"
+	PathUILogin       = "/v1/ui/login"
 )
 
 // DecideRequest is the body of accept and reject.
@@ -44,6 +46,11 @@ type DecideRequest struct {
 	Text   string    `json:"text,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at,omitzero"`
+}
+
+// UILoginResponse is the answer of /v1/ui/login.
+type UILoginResponse struct {
+	URL string `json:"url"`
 }
 
 // EditRequest is the body of /text.

@@ -37,6 +37,7 @@ import (
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/version"
 	"github.com/impact-dev/impact/server"
+	"github.com/impact-dev/impact/server/ui"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -197,6 +198,21 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		CollectFunc: d.collectNow,
 		DraftFunc:   d.draftNow,
 	}
+	page, pageLn, err := d.reviewPage(ctx, cfg, local)
+	if err != nil {
+		return err
+	}
+	var uiLogin func() (string, error)
+	if pageLn != nil {
+		defer pageLn.Close()
+		base := "http://" + pageLn.Addr().String()
+		uiLogin = func() (string, error) {
+			if pu := d.config().UI.PublicURL; pu != "" {
+				return page.LoginURL(pu), nil
+			}
+			return page.LoginURL(base), nil
+		}
+	}
 	network, _ := cfg.Server.Network()
 	host, _, _ := net.SplitHostPort(cfg.Server.Listen)
 	handler := server.New(server.Options{
@@ -208,6 +224,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		Registerer: reg,
 		Ready:      d.readyErr,
 		Logger:     d.log,
+		UILogin:    uiLogin,
 	})
 	baseCtx, baseCancel := context.WithCancel(context.Background())
 	defer baseCancel()
@@ -251,6 +268,27 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 					_ = srv.Close()
 				}
 			}()
+		})
+	}
+	if pageLn != nil { // The review page.
+		psrv := &http.Server{
+			Handler:           page.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			BaseContext:       func(net.Listener) context.Context { return baseCtx },
+			ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		}
+		g.Add(func() error {
+			if err := psrv.Serve(pageLn); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serving the review page: %w", err)
+			}
+			return nil
+		}, func(error) {
+			sctx, cancel := context.WithTimeout(context.Background(), d.o.ShutdownGrace)
+			defer cancel()
+			if err := psrv.Shutdown(sctx); err != nil {
+				_ = psrv.Close()
+			}
 		})
 	}
 	{ // The scheduler.
@@ -304,6 +342,28 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 }
 
 func (d *Daemon) config() *config.Config { return d.cfg.Load() }
+
+// reviewPage builds the review page and opens its listener on ui.listen.
+// A page that cannot listen (the port is taken) is logged and left off:
+// collecting matters more. ui.listen "off" (or empty) disables it.
+func (d *Daemon) reviewPage(ctx context.Context, cfg *config.Config, be backend.Backend) (*ui.Server, net.Listener, error) {
+	addr := cfg.UI.Listen
+	if addr == "" || addr == "off" {
+		return nil, nil, nil
+	}
+	page, err := ui.New(ui.Options{Backend: be, Config: d.config, Series: ui.StoreSeries(d.st, d.config, nil), Logger: d.log})
+	if err != nil {
+		return nil, nil, err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		d.log.Error("the review page is off: could not listen on ui.listen (set another port, or off)", "ui.listen", addr, "err", err)
+		return nil, nil, nil
+	}
+	d.log.Info("review page", "listen", ln.Addr().String(), "login", "impact review")
+	return page, ln, nil
+}
 
 func (d *Daemon) info() backend.Info {
 	cfg := d.config()

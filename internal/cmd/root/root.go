@@ -20,6 +20,7 @@ import (
 	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmd/drafts"
 	"github.com/impact-dev/impact/internal/cmd/export"
+	"github.com/impact-dev/impact/internal/cmd/review"
 	"github.com/impact-dev/impact/internal/cmd/serve"
 	"github.com/impact-dev/impact/internal/cmd/status"
 	versioncmd "github.com/impact-dev/impact/internal/cmd/version"
@@ -64,6 +65,7 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		configcmd.NewCmd(f),
 		status.NewCmd(f, nil),
 		serve.NewCmd(f),
+		review.NewCmd(f),
 		versioncmd.NewCmd(f),
 	)
 	return cmd

@@ -1,0 +1,240 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"html/template"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/app"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/store"
+)
+
+// Chart geometry, in SVG user units (the SVG scales to its box).
+const (
+	chartW, chartH           = 600, 170
+	padL, padR, padT, padB   = 58, 10, 18, 24
+	maxChartPoints           = 200
+	seriesCacheTTL           = time.Minute
+	defaultChartMarginWindow = 0
+)
+
+// Chart draws a draft's series around its shift as inline SVG: the before
+// and after windows shaded, each window's level, the series, a line where
+// each credited PR went live and one where the after window starts (the
+// settle). Only numbers and dates are drawn, no collected text; the
+// accessible name is escaped. Fewer than two samples: no chart.
+func Chart(d model.Draft, samples []model.Sample, weekly bool) template.HTML {
+	from, to := d.BeforeWindow.Start, d.AfterWindow.End
+	if from.IsZero() || !to.After(from) {
+		return ""
+	}
+	pts := chartPoints(samples, from, to, weekly)
+	if len(pts) < 2 {
+		return ""
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		lo, hi = math.Min(lo, p.v), math.Max(hi, p.v)
+	}
+	for _, v := range []float64{d.Before, d.After} {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if hi == lo {
+		hi, lo = hi+1, lo-1
+	}
+	pad := (hi - lo) * 0.08
+	hi += pad
+	if lo >= 0 && lo-pad < 0 {
+		lo = 0
+	} else {
+		lo -= pad
+	}
+	span := float64(to.Sub(from))
+	x := func(t time.Time) float64 {
+		return padL + float64(t.Sub(from))/span*(chartW-padL-padR)
+	}
+	y := func(v float64) float64 {
+		return padT + (hi-v)/(hi-lo)*(chartH-padT-padB)
+	}
+	clampX := func(t time.Time) float64 { return math.Max(padL, math.Min(chartW-padR, x(t))) }
+
+	unit := d.Metric.Unit
+	var b strings.Builder
+	b.Grow(4096 + 16*len(pts))
+	label := fmt.Sprintf("%s: %s before, %s after (%s); before window %s to %s, after window %s to %s",
+		clean(metricName(d.Metric)), drafter.FormatValue(d.Before, unit), drafter.FormatValue(d.After, unit),
+		drafter.FormatChange(d.Change, d.Metric.Better), day(d.BeforeWindow.Start), day(d.BeforeWindow.End),
+		day(d.AfterWindow.Start), day(d.AfterWindow.End))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" preserveAspectRatio="none">`, chartW, chartH, html.EscapeString(label))
+	top, bottom := float64(padT), float64(chartH-padB)
+	rect := func(class string, a, z time.Time) {
+		x0, x1 := clampX(a), clampX(z)
+		if x1 > x0 {
+			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, class, x0, top, x1-x0, bottom-top)
+		}
+	}
+	rect("win-before", d.BeforeWindow.Start, d.BeforeWindow.End)
+	rect("win-after", d.AfterWindow.Start, d.AfterWindow.End)
+	// Axes: the value range on the left, the first and last day below.
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, padL, bottom, chartW-padR, bottom)
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-4, top+8, html.EscapeString(drafter.FormatValue(hi, unit)))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-4, bottom, html.EscapeString(drafter.FormatValue(lo, unit)))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d">%s</text>`, padL, chartH-6, day(from))
+	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end">%s</text>`, chartW-padR, chartH-6, day(to))
+	// The series.
+	b.WriteString(`<polyline class="series" points="`)
+	for i, p := range pts {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.1f,%.1f", x(p.t), y(p.v))
+	}
+	b.WriteString(`"/>`)
+	// Each window's level.
+	level := func(class string, w model.Window, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+		fmt.Fprintf(&b, `<line class="%s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, class, clampX(w.Start), y(v), clampX(w.End), y(v))
+	}
+	level("level-before", d.BeforeWindow, d.Before)
+	level("level-after", d.AfterWindow, d.After)
+	// Go-live of each credited PR, and the settle (the after window's start).
+	seen := map[int]bool{}
+	for _, p := range d.PRs {
+		t := p.LiveAt
+		if t.IsZero() {
+			t = p.MergedAt
+		}
+		if t.Before(from) || t.After(to) {
+			continue
+		}
+		px := x(t)
+		if seen[int(px)] {
+			continue
+		}
+		seen[int(px)] = true
+		fmt.Fprintf(&b, `<line class="live" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, px, top-4, px, bottom)
+		if len(seen) == 1 {
+			fmt.Fprintf(&b, `<text class="mark" x="%.1f" y="%.1f" text-anchor="end">go-live</text>`, px-2, top-6)
+		}
+	}
+	if !d.AfterWindow.Start.IsZero() {
+		sx := x(d.AfterWindow.Start)
+		fmt.Fprintf(&b, `<line class="settle" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, sx, top-4, sx, bottom)
+		fmt.Fprintf(&b, `<text class="mark" x="%.1f" y="%.1f">settled</text>`, sx+2, top-6)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built above from numbers and dates; the label is escaped
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+type point struct {
+	t time.Time
+	v float64
+}
+
+// chartPoints keeps the samples in [from, to), as daily sums scaled to a
+// per-week rate for weekly counts, averaged into at most maxChartPoints
+// buckets.
+func chartPoints(samples []model.Sample, from, to time.Time, weekly bool) []point {
+	var pts []point
+	if weekly {
+		start := from.UTC().Truncate(24 * time.Hour)
+		days := int(to.Sub(start)/(24*time.Hour)) + 1
+		sums := make([]float64, days)
+		for _, s := range samples {
+			if s.Time.Before(start) || !s.Time.Before(to) || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+				continue
+			}
+			sums[int(s.Time.Sub(start)/(24*time.Hour))] += s.Value
+		}
+		for i, v := range sums {
+			t := start.Add(time.Duration(i)*24*time.Hour + 12*time.Hour)
+			if !t.Before(from) && t.Before(to) {
+				pts = append(pts, point{t, v * 7})
+			}
+		}
+		return pts
+	}
+	for _, s := range samples {
+		if s.Time.Before(from) || !s.Time.Before(to) || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+			continue
+		}
+		pts = append(pts, point{s.Time, s.Value})
+	}
+	if len(pts) <= maxChartPoints {
+		return pts
+	}
+	// Average into equal time buckets.
+	width := to.Sub(from) / maxChartPoints
+	out := make([]point, 0, maxChartPoints)
+	var sum float64
+	var n int
+	bucket := -1
+	flush := func() {
+		if n > 0 {
+			out = append(out, point{from.Add(time.Duration(bucket)*width + width/2), sum / float64(n)})
+		}
+		sum, n = 0, 0
+	}
+	for _, p := range pts {
+		bk := int(p.t.Sub(from) / width)
+		if bk != bucket {
+			flush()
+			bucket = bk
+		}
+		sum += p.v
+		n++
+	}
+	flush()
+	return out
+}
+
+// StoreSeries returns an Options.Series that reads a configured metric's
+// samples from the store and, for a built-in series (pagerduty.*, ci.*,
+// computed from stored events), the series the drafter reads, cached for a
+// minute.
+func StoreSeries(st *store.Store, cfg func() *config.Config, now func() time.Time) func(ctx context.Context, d model.Draft) ([]model.Sample, bool, error) {
+	var mu sync.Mutex
+	var cached map[string]drafter.Series
+	var at time.Time
+	if now == nil {
+		now = time.Now
+	}
+	return func(ctx context.Context, d model.Draft) ([]model.Sample, bool, error) {
+		ss, err := st.Samples(ctx, d.Metric.ID, d.BeforeWindow.Start, d.AfterWindow.End)
+		if err != nil || len(ss) > 0 {
+			return ss, false, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if cached == nil || time.Since(at) > seriesCacheTTL {
+			p := &app.Pipeline{Config: cfg(), Store: st, Now: now}
+			in, err := p.DrafterInput(ctx)
+			if err != nil {
+				return nil, false, err
+			}
+			cached, at = map[string]drafter.Series{}, time.Now()
+			for _, s := range in.Series {
+				cached[s.Metric.ID] = s
+			}
+		}
+		s, ok := cached[d.Metric.ID]
+		if !ok {
+			return nil, false, nil
+		}
+		return s.Samples, s.Metric.Weekly, nil
+	}
+}
