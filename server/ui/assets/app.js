@@ -6,6 +6,7 @@
   "use strict";
   var cards = function () { return Array.prototype.slice.call(document.querySelectorAll("article.draft")); };
   var current = null;
+  var pendingOpen = "";
 
   function select(card, scroll) {
     if (!card) return;
@@ -81,7 +82,6 @@
     });
     var h = location.hash && document.getElementById(location.hash.slice(1));
     if (h && h.matches("article.draft")) select(h, true);
-    else if (document.querySelector("article.draft.single")) select(document.querySelector("article.draft.single"), false);
   });
 
   document.addEventListener("keydown", function (ev) {
@@ -100,12 +100,20 @@
       case "j": move(1); break;
       case "k": move(-1); break;
       case "a": { var c = ensure(); if (c) submit(c.querySelector("form.accept-form")); break; }
-      case "r": open("reject"); break;
-      case "e": open("edit"); break;
+      // r and e move the focus into a text field: on keyup, so the
+      // key's own character never lands in it.
+      case "r": pendingOpen = "reject"; break;
+      case "e": pendingOpen = "edit"; break;
       case "u": { var u = document.getElementById("undo-form"); var b = u && u.querySelector("button"); if (b && !b.disabled) submit(u); break; }
       case "?": if (help && help.showModal) { if (help.open) help.close(); else help.showModal(); } break;
       default: return;
     }
     ev.preventDefault();
+  });
+  document.addEventListener("keyup", function (ev) {
+    if (!pendingOpen) return;
+    var kind = pendingOpen;
+    pendingOpen = "";
+    if ((kind === "reject" && ev.key === "r") || (kind === "edit" && ev.key === "e")) open(kind);
   });
 })();
