@@ -524,4 +524,3 @@ func TestBrowserReview(t *testing.T) {
 		}
 	}
 }
-
