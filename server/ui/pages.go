@@ -109,7 +109,7 @@ type pageData struct {
 	Groups  []groupView
 	Pending int
 	Draft   *draftView
-	History []Decision
+	History []decisionView
 	Explain []string
 	CanUndo bool
 
@@ -122,6 +122,13 @@ type pageData struct {
 	StatusRows []statusRow
 	NextDigest string
 	DigestLine string
+}
+
+type decisionView struct {
+	At     time.Time
+	Status string
+	Reason string
+	Text   string // the statement the decision replaced
 }
 
 type groupView struct {
@@ -314,18 +321,8 @@ func (s *Server) draftPage(w http.ResponseWriter, r *http.Request, sess *session
 			data.Explain = append(data.Explain, clean(l))
 		}
 	}
-	if s.o.History != nil {
-		if data.History, err = s.o.History(r.Context(), d.ID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	} else {
-		s.mu.Lock()
-		data.History = slices.Clone(s.history[d.ID])
-		s.mu.Unlock()
-	}
-	for i := range data.History {
-		data.History[i].Text, data.History[i].Reason = clean(data.History[i].Text), clean(data.History[i].Reason)
+	for _, h := range d.History {
+		data.History = append(data.History, decisionView{At: h.At, Status: string(h.Status), Reason: clean(h.Reason), Text: clean(h.TextBefore)})
 	}
 	s.render(w, r, http.StatusOK, "draft", data)
 }
@@ -354,35 +351,34 @@ func (s *Server) decide(a action) func(w http.ResponseWriter, r *http.Request, s
 		}
 		now := s.o.Now().UTC()
 		var after model.Draft
-		var entry Decision
+		entry := undoEntry{id: before.ID, decision: true}
+		action := "accepted"
 		switch {
 		case a == actionAccept || (a == actionEdit && r.PostForm.Get("then") == "accept"):
 			after, err = s.o.Backend.Decide(ctx, before.ID, model.StatusAccepted, text, "", now)
-			entry = Decision{At: now, Action: "accepted", Text: text}
 		case a == actionReject:
-			reason := strings.TrimSpace(r.PostForm.Get("reason"))
-			after, err = s.o.Backend.Decide(ctx, before.ID, model.StatusRejected, "", reason, now)
-			entry = Decision{At: now, Action: "rejected", Reason: reason}
+			action = "rejected"
+			after, err = s.o.Backend.Decide(ctx, before.ID, model.StatusRejected, "", strings.TrimSpace(r.PostForm.Get("reason")), now)
 		default:
 			if text == "" {
 				http.Redirect(w, r, s.next(r), http.StatusSeeOther)
 				return
 			}
+			action = "edited"
+			entry = undoEntry{id: before.ID, text: before.Text}
 			after, err = s.o.Backend.EditText(ctx, before.ID, text)
-			entry = Decision{At: now, Action: "edited", Text: text}
 		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.mu.Lock()
-		s.undo = append(s.undo, undoEntry{id: before.ID, status: before.Status, text: before.Text, reason: before.Reason, decidedAt: before.DecidedAt})
+		s.undo = append(s.undo, entry)
 		if len(s.undo) > maxUndo {
 			s.undo = slices.Delete(s.undo, 0, len(s.undo)-maxUndo)
 		}
-		s.history[before.ID] = append(s.history[before.ID], entry)
 		s.mu.Unlock()
-		s.o.Logger.Info("review page: decided", "draft", after.ID, "action", entry.Action)
+		s.o.Logger.Info("review page: decided", "draft", after.ID, "action", action)
 		http.Redirect(w, r, s.next(r), http.StatusSeeOther)
 	}
 }
@@ -409,20 +405,12 @@ func (s *Server) undoLast(w http.ResponseWriter, r *http.Request, _ *session) {
 	s.undo = s.undo[:len(s.undo)-1]
 	s.mu.Unlock()
 	ctx := context.WithoutCancel(r.Context())
+	var d model.Draft
 	var err error
-	if e.status == model.StatusPending {
-		if _, err = s.o.Backend.Decide(ctx, e.id, model.StatusPending, "", "", time.Time{}); err == nil {
-			var cur model.Draft
-			if cur, err = s.o.Backend.Draft(ctx, e.id); err == nil && cur.Text != e.text {
-				_, err = s.o.Backend.EditText(ctx, e.id, e.text)
-			}
-		}
+	if e.decision {
+		d, err = s.o.Backend.Undo(ctx, e.id)
 	} else {
-		at := time.Time{}
-		if e.decidedAt != nil {
-			at = *e.decidedAt
-		}
-		_, err = s.o.Backend.Decide(ctx, e.id, e.status, e.text, e.reason, at)
+		d, err = s.o.Backend.EditText(ctx, e.id, e.text)
 	}
 	if err != nil {
 		s.mu.Lock()
@@ -431,11 +419,8 @@ func (s *Server) undoLast(w http.ResponseWriter, r *http.Request, _ *session) {
 		s.fail(w, r, fmt.Errorf("undo: %w", err))
 		return
 	}
-	s.mu.Lock()
-	s.history[e.id] = append(s.history[e.id], Decision{At: s.o.Now().UTC(), Action: "undone"})
-	s.mu.Unlock()
 	s.o.Logger.Info("review page: undone", "draft", e.id)
-	http.Redirect(w, r, "/?msg="+url.QueryEscape("Undone: draft "+e.id+" is "+string(e.status)+" again.")+"#d-"+e.id, http.StatusSeeOther)
+	http.Redirect(w, r, "/?msg="+url.QueryEscape("Undone: draft "+d.ID+" is "+string(d.Status)+" again.")+"#d-"+d.ID, http.StatusSeeOther)
 }
 
 // ParsePeriod reads a review period: 2026-H2, 2026-Q3 or 2026, in loc. It

@@ -53,19 +53,8 @@ type Options struct {
 	// Explain, when set, says what `impact explain` knows about the
 	// draft's shift (the candidates and their verdicts), one line each.
 	Explain func(ctx context.Context, d model.Draft) ([]string, error)
-	// History, when set, returns the draft's decisions, oldest first. When
-	// nil the page shows the decisions made through it since it started.
-	History func(ctx context.Context, id string) ([]Decision, error)
 	Logger  *slog.Logger
 	Now     func() time.Time
-}
-
-// Decision is one entry of a draft's decision history.
-type Decision struct {
-	At     time.Time
-	Action string // accepted, rejected, edited, undone
-	Text   string
-	Reason string
 }
 
 // Server is the review page of one daemon (or one `impact review`).
@@ -77,7 +66,6 @@ type Server struct {
 	logins   map[string]time.Time // sha256 of one-time login tokens → expiry
 	sessions map[string]*session  // sha256 of session ids
 	undo     []undoEntry
-	history  map[string][]Decision
 }
 
 type session struct {
@@ -86,13 +74,13 @@ type session struct {
 	created time.Time
 }
 
-// undoEntry is a draft as it was before a decision made on the page.
+// undoEntry is one change made on the page: a decision (undone with the
+// store's Undo, which also restores a text the decision replaced) or a text
+// edit (undone by putting the text back).
 type undoEntry struct {
-	id        string
-	status    model.Status
-	text      string
-	reason    string
-	decidedAt *time.Time
+	id       string
+	decision bool
+	text     string // the text before an edit
 }
 
 const (
@@ -128,7 +116,6 @@ func New(o Options) (*Server, error) {
 		o: o, tmpl: t,
 		logins:   map[string]time.Time{},
 		sessions: map[string]*session{},
-		history:  map[string][]Decision{},
 	}, nil
 }
 
