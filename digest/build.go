@@ -69,6 +69,9 @@ type Input struct {
 	// Command is how the accept/reject commands start (default "impact"),
 	// e.g. "impact --config ~/impact.yaml".
 	Command string
+	// PageURL is ui.public_url: when set, each draft links to its review
+	// page, PageURL/drafts/ID.
+	PageURL string
 	// Drafts are the stored drafts, any status; Build picks the week's new
 	// pending ones and counts the accepted ones.
 	Drafts []model.Draft
@@ -157,6 +160,9 @@ type DraftItem struct {
 	Accept     string // "impact drafts accept 1a2b3c4d"
 	Reject     string
 	Chart      *Chart // nil without samples
+	// Page is the draft's review page (ui.public_url/drafts/ID); empty
+	// when ui.public_url is not set.
+	Page string
 }
 
 // PRLink is a PR as the digest links it.
@@ -322,6 +328,9 @@ func draftItem(dr model.Draft, command string, in Input, loc *time.Location) Dra
 		ShiftAt:    dr.ShiftAt,
 		Accept:     command + " drafts accept " + shellWord(id),
 		Reject:     command + " drafts reject " + shellWord(id),
+	}
+	if base := safeURL(in.PageURL); base != "" {
+		it.Page = strings.TrimSuffix(base, "/") + "/drafts/" + url.PathEscape(id)
 	}
 	if it.Before == it.After { // a small change rounded to the same figure
 		it.Before = fmt.Sprintf("%.4g %s", dr.Before, oneLine(dr.Metric.Unit, 20))

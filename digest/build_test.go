@@ -297,3 +297,27 @@ func TestShiftFlagsRespected(t *testing.T) {
 		t.Errorf("mislabelled shifts listed: %+v %+v", d.Regressions, d.Unattributed)
 	}
 }
+
+// With ui.public_url set, each draft links to its review page, in the HTML
+// and in the text; without it, neither has a link.
+func TestDraftLinksToReviewPage(t *testing.T) {
+	for _, tc := range []struct{ base, want string }{
+		{"https://impact.example.com/", "https://impact.example.com/drafts/d1a2b3c4"},
+		{"http://127.0.0.1:7879", "http://127.0.0.1:7879/drafts/d1a2b3c4"},
+		{"javascript:alert(1)", ""},
+		{"", ""},
+	} {
+		f := newFixture(t)
+		f.in.PageURL = tc.base
+		r, err := Render(Build(f.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, body := range map[string]string{"html": r.HTML, "text": r.Text} {
+			has := strings.Contains(body, "/drafts/")
+			if tc.want == "" && has || tc.want != "" && !strings.Contains(body, tc.want) {
+				t.Errorf("%q: %s link missing or unexpected (want %q)", tc.base, name, tc.want)
+			}
+		}
+	}
+}

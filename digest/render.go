@@ -153,6 +153,9 @@ func Text(d *Digest) string {
 				b.WriteString("\n")
 			}
 			fmt.Fprintf(&b, "   accept:  %s\n   reject:  %s\n", it.Accept, it.Reject)
+			if it.Page != "" {
+				fmt.Fprintf(&b, "   review:  %s\n", it.Page)
+			}
 		}
 	}
 	if len(d.Unattributed) > 0 {
