@@ -258,13 +258,31 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	raws, err := h.o.Backend.DraftsJSON(r.Context(), f)
+	// Streamed: the store is read a chunk at a time and nothing holds the
+	// whole list. An error before the first draft is answered as usual;
+	// one after it cuts the array short, which the client reports.
+	var out *render.ArrayWriter
+	err = h.o.Backend.EachDraftJSON(r.Context(), f, func(raw []byte) error {
+		if out == nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			out = render.NewArrayWriter(w)
+		}
+		return out.Add(raw)
+	})
 	if err != nil {
+		if out != nil {
+			h.o.Logger.Warn("listing drafts: stopped mid-answer", "err", err)
+			return nil
+		}
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	return render.RawArray(w, raws)
+	if out == nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		out = render.NewArrayWriter(w)
+	}
+	return out.Close()
 }
 
 func (h *handler) show(w http.ResponseWriter, r *http.Request) error {

@@ -41,52 +41,60 @@ type SaveResult struct {
 }
 
 // Drafts returns the drafts that match f, sorted by ShiftAt (newest first)
-// then by id.
+// then by id. It holds every matching draft in memory: to go through many,
+// use EachDraft.
 func (s *Store) Drafts(ctx context.Context, f DraftFilter) ([]model.Draft, error) {
-	if err := f.check(ctx); err != nil {
-		return nil, err
-	}
-	var all []model.Draft
-	err := s.db.View(func(tx *bolt.Tx) error {
-		vals := draftValues(tx)
-		all = make([]model.Draft, len(vals))
-		return parallel(len(vals), func(i int) error {
-			if err := unmarshalDraft(vals[i], &all[i]); err != nil {
-				return fmt.Errorf("draft #%d: %w", i, err)
-			}
-			return nil
-		})
+	out := []model.Draft{}
+	err := s.EachDraft(ctx, f, func(d model.Draft) error {
+		out = append(out, d)
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: listing drafts: %w", err)
-	}
-	heads := make([]draftHead, len(all))
-	for i, d := range all {
-		heads[i] = draftHead{ID: d.ID, Status: d.Status, Category: d.Category, ShiftAt: d.ShiftAt}
-	}
-	idx := f.selectSorted(heads)
-	out := make([]model.Draft, len(idx))
-	for j, i := range idx {
-		out[j] = all[i]
-	}
-	return out, nil
+	return out, err
 }
 
 // DraftsJSON is Drafts returning each draft as the JSON it is stored as:
 // the encoding/json encoding of model.Draft, compact, times in UTC. It skips
-// decoding and re-encoding, so `drafts list -o json` can write the values
-// (joined as a JSON array) straight to stdout.
+// decoding and re-encoding. To write many, use EachDraftJSON.
 func (s *Store) DraftsJSON(ctx context.Context, f DraftFilter) ([]json.RawMessage, error) {
+	out := []json.RawMessage{}
+	err := s.EachDraftJSON(ctx, f, func(raw []byte) error {
+		out = append(out, bytes.Clone(raw))
+		return nil
+	})
+	return out, err
+}
+
+// eachChunk is how many drafts EachDraftJSON copies out of one read
+// transaction at a time.
+const eachChunk = 256
+
+// EachDraftJSON calls fn with the stored JSON of each draft that matches f,
+// in Drafts' order, holding only a small part of them in memory: a first
+// read transaction decodes each draft's id, status, category and shift
+// time, later short ones copy the values out eachChunk at a time, and fn
+// runs outside any transaction, so a slow reader (a pipe, an HTTP client)
+// never holds the database open against writers. raw is only valid during
+// the call. A draft deleted meanwhile is skipped; one changed meanwhile is
+// given as it is now. An error from fn stops the walk and is returned as is.
+func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []byte) error) error {
 	if err := f.check(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	var out []json.RawMessage
+	var ids [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		vals := draftValues(tx)
+		b := tx.Bucket(bucketDrafts)
+		if b == nil {
+			return nil
+		}
+		var keys, vals [][]byte
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			keys, vals = append(keys, k), append(vals, v)
+		}
 		heads := make([]draftHead, len(vals))
 		err := parallel(len(vals), func(i int) error {
 			if err := gojson.Unmarshal(vals[i], &heads[i]); err != nil {
-				return fmt.Errorf("draft #%d: %w", i, err)
+				return fmt.Errorf("draft %q: %w", keys[i], err)
 			}
 			return nil
 		})
@@ -94,16 +102,59 @@ func (s *Store) DraftsJSON(ctx context.Context, f DraftFilter) ([]json.RawMessag
 			return err
 		}
 		idx := f.selectSorted(heads)
-		out = make([]json.RawMessage, len(idx))
+		ids = make([][]byte, len(idx))
 		for j, i := range idx {
-			out[j] = bytes.Clone(vals[i]) // vals point into the mmap
+			ids[j] = bytes.Clone(keys[i]) // keys point into the mmap
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: listing drafts: %w", err)
+		return fmt.Errorf("store: listing drafts: %w", err)
 	}
-	return out, nil
+	var (
+		buf  []byte
+		ends []int
+	)
+	for len(ids) > 0 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: listing drafts: %w", err)
+		}
+		chunk := ids[:min(eachChunk, len(ids))]
+		ids = ids[len(chunk):]
+		buf, ends = buf[:0], ends[:0]
+		err := s.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketDrafts)
+			for _, id := range chunk {
+				if v := b.Get(id); v != nil {
+					buf = append(buf, v...)
+					ends = append(ends, len(buf))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: listing drafts: %w", err)
+		}
+		start := 0
+		for _, end := range ends {
+			if err := fn(buf[start:end:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+	}
+	return nil
+}
+
+// EachDraft is EachDraftJSON with each draft decoded.
+func (s *Store) EachDraft(ctx context.Context, f DraftFilter, fn func(model.Draft) error) error {
+	return s.EachDraftJSON(ctx, f, func(raw []byte) error {
+		var d model.Draft
+		if err := unmarshalDraft(raw, &d); err != nil {
+			return fmt.Errorf("store: listing drafts: %w", err)
+		}
+		return fn(d)
+	})
 }
 
 // draftHead is the part of a draft that filters and sorting look at.

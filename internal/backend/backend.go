@@ -26,6 +26,10 @@ type Backend interface {
 	DraftsJSON(ctx context.Context, f store.DraftFilter) ([]json.RawMessage, error)
 	// Drafts returns the drafts that match f, newest shift first.
 	Drafts(ctx context.Context, f store.DraftFilter) ([]model.Draft, error)
+	// EachDraftJSON calls fn with the stored JSON of each draft that
+	// matches f, in Drafts' order, without holding them all in memory;
+	// raw is only valid during the call.
+	EachDraftJSON(ctx context.Context, f store.DraftFilter, fn func(raw []byte) error) error
 	// Draft returns one draft by id or unique prefix.
 	Draft(ctx context.Context, id string) (model.Draft, error)
 	// Decide accepts or rejects a draft (see store.Store.Decide).

@@ -116,7 +116,12 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	if read, ok := out.(bodyReader); ok {
+		err = read(resp.Body)
+	} else {
+		err = json.NewDecoder(resp.Body).Decode(out)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -156,6 +161,41 @@ func (c *Client) DraftsJSON(ctx context.Context, f store.DraftFilter) ([]json.Ra
 		return nil, err
 	}
 	return raws, nil
+}
+
+// bodyReader, passed to do as out, reads the answer's body itself.
+type bodyReader func(io.Reader) error
+
+// errStop wraps an error of the caller's fn, which do must return as is.
+type errStop struct{ err error }
+
+func (e errStop) Error() string { return e.err.Error() }
+
+// EachDraftJSON reads the daemon's draft list as a stream: one draft in
+// memory at a time.
+func (c *Client) EachDraftJSON(ctx context.Context, f store.DraftFilter, fn func(raw []byte) error) error {
+	err := c.do(ctx, c.RequestTimeout, http.MethodGet, PathDrafts, EncodeFilter(f), nil, bodyReader(func(r io.Reader) error {
+		dec := json.NewDecoder(r)
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return fmt.Errorf("want a JSON array (%v)", err)
+		}
+		var raw json.RawMessage
+		for dec.More() {
+			raw = raw[:0]
+			if err := dec.Decode(&raw); err != nil {
+				return err
+			}
+			if err := fn(raw); err != nil {
+				return errStop{err}
+			}
+		}
+		_, err := dec.Token()
+		return err
+	}))
+	if stop, ok := errors.AsType[errStop](err); ok {
+		return stop.err
+	}
+	return err
 }
 
 func (c *Client) Drafts(ctx context.Context, f store.DraftFilter) ([]model.Draft, error) {

@@ -64,6 +64,10 @@ func (l *Local) DraftsJSON(ctx context.Context, f store.DraftFilter) ([]json.Raw
 	return l.Store.DraftsJSON(ctx, f)
 }
 
+func (l *Local) EachDraftJSON(ctx context.Context, f store.DraftFilter, fn func(raw []byte) error) error {
+	return l.Store.EachDraftJSON(ctx, f, fn)
+}
+
 func (l *Local) Drafts(ctx context.Context, f store.DraftFilter) ([]model.Draft, error) {
 	return l.Store.Drafts(ctx, f)
 }

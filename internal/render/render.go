@@ -27,20 +27,45 @@ func JSON(w io.Writer, v any) error {
 
 // RawArray writes already-encoded JSON values as one array, one per line.
 func RawArray(w io.Writer, raws []json.RawMessage) error {
+	a := NewArrayWriter(w)
+	for _, r := range raws {
+		a.Add(r)
+	}
+	return a.Close()
+}
+
+// ArrayWriter writes already-encoded JSON values as one array, one per
+// line, as they come: RawArray without holding them all.
+type ArrayWriter struct {
+	bw *bufio.Writer
+	n  int
+}
+
+// NewArrayWriter starts an array on w; Close ends it.
+func NewArrayWriter(w io.Writer) *ArrayWriter {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString("[")
-	for i, r := range raws {
-		if i > 0 {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-		bw.Write(r)
+	return &ArrayWriter{bw: bw}
+}
+
+// Add writes one value; the first write error is returned (and by Close).
+func (a *ArrayWriter) Add(raw []byte) error {
+	if a.n > 0 {
+		a.bw.WriteString(",")
 	}
-	if len(raws) > 0 {
-		bw.WriteString("\n")
+	a.n++
+	a.bw.WriteString("\n")
+	_, err := a.bw.Write(raw)
+	return err
+}
+
+// Close ends the array and flushes.
+func (a *ArrayWriter) Close() error {
+	if a.n > 0 {
+		a.bw.WriteString("\n")
 	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	a.bw.WriteString("]\n")
+	return a.bw.Flush()
 }
 
 // Drafts normalises drafts for output: never a null PR list, times in UTC.

@@ -115,13 +115,13 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 	return withBackend(f, func(st backend.Backend) error {
 		filter := store.DraftFilter{Status: status, Category: cat, Since: since}
 		if format == cmdutil.FormatJSON {
-			// The stored JSON is the output format: print it without
-			// decoding and re-encoding (10,000 drafts in well under 150 ms).
-			raws, err := st.DraftsJSON(ctx, filter)
-			if err != nil {
+			// The stored JSON is the output format: stream it without
+			// decoding and re-encoding, a chunk of drafts at a time.
+			out := render.NewArrayWriter(f.IO.Out)
+			if err := st.EachDraftJSON(ctx, filter, out.Add); err != nil {
 				return err
 			}
-			return render.RawArray(f.IO.Out, raws)
+			return out.Close()
 		}
 		ds, err := st.Drafts(ctx, filter)
 		if err != nil {
