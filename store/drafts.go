@@ -31,7 +31,15 @@ type DraftFilter struct {
 	// Since and Until bound the draft's ShiftAt, the time the metric moved:
 	// Since <= ShiftAt < Until. Zero means unbounded.
 	Since, Until time.Time
+	// Order: "" lists the newest shift first, then by id; OrderCompetency
+	// lists by competency (model.Categories' order, other categories after
+	// them alphabetically), then oldest shift first, then by id — the
+	// order of an export.
+	Order string
 }
+
+// OrderCompetency is DraftFilter.Order for an export's order.
+const OrderCompetency = "competency"
 
 // SaveResult counts what SaveDrafts did.
 type SaveResult struct {
@@ -93,9 +101,13 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		}
 		heads := make([]draftHead, len(vals))
 		err := parallel(len(vals), func(i int) error {
-			if err := gojson.Unmarshal(vals[i], &heads[i]); err != nil {
+			h := &heads[i]
+			if err := gojson.Unmarshal(vals[i], h); err != nil {
 				return fmt.Errorf("draft %q: %w", keys[i], err)
 			}
+			// go-json's strings point into its copy of the whole value:
+			// keeping them would keep every draft in memory.
+			h.ID, h.Category, h.Status = strings.Clone(h.ID), strings.Clone(h.Category), model.Status(strings.Clone(string(h.Status)))
 			return nil
 		})
 		if err != nil {
@@ -175,6 +187,9 @@ func (f *DraftFilter) check(ctx context.Context) error {
 	if f.Status != "" && !f.Status.Valid() {
 		return errorf(ErrInvalid, nil, "store: unknown draft status %q (want pending, accepted, rejected or all)", f.Status)
 	}
+	if f.Order != "" && f.Order != OrderCompetency {
+		return errorf(ErrInvalid, nil, "store: unknown draft order %q (want %q or none)", f.Order, OrderCompetency)
+	}
 	return nil
 }
 
@@ -191,6 +206,28 @@ func (f DraftFilter) selectSorted(heads []draftHead) []int {
 			continue
 		}
 		idx = append(idx, i)
+	}
+	if f.Order == OrderCompetency {
+		rank := func(c string) int {
+			if i := slices.Index(model.Categories, c); i >= 0 {
+				return i
+			}
+			return len(model.Categories)
+		}
+		slices.SortFunc(idx, func(a, b int) int {
+			ha, hb := &heads[a], &heads[b]
+			if c := cmp.Compare(rank(ha.Category), rank(hb.Category)); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(ha.Category, hb.Category); c != 0 {
+				return c
+			}
+			if c := ha.ShiftAt.Compare(hb.ShiftAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(ha.ID, hb.ID)
+		})
+		return idx
 	}
 	slices.SortFunc(idx, func(a, b int) int {
 		if c := heads[b].ShiftAt.Compare(heads[a].ShiftAt); c != 0 {

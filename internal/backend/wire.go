@@ -137,6 +137,9 @@ func EncodeFilter(f store.DraftFilter) url.Values {
 	if !f.Until.IsZero() {
 		q.Set("until", f.Until.UTC().Format(time.RFC3339Nano))
 	}
+	if f.Order != "" {
+		q.Set("order", f.Order)
+	}
 	return q
 }
 
@@ -150,6 +153,9 @@ func DecodeFilter(q url.Values) (store.DraftFilter, error) {
 		}
 	}
 	f.Category = q.Get("category")
+	if f.Order = q.Get("order"); f.Order != "" && f.Order != store.OrderCompetency {
+		return f, Usage(errors.New("order " + f.Order + ": want " + store.OrderCompetency))
+	}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time

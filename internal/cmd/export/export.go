@@ -3,14 +3,20 @@
 package export
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/spf13/cobra"
 
 	"github.com/impact-dev/impact/internal/cmd/drafts"
 	"github.com/impact-dev/impact/internal/cmdutil"
+	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
 	"github.com/impact-dev/impact/store"
 )
@@ -81,23 +87,32 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		return err
 	}
 	defer be.Close()
-	ds, err := be.Drafts(ctx, store.DraftFilter{Status: status, Since: since, Until: until})
-	if err != nil {
-		return err
-	}
-	switch format {
-	case cmdutil.FormatJSON:
-		doc := Document{Status: o.Status, GeneratedAt: now.Truncate(time.Second), Groups: render.ByCategory(ds)}
+	filter := store.DraftFilter{Status: status, Since: since, Until: until}
+	if format == cmdutil.FormatJSON {
+		doc := Document{Status: o.Status, GeneratedAt: now.Truncate(time.Second)}
 		if !since.IsZero() {
 			doc.Since = &since
 		}
 		if !until.IsZero() {
 			doc.Until = &until
 		}
-		if doc.Groups == nil {
-			doc.Groups = []render.Group{}
-		}
-		return render.JSON(f.IO.Out, doc)
+		// Streamed in the export's order, one draft in memory at a time.
+		filter.Order = store.OrderCompetency
+		return WriteJSON(f.IO.Out, doc, func(fn func(model.Draft) error) error {
+			return be.EachDraftJSON(ctx, filter, func(raw []byte) error {
+				var d model.Draft
+				if err := gojson.Unmarshal(raw, &d); err != nil { // as the store reads drafts
+					return fmt.Errorf("draft: %w", err)
+				}
+				return fn(d)
+			})
+		})
+	}
+	ds, err := be.Drafts(ctx, filter)
+	if err != nil {
+		return err
+	}
+	switch format {
 	case cmdutil.FormatCSV:
 		return render.CSV(f.IO.Out, ds)
 	default:
@@ -116,6 +131,80 @@ func Title(name string, since, until time.Time) string {
 		title += fmt.Sprintf(" (%s – %s)", dateOr(since, "start"), dateOr(until, "now"))
 	}
 	return title
+}
+
+// WriteJSON writes doc as render.JSON does, with doc.Groups made of the
+// drafts each gives, which must come grouped by category in the export's
+// order (store.OrderCompetency). Nothing but the draft being written is
+// held in memory.
+func WriteJSON(w io.Writer, doc Document, each func(fn func(model.Draft) error) error) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	// The document with no groups, cut before its empty list.
+	doc.Groups = []render.Group{}
+	head, err := indented(doc, "")
+	if err != nil {
+		return err
+	}
+	const emptyTail = "[]\n}\n"
+	if !bytes.HasSuffix(head, []byte(emptyTail)) {
+		return fmt.Errorf("export: unexpected document encoding")
+	}
+	bw.Write(head[:len(head)-len(emptyTail)])
+	cur, n := "", 0
+	var draftBuf bytes.Buffer
+	draftEnc := json.NewEncoder(&draftBuf)
+	draftEnc.SetEscapeHTML(false)
+	draftEnc.SetIndent("        ", "  ")
+	err = each(func(d model.Draft) error {
+		if n == 0 || d.Category != cur {
+			if n == 0 {
+				bw.WriteString("[\n")
+			} else {
+				bw.WriteString("\n      ]\n    },\n")
+			}
+			g, err := indented(render.Group{Category: d.Category, Title: model.CategoryTitle(d.Category), Drafts: []model.Draft{}}, "    ")
+			if err != nil {
+				return err
+			}
+			const groupTail = "[]\n    }\n"
+			bw.WriteString("    ")
+			bw.Write(g[:len(g)-len(groupTail)])
+			bw.WriteString("[\n        ")
+			cur = d.Category
+		} else {
+			bw.WriteString(",\n        ")
+		}
+		n++
+		draftBuf.Reset()
+		if err := draftEnc.Encode(render.Drafts([]model.Draft{d})[0]); err != nil {
+			return err
+		}
+		// Without Encode's newline: the separator or the closing follows.
+		_, err := bw.Write(bytes.TrimSuffix(draftBuf.Bytes(), []byte("\n")))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		bw.WriteString(emptyTail)
+	} else {
+		bw.WriteString("\n      ]\n    }\n  ]\n}\n")
+	}
+	return bw.Flush()
+}
+
+// indented is render.JSON's encoding of v with every line after the first
+// prefixed.
+func indented(v any, prefix string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 func dateOr(t time.Time, s string) string {

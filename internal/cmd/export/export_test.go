@@ -1,0 +1,83 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/store"
+)
+
+// TestWriteJSONMatchesDocument: the streamed export is byte for byte the
+// document render.JSON writes from the drafts grouped by render.ByCategory.
+func TestWriteJSONMatchesDocument(t *testing.T) {
+	ctx := context.Background()
+	base := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	since := base.Add(-24 * time.Hour)
+	mk := func(n int) []model.Draft {
+		ds := make([]model.Draft, n)
+		for i := range ds {
+			at := base.Add(time.Duration(i%7) * 13 * time.Hour) // ties on ShiftAt
+			ds[i] = model.Draft{
+				ID: fmt.Sprintf("%08x", i*2654435761%(1<<32)), Status: model.StatusAccepted, Category: model.Categories[(i*5)%len(model.Categories)],
+				Text:   fmt.Sprintf("Cut p99 <latency> & errors by %d%% (acme/api#%d)", i, i),
+				Metric: model.MetricRef{ID: "p99", Name: "p99", Unit: "ms", Better: "lower"},
+				Before: 100, After: 80, Change: -0.2, ShiftAt: at, PValue: 0.001, Confidence: model.ConfidenceHigh,
+				PRs:      []model.PRRef{{Repo: "acme/api", Number: i, Title: "t", URL: "https://github.com/acme/api/pull/1", Author: "alice", MergedAt: at, LiveAt: at}},
+				Evidence: []string{"e"}, CreatedAt: at,
+			}
+			if i%3 == 0 {
+				ds[i].Others, ds[i].Evidence = nil, nil
+			}
+		}
+		return ds
+	}
+	tests := []struct {
+		name string
+		ds   []model.Draft
+		doc  Document
+	}{
+		{"none", nil, Document{Status: "accepted", GeneratedAt: base}},
+		{"one", mk(1), Document{Status: "accepted", GeneratedAt: base, Since: &since}},
+		{"many groups and ties", mk(40), Document{Status: "all", GeneratedAt: base, Since: &since, Until: &base}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := store.Open(filepath.Join(t.TempDir(), "impact.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if _, err := st.SaveDrafts(ctx, tt.ds); err != nil {
+				t.Fatal(err)
+			}
+			ds, err := st.Drafts(ctx, store.DraftFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.doc
+			want.Groups = render.ByCategory(ds)
+			if want.Groups == nil {
+				want.Groups = []render.Group{}
+			}
+			var wb, gb bytes.Buffer
+			if err := render.JSON(&wb, want); err != nil {
+				t.Fatal(err)
+			}
+			err = WriteJSON(&gb, tt.doc, func(fn func(model.Draft) error) error {
+				return st.EachDraft(ctx, store.DraftFilter{Order: store.OrderCompetency}, fn)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gb.String() != wb.String() {
+				t.Errorf("streamed export differs:\n got %s\nwant %s", gb.String(), wb.String())
+			}
+		})
+	}
+}
