@@ -1,6 +1,7 @@
 package drafter
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -27,6 +28,8 @@ type analysis struct {
 	days []int64   // UTC day numbers of the daily aggregates
 	xs   []float64 // daily medians (daily sums for weekly series)
 	cw   []float64 // weekly series: each day's weekday weight (see weekdayWeights)
+	dxs  []float64 // daily values with the weekly cycle removed (see deseasonalize)
+	wf   [7]float64 // each weekday's factor: xs = dxs × wf
 
 	scratch []float64
 }
@@ -68,6 +71,15 @@ func newAnalysis(se *Series, p Params, now time.Time) *analysis {
 		a.end = last
 	}
 	a.aggregate()
+	a.wf = [7]float64{1, 1, 1, 1, 1, 1, 1}
+	if !a.weekly {
+		a.dxs = deseasonalize(a.xs, a.days)
+		for i := range a.xs {
+			if a.dxs[i] > 0 {
+				a.wf[weekday(a.days[i])] = a.xs[i] / a.dxs[i]
+			}
+		}
+	}
 	// Hourly series are compared in blocks of a day (a seventh of a
 	// shorter window); series of irregular events (CI runs, incident
 	// durations) and daily values in days with data.
@@ -183,7 +195,7 @@ func (a *analysis) shiftTimes() []shiftEst {
 	if len(a.xs) < 2*minSegment {
 		return nil
 	}
-	idx := detect(deseasonalize(a.xs, a.days))
+	idx := detect(a.dxs)
 	if len(idx) == 0 {
 		return nil
 	}
@@ -468,17 +480,29 @@ type measurement struct {
 	mid                      float64 // midpoint of before and after
 	improvement              bool
 
+	// Medians of the windows as they are (before and after differ from
+	// them when a significant trend was removed; see stepFit).
+	rawBefore, rawAfter float64
+	step                stepTest
+	detrended           bool
+
 	// Weekly counts only: events and exposure (weekday-weighted days) in
 	// each window, and the dispersion the test allowed for.
 	cb, ca     float64
 	expB, expA float64
 	phi        float64
+
+	// why says, when the shift is not a real one, what failed.
+	why string
 }
 
 // measure compares [beforeEnd − Window, beforeEnd) with
 // [afterStart, afterStart + Window) and reports whether the difference is
-// a real shift: significant, large enough and sustained.
-func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) {
+// a real shift: significant, large enough, a step at tau, and sustained.
+// It returns the measurement and "" when it is, else the verdict
+// (VerdictTooLittleData, VerdictTooSmall, VerdictNotSignificant,
+// VerdictDrift, VerdictNotSustained) with m.why saying more.
+func (a *analysis) measure(tau, beforeEnd, afterStart time.Time) (measurement, string) {
 	if a.weekly {
 		return a.measureCounts(beforeEnd, afterStart)
 	}
@@ -505,7 +529,9 @@ func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) 
 	if afterEnd.After(a.end) {
 		avail := a.end.Sub(afterStart).Truncate(a.block)
 		if avail < min(minAfterWindow, W) {
-			return m, false
+			m.aw = model.Window{Start: afterStart.UTC(), End: a.end.UTC()}
+			m.why = "the after window has " + humanDur(max(avail, 0)) + " of data; it needs " + humanDur(min(minAfterWindow, W))
+			return m, VerdictTooLittleData
 		}
 		afterEnd = afterStart.Add(avail)
 	}
@@ -515,59 +541,160 @@ func (a *analysis) measure(beforeEnd, afterStart time.Time) (measurement, bool) 
 	aBlocks := a.blocks(m.aw, false)
 	need := int(min(minAfterWindow, W) / a.block)
 	if len(bBlocks) < need || len(aBlocks) < need {
-		return m, false
+		m.why = fmt.Sprintf("%d and %d %s with data before and after; the test needs %d on each side", len(bBlocks), len(aBlocks), a.blockName(), need)
+		return m, VerdictTooLittleData
 	}
 	m.nb, m.na = len(bBlocks), len(aBlocks)
-	if a.weekly {
-		m.before = sum(bBlocks) / (float64(len(bBlocks)) * float64(a.block) / float64(week))
-		m.after = sum(aBlocks) / (float64(len(aBlocks)) * float64(a.block) / float64(week))
-	} else {
-		m.before = a.medianOf(a.window(m.bw.Start, m.bw.End))
-		m.after = a.medianOf(a.window(m.aw.Start, m.aw.End))
-	}
+	m.before = a.medianOf(a.window(m.bw.Start, m.bw.End))
+	m.after = a.medianOf(a.window(m.aw.Start, m.aw.End))
+	m.rawBefore, m.rawAfter = m.before, m.after
 	if !(m.before > 0) || math.IsNaN(m.after) {
-		return m, false // a relative change needs a positive before level
+		m.why = "the before level is not positive, so there is no relative change"
+		return m, VerdictTooSmall
 	}
 	m.change = (m.after - m.before) / m.before
-	if math.Abs(m.change) < a.p.MinChange {
-		return m, false
-	}
 	r, err := stats.MannWhitneyUTest(bBlocks, aBlocks, stats.LocationDiffers)
-	if err != nil {
-		return m, false
+	if err == nil {
+		m.p = r.P
+	} else {
+		m.p = 1
 	}
-	m.p = r.P
+
+	// Step or drift: compare the change with the placebo changes at
+	// every other point of the history (see stepTest).
+	m.step = a.placebo(a.dayIndex(dayOf(m.bw.Start)), a.dayIndex(dayOf(m.bw.End)),
+		a.dayIndex(dayOf(m.aw.Start)), a.dayIndex(dayOf(m.aw.End)+1), math.Log(m.after/m.before))
+	raw := signedPct(m.change)
+	if m.step.trendSig && m.after > 0 {
+		// Move both medians along the trend to the go-live: the change
+		// reported is the step, not the step plus the trend's share.
+		half := float64(m.step.wd) / 2
+		m.before *= math.Exp(m.step.perDayLog * half)
+		m.after *= math.Exp(-m.step.perDayLog * (float64(m.step.gap) + half))
+		m.change = (m.after - m.before) / m.before
+		m.detrended = true
+	}
+	if math.Abs(m.change) < a.p.MinChange {
+		if m.detrended && math.Abs(m.rawAfter-m.rawBefore)/m.rawBefore >= a.p.MinChange {
+			m.why = fmt.Sprintf("the windows differ by %s, but the series moves %s over any such span (a trend of %s a day): the step at the go-live is %s, under min_change %s",
+				raw, signedPct(math.Expm1(m.step.trend)), signedPct(math.Expm1(m.step.perDayLog)), signedPct(m.change), pctOf(a.p.MinChange))
+			return m, VerdictDrift
+		}
+		if rev := a.reverted(tau, m); rev != "" {
+			m.why = rev
+			return m, VerdictNotSustained
+		}
+		m.why = fmt.Sprintf("a change of %s, under min_change %s", signedPct(m.change), pctOf(a.p.MinChange))
+		return m, VerdictTooSmall
+	}
 	if !(m.p < a.p.Alpha) {
-		return m, false
+		if rev := a.reverted(tau, m); rev != "" {
+			m.why = rev
+			return m, VerdictNotSustained
+		}
+		m.why = fmt.Sprintf("Mann–Whitney p = %s on %d vs %d %s, not below alpha %g", formatP(m.p), m.nb, m.na, a.blockName(), a.p.Alpha)
+		return m, VerdictNotSignificant
+	}
+	if st := m.step; st.ok {
+		if zc := zAlpha(a.p.Alpha); math.Abs(st.z) < zc || (st.z > 0) != (st.d > 0) {
+			m.why = fmt.Sprintf("the windows differ by %s, but the same windows measure changes like it elsewhere in the series (typically %s, spread ± %s): the change is %.1f spreads out, not the %.1f a step needs — the level drifted",
+				raw, signedPct(math.Expm1(st.trend)), pctOf(math.Expm1(st.scale)), math.Abs(st.z), zc)
+			return m, VerdictDrift
+		}
 	}
 	m.mid = (m.before + m.after) / 2
-	mid := m.mid
-	if a.weekly {
-		mid *= float64(a.block) / float64(week)
-	}
-	for _, v := range aBlocks {
-		if (m.after > m.before) == (v > mid) && v != mid {
+	mid := (m.rawBefore + m.rawAfter) / 2
+	up := m.rawAfter > m.rawBefore
+	beyond := func(v float64) bool { return up == (v > mid) && v != mid }
+	vals := aBlocks
+	for _, v := range vals {
+		if beyond(v) {
 			m.held++
 		}
 	}
-	if float64(m.held) < math.Ceil(heldFraction*float64(len(aBlocks))) {
-		return m, false
+	if float64(m.held) < math.Ceil(heldFraction*float64(len(vals))) {
+		m.why = fmt.Sprintf("only %d of %d %s after the settle stayed beyond the midpoint: the level did not hold", m.held, len(vals), a.blockName())
+		if rev := a.reverted(tau, m); rev != "" {
+			m.why = rev
+		}
+		return m, VerdictNotSustained
 	}
 	// The shift must have begun by the end of the settle: the after
 	// window's first days already show the new level. A window whose first
 	// days still sit at the old level straddles a later shift that
-	// something else caused. (Hourly series only: a day's median of a
-	// handful of irregular events is too noisy to judge one day by.)
+	// something else caused. And the level must still hold at the end of
+	// the after window: a level that returns within it was reverted.
+	// (Hourly series only: a day's median of a handful of irregular events
+	// is too noisy to judge one day by.)
 	if a.hourly {
-		for _, v := range aBlocks[:min(onsetBlocks, len(aBlocks))] {
-			if (m.after > m.before) != (v > mid) || v == mid {
-				return m, false
+		for _, v := range vals[:min(onsetBlocks, len(vals))] {
+			if !beyond(v) {
+				m.why = "the after window's first days still sat at the old level: the shift began after the settle"
+				return m, VerdictNotSustained
+			}
+		}
+		if n := len(vals); n >= 2*onsetBlocks+1 {
+			back := 0
+			for i := n - onsetBlocks; i < n; i++ {
+				if !beyond(vals[i]) {
+					back++
+				}
+			}
+			if back == onsetBlocks {
+				m.why = "the level returned before the end of the after window (reverted)"
+				return m, VerdictNotSustained
 			}
 		}
 	}
 	m.improvement = (m.change < 0) == a.lower
-	return m, true
+	return m, ""
 }
+
+// reverted reports, for a shift whose after window shows no lasting
+// change, whether the level did move at tau and came back: the samples
+// from tau to the start of the after window (the settle), or the after
+// window's first onsetBlocks blocks, differ from the before median by at
+// least MinChange, while the after window's last onsetBlocks blocks are
+// back within half of that change. It returns a sentence, or "".
+func (a *analysis) reverted(tau time.Time, m measurement) string {
+	if !a.hourly || !(m.rawBefore > 0) || m.aw.End.Sub(m.aw.Start) < time.Duration(2*onsetBlocks)*a.block {
+		return ""
+	}
+	rel := func(from, to time.Time) float64 {
+		if to.Sub(from) < 6*time.Hour {
+			return 0
+		}
+		x := a.medianOf(a.window(from, to))
+		if math.IsNaN(x) {
+			return 0
+		}
+		return (x - m.rawBefore) / m.rawBefore
+	}
+	moved, until := rel(tau, m.aw.Start), m.aw.Start
+	if early := rel(m.aw.Start, m.aw.Start.Add(onsetBlocks*a.block)); math.Abs(early) > math.Abs(moved) {
+		moved, until = early, m.aw.Start.Add(onsetBlocks*a.block)
+	}
+	if math.Abs(moved) < a.p.MinChange {
+		return ""
+	}
+	late := rel(m.aw.End.Add(-onsetBlocks*a.block), m.aw.End)
+	if math.Abs(late) > math.Abs(moved)/2 && (late > 0) == (moved > 0) {
+		return ""
+	}
+	return fmt.Sprintf("the level moved %s at %s and was back by %s, within the after window: not sustained (reverted)",
+		signedPct(moved), fmtTime(tau), fmtTime(until.Add(time.Duration(onsetBlocks)*a.block)))
+}
+
+func (a *analysis) blockName() string {
+	if a.block == day {
+		return "days"
+	}
+	return humanDur(a.block) + " blocks"
+}
+
+func signedPct(x float64) string { return fmt.Sprintf("%+.0f%%", 100*x) }
+
+func pctOf(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
 
 // blocks aggregates a window into blocks of a.block: medians (sums for
 // weekly series). Before windows are cut into blocks backwards from their

@@ -1,7 +1,9 @@
 package drafter
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/impact-dev/impact/internal/model"
@@ -9,7 +11,17 @@ import (
 
 // attribute pairs the shift at tau with the PRs that went live shortly
 // before it and records a draft, a regression or an unattributed
-// improvement.
+// improvement, and the shift's Finding.
+//
+// Rule 2 of the spec: of the candidates (anyone's PRs to the metric's
+// repos that went live in [tau − Settle − tol, tau + tol]), the one live
+// closest to tau is the likeliest cause. If it is someone else's, none of
+// mine is credited (a PR of mine that went live at the same moment, in the
+// same deploy, counts as equally close). Otherwise my candidates that went
+// live within tol of the closest are credited together; other people's
+// PRs within tol of it are named ("with @bob") and lower the confidence.
+// My other candidates — live within settle, but farther from the shift
+// than the tolerance allows — are not credited.
 func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]*candidate) {
 	tau, tol := est.at, est.tol
 	lo, hi := tau.Add(-a.p.Settle-tol), tau.Add(tol)
@@ -21,52 +33,120 @@ func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]
 		}
 	}
 	dist := func(p *prInfo) time.Duration { return absDur(tau.Sub(p.live)) }
-	// Closest first; equally close: the one live earlier, then by key.
+	// Closest first; equally close: mine first (the same deploy shipped
+	// both), then the one live earlier, then by key.
 	sort.SliceStable(cs, func(i, j int) bool {
 		if di, dj := dist(cs[i]), dist(cs[j]); di != dj {
 			return di < dj
+		}
+		if cs[i].mine != cs[j].mine {
+			return cs[i].mine
 		}
 		if !cs[i].live.Equal(cs[j].live) {
 			return cs[i].live.Before(cs[j].live)
 		}
 		return cs[i].key < cs[j].key
 	})
-	var mine, others []*prInfo
-	for _, c := range cs {
-		if c.mine {
-			mine = append(mine, c)
-		} else {
-			others = append(others, c)
-		}
-	}
+	f := a.finding(est, cs)
+	defer func() { res.Findings = append(res.Findings, f) }()
 
-	if len(mine) > 0 && (cs[0].mine || dist(mine[0])-dist(cs[0]) <= tol) {
-		credited := byLive(mine)
+	if len(cs) > 0 && cs[0].mine {
+		closest := cs[0]
+		var credited, with, others []*prInfo
+		for _, c := range cs {
+			near := absDur(c.live.Sub(closest.live)) <= tol
+			switch {
+			case c.mine && near:
+				credited = append(credited, c)
+				f.setRole(c, RoleCredited)
+			case !c.mine && near:
+				with = append(with, c)
+				others = append(others, c)
+				f.setRole(c, RoleWith)
+			case !c.mine:
+				others = append(others, c)
+			}
+		}
+		credited = byLive(credited)
 		first, last := credited[0].live, credited[len(credited)-1].live
-		m, ok := a.measure(earlier(first, tau), last.Add(a.p.Settle))
-		if !ok {
+		m, why := a.measure(tau, earlier(first, tau), last.Add(a.p.Settle))
+		f.setMeasurement(m)
+		if why != "" {
+			f.Verdict, f.Reason = why, m.why
 			return
 		}
 		if !m.improvement {
 			res.Regressions = append(res.Regressions, a.shift(tau, m, cs))
+			f.Verdict = VerdictRegression
+			f.Reason = fmt.Sprintf("a change of %s in the worse direction after %s: never written as a win", signedPct(m.change), describeCause(tau, closest))
 			return
 		}
-		*cands = append(*cands, a.draft(est, m, credited, byLive(others), cs[0], lo, hi))
+		c := a.draft(est, m, credited, byLive(others), byLive(with), closest, lo, hi)
+		*cands = append(*cands, c)
+		f.Verdict, f.DraftID = VerdictDrafted, c.draft.ID
+		f.Reason = fmt.Sprintf("a step of %s after %s", signedPct(m.change), describeCause(tau, closest))
+		if len(credited) > 1 {
+			f.Reason += fmt.Sprintf(", credited with %d more of mine within ± %s", len(credited)-1, humanDur(tol))
+		}
 		return
 	}
 
 	// Nobody of mine is credited: an improvement goes to Unattributed,
 	// measured around the likeliest cause (or the shift itself).
 	var m measurement
-	var ok bool
+	var why string
 	if len(cs) == 0 {
-		m, ok = a.measure(tau, tau.Add(a.p.Settle))
+		m, why = a.measure(tau, tau, tau.Add(a.p.Settle))
 	} else {
-		m, ok = a.measure(earlier(cs[0].live, tau), cs[0].live.Add(a.p.Settle))
+		f.setRole(cs[0], RoleLikeliest)
+		m, why = a.measure(tau, earlier(cs[0].live, tau), cs[0].live.Add(a.p.Settle))
 	}
-	if ok && m.improvement {
+	f.setMeasurement(m)
+	if why != "" {
+		f.Verdict, f.Reason = why, m.why
+		return
+	}
+	switch {
+	case m.improvement:
 		res.Unattributed = append(res.Unattributed, a.shift(tau, m, cs))
+		if len(cs) == 0 {
+			f.Verdict = VerdictNoCause
+			f.Reason = "no PR to " + a.where() + " went live within settle before it"
+		} else {
+			f.Verdict = VerdictCredited
+			f.CreditedTo = strings.TrimPrefix(cs[0].pr.Author, "@")
+			f.Reason = "the likeliest cause is " + describeCause(tau, cs[0])
+			if mine := a.closestMine(cs); mine != nil {
+				f.Reason += fmt.Sprintf("; %s of mine went live %s, farther from the shift", mine.key, relative(tau, mine))
+			}
+		}
+	default:
+		f.Verdict = VerdictRegression
+		if len(cs) == 0 {
+			f.Reason = fmt.Sprintf("a change of %s in the worse direction; no PR went live before it", signedPct(m.change))
+		} else {
+			f.CreditedTo = strings.TrimPrefix(cs[0].pr.Author, "@")
+			f.Reason = fmt.Sprintf("a change of %s in the worse direction after %s", signedPct(m.change), describeCause(tau, cs[0]))
+		}
 	}
+}
+
+// closestMine is the first of cs (sorted closest first) that is mine.
+func (a *analysis) closestMine(cs []*prInfo) *prInfo {
+	for _, c := range cs {
+		if c.mine {
+			return c
+		}
+	}
+	return nil
+}
+
+// where names the metric's repos for sentences.
+func (a *analysis) where() string {
+	if len(a.m.Repos) > 0 {
+		return cleanLine(strings.Join(a.m.Repos, ", "))
+	}
+	return "any repo"
 }
 
 func absDur(d time.Duration) time.Duration {
@@ -108,21 +188,20 @@ func (a *analysis) shift(tau time.Time, m measurement, cs []*prInfo) Shift {
 	return s
 }
 
-// draft builds the draft for my credited PRs.
-func (a *analysis) draft(est shiftEst, m measurement, credited, others []*prInfo, likeliest *prInfo, lo, hi time.Time) *candidate {
+// draft builds the draft for my credited PRs; others are other people's
+// candidates, with those of them within the tolerance of the closest
+// (named in the statement).
+func (a *analysis) draft(est shiftEst, m measurement, credited, others, with []*prInfo, likeliest *prInfo, lo, hi time.Time) *candidate {
 	tau := est.at
 	keys := make([]string, len(credited))
 	for i, p := range credited {
 		keys[i] = p.key
 	}
 	conf := model.ConfidenceHigh
-	switch {
-	case len(others) > 0 && !likeliest.mine:
-		conf = model.ConfidenceLow
-	case len(others) > 0:
+	if len(others) > 0 {
 		conf = model.ConfidenceMedium
 	}
-	text := statement(a.ref, a.weekly, m.before, m.after, m.change, refs(credited), otherAuthors(others))
+	text := statement(a.ref, a.weekly, m.before, m.after, m.change, refs(credited), otherAuthors(with))
 	d := model.Draft{
 		ID:            draftID(a.m.ID, keys),
 		Status:        model.StatusPending,

@@ -1,6 +1,7 @@
 package drafter
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -290,12 +291,13 @@ func (a *analysis) countIn(from, to time.Time) float64 {
 
 // measureCounts is measure for weekly count series; see the comment at
 // the top of this file.
-func (a *analysis) measureCounts(beforeEnd, afterStart time.Time) (measurement, bool) {
+func (a *analysis) measureCounts(beforeEnd, afterStart time.Time) (measurement, string) {
 	var m measurement
 	W := max(a.p.Window, countWindow)
 	need := min(minCountAfter, W)
 	if len(a.days) == 0 {
-		return m, false
+		m.why = "no data"
+		return m, VerdictTooLittleData
 	}
 	first := dayStart(a.days[0])
 	end := floorDay(a.end) // a day is counted once complete
@@ -307,7 +309,8 @@ func (a *analysis) measureCounts(beforeEnd, afterStart time.Time) (measurement, 
 		ae = end
 	}
 	if be.Sub(bs) < need || ae.Sub(as) < need {
-		return m, false
+		m.why = "the windows hold " + humanDur(max(be.Sub(bs), 0)) + " and " + humanDur(max(ae.Sub(as), 0)) + " of data; each needs " + humanDur(need)
+		return m, VerdictTooLittleData
 	}
 	m.bw = model.Window{Start: bs.UTC(), End: be.UTC()}
 	m.aw = model.Window{Start: as.UTC(), End: ae.UTC()}
@@ -315,15 +318,18 @@ func (a *analysis) measureCounts(beforeEnd, afterStart time.Time) (measurement, 
 	m.expB, m.expA = a.exposure(bs, be), a.exposure(as, ae)
 	m.cb, m.ca = a.countIn(bs, be), a.countIn(as, ae)
 	if m.expB <= 0 || m.expA <= 0 {
-		return m, false
+		m.why = "no exposure in a window"
+		return m, VerdictTooLittleData
 	}
 	m.before, m.after = m.cb/(m.expB/7), m.ca/(m.expA/7)
 	if !(m.before > 0) {
-		return m, false
+		m.why = "no events before, so there is no relative change"
+		return m, VerdictTooSmall
 	}
 	m.change = (m.after - m.before) / m.before
 	if math.Abs(m.change) < a.p.MinChange {
-		return m, false
+		m.why = fmt.Sprintf("a change of %s, under min_change %s", signedPct(m.change), pctOf(a.p.MinChange))
+		return m, VerdictTooSmall
 	}
 
 	// Whole weeks of each window, for the dispersion and "sustained".
@@ -332,7 +338,8 @@ func (a *analysis) measureCounts(beforeEnd, afterStart time.Time) (measurement, 
 	m.phi = dispersion(weeksB, weeksA)
 	m.p = poissonRateTest(m.cb/m.phi, m.expB, m.ca/m.phi, m.expA)
 	if !(m.p < a.p.Alpha) {
-		return m, false
+		m.why = fmt.Sprintf("exact Poisson rate test p = %s, not below alpha %g", formatP(m.p), a.p.Alpha)
+		return m, VerdictNotSignificant
 	}
 	m.mid = (m.before + m.after) / 2
 	m.na = len(weeksA)
@@ -343,10 +350,12 @@ func (a *analysis) measureCounts(beforeEnd, afterStart time.Time) (measurement, 
 		}
 	}
 	if m.na == 0 || float64(m.held) < math.Ceil(heldFraction*float64(m.na)) {
-		return m, false
+		m.why = fmt.Sprintf("only %d of %d weeks after the settle stayed beyond the midpoint: the rate did not hold", m.held, m.na)
+		return m, VerdictNotSustained
 	}
+	m.rawBefore, m.rawAfter = m.before, m.after
 	m.improvement = (m.change < 0) == a.lower
-	return m, true
+	return m, ""
 }
 
 // weeksBack cuts [from, to) into whole weeks backwards from to and

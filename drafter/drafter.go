@@ -155,6 +155,10 @@ type Result struct {
 	// are listed; accepted, rejected and edited drafts never are. The
 	// caller deletes them.
 	Superseded []string
+	// Findings are every shift the detector found, with what the drafter
+	// made of it (drafted, regression, credited to someone else, drift,
+	// too small, …), by metric in input order, then time.
+	Findings []Finding
 }
 
 const (
@@ -249,13 +253,46 @@ func Run(in Input) Result {
 	for _, pt := range parts {
 		res.Regressions = append(res.Regressions, pt.res.Regressions...)
 		res.Unattributed = append(res.Unattributed, pt.res.Unattributed...)
+		res.Findings = append(res.Findings, pt.res.Findings...)
 		cands = append(cands, pt.cands...)
 	}
 	res.Drafts = resolve(cands, in.Existing, in.Now)
+	overlaps(res.Findings, res.Drafts, in.Existing)
 	res.Regressions = dedupeShifts(res.Regressions)
 	res.Unattributed = dedupeShifts(res.Unattributed)
 	res.Superseded = superseded(in.Existing, in.Series, res.Drafts)
 	return res
+}
+
+// overlaps turns the drafted findings whose draft resolve dropped into
+// VerdictOverlap: another, larger draft of the metric claims one of their
+// PRs, or a draft of them was accepted or rejected before. A draft kept
+// because the user edited it stays drafted.
+func overlaps(fs []Finding, drafts []model.Draft, existing []model.Draft) {
+	kept := make(map[string]bool, len(drafts))
+	for _, d := range drafts {
+		kept[d.ID] = true
+	}
+	status := make(map[string]model.Status, len(existing))
+	for _, e := range existing {
+		status[e.ID] = e.Status
+		if e.GeneratedText != "" && e.Text != e.GeneratedText && (e.Status == model.StatusPending || e.Status == "") {
+			kept[e.ID] = true
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Verdict != VerdictDrafted || kept[f.DraftID] {
+			continue
+		}
+		switch st := status[f.DraftID]; st {
+		case model.StatusAccepted, model.StatusRejected:
+			f.Reason += "; the draft was " + string(st) + " before"
+		default:
+			f.Verdict = VerdictOverlap
+			f.Reason += "; its PRs are already credited by a larger shift's draft of this metric, or by one decided before"
+		}
+	}
 }
 
 // superseded lists the existing pending, unedited drafts of the analysed

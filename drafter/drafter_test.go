@@ -272,7 +272,7 @@ func TestRun(t *testing.T) {
 		{
 			name: "two of my PRs behind one shift",
 			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
-				PRs: []model.PR{pr(1240, "alice", shiftAt.Add(-2*time.Hour), "Cache parsed queries"), pr(1234, "ALICE", shiftAt.Add(-10*time.Hour), "Move query construction off the request path")}},
+				PRs: []model.PR{pr(1240, "alice", shiftAt.Add(-2*time.Hour), "Cache parsed queries"), pr(1234, "ALICE", shiftAt.Add(-5*time.Hour), "Move query construction off the request path")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
 				if len(d.PRs) != 2 || d.PRs[0].Number != 1234 || d.PRs[1].Number != 1240 {
@@ -285,7 +285,7 @@ func TestRun(t *testing.T) {
 				if d.ID != draftID("search-p99", []string{"acme/search-api#1240", "acme/search-api#1234"}) {
 					t.Errorf("id %s", d.ID)
 				}
-				if !d.BeforeWindow.End.Equal(shiftAt.Add(-10*time.Hour)) || !d.AfterWindow.Start.Equal(shiftAt.Add(22*time.Hour)) {
+				if !d.BeforeWindow.End.Equal(shiftAt.Add(-5*time.Hour)) || !d.AfterWindow.Start.Equal(shiftAt.Add(22*time.Hour)) {
 					t.Errorf("windows %+v %+v", d.BeforeWindow, d.AfterWindow)
 				}
 			},
@@ -308,16 +308,16 @@ func TestRun(t *testing.T) {
 			},
 		},
 		{
-			name: "bob's PR a little closer: low confidence",
+			name: "bob's PR a little closer: credited to bob, not me",
 			in: Input{Series: []Series{{Metric: latency, Samples: drop.samples()}},
 				PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-4*time.Hour), "Add query cache"), pr(1250, "bob", shiftAt.Add(-1*time.Hour), "Bump deps")}},
 			verify: func(t *testing.T, r Result) {
-				d := one(t, r)
-				if d.Confidence != model.ConfidenceLow {
-					t.Errorf("confidence %q", d.Confidence)
+				if len(r.Drafts) != 0 || len(r.Unattributed) != 1 || r.Unattributed[0].Cause == nil || r.Unattributed[0].Cause.Number != 1250 {
+					t.Fatalf("drafts %d, unattributed %+v", len(r.Drafts), r.Unattributed)
 				}
-				if ev := strings.Join(d.Evidence, " "); !strings.Contains(ev, "may be the cause") {
-					t.Errorf("evidence %q", ev)
+				f := theFinding(t, r, shiftAt)
+				if f.Verdict != VerdictCredited || f.CreditedTo != "bob" || !strings.Contains(f.Reason, "acme/search-api#1234 of mine") {
+					t.Errorf("finding %s (%s) credited to %q", f.Verdict, f.Reason, f.CreditedTo)
 				}
 			},
 		},

@@ -2,6 +2,7 @@ package drafter
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -306,7 +307,11 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 
 	if len(others) > 0 {
 		parts := make([]string, 0, len(others))
+		near := 0
 		for i, o := range others {
+			if absDur(o.live.Sub(closest.live)) <= est.tol {
+				near++
+			}
 			if i == 5 {
 				parts = append(parts, fmt.Sprintf("and %d more", len(others)-5))
 				break
@@ -314,11 +319,10 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 			parts = append(parts, prDesc(o)+", "+relative(tau, o))
 		}
 		ev = append(ev, "Also live in the same span: "+strings.Join(parts, "; ")+".")
-		if !likeliest.mine {
-			ev = append(ev, fmt.Sprintf("%s went live closer to the shift (%s vs %s for %s) and may be the cause; confidence is low.",
-				likeliest.key, humanDur(tau.Sub(likeliest.live)), humanDur(tau.Sub(closest.live)), closest.key))
+		if near > 0 {
+			ev = append(ev, fmt.Sprintf("%s went live closest to the shift; other people's changes went live within ± %s of it, so the credit is shared; confidence is medium.", closest.key, humanDur(est.tol)))
 		} else {
-			ev = append(ev, "The shift coincided with other people's changes, so the credit is shared; confidence is medium.")
+			ev = append(ev, fmt.Sprintf("%s went live closest to the shift; other people's changes went live earlier, farther than ± %s from it, but within the settle; confidence is medium.", closest.key, humanDur(est.tol)))
 		}
 	} else {
 		where := "any repo"
@@ -327,6 +331,10 @@ func (a *analysis) evidence(est shiftEst, m measurement, credited, others []*prI
 		}
 		ev = append(ev, fmt.Sprintf("No one else's merged PR to %s went live between %s and %s, the span in which a cause would fall.",
 			cleanLine(where), fmtTime(lo), fmtTime(hi)))
+	}
+	if m.detrended {
+		ev = append(ev, fmt.Sprintf("The series also trends (%s a day, from the changes the same windows measure elsewhere in its history): both medians were moved along the trend to the go-live, so the figures are the step there (the windows' own medians were %s and %s).",
+			signedPct(math.Expm1(m.step.perDayLog)), formatValue(m.rawBefore, a.ref.Unit, 0), formatValue(m.rawAfter, a.ref.Unit, 0)))
 	}
 	ev = append(ev, "Not visible to the drafter, and could also explain it: traffic changes, incidents, configuration or infrastructure changes, and changes to services outside the tracked repos.")
 	return ev

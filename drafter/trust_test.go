@@ -1,0 +1,283 @@
+package drafter
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/impact-dev/impact/internal/model"
+)
+
+// theFinding returns the finding closest to at (failing when there is none).
+func theFinding(t *testing.T, r Result, at time.Time) Finding {
+	t.Helper()
+	if len(r.Findings) == 0 {
+		t.Fatalf("no findings")
+	}
+	best := r.Findings[0]
+	for _, f := range r.Findings {
+		if absDur(f.At.Sub(at)) < absDur(best.At.Sub(at)) {
+			best = f
+		}
+	}
+	return best
+}
+
+// myPRsEvery returns PRs of mine every k days at 11:00.
+func myPRsEvery(k int) []model.PR {
+	var prs []model.PR
+	for d := k; d < 70; d += k {
+		prs = append(prs, pr(d, "alice", t0.Add(time.Duration(d)*day+11*time.Hour), "Tidy go.mod"))
+	}
+	return prs
+}
+
+// withDetectors runs f with the default detector and with the rank-split
+// fallback, which proposes a "shift" wherever the windows differ (drift
+// included), so the drafter's own step test is what must say no.
+func withDetectors(t *testing.T, f func(t *testing.T)) {
+	for _, d := range []struct {
+		name string
+		fn   func([]float64) []int
+	}{{"changepoint", changepointDetect}, {"ranksplit", binsegDetect}} {
+		t.Run(d.name, func(t *testing.T) {
+			detect = d.fn
+			defer func() { detect = changepointDetect }()
+			f(t)
+		})
+	}
+}
+
+// notDrafted checks that r has no draft and that every finding has one of
+// the verdicts allowed; it returns how many findings had each verdict.
+func notDrafted(t *testing.T, r Result, allowed ...string) map[string]int {
+	t.Helper()
+	for _, d := range r.Drafts {
+		t.Errorf("drafted %q (p=%g)", d.Text, d.PValue)
+	}
+	n := map[string]int{}
+	for _, f := range r.Findings {
+		n[f.Verdict]++
+		if !slices.Contains(allowed, f.Verdict) {
+			t.Errorf("finding at %s: verdict %s (%s), want one of %v", f.At.Format(timeLayout), f.Verdict, f.Reason, allowed)
+		}
+	}
+	return n
+}
+
+// TestTrapGrowth: organic growth of 0.5–3% a day, compounding, with a PR
+// of mine every other day: no draft, and the shifts the detector proposes
+// are judged drift (or too small to matter).
+func TestTrapGrowth(t *testing.T) {
+	withDetectors(t, func(t *testing.T) {
+		drift := 0
+		for i, rate := range []float64{0.005, 0.01, 0.015, 0.02, 0.03} {
+			for seed := uint64(0); seed < 4; seed++ {
+				s := gen{base: 1100, seed: 300 + 10*uint64(i) + seed, sigma: 0.15}.samples()
+				for j := range s {
+					s[j].Value *= math.Pow(1+rate, s[j].Time.Sub(t0).Hours()/24)
+				}
+				r := Run(Input{Params: params(), Series: []Series{{Metric: throughput, Samples: s}}, PRs: myPRsEvery(2), Now: now})
+				drift += notDrafted(t, r, VerdictDrift, VerdictTooSmall, VerdictNotSignificant, VerdictNotSustained, VerdictTooLittleData)[VerdictDrift]
+			}
+		}
+		t.Logf("%d shifts judged drift", drift)
+		if detect(nil) == nil && drift == 0 && strings.Contains(t.Name(), "ranksplit") {
+			t.Errorf("the rank split proposed no drift to judge")
+		}
+	})
+}
+
+// TestTrapRandomWalk: a random walk (daily log-steps of 2–5%) with a PR of
+// mine every other day: no draft.
+func TestTrapRandomWalk(t *testing.T) {
+	withDetectors(t, func(t *testing.T) {
+		for seed := uint64(0); seed < 20; seed++ {
+			rng := rand.New(rand.NewPCG(seed, 77))
+			sd := (0.02 + 0.03*float64(seed%4)/3) / math.Sqrt(24)
+			s := gen{base: 400, seed: 500 + seed, sigma: 0.12}.samples()
+			walk := 0.0
+			for j := range s {
+				walk += sd * rng.NormFloat64()
+				s[j].Value *= math.Exp(walk)
+			}
+			r := Run(Input{Params: params(), Series: []Series{{Metric: latency, Samples: s}}, PRs: myPRsEvery(2), Now: now})
+			// A walk in the worse direction may be listed as a regression
+			// (worth a look); it is never a win.
+			notDrafted(t, r, VerdictDrift, VerdictTooSmall, VerdictNotSignificant, VerdictNotSustained, VerdictTooLittleData, VerdictRegression)
+		}
+	})
+}
+
+// TestTrapStepOnTrend: a −35% step on a series that also grows 1.5% a
+// day is still drafted, and its numbers are the step at the go-live, not
+// the step plus the trend's share over the windows.
+func TestTrapStepOnTrend(t *testing.T) {
+	hits := 0
+	for seed := uint64(0); seed < 10; seed++ {
+		s := gen{base: 400, shifts: []step{{shiftAt, 0.65}}, seed: 600 + seed, sigma: 0.15}.samples()
+		for j := range s {
+			s[j].Value *= math.Pow(1.015, s[j].Time.Sub(t0).Hours()/24)
+		}
+		r := Run(Input{Params: params(), Series: []Series{{Metric: latency, Samples: s}},
+			PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Cache parsed queries")}, Now: now})
+		if len(r.Drafts) != 1 {
+			f := theFinding(t, r, shiftAt)
+			t.Logf("seed %d: %d drafts; finding %s: %s", seed, len(r.Drafts), f.Verdict, f.Reason)
+			continue
+		}
+		hits++
+		d := r.Drafts[0]
+		// The step at the go-live is −35%; the raw window medians differ
+		// by about −35% plus 8 days of +1.5% growth (≈ −30%).
+		if d.Change > -0.30 || d.Change < -0.40 {
+			t.Errorf("seed %d: change %+.3f, want the step (−35%%)", seed, d.Change)
+		}
+		f := theFinding(t, r, shiftAt)
+		if f.Verdict != VerdictDrafted || f.DraftID != d.ID {
+			t.Errorf("seed %d: finding %s %s", seed, f.Verdict, f.DraftID)
+		}
+	}
+	if hits < 9 {
+		t.Errorf("drafted %d of 10 steps on a trend", hits)
+	}
+}
+
+// TestTrapRevert: a −40% win that is reverted (the level comes back) 30
+// hours later, or 3 days later, inside the after window: no draft; a
+// shift found there is judged not sustained.
+func TestTrapRevert(t *testing.T) {
+	for _, back := range []time.Duration{30 * time.Hour, 3 * day} {
+		sustained := 0
+		for seed := uint64(0); seed < 10; seed++ {
+			s := gen{base: 500, shifts: []step{{shiftAt, 0.6}, {shiftAt.Add(back), 1 / 0.6}}, seed: 700 + seed}.samples()
+			r := Run(Input{Params: params(), Series: []Series{{Metric: latency, Samples: s}},
+				PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Cache parsed queries")}, Now: now})
+			notDrafted(t, r, VerdictNotSustained, VerdictTooSmall, VerdictNotSignificant, VerdictDrift, VerdictRegression, VerdictTooLittleData)
+			for _, f := range r.Findings {
+				if absDur(f.At.Sub(shiftAt)) <= f.Tolerance() && f.Verdict == VerdictNotSustained {
+					sustained++
+				}
+			}
+		}
+		t.Logf("revert after %v: %d of 10 judged not sustained", back, sustained)
+		if back == 3*day && sustained < 8 {
+			t.Errorf("revert after %v: only %d of 10 shifts judged not sustained", back, sustained)
+		}
+	}
+}
+
+// TestTrapLikeliestCause: the case — my PR went live at 11:23,
+// @chen-l's at 14:34, the step came at 17:00 — and the converse.
+func TestTrapLikeliestCause(t *testing.T) {
+	at := shiftAt.Add(3 * time.Hour) // 17:00
+	up := gen{base: 1100, shifts: []step{{at, 1.45}}, seed: 11, sigma: 0.12}.samples()
+	mine := pr(1301, "alice", at.Add(-5*time.Hour-37*time.Minute), "Add metrics for queue depth")
+	theirs := pr(1302, "chen-l", at.Add(-2*time.Hour-26*time.Minute), "Pool Elasticsearch connections per shard")
+
+	t.Run("theirs closer", func(t *testing.T) {
+		r := Run(Input{Params: params(), Series: []Series{{Metric: throughput, Samples: up}}, PRs: []model.PR{mine, theirs}, Now: now})
+		if len(r.Drafts) != 0 {
+			t.Fatalf("drafted %q", r.Drafts[0].Text)
+		}
+		f := theFinding(t, r, at)
+		if f.Verdict != VerdictCredited || f.CreditedTo != "chen-l" {
+			t.Fatalf("verdict %s credited to %q: %s", f.Verdict, f.CreditedTo, f.Reason)
+		}
+		if len(f.Candidates) != 2 || f.Candidates[0].PR.Number != 1302 || f.Candidates[0].Role != RoleLikeliest ||
+			f.Candidates[1].PR.Number != 1301 || !f.Candidates[1].Mine || f.Candidates[1].OffsetSeconds >= 0 {
+			t.Errorf("candidates %+v", f.Candidates)
+		}
+		if len(r.Unattributed) != 1 || r.Unattributed[0].Cause.Author != "chen-l" {
+			t.Errorf("unattributed %+v", r.Unattributed)
+		}
+	})
+	t.Run("mine closer, theirs 3 h earlier", func(t *testing.T) {
+		mine2 := mine
+		mine2.MergedAt = at.Add(-90 * time.Minute)
+		r := Run(Input{Params: params(), Series: []Series{{Metric: throughput, Samples: up}}, PRs: []model.PR{mine2, theirs}, Now: now})
+		d := one(t, r)
+		if len(d.PRs) != 1 || d.PRs[0].Number != 1301 {
+			t.Errorf("credited %+v", d.PRs)
+		}
+		f := theFinding(t, r, at)
+		if f.Verdict != VerdictDrafted || f.DraftID != d.ID {
+			t.Errorf("verdict %s: %s", f.Verdict, f.Reason)
+		}
+	})
+	t.Run("same deploy", func(t *testing.T) {
+		// Both merged earlier, shipped by one deploy at 15:00: equally
+		// close; mine is credited, with @chen-l named.
+		a, b := mine, theirs
+		a.MergedAt, b.MergedAt = at.Add(-5*time.Hour), at.Add(-4*time.Hour)
+		dep := model.Deploy{Repo: "acme/search-api", Workflow: "deploy.yml", RunID: 1, SHA: b.MergeSHA, Time: at.Add(-2 * time.Hour)}
+		r := Run(Input{Params: params(), Series: []Series{{Metric: throughput, Samples: up}}, PRs: []model.PR{a, b},
+			Deploys: []model.Deploy{dep}, Now: now})
+		d := one(t, r)
+		if len(d.PRs) != 1 || d.PRs[0].Number != 1301 || !strings.Contains(d.Text, "(with @chen-l)") || d.Confidence != model.ConfidenceMedium {
+			t.Errorf("draft %q credits %+v, confidence %s", d.Text, d.PRs, d.Confidence)
+		}
+	})
+}
+
+// TestTrapUnrelatedPROfMine: an unrelated PR of mine went live 20 hours
+// before my real one, within settle of the shift: only the real one is
+// credited, and the statement does not mention the other.
+func TestTrapUnrelatedPROfMine(t *testing.T) {
+	drop := gen{base: 1800, shifts: []step{{shiftAt, 0.6}}, seed: 1}
+	real := pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Add composite indexes on saved_searches")
+	other := pr(1233, "alice", shiftAt.Add(-22*time.Hour), "Improve log messages in worker")
+	r := Run(Input{Params: params(), Series: []Series{{Metric: latency, Samples: drop.samples()}}, PRs: []model.PR{other, real}, Now: now})
+	d := one(t, r)
+	if len(d.PRs) != 1 || d.PRs[0].Number != 1234 || strings.Contains(strings.ToLower(d.Text), "log messages") {
+		t.Errorf("draft %q credits %+v", d.Text, d.PRs)
+	}
+	if !d.BeforeWindow.End.Equal(real.MergedAt) {
+		t.Errorf("before window ends %s, want at the credited PR", d.BeforeWindow.End)
+	}
+	f := theFinding(t, r, shiftAt)
+	for _, c := range f.Candidates {
+		want := RoleCredited
+		if c.PR.Number == 1233 {
+			want = RoleLess
+		}
+		if c.Role != want {
+			t.Errorf("candidate #%d: role %s, want %s", c.PR.Number, c.Role, want)
+		}
+	}
+}
+
+// TestExplain: the explanation of one series lists its findings; --at
+// keeps the ones near a time.
+func TestExplain(t *testing.T) {
+	s := gen{base: 500, shifts: []step{{shiftAt, 0.6}, {shiftAt.Add(15 * day), 1.5}}, seed: 3}.samples()
+	in := Input{Params: params(), Series: []Series{{Metric: latency, Samples: s}, {Metric: throughput, Samples: s}},
+		PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Cache parsed queries"),
+			pr(1240, "bob", shiftAt.Add(15*day-2*time.Hour), "Add audit logging")}, Now: now}
+	ex, ok := Explain(in, "search-p99", time.Time{})
+	if !ok || ex.Metric.ID != "search-p99" || ex.Samples != len(s) {
+		t.Fatalf("explain: %v %+v", ok, ex.Metric)
+	}
+	var verdicts []string
+	for _, f := range ex.Findings {
+		verdicts = append(verdicts, f.Verdict)
+	}
+	if !slices.Contains(verdicts, VerdictDrafted) || !slices.Contains(verdicts, VerdictRegression) {
+		t.Errorf("verdicts %v", verdicts)
+	}
+	near, _ := Explain(in, "search-p99", shiftAt.Add(15*day))
+	if len(near.Findings) == 0 || near.Findings[0].Verdict != VerdictRegression || near.Findings[0].CreditedTo != "bob" {
+		t.Errorf("near the second shift: %+v", near.Findings)
+	}
+	if _, ok := Explain(in, "nope", time.Time{}); ok {
+		t.Errorf("unknown metric explained")
+	}
+	// Pure: the same input gives the same explanation.
+	again, _ := Explain(in, "search-p99", time.Time{})
+	if len(again.Findings) != len(ex.Findings) || again.Findings[0].Reason != ex.Findings[0].Reason {
+		t.Errorf("not deterministic")
+	}
+}
