@@ -25,10 +25,10 @@ type analysis struct {
 	lower  bool          // better = lower
 	block  time.Duration // aggregation block for the significance test
 
-	days []int64   // UTC day numbers of the daily aggregates
-	xs   []float64 // daily medians (daily sums for weekly series)
-	cw   []float64 // weekly series: each day's weekday weight (see weekdayWeights)
-	dxs  []float64 // daily values with the weekly cycle removed (see deseasonalize)
+	days []int64    // UTC day numbers of the daily aggregates
+	xs   []float64  // daily medians (daily sums for weekly series)
+	cw   []float64  // weekly series: each day's weekday weight (see weekdayWeights)
+	dxs  []float64  // daily values with the weekly cycle removed (see deseasonalize)
 	wf   [7]float64 // each weekday's factor: xs = dxs × wf
 
 	scratch []float64

@@ -64,9 +64,9 @@ func VerdictText(v string) string {
 
 // Candidate roles (Candidate.Role).
 const (
-	RoleCredited  = "credited"   // mine, credited by the draft
-	RoleLikeliest = "likeliest"  // someone else's, the closest: the likeliest cause
-	RoleWith      = "with"       // someone else's, within the tolerance of the closest: named ("with @bob")
+	RoleCredited  = "credited"    // mine, credited by the draft
+	RoleLikeliest = "likeliest"   // someone else's, the closest: the likeliest cause
+	RoleWith      = "with"        // someone else's, within the tolerance of the closest: named ("with @bob")
 	RoleLess      = "less-likely" // went live within settle, but farther from the shift than the tolerance allows
 )
 
