@@ -28,10 +28,12 @@
 //  3. Candidates for a shift at τ are merged PRs to the metric's repos
 //     (touching its paths, when given) whose LiveAt lies in
 //     [τ − Settle − tolerance, τ + tolerance]. The one closest to τ is the
-//     likeliest cause. If that is someone else's and it is more than the
-//     tolerance closer than any of mine, mine are not credited. Otherwise
-//     all my candidates are credited together; other authors' candidates
-//     lower the confidence to medium (low when theirs is closer). LiveAt is
+//     likeliest cause (mine first when equally close: the same deploy
+//     shipped both). If it is someone else's, none of mine is credited
+//     (Finding verdict "credited-to-other"). Otherwise my candidates that
+//     went live within the tolerance of the closest are credited together;
+//     other authors' candidates within it are named ("with @bob"), and any
+//     other author's candidate lowers the confidence to medium. LiveAt is
 //     the first deploy that shipped the PR, else its merge (see
 //     preparePRs).
 //  4. The numbers come from windows anchored on the credited PRs: before is
@@ -49,11 +51,17 @@
 //     Weekly counts compare per-week rates over windows of at least four
 //     weeks, snapped to whole days, with the exact conditional test for
 //     two Poisson rates, and "held" counts whole weeks (see counts.go).
+//     The change must also be a step at τ, not drift: it is compared with
+//     the changes the same windows measure elsewhere in the history, and
+//     a significant trend's share is taken out of the numbers (see
+//     stepTest in step.go). A level that came back within the after window
+//     is not sustained.
 //  5. Improvements credited to me become drafts (one per shift, crediting
 //     all my candidate PRs), regressions after my PRs are listed in
 //     Result.Regressions, and improvements credited to nobody of mine in
 //     Result.Unattributed. Pending, unedited drafts that are no longer
-//     proposed are listed in Result.Superseded.
+//     proposed are listed in Result.Superseded. Every shift found gets a
+//     Finding with its verdict (Result.Findings; Explain for one series).
 package drafter
 
 import (
