@@ -6,6 +6,7 @@ import (
 	"html"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,11 +94,17 @@ func Chart(d model.Draft, samples []model.Sample, weekly bool) template.HTML {
 	fmt.Fprintf(&b, `<text class="tick" x="%d" y="%d" text-anchor="end">%s</text>`, chartW-padR, chartH-6, day(to))
 	// The series.
 	b.WriteString(`<polyline class="series" points="`)
+	num := make([]byte, 0, 16)
 	for i, p := range pts {
 		if i > 0 {
-			b.WriteByte(' ')
+			num = append(num[:0], ' ')
+		} else {
+			num = num[:0]
 		}
-		fmt.Fprintf(&b, "%.1f,%.1f", x(p.t), y(p.v))
+		num = strconv.AppendFloat(num, math.Round(x(p.t)*10)/10, 'f', -1, 64)
+		num = append(num, ',')
+		num = strconv.AppendFloat(num, math.Round(y(p.v)*10)/10, 'f', -1, 64)
+		b.Write(num)
 	}
 	b.WriteString(`"/>`)
 	// Each window's level.
@@ -168,35 +175,48 @@ func chartPoints(samples []model.Sample, from, to time.Time, weekly bool) []poin
 		}
 		return pts
 	}
-	for _, s := range samples {
-		if s.Time.Before(from) || !s.Time.Before(to) || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
-			continue
-		}
-		pts = append(pts, point{s.Time, s.Value})
+	ok := func(s model.Sample) bool {
+		return !s.Time.Before(from) && s.Time.Before(to) && !math.IsNaN(s.Value) && !math.IsInf(s.Value, 0)
 	}
-	if len(pts) <= maxChartPoints {
+	n := 0
+	for _, s := range samples {
+		if ok(s) {
+			n++
+		}
+	}
+	if n <= maxChartPoints {
+		pts = make([]point, 0, n)
+		for _, s := range samples {
+			if ok(s) {
+				pts = append(pts, point{s.Time, s.Value})
+			}
+		}
 		return pts
 	}
 	// Average into equal time buckets.
 	width := to.Sub(from) / maxChartPoints
-	out := make([]point, 0, maxChartPoints)
+	out := make([]point, 0, maxChartPoints+1)
 	var sum float64
-	var n int
+	var cnt int
 	bucket := -1
 	flush := func() {
-		if n > 0 {
-			out = append(out, point{from.Add(time.Duration(bucket)*width + width/2), sum / float64(n)})
+		if cnt > 0 {
+			out = append(out, point{from.Add(time.Duration(bucket)*width + width/2), sum / float64(cnt)})
 		}
-		sum, n = 0, 0
+		sum, cnt = 0, 0
 	}
-	for _, p := range pts {
+	for _, s := range samples {
+		if !ok(s) {
+			continue
+		}
+		p := point{s.Time, s.Value}
 		bk := int(p.t.Sub(from) / width)
 		if bk != bucket {
 			flush()
 			bucket = bk
 		}
 		sum += p.v
-		n++
+		cnt++
 	}
 	flush()
 	return out

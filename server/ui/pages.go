@@ -237,11 +237,13 @@ func Missing(d model.Draft, text string) []string {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data pageData) {
 	var buf bytes.Buffer
+	buf.Grow(int(s.lastSize.Load()) + 4096) // one allocation for a page like the last one
 	if err := s.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		s.o.Logger.Error("review page: rendering", "page", name, "err", err)
 		http.Error(w, "rendering the page failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	s.lastSize.Store(int64(buf.Len()))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())

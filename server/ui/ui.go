@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/impact-dev/impact/config"
@@ -61,6 +62,8 @@ type Options struct {
 type Server struct {
 	o    Options
 	tmpl *template.Template
+
+	lastSize atomic.Int64 // the last page's size, to size the next buffer
 
 	mu       sync.Mutex
 	logins   map[string]time.Time // sha256 of one-time login tokens → expiry

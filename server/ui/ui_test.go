@@ -390,12 +390,15 @@ func TestHostileTextIsInert(t *testing.T) {
 func BenchmarkInbox500(b *testing.B) {
 	f := newFixture(b, 500, "Add a cache in front of the search index", "search API p99 latency")
 	b.ReportAllocs()
+	size := 0
 	for b.Loop() {
 		rec := f.get(b, "/")
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
 		}
+		size = rec.Body.Len()
 	}
+	b.ReportMetric(float64(size)/1e6, "MB/page")
 }
 
 // BenchmarkDecision is one decision's round trip: the POST, the store
