@@ -566,6 +566,10 @@ func (d *Daemon) reload() {
 			d.log.Warn("store.path changed; restart impact serve to use the new store", "running", old.Store.Path, "configured", cfg.Store.Path)
 			cfg.Store.Path = old.Store.Path
 		}
+		if cfg.UI.Listen != old.UI.Listen {
+			d.log.Warn("ui.listen changed; restart impact serve to serve the review page there", "running", old.UI.Listen, "configured", cfg.UI.Listen)
+			cfg.UI.Listen = old.UI.Listen
+		}
 		if cfg.Server.Listen != old.Server.Listen {
 			d.log.Warn("server.listen changed; restart impact serve to listen there", "running", old.Server.Listen, "configured", cfg.Server.Listen)
 			cfg.Server.Listen = old.Server.Listen

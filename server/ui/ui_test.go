@@ -202,6 +202,14 @@ func TestRefusedRequestsChangeNothing(t *testing.T) {
 			t.Errorf("GET %s without a session: %d", p, rec.Code)
 		}
 	}
+	// A link followed from another site (the digest in a webmail) arrives
+	// without the Strict cookie: one same-origin reload, no data.
+	r := httptest.NewRequest("GET", "http://127.0.0.1:7879/drafts/"+id, nil)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.Header.Set("Sec-Fetch-Mode", "navigate")
+	if rec := f.do(r); rec.Code != 200 || !strings.Contains(rec.Body.String(), `http-equiv="refresh" content="0; url=/drafts/`+id+`"`) || strings.Contains(rec.Body.String(), "search API") {
+		t.Errorf("cross-site navigation without the cookie: %d\n%s", rec.Code, rec.Body)
+	}
 	// A login link works once.
 	link := f.page.LoginURL("http://127.0.0.1:7879")
 	if rec := f.do(httptest.NewRequest("GET", link, nil)); rec.Code != http.StatusSeeOther {
