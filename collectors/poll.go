@@ -129,6 +129,15 @@ func (g *PollGuard) answered(vendor string, req *http.Request, status int) {
 	}
 }
 
+// MaxClockSkew is how far past the poll's Now a vendor's timestamp may
+// lie and still move a cursor: clocks differ by seconds, not days. A
+// timestamp further ahead (a PR updated_at of 9999-12-31) is kept as data
+// but never becomes a cursor, or every later poll would find nothing new.
+const MaxClockSkew = 10 * time.Minute
+
+// Future reports whether vendor time t lies beyond now + MaxClockSkew.
+func Future(t, now time.Time) bool { return t.After(now.Add(MaxClockSkew)) }
+
 // TransportDetail is the one-line description of an error the shared
 // transport made (a refused redirect, a body over the limit, a request a
 // PollGuard stopped, retries run out), without vendor prefix, for

@@ -583,6 +583,12 @@ func points(resp queryResponse, ch chunk) ([]model.Sample, shape, error) {
 		}
 		return nil, sh, reportedError(oneLine(msg, 200))
 	}
+	if resp.Series == nil {
+		// Datadog always sends "series" (empty when there is no data): an
+		// answer without it says nothing about the chunk, and taking it
+		// for "no data" would move the cursor past data never read.
+		return nil, sh, errors.New("no series in the body")
+	}
 	type acc struct {
 		sum float64
 		n   int

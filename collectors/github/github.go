@@ -301,6 +301,8 @@ type walker struct {
 
 	// progress, in list pages
 	announced, done int64
+
+	warnedFuture bool
 }
 
 func (w *walker) collect(ctx context.Context) (err error) {
@@ -380,7 +382,9 @@ func (w *walker) walkTop(ctx context.Context, wk *walk) (high time.Time, atHigh 
 				stop = true
 				break
 			}
-			high, atHigh = newest(high, atHigh, u, pr.GetNumber())
+			if !w.future(pr) {
+				high, atHigh = newest(high, atHigh, u, pr.GetNumber())
+			}
 			batch = append(batch, pr)
 		}
 		if err := w.commit(ctx, batch, wk, w.cur); err != nil {
@@ -392,6 +396,20 @@ func (w *walker) walkTop(ctx context.Context, wk *walk) (high time.Time, atHigh 
 		}
 		page = resp.NextPage
 	}
+}
+
+// future reports a PR updated after the run's Now plus the clock skew
+// allowed (collectors.MaxClockSkew), and warns once per walk.
+func (w *walker) future(pr *gh.PullRequest) bool {
+	if !collectors.Future(pr.GetUpdatedAt().Time, w.run.Now) {
+		return false
+	}
+	if !w.warnedFuture {
+		w.warnedFuture = true
+		w.log.Warn("a pull request is updated in the future; stored, but the cursor does not move past now",
+			"pr", pr.GetNumber(), "updated_at", pr.GetUpdatedAt().Time)
+	}
+	return true
 }
 
 // newest folds PR number, updated at u, into the newest time seen and the
@@ -439,6 +457,12 @@ func (w *walker) walkFrom(ctx context.Context, wk *walk, page int, check bool) e
 				if u.Before(wk.Floor) {
 					done = true
 					break
+				}
+				if w.future(pr) {
+					// Stored, but never the cursor: a 9999-12-31 updated_at
+					// would make every later poll find nothing new.
+					batch = append(batch, pr)
+					continue
 				}
 				wk.High, wk.AtHigh = newest(wk.High, wk.AtHigh, u, pr.GetNumber())
 				low = u
@@ -584,10 +608,28 @@ func (w *walker) list(ctx context.Context, page int) (prs []*gh.PullRequest, res
 	if err != nil {
 		return nil, nil, false, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
 	}
+	if err := checkPulls(prs, page, resp.NextPage); err != nil {
+		return nil, nil, false, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
+	}
 	if page == 1 && !w.etagRead {
 		w.etagRead, w.etag = true, resp.Header.Get("ETag")
 	}
 	return prs, resp, false, nil
+}
+
+// checkPulls rejects a page of the pull list that lacks what every PR has
+// (a number, an updated_at: the walk and the cursor are built on them), or
+// whose next page is not further down.
+func checkPulls(prs []*gh.PullRequest, page, next int) error {
+	for i, p := range prs {
+		if p == nil || p.GetNumber() <= 0 || p.GetUpdatedAt().IsZero() {
+			return fmt.Errorf("malformed response: pull %d of the page has no number or updated_at", i)
+		}
+	}
+	if next != 0 && next <= page {
+		return fmt.Errorf("pagination loops: page %d links to page %d as the next", page, next)
+	}
+	return nil
 }
 
 func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
@@ -609,6 +651,10 @@ func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
 		}
 		if resp.NextPage == 0 {
 			return out, nil
+		}
+		if resp.NextPage <= max(opts.Page, 1) {
+			return nil, &Error{Op: "list files", Target: fmt.Sprintf("%s#%d", w.repo, number), Page: opts.Page,
+				Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", max(opts.Page, 1), resp.NextPage)}
 		}
 		opts.Page = resp.NextPage
 	}

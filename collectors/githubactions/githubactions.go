@@ -852,7 +852,29 @@ func (p *poller) list(ctx context.Context, created string, page int, etag string
 	if err != nil {
 		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
 	}
+	if err := checkRuns(runs); err != nil {
+		// A 200 that is not a page of runs must not pass for an empty
+		// one: the cursor would move past every run not read.
+		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
+	}
+	if resp.NextPage != 0 && resp.NextPage <= page {
+		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page,
+			Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", page, resp.NextPage)}
+	}
 	return runs, resp, false, nil
+}
+
+// checkRuns rejects a listing without the fields every page has.
+func checkRuns(runs *gh.WorkflowRuns) error {
+	if runs.TotalCount == nil || runs.WorkflowRuns == nil {
+		return errors.New("malformed response: no total_count or workflow_runs in the body")
+	}
+	for i, r := range runs.WorkflowRuns {
+		if r.GetID() <= 0 || r.GetCreatedAt().IsZero() {
+			return fmt.Errorf("malformed response: run %d of the page has no id or created_at", i)
+		}
+	}
+	return nil
 }
 
 // Progress is counted in requests: the first page of a walk announces the

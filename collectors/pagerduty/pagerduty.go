@@ -627,6 +627,12 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 		if err != nil {
 			return nil, err
 		}
+		if resp.Incidents == nil {
+			// PagerDuty always sends "incidents" (empty when there are
+			// none): a 200 without it must not pass for an empty page,
+			// which would move the cursor past every incident not read.
+			return nil, &Error{Op: "list incidents", Msg: "malformed response: 200 OK without incidents"}
+		}
 		if first && resp.Total > 0 {
 			j.prog.add(pages(int(resp.Total)) - 1)
 		}
