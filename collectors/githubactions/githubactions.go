@@ -852,7 +852,7 @@ func (p *poller) list(ctx context.Context, created string, page int, etag string
 	if err != nil {
 		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
 	}
-	if err := checkRuns(runs); err != nil {
+	if err := checkRuns(runs, p.run.Now); err != nil {
 		// A 200 that is not a page of runs must not pass for an empty
 		// one: the cursor would move past every run not read.
 		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
@@ -864,14 +864,19 @@ func (p *poller) list(ctx context.Context, created string, page int, etag string
 	return runs, resp, false, nil
 }
 
-// checkRuns rejects a listing without the fields every page has.
-func checkRuns(runs *gh.WorkflowRuns) error {
+// checkRuns rejects a listing without the fields every page has, or with
+// a run created in the future (the windows the walk reads, and so what it
+// skips next, are built on created_at).
+func checkRuns(runs *gh.WorkflowRuns, now time.Time) error {
 	if runs.TotalCount == nil || runs.WorkflowRuns == nil {
 		return errors.New("malformed response: no total_count or workflow_runs in the body")
 	}
 	for i, r := range runs.WorkflowRuns {
 		if r.GetID() <= 0 || r.GetCreatedAt().IsZero() {
 			return fmt.Errorf("malformed response: run %d of the page has no id or created_at", i)
+		}
+		if c := r.GetCreatedAt().Time; collectors.Future(c, now) {
+			return fmt.Errorf("malformed response: run %d created in the future (%s)", r.GetID(), c.UTC().Format(time.RFC3339))
 		}
 	}
 	return nil

@@ -605,6 +605,7 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 	sorted := true
 	var last time.Time          // newest created_at read in this window
 	atLast := map[string]bool{} // ids read with created_at == last
+	read := map[string]bool{}   // ids read in this window: a page of nothing new that says "more" loops
 	prev := w.from              // created_at of the previous incident, for the order check
 	an := j.stream(seg.services, w.from, w.to, -1)
 	for {
@@ -641,10 +642,20 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 			return nil, &Error{Op: "list incidents", Msg: fmt.Sprintf("malformed response: an empty page at offset %d says there are more", offset)}
 		}
 		var page []pd.Incident
+		fresh := 0
 		for _, in := range resp.Incidents {
 			created, err := parseTime(in.CreatedAt)
 			if err != nil || in.ID == "" {
 				return nil, &Error{Op: "list incidents", Msg: fmt.Sprintf("malformed response: incident %q: created_at %q", in.ID, in.CreatedAt), Err: err}
+			}
+			if collectors.Future(created, j.now) {
+				// Listed for a window that ends by now: the answer is wrong,
+				// and what else it says cannot be trusted to move the cursor.
+				return nil, &Error{Op: "list incidents", Msg: fmt.Sprintf("malformed response: incident %s created in the future (%s)", in.ID, in.CreatedAt)}
+			}
+			if !read[in.ID] {
+				read[in.ID] = true
+				fresh++
 			}
 			if created.Before(prev) {
 				sorted = false
@@ -665,6 +676,9 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 				atLast[in.ID] = true
 			}
 			page = append(page, in)
+		}
+		if resp.More && fresh == 0 && offset > 0 {
+			return nil, &Error{Op: "list incidents", Msg: fmt.Sprintf("pagination loops: the page at offset %d holds only incidents already read, and says there are more", offset)}
 		}
 		switch {
 		case !resp.More:
