@@ -381,12 +381,16 @@ func TestSourceErrorIsOneLine(t *testing.T) {
 	)
 	se := newSourceError("github", err, []string{"ghp_abcdefghijk"})
 	got := se.Error()
-	want := "github: list pulls a/b: 401 Bad credentials: Authorization: <redacted> (2 more requests not sent: the credentials were rejected)"
+	want := "github: list pulls a/b: 401 Bad credentials: Authorization: <redacted> (2 more requests not sent after it)"
 	if got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 	if !errors.Is(se, rejected) {
 		t.Error("errors.Is does not see the wrapped error")
+	}
+	same := newSourceError("github", errors.Join(errors.New("github: list pulls a/b: 404 Not Found"), errors.New("github: list pulls a/c: 404 Not Found")), nil)
+	if got, want := same.Error(), "github: list pulls a/b: 404 Not Found (1 more failed the same way)"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 	multi := newSourceError("datadog", errors.Join(errors.New("datadog: query a: 500 Internal Server Error"), errors.New("query b: timeout\nafter 3 attempts")), nil)
 	if got, want := multi.Error(), "datadog: query a: 500 Internal Server Error; and 1 more: query b: timeout after 3 attempts"; got != want {

@@ -56,6 +56,17 @@ func (l PollLimits) withDefaults() PollLimits {
 // send because the credentials were rejected earlier in the poll.
 const reasonRejected = "credentials rejected earlier in this poll; not sent again"
 
+// reasonOutOfBudget is the HTTPError.Reason of a request a PollGuard did
+// not send because the vendor asked, earlier in the poll, for a longer
+// wait than allowed.
+const reasonOutOfBudget = "rate limited earlier in this poll for longer than allowed; not sent"
+
+// notSent reports an error for a request a PollGuard held back.
+func notSent(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && (he.Reason == reasonRejected || he.Reason == reasonOutOfBudget)
+}
+
 // PollGuard is the state of one poll: requests sent, GETs seen, and
 // whether the vendor has rejected the credentials (after a 401 nothing
 // more is sent: every other request of the poll would fail the same way,
@@ -63,10 +74,11 @@ const reasonRejected = "credentials rejected earlier in this poll; not sent agai
 type PollGuard struct {
 	lim PollLimits
 
-	mu       sync.Mutex
-	requests int
-	seen     map[string]int
-	rejected *HTTPError
+	mu        sync.Mutex
+	requests  int
+	seen      map[string]int
+	rejected  *HTTPError
+	outOfTime *HTTPError
 }
 
 // NewPollGuard returns a guard for one poll.
@@ -103,6 +115,9 @@ func (g *PollGuard) admit(vendor string, req *http.Request) error {
 	if g.rejected != nil {
 		return fail(g.rejected.StatusCode, reasonRejected)
 	}
+	if g.outOfTime != nil {
+		return fail(g.outOfTime.StatusCode, reasonOutOfBudget)
+	}
 	if g.lim.MaxRequests > 0 && g.requests >= g.lim.MaxRequests {
 		return fail(0, fmt.Sprintf("more than %d requests in one poll (collect.max_requests): stopped", g.lim.MaxRequests))
 	}
@@ -115,6 +130,16 @@ func (g *PollGuard) admit(vendor string, req *http.Request) error {
 	}
 	g.requests++
 	return nil
+}
+
+// tooLong notes that the vendor asked for a wait longer than allowed: the
+// rest of the poll would only ask again.
+func (g *PollGuard) tooLong(e *HTTPError) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.outOfTime == nil {
+		g.outOfTime = e
+	}
 }
 
 // answered notes the status of a final answer.

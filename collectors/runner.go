@@ -120,10 +120,9 @@ func newSourceError(source string, err error, secrets []string) *SourceError {
 	var first string
 	var others []string
 	seen := map[string]bool{}
-	stopped := 0
+	stopped, same := 0, 0
 	for _, l := range leaves {
-		var he *HTTPError
-		if first != "" && errors.As(l, &he) && he.Reason == reasonRejected {
+		if first != "" && notSent(l) {
 			stopped++
 			continue
 		}
@@ -132,20 +131,38 @@ func newSourceError(source string, err error, secrets []string) *SourceError {
 			continue
 		}
 		seen[t] = true
-		if first == "" {
+		switch {
+		case first == "":
 			first = t
-		} else {
+		case detail(t) == detail(first):
+			// "list pulls acme/b: 401 Bad credentials" after
+			// "list pulls acme/a: 401 Bad credentials".
+			same++
+		default:
 			others = append(others, t)
 		}
 	}
 	msg := prefix + first
-	if stopped > 0 {
-		msg += fmt.Sprintf(" (%d more requests not sent: the credentials were rejected)", stopped)
+	switch {
+	case same > 0 && stopped > 0:
+		msg += fmt.Sprintf(" (%d more failed the same way, %d more requests not sent after it)", same, stopped)
+	case same > 0:
+		msg += fmt.Sprintf(" (%d more failed the same way)", same)
+	case stopped > 0:
+		msg += fmt.Sprintf(" (%d more requests not sent after it)", stopped)
 	}
 	if len(others) > 0 {
 		msg += fmt.Sprintf("; and %d more: %s", len(others), strings.Join(others, "; "))
 	}
 	return &SourceError{Source: source, Err: err, msg: OneLine(Redact(msg, secrets...), maxSourceError)}
+}
+
+// detail is an error text without its leading "operation target: ".
+func detail(t string) string {
+	if _, rest, ok := strings.Cut(t, ": "); ok {
+		return rest
+	}
+	return t
 }
 
 // leafErrors flattens err's joined errors (errors.Join, a collector's list

@@ -311,6 +311,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// pacing applies to fresh requests.
 		if attempt == 1 {
 			if err := t.pace(ctx, req); err != nil {
+				var he *HTTPError
+				if guard != nil && errors.As(err, &he) && he.Wait > 0 {
+					guard.tooLong(he)
+				}
 				return nil, err
 			}
 		}
@@ -340,7 +344,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.record(resp.StatusCode)
 			reading := t.o.budgetOf(resp.Header, now)
 			if reading.ok {
-				t.o.Budget.set(reading, now)
+				kept := reading
+				if !kept.said.IsZero() {
+					// A reset in 9999 is not remembered for pacing: it
+					// would hold back the next polls for a day on a lie.
+					kept.reset = time.Time{}
+				}
+				t.o.Budget.set(kept, now)
 			}
 			var retry bool
 			retry, wait, reason = t.classify(resp, reading, now, bo)
@@ -370,6 +380,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				e.Wait, e.MaxWait, e.Reason = wait, t.o.MaxWait, reason
 				if !reading.said.IsZero() {
 					e.Until = reading.said
+				}
+				if guard != nil {
+					guard.tooLong(e)
 				}
 				return nil, e
 			}

@@ -535,6 +535,9 @@ func queryError(ctx context.Context, m metric, hr *http.Response, err error) err
 		return &QueryError{Metric: m.id, Msg: fmt.Sprintf("malformed response (%s, %s): %s", hr.Status, ct, oneLine(err.Error(), 160)), Err: err}
 	}
 	// No answer: a transport error, possibly after our client's retries.
+	if d, ok := collectors.TransportDetail(err); ok {
+		return &QueryError{Metric: m.id, Msg: d, Err: err}
+	}
 	inner := err
 	var ue *url.Error
 	if errors.As(err, &ue) {
