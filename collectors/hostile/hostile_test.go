@@ -100,7 +100,9 @@ func sources() []source {
 	return []source{
 		{
 			name: "github",
-			fake: func(w *world.World) http.Handler { return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1}) },
+			fake: func(w *world.World) http.Handler {
+				return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1})
+			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := w.ConfigFor(world.URLs{GitHub: url + "/"})
 				cfg.Sources.GitHub.Token = ghToken
@@ -122,7 +124,9 @@ func sources() []source {
 		},
 		{
 			name: "github_actions",
-			fake: func(w *world.World) http.Handler { return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1}) },
+			fake: func(w *world.World) http.Handler {
+				return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1})
+			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := w.ConfigFor(world.URLs{Actions: url + "/"})
 				cfg.Sources.GitHubActions.Token = actionsToken
