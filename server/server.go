@@ -29,6 +29,7 @@ import (
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/store"
 )
 
 // Options configure the handler.
@@ -94,6 +95,9 @@ func New(o Options) http.Handler {
 	api("POST "+backend.PathDrafts+"/{id}/reject", "drafts_reject", h.decide(model.StatusRejected))
 	api("POST "+backend.PathDrafts+"/{id}/text", "drafts_edit", h.edit)
 	api("POST "+backend.PathDrafts+"/{id}/undo", "drafts_undo", h.undo)
+	api("POST "+backend.PathWins, "wins_add", h.addWin)
+	api("POST "+backend.PathWins+"/{id}", "wins_edit", h.updateWin)
+	api("DELETE "+backend.PathWins+"/{id}", "wins_rm", h.deleteWin)
 	api("GET "+backend.PathExport, "export", h.export)
 	api("GET "+backend.PathStatus, "status", h.status)
 	api("POST "+backend.PathCollect, "collect", h.collect)
@@ -331,6 +335,41 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d, err := h.o.Backend.EditText(context.WithoutCancel(r.Context()), r.PathValue("id"), req.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (h *handler) addWin(w http.ResponseWriter, r *http.Request) error {
+	var req store.Win
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	d, err := h.o.Backend.AddWin(context.WithoutCancel(r.Context()), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (h *handler) updateWin(w http.ResponseWriter, r *http.Request) error {
+	var req store.Win
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	d, err := h.o.Backend.UpdateWin(context.WithoutCancel(r.Context()), r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (h *handler) deleteWin(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.o.Backend.DeleteWin(context.WithoutCancel(r.Context()), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -28,13 +28,15 @@ type DraftFilter struct {
 	Status model.Status
 	// Category: "" for every category.
 	Category string
+	// Kind: "" for every kind (impact, activity, manual).
+	Kind string
 	// Since and Until bound the draft's ShiftAt, the time the metric moved:
 	// Since <= ShiftAt < Until. Zero means unbounded.
 	Since, Until time.Time
 	// Order: "" lists the newest shift first, then by id; OrderCompetency
 	// lists by competency (model.Categories' order, other categories after
-	// them alphabetically), then oldest shift first, then by id — the
-	// order of an export.
+	// them alphabetically), then by kind (impact, activity, manual), then
+	// oldest shift first, then by id — the order of an export.
 	Order string
 }
 
@@ -173,6 +175,7 @@ func (s *Store) EachDraft(ctx context.Context, f DraftFilter, fn func(model.Draf
 type draftHead struct {
 	ID       string       `json:"id"`
 	Status   model.Status `json:"status"`
+	Kind     string       `json:"kind"`
 	Category string       `json:"category"`
 	ShiftAt  time.Time    `json:"shift_at"`
 }
@@ -190,6 +193,9 @@ func (f *DraftFilter) check(ctx context.Context) error {
 	if f.Order != "" && f.Order != OrderCompetency {
 		return errorf(ErrInvalid, nil, "store: unknown draft order %q (want %q or none)", f.Order, OrderCompetency)
 	}
+	if f.Kind != "" && !model.ValidKind(f.Kind) {
+		return errorf(ErrInvalid, nil, "store: unknown draft kind %q (want impact, activity or manual)", f.Kind)
+	}
 	return nil
 }
 
@@ -201,6 +207,7 @@ func (f DraftFilter) selectSorted(heads []draftHead) []int {
 		d := &heads[i]
 		if f.Status != "" && d.Status != f.Status ||
 			f.Category != "" && d.Category != f.Category ||
+			f.Kind != "" && d.Kind != f.Kind ||
 			!f.Since.IsZero() && d.ShiftAt.Before(f.Since) ||
 			!f.Until.IsZero() && !d.ShiftAt.Before(f.Until) {
 			continue
@@ -222,6 +229,9 @@ func (f DraftFilter) selectSorted(heads []draftHead) []int {
 			if c := cmp.Compare(ha.Category, hb.Category); c != 0 {
 				return c
 			}
+			if c := cmp.Compare(kindRank(ha.Kind), kindRank(hb.Kind)); c != 0 {
+				return c
+			}
 			if c := ha.ShiftAt.Compare(hb.ShiftAt); c != 0 {
 				return c
 			}
@@ -236,6 +246,18 @@ func (f DraftFilter) selectSorted(heads []draftHead) []int {
 		return cmp.Compare(heads[a].ID, heads[b].ID)
 	})
 	return idx
+}
+
+// kindRank orders kinds within a competency: measured (impact, or no kind
+// yet), then activity, then manual.
+func kindRank(k string) int {
+	if k == "" {
+		return 0
+	}
+	if i := slices.Index(model.Kinds, k); i >= 0 {
+		return i
+	}
+	return len(model.Kinds)
 }
 
 // draftValues returns every stored draft value; they are only valid until
@@ -409,6 +431,11 @@ func utcDraft(d *model.Draft) {
 		return out
 	}
 	d.PRs, d.Others = utcRefs(d.PRs), utcRefs(d.Others)
+	if d.Period != nil {
+		p := *d.Period
+		p.Start, p.End = p.Start.UTC(), p.End.UTC()
+		d.Period = &p
+	}
 }
 
 // SaveDrafts stores what the drafter produced, in one transaction:
@@ -430,6 +457,9 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 		if d.Status != "" && !d.Status.Valid() {
 			return res, errorf(ErrInvalid, nil, "store: saving drafts: draft %q: unknown status %q", d.ID, d.Status)
 		}
+		if d.Kind != "" && !model.ValidKind(d.Kind) {
+			return res, errorf(ErrInvalid, nil, "store: saving drafts: draft %q: unknown kind %q", d.ID, d.Kind)
+		}
 	}
 	now := s.opts.Now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -438,6 +468,9 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 		for _, d := range ds {
 			if d.Status == "" {
 				d.Status = model.StatusPending
+			}
+			if d.Kind == "" {
+				d.Kind = model.KindImpact // the drafter's measured drafts
 			}
 			old := b.Get([]byte(d.ID))
 			if old == nil {

@@ -42,6 +42,7 @@ func sampleDraft(i int) model.Draft {
 	return model.Draft{
 		ID:       fmt.Sprintf("%012x", uint64(i)*0x9E3779B97F4A7C15>>16),
 		Status:   statuses[i%3],
+		Kind:     model.KindImpact,
 		Category: cats[i%len(cats)],
 		Text:     text,
 		Metric:   model.MetricRef{ID: "search-p99", Name: "search API p99 latency", Unit: "ms", Better: "lower"},

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this binary reads and writes. Bump it together
 // with a new entry in migrations.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // The schema. Every bucket the store uses is declared in this file; keys and
 // values are raw bytes, all integers big-endian so that keys sort by value.
@@ -44,7 +44,9 @@ const SchemaVersion = 2
 //	ci_runs_by_created/
 //	    <uint64 unix s><repo/workflow/run> → empty  (index on created_at)
 //	drafts/
-//	    <draft id>          → JSON model.Draft (v2: with its decision history)
+//	    <draft id>          → JSON model.Draft (v2: with its decision history;
+//	                          v3: every draft has a kind — manual wins and
+//	                          activity drafts live here too)
 //	cursors/
 //	    <source>\x00<key>   → opaque collector bytes
 //	runs/
@@ -209,6 +211,7 @@ type migration struct {
 //	{from: 1, name: "add incidents", up: func(tx *bolt.Tx) error { ... }},
 var migrations = []migration{
 	{from: 1, name: "decision history", readable: true, up: seedDecisionHistory},
+	{from: 2, name: "drafts get a kind (existing drafts are impact)", up: migrateDraftKinds},
 }
 
 // seedDecisionHistory (v1 → v2) gives every decided draft a history holding

@@ -311,7 +311,9 @@ func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
 	if in.Deploys, err = p.Store.Deploys(ctx, time.Time{}, time.Time{}); err != nil {
 		return in, fmt.Errorf("load deploys: %w", err)
 	}
-	if in.Existing, err = p.Store.Drafts(ctx, store.DraftFilter{}); err != nil {
+	// Only measured drafts: activity drafts and manual wins are not the
+	// drafter's to keep, supersede or match PRs against.
+	if in.Existing, err = p.Store.Drafts(ctx, store.DraftFilter{Kind: model.KindImpact}); err != nil {
 		return in, fmt.Errorf("load drafts: %w", err)
 	}
 	return in, nil

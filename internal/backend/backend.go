@@ -38,6 +38,12 @@ type Backend interface {
 	Undo(ctx context.Context, id string) (model.Draft, error)
 	// EditText replaces a draft's statement.
 	EditText(ctx context.Context, id, text string) (model.Draft, error)
+	// AddWin stores a manual win (`impact wins add`, see store.Store.AddWin).
+	AddWin(ctx context.Context, w store.Win) (model.Draft, error)
+	// UpdateWin changes a manual win (`impact wins edit`).
+	UpdateWin(ctx context.Context, id string, w store.Win) (model.Draft, error)
+	// DeleteWin removes a manual win (`impact wins rm`).
+	DeleteWin(ctx context.Context, id string) (model.Draft, error)
 	// Status describes the store and the collectors' last runs.
 	Status(ctx context.Context) (Status, error)
 	// Collect polls the configured sources once (or req.Source). When

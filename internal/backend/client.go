@@ -244,6 +244,26 @@ func (c *Client) EditText(ctx context.Context, id, text string) (model.Draft, er
 	return d, err
 }
 
+func winPath(id string) string { return PathWins + "/" + url.PathEscape(id) }
+
+func (c *Client) AddWin(ctx context.Context, w store.Win) (model.Draft, error) {
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodPost, PathWins, nil, w, &d)
+	return d, err
+}
+
+func (c *Client) UpdateWin(ctx context.Context, id string, w store.Win) (model.Draft, error) {
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodPost, winPath(id), nil, w, &d)
+	return d, err
+}
+
+func (c *Client) DeleteWin(ctx context.Context, id string) (model.Draft, error) {
+	var d model.Draft
+	err := c.do(ctx, c.RequestTimeout, http.MethodDelete, winPath(id), nil, nil, &d)
+	return d, err
+}
+
 func (c *Client) Status(ctx context.Context) (Status, error) {
 	var s Status
 	err := c.do(ctx, c.RequestTimeout, http.MethodGet, PathStatus, nil, nil, &s)

@@ -88,6 +88,18 @@ func (l *Local) EditText(ctx context.Context, id, text string) (model.Draft, err
 	return l.Store.EditText(ctx, id, text)
 }
 
+func (l *Local) AddWin(ctx context.Context, w store.Win) (model.Draft, error) {
+	return l.Store.AddWin(ctx, w)
+}
+
+func (l *Local) UpdateWin(ctx context.Context, id string, w store.Win) (model.Draft, error) {
+	return l.Store.UpdateWin(ctx, id, w)
+}
+
+func (l *Local) DeleteWin(ctx context.Context, id string) (model.Draft, error) {
+	return l.Store.DeleteWin(ctx, id)
+}
+
 func (l *Local) Status(ctx context.Context) (Status, error) {
 	stats, err := l.Store.Stats(ctx)
 	if err != nil {

@@ -15,12 +15,15 @@ import (
 // body is JSON; errors are ErrorBody with a matching HTTP status.
 //
 //	GET  /v1/info                        Info
-//	GET  /v1/drafts?status=&category=&since=&until=   [draft...] (the stored JSON)
+//	GET  /v1/drafts?status=&category=&kind=&since=&until=   [draft...] (the stored JSON)
 //	GET  /v1/drafts/{id}                 draft
 //	POST /v1/drafts/{id}/accept          DecideRequest → draft
 //	POST /v1/drafts/{id}/reject          DecideRequest → draft
 //	POST /v1/drafts/{id}/text            EditRequest → draft
 //	POST /v1/drafts/{id}/undo            {} → draft (its last decision taken back)
+//	POST /v1/wins                        store.Win → draft (a manual win)
+//	POST /v1/wins/{id}                   store.Win → draft (changes the given fields)
+//	DELETE /v1/wins/{id}                 → the removed draft
 //	GET  /v1/export?status=&since=&until=   export document (groups by competency)
 //	GET  /v1/status                      Status
 //	POST /v1/collect                     CollectRequest → CollectResponse
@@ -31,6 +34,7 @@ import (
 const (
 	PathInfo    = "/v1/info"
 	PathDrafts  = "/v1/drafts"
+	PathWins    = "/v1/wins"
 	PathExport  = "/v1/export"
 	PathStatus  = "/v1/status"
 	PathCollect = "/v1/collect"
@@ -131,6 +135,9 @@ func EncodeFilter(f store.DraftFilter) url.Values {
 	if f.Category != "" {
 		q.Set("category", f.Category)
 	}
+	if f.Kind != "" {
+		q.Set("kind", f.Kind)
+	}
 	if !f.Since.IsZero() {
 		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
 	}
@@ -155,6 +162,12 @@ func DecodeFilter(q url.Values) (store.DraftFilter, error) {
 	f.Category = q.Get("category")
 	if f.Order = q.Get("order"); f.Order != "" && f.Order != store.OrderCompetency {
 		return f, Usage(errors.New("order " + f.Order + ": want " + store.OrderCompetency))
+	}
+	if k := q.Get("kind"); k != "" {
+		if !model.ValidKind(k) {
+			return f, Usage(errors.New("kind " + k + ": want impact, activity or manual"))
+		}
+		f.Kind = k
 	}
 	for _, p := range []struct {
 		name string

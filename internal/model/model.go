@@ -176,10 +176,32 @@ type PRRef struct {
 	LiveAt time.Time `json:"live_at"`
 }
 
+// Kinds of draft (SPEC.md: a draft's kind is always visible).
+const (
+	// KindImpact is a measured shift credited to my PRs (the drafter's).
+	KindImpact = "impact"
+	// KindActivity is a count over a review period, e.g. reviews given.
+	KindActivity = "activity"
+	// KindManual is a win the user wrote (`impact wins add`).
+	KindManual = "manual"
+)
+
+// Kinds lists the draft kinds in the order an export lists them within a
+// competency: measured first, then activity, then manual.
+var Kinds = []string{KindImpact, KindActivity, KindManual}
+
+// ValidKind reports whether k is one of Kinds.
+func ValidKind(k string) bool {
+	return k == KindImpact || k == KindActivity || k == KindManual
+}
+
 // Draft is a suggested accomplishment statement.
 type Draft struct {
-	ID       string    `json:"id"`
-	Status   Status    `json:"status"`
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	// Kind is impact, activity or manual; the store fills impact in for
+	// drafts saved without one.
+	Kind     string    `json:"kind"`
 	Category string    `json:"category"`
 	Text     string    `json:"text"`
 	Metric   MetricRef `json:"metric"`
@@ -211,6 +233,11 @@ type Draft struct {
 	// last entry is the current one. It is absent while the draft was never
 	// decided.
 	History []Decision `json:"history,omitempty"`
+	// Period is the review period an activity draft counts over (e.g.
+	// 2026-H2); nil for other kinds.
+	Period *Period `json:"period,omitempty"`
+	// Links are URLs the user attached to a manual win.
+	Links []string `json:"links,omitempty"`
 }
 
 // Decision is one entry of a draft's history: what the draft was set to,
@@ -232,6 +259,13 @@ func (d Draft) Previous() (Decision, bool) {
 		return Decision{}, false
 	}
 	return d.History[len(d.History)-2], true
+}
+
+// Period is a named review period, [Start, End).
+type Period struct {
+	Name  string    `json:"name"` // 2026-H2, 2026-Q3
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Categories are the six competencies, in the order exports list them.

@@ -93,10 +93,50 @@ func Table(w io.Writer, ds []model.Draft) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tCATEGORY\tCHANGE\tCONF\tSTATEMENT")
+	fmt.Fprintln(tw, "ID\tSTATUS\tKIND\tCATEGORY\tCHANGE\tCONF\tSTATEMENT")
 	for _, d := range ds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Status, d.Category,
-			drafter.FormatChange(d.Change, d.Metric.Better), d.Confidence, Ellipsis(d.Text, 110))
+		change, conf := "-", "-"
+		if Kind(d) == model.KindImpact {
+			change, conf = drafter.FormatChange(d.Change, d.Metric.Better), d.Confidence
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Status, Kind(d), d.Category,
+			change, conf, Ellipsis(d.Text, 110))
+	}
+	return tw.Flush()
+}
+
+// Kind is the draft's kind; drafts from before kinds existed are impact.
+func Kind(d model.Draft) string {
+	if d.Kind == "" {
+		return model.KindImpact
+	}
+	return d.Kind
+}
+
+// Wins prints one line per manual win.
+func Wins(w io.Writer, ds []model.Draft) error {
+	if len(ds) == 0 {
+		_, err := fmt.Fprintln(w, "No wins yet. Add one with 'impact wins add \"…\"'.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tDATE\tCATEGORY\tATTACHED\tSTATEMENT")
+	for _, d := range ds {
+		var att []string
+		for _, p := range d.PRs {
+			att = append(att, fmt.Sprintf("%s#%d", p.Repo, p.Number))
+		}
+		if d.Metric.ID != "" {
+			att = append(att, "metric "+d.Metric.ID)
+		}
+		if n := len(d.Links); n > 0 {
+			att = append(att, fmt.Sprintf("%d link(s)", n))
+		}
+		a := strings.Join(att, ", ")
+		if a == "" {
+			a = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, day(d.ShiftAt), d.Category, a, Ellipsis(d.Text, 100))
 	}
 	return tw.Flush()
 }
@@ -112,10 +152,13 @@ func Ellipsis(s string, n int) string {
 
 // Detail prints one draft in full.
 func Detail(w io.Writer, d model.Draft) error {
-	fmt.Fprintf(w, "%s  [%s]  %s — %s\n\n", d.ID, d.Status, d.Category, model.CategoryTitle(d.Category))
+	fmt.Fprintf(w, "%s  [%s]  %s  %s — %s\n\n", d.ID, d.Status, Kind(d), d.Category, model.CategoryTitle(d.Category))
 	fmt.Fprintf(w, "  %s\n\n", d.Text)
 	if d.GeneratedText != "" && d.GeneratedText != d.Text {
 		fmt.Fprintf(w, "  (drafted as: %s)\n\n", d.GeneratedText)
+	}
+	if Kind(d) != model.KindImpact {
+		return detailOther(w, d)
 	}
 	fmt.Fprintf(w, "  metric      %s (%s)\n", d.Metric.Name, d.Metric.ID)
 	fmt.Fprintf(w, "  before      %s   %s → %s\n", drafter.FormatValue(d.Before, d.Metric.Unit), day(d.BeforeWindow.Start), day(d.BeforeWindow.End))
@@ -151,6 +194,46 @@ func Detail(w io.Writer, d model.Draft) error {
 	return nil
 }
 
+// detailOther prints what an activity draft or a manual win has.
+func detailOther(w io.Writer, d model.Draft) error {
+	if d.Period != nil {
+		fmt.Fprintf(w, "  period      %s (%s → %s)\n", d.Period.Name, day(d.Period.Start), day(d.Period.End))
+	} else {
+		fmt.Fprintf(w, "  date        %s\n", day(d.ShiftAt))
+	}
+	if d.Metric.ID != "" {
+		fmt.Fprintf(w, "  metric      %s\n", d.Metric.ID)
+	}
+	for i, p := range d.PRs {
+		label := "pr"
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(w, "  %-11s %s#%d %s\n", label, p.Repo, p.Number, p.URL)
+	}
+	for i, l := range d.Links {
+		label := "link"
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(w, "  %-11s %s\n", label, l)
+	}
+	if len(d.Evidence) > 0 {
+		fmt.Fprintln(w, "\n  evidence")
+		for _, e := range d.Evidence {
+			fmt.Fprintf(w, "    - %s\n", e)
+		}
+	}
+	if d.DecidedAt != nil {
+		fmt.Fprintf(w, "\n  decided     %s", d.DecidedAt.UTC().Format(time.RFC3339))
+		if d.Reason != "" {
+			fmt.Fprintf(w, " (%s)", d.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 // Group is the drafts of one competency.
@@ -161,7 +244,7 @@ type Group struct {
 }
 
 // ByCategory groups drafts by competency, in the spec's order, each group
-// sorted by shift time.
+// sorted by kind (measured, then activity, then manual), then by time.
 func ByCategory(ds []model.Draft) []Group {
 	var gs []Group
 	seen := map[string]int{}
@@ -185,7 +268,7 @@ func ByCategory(ds []model.Draft) []Group {
 	}
 	slices.SortFunc(gs, func(a, b Group) int { return slices.Index(order, a.Category) - slices.Index(order, b.Category) })
 	for _, g := range gs {
-		slices.SortStableFunc(g.Drafts, func(a, b model.Draft) int { return a.ShiftAt.Compare(b.ShiftAt) })
+		slices.SortStableFunc(g.Drafts, compareInGroup)
 	}
 	return gs
 }
@@ -202,7 +285,7 @@ func Markdown(w io.Writer, title string, ds []model.Draft) error {
 	for _, g := range ByCategory(ds) {
 		fmt.Fprintf(w, "## %s\n\n", g.Title)
 		for _, d := range g.Drafts {
-			fmt.Fprintf(w, "- %s\n", linkPRs(mdEscape(d.Text), d.PRs))
+			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs), kindNote(d))
 		}
 		fmt.Fprintln(w)
 	}
@@ -240,15 +323,19 @@ func mdEscape(s string) string {
 // CSV prints one row per draft.
 func CSV(w io.Writer, ds []model.Draft) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "status", "category", "competency", "text", "metric", "unit", "before", "after", "change", "shift_at", "prs", "p_value", "confidence"})
+	_ = cw.Write([]string{"id", "status", "kind", "category", "competency", "text", "metric", "unit", "before", "after", "change", "shift_at", "prs", "p_value", "confidence"})
 	for _, d := range ds {
 		var prs []string
 		for _, p := range d.PRs {
 			prs = append(prs, fmt.Sprintf("%s#%d", p.Repo, p.Number))
 		}
-		_ = cw.Write([]string{d.ID, string(d.Status), d.Category, model.CategoryTitle(d.Category), csvSafe(d.Text), d.Metric.ID, d.Metric.Unit,
-			strconv.FormatFloat(d.Before, 'g', 6, 64), strconv.FormatFloat(d.After, 'g', 6, 64), strconv.FormatFloat(d.Change, 'f', 4, 64),
-			d.ShiftAt.UTC().Format(time.RFC3339), strings.Join(prs, " "), strconv.FormatFloat(d.PValue, 'g', 3, 64), d.Confidence})
+		before, after, change, p := strconv.FormatFloat(d.Before, 'g', 6, 64), strconv.FormatFloat(d.After, 'g', 6, 64),
+			strconv.FormatFloat(d.Change, 'f', 4, 64), strconv.FormatFloat(d.PValue, 'g', 3, 64)
+		if Kind(d) != model.KindImpact { // no measured shift: no numbers to print
+			before, after, change, p = "", "", "", ""
+		}
+		_ = cw.Write([]string{d.ID, string(d.Status), Kind(d), d.Category, model.CategoryTitle(d.Category), csvSafe(d.Text), d.Metric.ID, d.Metric.Unit,
+			before, after, change, d.ShiftAt.UTC().Format(time.RFC3339), strings.Join(prs, " "), p, d.Confidence})
 	}
 	cw.Flush()
 	return cw.Error()

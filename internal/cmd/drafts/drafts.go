@@ -253,7 +253,7 @@ func newEditCmd(f *cmdutil.Factory, editor func(string) error) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ID = args[0]
 			if o.Editor == nil {
-				o.Editor = func(path string) error { return runEditor(f, path) }
+				o.Editor = func(path string) error { return RunEditor(f, path) }
 			}
 			return RunEdit(cmd.Context(), f, o)
 		},
@@ -306,7 +306,8 @@ func RunEdit(ctx context.Context, f *cmdutil.Factory, o *EditOptions) error {
 	})
 }
 
-func runEditor(f *cmdutil.Factory, path string) error {
+// RunEditor runs $VISUAL or $EDITOR (else vi) on path.
+func RunEditor(f *cmdutil.Factory, path string) error {
 	editor := f.Getenv("VISUAL")
 	if editor == "" {
 		editor = f.Getenv("EDITOR")

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -17,6 +18,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmd/drafts"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
 	"github.com/impact-dev/impact/store"
 )
@@ -27,13 +29,17 @@ type Options struct {
 	Until  string
 	Status string
 	Format string
+	// Period is a review period: 2026-H2, 2026-Q3 or 2026.
+	Period string
+	// Level orders and picks for a review form: mid, senior or staff.
+	Level string
 }
 
 // NewCmd returns `impact export`.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	o := &Options{}
 	cmd := &cobra.Command{
-		Use:   "export [--since D] [--until D] [--status accepted] [-f markdown|json|csv]",
+		Use:   "export [--period 2026-H2 | --since D --until D] [--level mid|senior|staff] [--status accepted] [-f markdown|json|csv]",
 		Short: "Export statements for a review, grouped by competency",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,16 +53,23 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	cmd.Flags().StringVar(&o.Until, "until", "", "shifts before (e.g. 2026-07-01)")
 	cmd.Flags().StringVar(&o.Status, "status", "accepted", "accepted, pending, rejected or all")
 	cmd.Flags().StringVarP(&o.Format, "format", "f", "markdown", "markdown, json or csv")
+	cmd.Flags().StringVar(&o.Period, "period", "", "a review period in me.timezone: 2026-H2, 2026-Q3 or 2026 (instead of --since/--until)")
+	cmd.Flags().StringVar(&o.Level, "level", "", "order and highlights for a review form: mid, senior or staff (never changes a number)")
 	return cmd
 }
 
 // Document is the JSON export.
 type Document struct {
-	Since       *time.Time     `json:"since"`
-	Until       *time.Time     `json:"until"`
-	Status      string         `json:"status"`
-	GeneratedAt time.Time      `json:"generated_at"`
-	Groups      []render.Group `json:"groups"`
+	Since       *time.Time    `json:"since"`
+	Until       *time.Time    `json:"until"`
+	Period      *model.Period `json:"period,omitempty"`
+	Level       string        `json:"level,omitempty"`
+	Status      string        `json:"status"`
+	GeneratedAt time.Time     `json:"generated_at"`
+	// Highlights are the ids of the statements the level leads with; each
+	// is also in its group.
+	Highlights []string       `json:"highlights,omitempty"`
+	Groups     []render.Group `json:"groups"`
 }
 
 // Run prints the export.
@@ -68,6 +81,12 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	status, err := drafts.ParseStatus(o.Status)
 	if err != nil {
 		return err
+	}
+	if o.Level != "" && !slices.Contains(render.Levels, o.Level) {
+		return cmdutil.UsageError("--level %q: want mid, senior or staff", o.Level)
+	}
+	if o.Period != "" && (o.Since != "" || o.Until != "") {
+		return cmdutil.UsageError("--period and --since/--until select the same thing; give one or the other")
 	}
 	now := f.Now().UTC()
 	since, err := cmdutil.ParseTime("since", o.Since, now)
@@ -82,6 +101,14 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
+	var per *model.Period
+	if o.Period != "" {
+		p, err := period.Parse(o.Period, cfg.Location())
+		if err != nil {
+			return cmdutil.UsageError("--period: %v", err)
+		}
+		per, since, until = &p, p.Start, p.End
+	}
 	be, err := f.Backend(cfg)
 	if err != nil {
 		return err
@@ -89,12 +116,28 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	defer be.Close()
 	filter := store.DraftFilter{Status: status, Since: since, Until: until}
 	if format == cmdutil.FormatJSON {
-		doc := Document{Status: o.Status, GeneratedAt: now.Truncate(time.Second)}
+		doc := Document{Status: o.Status, Period: per, Level: o.Level, GeneratedAt: now.Truncate(time.Second)}
 		if !since.IsZero() {
 			doc.Since = &since
 		}
 		if !until.IsZero() {
 			doc.Until = &until
+		}
+		if o.Level != "" {
+			// A level reorders the competencies and picks highlights: the
+			// statements of a review period are held at once.
+			ds, err := be.Drafts(ctx, filter)
+			if err != nil {
+				return err
+			}
+			groups, highlights := render.Review(ds, o.Level)
+			for _, d := range highlights {
+				doc.Highlights = append(doc.Highlights, d.ID)
+			}
+			if doc.Groups = groups; doc.Groups == nil {
+				doc.Groups = []render.Group{}
+			}
+			return render.JSON(f.IO.Out, doc)
 		}
 		// Streamed in the export's order, one draft in memory at a time.
 		filter.Order = store.OrderCompetency
@@ -112,11 +155,25 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
+	groups, highlights := render.Review(ds, o.Level)
 	switch format {
 	case cmdutil.FormatCSV:
-		return render.CSV(f.IO.Out, ds)
+		var rows []model.Draft
+		for _, g := range groups {
+			rows = append(rows, g.Drafts...)
+		}
+		return render.CSV(f.IO.Out, rows)
 	default:
-		return render.Markdown(f.IO.Out, Title(cfg.Me.Name, since, until), ds)
+		title := Title(cfg.Me.Name, since, until)
+		if per != nil {
+			loc := cfg.Location()
+			title = Title(cfg.Me.Name, time.Time{}, time.Time{}) + fmt.Sprintf(", %s (%s – %s)", period.Label(*per),
+				per.Start.In(loc).Format("2006-01-02"), per.End.In(loc).AddDate(0, 0, -1).Format("2006-01-02"))
+		}
+		if per == nil && o.Level == "" {
+			return render.Markdown(f.IO.Out, title, ds)
+		}
+		return render.ReviewMarkdown(f.IO.Out, title, o.Level, groups, highlights)
 	}
 }
 

@@ -50,6 +50,8 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		t.Fatalf("demo drafts: %v %s", err, out)
 	}
 	id := ds[0]["id"].(string)
+	winText := "Led the failover incident response: 4 teams, post-mortem with 12 action items"
+	winID := store.WinID(winText, time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), demoEnd.Add(time.Hour))
 
 	cmds := [][]string{
 		{"drafts", "list"},
@@ -64,6 +66,29 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		{"export"},
 		{"export", "-f", "json", "--status", "all"},
 		{"export", "-f", "csv", "--since", "30d", "--status", "pending"},
+		{"wins", "list"},
+		{"wins", "add", winText, "--date", "2026-11-03", "--link", "https://wiki.example.com/pm/42", "--pr", "acme/search-api#1234"},
+		{"wins", "add", winText, "--date", "2026-11-03"}, // the same instant: refused
+		{"wins", "add", "Mentored two engineers", "--pr", "nope"},
+		{"wins", "add", "Mentored two engineers", "--metric", "nope"},
+		{"wins", "list"},
+		{"wins", "list", "-o", "json"},
+		{"wins", "edit", winID, "--category", "reliability", "--metric", "pagerduty.pages_to_me"},
+		{"wins", "edit", winID[:5], "--text", "Led the failover incident response", "-o", "json"},
+		{"drafts", "show", winID},
+		{"drafts", "list", "--status", "all"},
+		{"wins", "rm", id}, // a measured draft: refused
+		{"wins", "edit", id, "--text", "x"},
+		{"export", "--period", "2026-H2"},
+		{"export", "--period", "2026-H2", "--level", "senior", "--status", "all"},
+		{"export", "--period", "2026-H2", "--level", "staff", "-f", "json"},
+		{"export", "--period", "2026-H2", "-f", "csv", "--status", "all"},
+		{"export", "--period", "2026-H2", "--since", "30d"},
+		{"export", "--period", "2026-H9"},
+		{"export", "--level", "cto"},
+		{"wins", "rm", winID},
+		{"wins", "rm", winID},
+		{"wins", "list"},
 		{"status"},
 		{"status", "-o", "json"},
 		{"collect"},
@@ -134,6 +159,14 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		"digest: no recipients":                          nth(1, "digest", "send", "--week", "2026-W48").errOut,
 		"accepted " + id + " (was rejected: not mine): ": nth(1, "drafts", "accept", id).out,
 		`"history": [`:                                   nth(1, "drafts", "show", id, "-o", "json").out,
+		"added " + winID + " [leadership, 2026-11-03]":   nth(1, "wins", "add", winText, "--date", "2026-11-03", "--link", "https://wiki.example.com/pm/42", "--pr", "acme/search-api#1234").out,
+		"already exists":                                 nth(1, "wins", "add", winText, "--date", "2026-11-03").errOut,
+		"## Security & reliability\n\n- Led the failover incident response — [acme/search-api#1234](https://github.com/acme/search-api/pull/1234) [link](https://wiki.example.com/pm/42) _(manual)_": nth(1, "export", "--period", "2026-H2").out,
+		"not a manual win": nth(1, "wins", "rm", id).errOut,
+		"removed " + winID: nth(1, "wins", "rm", winID).out,
+		"not found":        nth(2, "wins", "rm", winID).errOut,
+		"No wins yet":      nth(3, "wins", "list").out,
+		"accepted  manual": nth(1, "drafts", "list", "--status", "all").out,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("want %q in:\n%s", want, got)

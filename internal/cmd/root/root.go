@@ -24,6 +24,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmd/serve"
 	"github.com/impact-dev/impact/internal/cmd/status"
 	versioncmd "github.com/impact-dev/impact/internal/cmd/version"
+	"github.com/impact-dev/impact/internal/cmd/wins"
 	"github.com/impact-dev/impact/internal/cmdutil"
 )
 
@@ -59,6 +60,7 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		demo.NewCmd(f, nil),
 		collect.NewCmd(f, nil),
 		drafts.NewCmd(f),
+		wins.NewCmd(f),
 		digestcmd.NewCmd(f),
 		export.NewCmd(f, nil),
 		detect.NewCmd(f, nil),
