@@ -207,7 +207,7 @@ func (f DraftFilter) selectSorted(heads []draftHead) []int {
 		d := &heads[i]
 		if f.Status != "" && d.Status != f.Status ||
 			f.Category != "" && d.Category != f.Category ||
-			f.Kind != "" && d.Kind != f.Kind ||
+			f.Kind != "" && cmp.Or(d.Kind, model.KindImpact) != f.Kind ||
 			!f.Since.IsZero() && d.ShiftAt.Before(f.Since) ||
 			!f.Until.IsZero() && !d.ShiftAt.Before(f.Until) {
 			continue
@@ -280,7 +280,13 @@ func draftValues(tx *bolt.Tx) [][]byte {
 // same JSON into the same struct about three times faster: listing 10,000
 // drafts is what `impact drafts list` does on every call.
 func unmarshalDraft(data []byte, d *model.Draft) error {
-	return gojson.Unmarshal(data, d)
+	if err := gojson.Unmarshal(data, d); err != nil {
+		return err
+	}
+	if d.Kind == "" {
+		d.Kind = model.KindImpact // a v2 file read before its migration
+	}
+	return nil
 }
 
 // parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the

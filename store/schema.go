@@ -211,7 +211,7 @@ type migration struct {
 //	{from: 1, name: "add incidents", up: func(tx *bolt.Tx) error { ... }},
 var migrations = []migration{
 	{from: 1, name: "decision history", readable: true, up: seedDecisionHistory},
-	{from: 2, name: "drafts get a kind (existing drafts are impact)", up: migrateDraftKinds},
+	{from: 2, name: "drafts get a kind (existing drafts are impact)", readable: true, up: migrateDraftKinds},
 }
 
 // seedDecisionHistory (v1 → v2) gives every decided draft a history holding

@@ -14,9 +14,10 @@ import (
 	"github.com/impact-dev/impact/internal/model"
 )
 
-// migrateDraftKinds (schema v1 → v2) gives every stored draft a kind:
-// before v2 the drafter wrote the only drafts there were, so they are all
-// measured ones, kind impact.
+// migrateDraftKinds (schema v2 → v3) gives every stored draft a kind:
+// before v3 the drafter wrote the only drafts there were, so they are all
+// measured ones, kind impact. A v2 file reads correctly without it (the
+// store reads a missing kind as impact), hence readable.
 func migrateDraftKinds(tx *bolt.Tx) error {
 	b := tx.Bucket(bucketDrafts)
 	if b == nil {
