@@ -182,6 +182,19 @@ type shiftEst struct {
 	// statistic): when two proposals land on the same shift, the clearer
 	// one stands.
 	score float64
+	// late is how far after at the shift may have begun, for hourly
+	// series whose split points the data cannot tell apart lie mostly
+	// before at (the new level is already in the samples right after a
+	// gap): at most tol. Zero means tol.
+	late time.Duration
+}
+
+// lateTol is how far after at a PR may go live and still be a candidate.
+func (e shiftEst) lateTol() time.Duration {
+	if e.late > 0 && e.late < e.tol {
+		return e.late
+	}
+	return e.tol
 }
 
 // shiftTimes detects level shifts on the daily series and refines each to
@@ -236,10 +249,18 @@ func (a *analysis) shiftTimes() []shiftEst {
 				span = dailySpan
 			}
 			var spread time.Duration
-			est.at, spread, est.score = a.refine(t0, lo, hi, span, a.direction(i), profile)
+			var late time.Duration
+			est.at, spread, late, est.score = a.refine(t0, lo, hi, span, a.direction(i), profile)
 			est.tol = min(max(a.p.Tolerance, spread), span)
+			floor := a.p.Tolerance
 			if a.daily() {
 				est.tol = max(est.tol, day)
+				floor = day
+			}
+			if a.hourly {
+				// Hourly samples right after the split already show the
+				// new level; a few events a day do not say as much.
+				est.late = min(max(floor, late), est.tol)
 			}
 		}
 		if len(out) > 0 && est.at.Sub(out[len(out)-1].at) < out[len(out)-1].tol {
@@ -361,7 +382,10 @@ func hourOf(t time.Time) int {
 // refine finds the sample in [t0 − span, t0 + span] where the values in
 // [lo, hi) split best into two levels (rank statistic on deseasonalised
 // values, in the given direction when known).
-func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64, profile *[24]float64) (time.Time, time.Duration, float64) {
+// It returns the split's time, how far off it may be (the larger side of
+// the span of near-best splits), how far that span reaches after it, and
+// the split's score.
+func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64, profile *[24]float64) (time.Time, time.Duration, time.Duration, float64) {
 	w := a.window(lo, hi)
 	minSide := 6
 	if a.daily() {
@@ -369,7 +393,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64,
 	}
 	n := len(w)
 	if n < 2*minSide {
-		return t0, day, 0
+		return t0, day, day, 0
 	}
 	vals := make([]float64, n)
 	for i, x := range w {
@@ -403,7 +427,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64,
 		}
 	}
 	if bestK < 0 {
-		return t0, 0, 0
+		return t0, 0, 0, 0
 	}
 	// The splits whose statistic is close to the best one are about as
 	// likely: their span is the uncertainty of the shift time.
@@ -419,7 +443,7 @@ func (a *analysis) refine(t0, lo, hi time.Time, span time.Duration, dir float64,
 		}
 	}
 	tau := w[bestK].Time
-	return tau, max(tau.Sub(lo), hi.Sub(tau)), best
+	return tau, max(tau.Sub(lo), hi.Sub(tau)), hi.Sub(tau), best
 }
 
 // typicalStep is the median spacing of the samples in w (at least 1 ns).

@@ -14,7 +14,8 @@ import (
 // improvement, and the shift's Finding.
 //
 // Rule 2 of the spec: of the candidates (anyone's PRs to the metric's
-// repos that went live in [tau − Settle − tol, tau + tol]), the one live
+// repos that went live in [tau − Settle − tol, tau + tol], the end capped
+// at the latest plausible start, see shiftEst.late), the one live
 // closest to tau is the likeliest cause. If it is someone else's, none of
 // mine is credited (a PR of mine that went live at the same moment, in the
 // same deploy, counts as equally close). Otherwise my candidates that went
@@ -24,7 +25,9 @@ import (
 // than the tolerance allows — are not credited.
 func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]*candidate) {
 	tau, tol := est.at, est.tol
-	lo, hi := tau.Add(-a.p.Settle-tol), tau.Add(tol)
+	// A PR that went live after the span of plausible start times — when
+	// the samples already showed the new level — did not cause it.
+	lo, hi := tau.Add(-a.p.Settle-tol), tau.Add(est.lateTol())
 	i := sort.Search(len(prs), func(i int) bool { return !prs[i].live.Before(lo) })
 	var cs []*prInfo
 	for ; i < len(prs) && !prs[i].live.After(hi); i++ {

@@ -13,19 +13,23 @@
 //     are within 5% of the label's From and To;
 //   - wrong-numbers: the metric and PRs match such a label, the numbers do
 //     not;
-//   - false-win: it credits a PR by someone other than me, or it is
-//     related to an `other` or `regression` label: it credits one of the
-//     label's PRs, its shift is within 3 days of the label's, or its
-//     before and after windows straddle the label's shift (it measured
-//     that change);
+//   - false-win: it credits a PR by someone other than me, it is on a
+//     growth or random-walk metric (drift sold as a win), or it is related
+//     to an `other`, `other-closer`, `regression` or `revert` label: it
+//     credits one of the label's PRs, its shift is within 3 days of the
+//     label's, or its before and after windows straddle the label's shift
+//     (it measured that change);
 //   - wrong-prs: it is related to a mine* label but credits another PR set
 //     (one of two causes, or an extra PR of mine);
 //   - tiny: it drafts a mine-tiny shift (below min_change);
 //   - spurious: related to no designed shift (flat metrics included).
 //
 // Precision is correct / all drafts. Recall is the share of mine,
-// mine-crowded and mine-gap labels with a correct draft. False wins count
-// false-win drafts and must be 0.
+// mine-crowded, mine-gap and mine-unrelated labels with a correct draft.
+// False wins count false-win drafts and must be 0. "Not the likeliest
+// cause" counts drafts related to a labelled shift that credit a PR other
+// than the shift's cause (another author's PR closer to it, or my
+// unrelated PR within settle folded in); it must be 0 too.
 //
 // mine-crowded: other authors' PRs went live in the 23 hours before the
 // shift, but mine went live closest to it, so the spec (rule 2) says to
@@ -63,9 +67,12 @@ import (
 
 // Goals of the benchmark (issue "A drafter you can trust").
 const (
-	GoalPrecision = 0.95
-	GoalRecall    = 0.85
+	GoalPrecision = 0.98
+	GoalRecall    = 0.90
 	GoalFalseWins = 0
+	// GoalNotLikeliest: drafts crediting a PR that is not the likeliest
+	// cause of the shift they measured.
+	GoalNotLikeliest = 0
 	// NumberTolerance is how far a draft's before/after may be from the
 	// true levels.
 	NumberTolerance = 0.05
@@ -179,6 +186,9 @@ type Score struct {
 	// those of them that named the others (Others non-empty) with
 	// confidence below high.
 	CrowdedDrafted, CrowdedNamed int
+	// NotLikeliest counts drafts related to a labelled shift that credit
+	// a PR that is not its cause.
+	NotLikeliest int
 }
 
 func newScore() Score {
@@ -223,6 +233,9 @@ func (s Score) Met() (bool, []string) {
 	if f := s.FalseWins(); f > GoalFalseWins {
 		fails = append(fails, fmt.Sprintf("%d false win(s)", f))
 	}
+	if n := s.NotLikeliest; n > GoalNotLikeliest {
+		fails = append(fails, fmt.Sprintf("%d draft(s) crediting a PR that is not the likeliest cause", n))
+	}
 	return len(fails) == 0, fails
 }
 
@@ -254,6 +267,7 @@ func (s *Score) Add(o Score) {
 	}
 	s.CrowdedDrafted += o.CrowdedDrafted
 	s.CrowdedNamed += o.CrowdedNamed
+	s.NotLikeliest += o.NotLikeliest
 }
 
 // RunSeed builds the world for seed, runs the pipeline on it and scores
@@ -367,10 +381,18 @@ func ScoreWorld(w *world.World, drafts []model.Draft, res drafter.Result) (Score
 		v := judge(w, d)
 		verdicts[di] = v
 		sc.Verdicts[v.Verdict]++
+		if v.Label != nil && !world.MetricKind(v.Label.Kind) {
+			for _, k := range draftKeys(d) {
+				if !slices.Contains(v.Label.Cause, k) {
+					sc.NotLikeliest++
+					break
+				}
+			}
+		}
 		li := -1
 		if v.Label != nil {
 			li = slices.IndexFunc(labels, func(l world.Label) bool { return sameLabel(l, *v.Label) })
-		} else if l := flatLabel(w, d.Metric.ID); l >= 0 {
+		} else if l := metricLabel(w, d.Metric.ID); l >= 0 {
 			li = l
 		}
 		if li < 0 {
@@ -431,8 +453,10 @@ func sameLabel(a, b world.Label) bool {
 	return a.Metric == b.Metric && a.At.Equal(b.At) && a.Kind == b.Kind
 }
 
-func flatLabel(w *world.World, metric string) int {
-	return slices.IndexFunc(w.Labels, func(l world.Label) bool { return l.Metric == metric && l.Kind == world.KindFlat })
+// metricLabel is the index of the metric-wide label (flat, growth, walk)
+// of metric, or −1.
+func metricLabel(w *world.World, metric string) int {
+	return slices.IndexFunc(w.Labels, func(l world.Label) bool { return l.Metric == metric && world.MetricKind(l.Kind) })
 }
 
 // judge gives one draft its verdict.
@@ -447,9 +471,16 @@ func judge(w *world.World, d model.Draft) DraftVerdict {
 	}
 	l := related(w, d, keys)
 	v.Label = l
+	var drifting *world.Label
+	if i := metricLabel(w, d.Metric.ID); i >= 0 && w.Labels[i].Kind != world.KindFlat {
+		drifting = &w.Labels[i]
+	}
 	switch {
 	case len(foreign) > 0:
 		v.Verdict, v.Why = VerdictFalseWin, "credits someone else's PR: "+strings.Join(foreign, ", ")
+	case drifting != nil:
+		v.Label = drifting
+		v.Verdict, v.Why = VerdictFalseWin, "drafted drift: "+drifting.String()
 	case l == nil:
 		v.Verdict, v.Why = VerdictSpurious, "no designed shift within 3 days or inside its windows"
 	case l.Draftable() && slices.Equal(keys, l.Cause):
@@ -460,7 +491,7 @@ func judge(w *world.World, d model.Draft) DraftVerdict {
 			v.Why = fmt.Sprintf("before %.4g after %.4g, true %.4g → %.4g (off by %+.1f%%, %+.1f%%)",
 				d.Before, d.After, l.From, l.To, 100*(d.Before/l.From-1), 100*(d.After/l.To-1))
 		}
-	case l.Kind == world.KindOther || l.Kind == world.KindRegression:
+	case l.Kind == world.KindOther || l.Kind == world.KindRegression || l.Kind == world.KindOtherCloser || l.Kind == world.KindRevert:
 		v.Verdict, v.Why = VerdictFalseWin, "drafted a shift labelled "+l.Kind
 	case l.Kind == world.KindMineTiny:
 		v.Verdict, v.Why = VerdictTiny, fmt.Sprintf("drafted a %+.1f%% shift (below min_change)", 100*(l.To/l.From-1))
@@ -480,7 +511,7 @@ func related(w *world.World, d model.Draft, keys []string) *world.Label {
 	bestDist := time.Duration(math.MaxInt64)
 	for i := range w.Labels {
 		l := &w.Labels[i]
-		if l.Metric != d.Metric.ID || l.Kind == world.KindFlat {
+		if l.Metric != d.Metric.ID || world.MetricKind(l.Kind) {
 			continue
 		}
 		for _, k := range keys {

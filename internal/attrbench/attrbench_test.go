@@ -53,6 +53,93 @@ func TestAttribution(t *testing.T) {
 	if tot.Positives == 0 || tot.Drafts == 0 {
 		t.Errorf("nothing to score: %+v", tot)
 	}
+	if tot.NotLikeliest != 0 {
+		t.Errorf("%d drafts credit a PR that is not the likeliest cause", tot.NotLikeliest)
+	}
+	// The traps get the verdict they call for, when the detector found
+	// the shift at all.
+	want := map[string][]string{
+		world.KindOtherCloser: {drafter.VerdictCredited},
+		world.KindRevert:      {drafter.VerdictNotSustained, drafter.VerdictTooSmall, drafter.VerdictNotSignificant},
+		world.KindRegression:  {drafter.VerdictRegression},
+	}
+	checked := 0
+	for _, s := range rep.Seeds {
+		for _, l := range s.World.Labels {
+			ok, trap := want[l.Kind]
+			if !trap {
+				continue
+			}
+			for _, f := range s.Result.Findings {
+				if f.Metric.ID == l.Metric && f.At.Sub(l.At).Abs() <= f.Tolerance() {
+					checked++
+					if !slices.Contains(ok, f.Verdict) {
+						t.Errorf("seed %d: %s: verdict %s (%s), want one of %v", s.Seed, l, f.Verdict, f.Reason, ok)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d trap findings checked", checked)
+}
+
+// TestScoreTraps: the new traps score as they must — drift drafted is a
+// false win, another author's closer PR or my unrelated PR credited is
+// "not the likeliest cause".
+func TestScoreTraps(t *testing.T) {
+	var w *world.World
+	need := []string{world.KindOtherCloser, world.KindMineUnrelated, world.KindGrowth}
+	for seed := int64(1); seed < 60 && w == nil; seed++ {
+		c := world.Random(seed, world.RandomOptions{})
+		if !slices.ContainsFunc(need, func(k string) bool {
+			return !slices.ContainsFunc(c.Labels, func(l world.Label) bool { return l.Kind == k })
+		}) {
+			w = c
+		}
+	}
+	if w == nil {
+		t.Fatal("no seed with every trap")
+	}
+	label := func(kind string) world.Label {
+		i := slices.IndexFunc(w.Labels, func(l world.Label) bool { return l.Kind == kind })
+		return w.Labels[i]
+	}
+	ref := func(k string) model.PRRef {
+		for _, p := range w.PRs {
+			if p.Key() == k {
+				return model.PRRef{Repo: p.Repo, Number: p.Number, Author: p.Author, MergedAt: p.MergedAt, LiveAt: p.MergedAt}
+			}
+		}
+		t.Fatalf("no PR %s", k)
+		return model.PRRef{}
+	}
+	mk := func(metric string, at time.Time, keys ...string) model.Draft {
+		d := model.Draft{ID: metric + strconv.Itoa(len(keys)), Metric: model.MetricRef{ID: metric}, ShiftAt: at, Before: 1, After: 2, Change: 1,
+			BeforeWindow: model.Window{Start: at.Add(-7 * 24 * time.Hour), End: at}, AfterWindow: model.Window{Start: at.Add(24 * time.Hour), End: at.Add(8 * 24 * time.Hour)}}
+		for _, k := range keys {
+			d.PRs = append(d.PRs, ref(k))
+		}
+		return d
+	}
+	oc, un, gr := label(world.KindOtherCloser), label(world.KindMineUnrelated), label(world.KindGrowth)
+	drafts := []model.Draft{
+		mk(oc.Metric, oc.At, oc.Others...),                                    // my farther PR credited: false win, not likeliest
+		mk(un.Metric, un.At, append(slices.Clone(un.Cause), un.Others...)...), // unrelated folded in: wrong PRs, not likeliest
+		mk(gr.Metric, w.End.Add(-20*24*time.Hour), un.Cause...),               // drift drafted: false win
+	}
+	sc, verdicts, _ := ScoreWorld(w, drafts, drafter.Result{})
+	for _, v := range verdicts {
+		t.Logf("%-13s %s %s", v.Verdict, v.Draft.Metric.ID, v.Why)
+	}
+	if got := []string{verdicts[0].Verdict, verdicts[1].Verdict, verdicts[2].Verdict}; !slices.Equal(got, []string{VerdictFalseWin, VerdictWrongPRs, VerdictFalseWin}) {
+		t.Errorf("verdicts %v", got)
+	}
+	if sc.NotLikeliest != 2 {
+		t.Errorf("not likeliest %d, want 2", sc.NotLikeliest)
+	}
+	if ok, why := sc.Met(); ok || !slices.ContainsFunc(why, func(s string) bool { return strings.Contains(s, "likeliest") }) {
+		t.Errorf("Met = %v %v", ok, why)
+	}
 }
 
 // TestAttributionBench runs the whole benchmark when IMPACT_ATTRBENCH_SEEDS

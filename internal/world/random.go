@@ -42,10 +42,37 @@ const (
 	// KindFlat: a metric with no designed shift at all (noise, cycles and
 	// incident spikes only); At is zero → no draft.
 	KindFlat = "none-flat"
+	// KindRevert: my PR merged 1–6 h before an improvement of ≥ 25% that
+	// is reverted (the level returns to From) 30 hours later (Until) → no
+	// draft (the win did not hold).
+	KindRevert = "revert"
+	// KindOtherCloser: another author's PR (Cause) merged 1–3 h before an
+	// improvement, mine (Others) 2–5 h before theirs, both within settle:
+	// theirs is the likelier cause → no draft for me.
+	KindOtherCloser = "other-closer"
+	// KindMineUnrelated: like KindMine, plus an unrelated PR of mine to
+	// the same repo (Others) merged 14–22 h before the shift, within
+	// settle of it → one draft crediting exactly Cause (the real one).
+	KindMineUnrelated = "mine-unrelated"
+	// KindGrowth: a metric with no step that drifts in its better
+	// direction by 0.5–3% a day, compounding (organic growth or decay),
+	// with PRs of mine to its repo now and then; At is zero → no draft.
+	KindGrowth = "none-growth"
+	// KindWalk: a metric with no step whose level is a random walk (daily
+	// log-steps of 2–4%), with PRs of mine to its repo; At is zero → no
+	// draft.
+	KindWalk = "none-walk"
 )
 
 // LabelKinds lists every kind, in the order reports show them.
-var LabelKinds = []string{KindMine, KindMineCrowded, KindMineGap, KindMineTiny, KindOther, KindRegression, KindFlat}
+var LabelKinds = []string{KindMine, KindMineCrowded, KindMineGap, KindMineUnrelated, KindMineTiny, KindOther, KindOtherCloser,
+	KindRegression, KindRevert, KindFlat, KindGrowth, KindWalk}
+
+// MetricKind reports whether kind labels a whole metric (no designed
+// shift: At is zero) rather than one shift.
+func MetricKind(kind string) bool {
+	return kind == KindFlat || kind == KindGrowth || kind == KindWalk
+}
 
 // Label is the ground truth about one designed shift (or one flat metric)
 // of a Random world.
@@ -66,12 +93,17 @@ type Label struct {
 	From, To float64
 	// Gap is the span without data (KindMineGap only).
 	Gap model.Window
+	// Until is when the level returned to From (KindRevert only).
+	Until time.Time
+	// Rate is the daily drift (KindGrowth: +0.005…+0.03 or the negative
+	// for lower-is-better metrics) or the daily log-step sd (KindWalk).
+	Rate float64
 }
 
 // Draftable reports whether the label asks for a draft.
 func (l Label) Draftable() bool {
 	switch l.Kind {
-	case KindMine, KindMineCrowded, KindMineGap:
+	case KindMine, KindMineCrowded, KindMineGap, KindMineUnrelated:
 		return true
 	}
 	return false
@@ -79,8 +111,13 @@ func (l Label) Draftable() bool {
 
 // String describes the label in one line.
 func (l Label) String() string {
-	if l.Kind == KindFlat {
+	switch l.Kind {
+	case KindFlat:
 		return fmt.Sprintf("%s %s flat at %.4g", l.Metric, l.Kind, l.From)
+	case KindGrowth:
+		return fmt.Sprintf("%s %s from %.4g, %+.1f%% a day", l.Metric, l.Kind, l.From, 100*l.Rate)
+	case KindWalk:
+		return fmt.Sprintf("%s %s from %.4g, %.1f%% a day", l.Metric, l.Kind, l.From, 100*l.Rate)
 	}
 	s := fmt.Sprintf("%s %s %.4g → %.4g (%+.0f%%) at %s caused by %s",
 		l.Metric, l.Kind, l.From, l.To, 100*(l.To/l.From-1), l.At.Format("2006-01-02 15:04"), strings.Join(l.Cause, ", "))
@@ -89,6 +126,9 @@ func (l Label) String() string {
 	}
 	if !l.Gap.Start.IsZero() {
 		s += fmt.Sprintf(" gap %s +%v", l.Gap.Start.Format("01-02 15:04"), l.Gap.End.Sub(l.Gap.Start))
+	}
+	if !l.Until.IsZero() {
+		s += " reverted " + l.Until.Format("01-02 15:04")
 	}
 	return s
 }
@@ -154,9 +194,11 @@ func (o RandomOptions) withDefaults(rng *rand.Rand) RandomOptions {
 // metrics (latency in ms or s, error rate in percent, throughput in rps;
 // lower or higher better), each mapped to one repo (a quarter also to a
 // path), with daily and weekly cycles, log-normal noise and incident
-// spikes (GenerateSeries). One or two metrics stay flat; each other metric
-// gets 1–3 designed shifts of the kinds in LabelKinds, at least one of them
-// KindMine in every world. Every designed shift and flat metric is
+// spikes (GenerateSeries). One or two metrics stay flat, in half the
+// worlds one grows or decays 0.5–3% a day (KindGrowth) and in half one is
+// a random walk (KindWalk), each with 4–8 PRs of mine touching its code;
+// each other metric gets 1–3 designed shifts of the kinds in LabelKinds,
+// at least one of them KindMine in every world. Every designed shift and flat metric is
 // described by a Label; Shifts, Expect, MustNot and MustNotMetrics are
 // filled as for Demo, and Gaps holds the KindMineGap outages.
 //
@@ -431,6 +473,8 @@ type rmetric struct {
 	base  float64
 	shape Shape
 	flat  bool
+	trap  string   // KindGrowth or KindWalk: no designed shift, a drifting level
+	rate  float64  // the trap's daily drift or walk sd
 	kinds []string // designed shifts still to place
 }
 
@@ -440,9 +484,10 @@ type revent struct {
 	kind     string
 	at       time.Time
 	causes   []*draftPR
-	others   []*draftPR // crowded: others' PRs; other: my earlier PR
+	others   []*draftPR // crowded: others' PRs; other: my earlier PR; other-closer, mine-unrelated: mine
 	from, to float64
 	gap      model.Window
+	until    time.Time // revert: when the level returned to from
 }
 
 // prs are all the event's designed PRs.
@@ -527,12 +572,30 @@ func (g *rgen) metrics(o RandomOptions) {
 	if len(g.ms) >= 9 && r.IntN(2) == 0 {
 		nFlat = 2
 	}
-	for _, i := range r.Perm(len(g.ms))[:nFlat] {
+	perm := r.Perm(len(g.ms))
+	for _, i := range perm[:nFlat] {
 		g.ms[i].flat = true
+	}
+	// A growing (or decaying) metric and a random walk, each in half the
+	// worlds that have room: traps for a drafter that reads any
+	// difference of window medians as a shift.
+	growth, walk := r.IntN(2) == 0, r.IntN(2) == 0
+	rest := perm[nFlat:]
+	if len(rest) >= 3 && growth {
+		m := g.ms[rest[len(rest)-1]]
+		m.trap, m.rate = KindGrowth, 0.005+0.025*r.Float64()
+		if m.cfg.Better == "lower" {
+			m.rate = -m.rate
+		}
+		rest = rest[:len(rest)-1]
+	}
+	if len(rest) >= 3 && walk {
+		m := g.ms[rest[len(rest)-1]]
+		m.trap, m.rate = KindWalk, 0.02+0.02*r.Float64()
 	}
 	first := true
 	for _, m := range g.ms {
-		if m.flat {
+		if m.flat || m.trap != "" {
 			continue
 		}
 		n := 1 + r.IntN(3)
@@ -552,6 +615,7 @@ var kindWeights = []struct {
 	w    int
 }{
 	{KindMine, 30}, {KindMineCrowded, 15}, {KindMineGap, 12}, {KindMineTiny, 12}, {KindOther, 15}, {KindRegression, 16},
+	{KindRevert, 8}, {KindOtherCloser, 10}, {KindMineUnrelated, 10},
 }
 
 func pickKind(r *rand.Rand) string {
@@ -605,6 +669,9 @@ func (g *rgen) schedule() {
 			e.from = level
 			e.to = g.nextLevel(m, e.kind, level)
 			level = e.to
+			if e.kind == KindRevert {
+				level = e.from // back 30 hours later
+			}
 		}
 	}
 }
@@ -681,7 +748,20 @@ func (g *rgen) place(m *rmetric, kind string) {
 			continue
 		}
 		times := slices.Clone(merges)
-		var trap time.Time
+		var trap, mineFar time.Time
+		switch kind {
+		case KindOtherCloser:
+			// Theirs 1–3 h before the shift, mine 2–5 h before theirs.
+			if at.Sub(m1) > 3*time.Hour {
+				continue
+			}
+			mineFar = m1.Add(-time.Duration(120+r.IntN(181)) * time.Minute)
+			times = append(times, mineFar)
+		case KindMineUnrelated:
+			// An unrelated PR of mine 14–22 h before the shift.
+			mineFar = at.Add(-time.Duration(14*60+r.IntN(8*60)) * time.Minute)
+			times = append(times, mineFar)
+		}
 		if kind == KindOther && r.IntN(2) == 0 {
 			// My PR to the repo 3–5 days before: live while the metric
 			// held steady, so it did not cause the shift.
@@ -711,6 +791,16 @@ func (g *rgen) place(m *rmetric, kind string) {
 		}
 		if !trap.IsZero() {
 			e.others = append(e.others, g.b.add(repo, g.me, trap, false, g.ordinaryTitle(m.repo, g.me), g.designedFiles(m)))
+		}
+		if !mineFar.IsZero() {
+			title := g.ordinaryTitle(m.repo, g.me)
+			if kind == KindOtherCloser {
+				title = g.designedTitle(m, KindMine, 0) // plausibly a cause, but farther from the shift
+			}
+			e.others = append(e.others, g.b.add(repo, g.me, mineFar, false, title, g.designedFiles(m)))
+		}
+		if kind == KindRevert {
+			e.until = at.Add(30 * time.Hour)
 		}
 		authors := slices.Clone(g.others)
 		r.Shuffle(len(authors), func(i, j int) { authors[i], authors[j] = authors[j], authors[i] })
@@ -774,12 +864,15 @@ func inBand(t, at time.Time) bool {
 
 // crowd picks 1–3 merge times for other authors' PRs in the 23 hours
 // before a shift at `at` whose first and last causes merge at m1 and m2:
-// working hours, no closer to the shift than an hour before m2 (so mine
-// stays the likelier cause), at least 30 minutes before the shift.
+// working hours, and farther from the shift than m1 (so mine is the
+// likeliest cause, rule 2).
 func (g *rgen) crowd(repo string, at, m1, m2 time.Time) []time.Time {
 	r := g.rng
 	lo := at.Add(-23 * time.Hour)
-	hi := earlier(m2.Add(time.Hour), at.Add(-30*time.Minute))
+	hi := m1
+	if !hi.After(lo) {
+		return nil
+	}
 	want := 1 + r.IntN(3)
 	var out []time.Time
 	for try := 0; try < 200 && len(out) < want; try++ {
@@ -798,16 +891,33 @@ func (g *rgen) crowd(repo string, at, m1, m2 time.Time) []time.Time {
 }
 
 func (g *rgen) meOrOther(kind string) string {
-	if kind == KindOther {
+	if kind == KindOther || kind == KindOtherCloser {
 		return g.others[g.rng.IntN(len(g.others))]
 	}
 	return g.me
 }
 
 // decoys adds my PRs to other repos at the hour of some shifts (right
-// time, wrong repo) and a few closed-unmerged PRs by others.
+// time, wrong repo), a few closed-unmerged PRs by others, and 4–8 PRs of
+// mine touching each growth or walk metric's code (nothing they did moves
+// it).
 func (g *rgen) decoys() {
 	r := g.rng
+	for _, m := range g.ms {
+		if m.trap == "" {
+			continue
+		}
+		n := 4 + r.IntN(5)
+		for try := 0; try < 200 && n > 0; try++ {
+			d := g.start.Add(8*day + time.Duration(r.IntN(int(g.end.Sub(g.start)/day)-18))*day).Truncate(day)
+			t := nextWorkday(d).Add(time.Duration(9*60+r.IntN(9*60)) * time.Minute)
+			if !g.b.ok(m.repo.name, t) || g.nearShift(m.repo, t) {
+				continue
+			}
+			g.b.add(m.repo.name, g.me, t, false, g.ordinaryTitle(m.repo, g.me), g.designedFiles(m))
+			n--
+		}
+	}
 	for _, e := range g.events {
 		if len(g.repos) < 2 || r.IntN(10) >= 3 {
 			continue
@@ -1041,7 +1151,7 @@ func (g *rgen) world() *World {
 	}
 	for _, e := range g.events {
 		id := e.m.cfg.ID
-		l := Label{Metric: id, At: e.at, Kind: e.kind, Cause: keys(e.causes), Others: keys(e.others), From: e.from, To: e.to, Gap: e.gap}
+		l := Label{Metric: id, At: e.at, Kind: e.kind, Cause: keys(e.causes), Others: keys(e.others), From: e.from, To: e.to, Gap: e.gap, Until: e.until}
 		w.Labels = append(w.Labels, l)
 		w.Shifts = append(w.Shifts, Shift{Metric: id, At: e.at, From: e.from, To: e.to, Cause: slices.Clone(l.Cause)})
 		if l.Draftable() {
@@ -1054,10 +1164,15 @@ func (g *rgen) world() *World {
 		}
 	}
 	for _, m := range g.ms {
-		if !slices.ContainsFunc(g.events, func(e *revent) bool { return e.m == m }) {
+		if m.trap == "" && !slices.ContainsFunc(g.events, func(e *revent) bool { return e.m == m }) {
 			m.flat = true // no shift found room: it is flat
 		}
-		if m.flat {
+		switch {
+		case m.trap != "":
+			l := Label{Metric: m.cfg.ID, Kind: m.trap, From: m.base, To: m.base, Rate: m.rate}
+			w.Labels = append(w.Labels, l)
+			w.MustNot = append(w.MustNot, "any draft on "+l.String()+": no step, it drifts")
+		case m.flat:
 			w.Labels = append(w.Labels, Label{Metric: m.cfg.ID, Kind: KindFlat, From: m.base, To: m.base})
 			w.MustNot = append(w.MustNot, "any draft on "+m.cfg.ID+": flat all along")
 		}
@@ -1079,6 +1194,9 @@ func (g *rgen) world() *World {
 				continue
 			}
 			regimes = append(regimes, Regime{e.at, e.to})
+			if !e.until.IsZero() {
+				regimes = append(regimes, Regime{e.until, e.from})
+			}
 			for _, p := range e.prs() {
 				quiet = append(quiet, p.at)
 			}
@@ -1094,10 +1212,31 @@ func (g *rgen) world() *World {
 				})
 			})
 		}
+		if m.trap != "" {
+			drift(ss, m.trap, m.rate, g.start, seedFor(g.seed, "drift/"+m.cfg.ID))
+		}
 		w.Series[m.cfg.ID] = ss
 	}
 	if len(w.Gaps) == 0 {
 		w.Gaps = nil
 	}
 	return w
+}
+
+// drift multiplies a flat series by a compounding trend (KindGrowth: rate
+// per day) or a random walk (KindWalk: log-steps with sd rate per day,
+// drawn hourly), starting at 1 at start.
+func drift(ss []model.Sample, kind string, rate float64, start time.Time, rng *rand.Rand) {
+	walk := 0.0
+	sd := rate / math.Sqrt(24)
+	for i := range ss {
+		days := ss[i].Time.Sub(start).Hours() / 24
+		switch kind {
+		case KindGrowth:
+			ss[i].Value *= math.Pow(1+rate, days)
+		case KindWalk:
+			walk += sd * rng.NormFloat64()
+			ss[i].Value *= math.Exp(walk)
+		}
+	}
 }

@@ -161,9 +161,15 @@ func checkRandom(t *testing.T, w *World, weeks bool) {
 			t.Errorf("%s: no label", m.ID)
 			continue
 		}
-		flat := slices.ContainsFunc(ls, func(l Label) bool { return l.Kind == KindFlat })
+		flat := slices.ContainsFunc(ls, func(l Label) bool { return MetricKind(l.Kind) })
 		if flat && len(ls) != 1 {
 			t.Errorf("%s: flat and shifted", m.ID)
+		}
+		if flat && ls[0].Kind != KindFlat {
+			if !slices.Contains(w.MustNotMetrics, m.ID) {
+				t.Errorf("%s: %s but not must-not", m.ID, ls[0].Kind)
+			}
+			continue
 		}
 		if flat {
 			if med := Median(values(w.Series[m.ID])); rel(med, ls[0].From) > 0.001 {
@@ -180,7 +186,7 @@ func checkRandom(t *testing.T, w *World, weeks bool) {
 				if d := l.At.Sub(ls[i-1].At); d < 10*day {
 					t.Errorf("%s: shifts %v apart", m.ID, d)
 				}
-				if l.From != ls[i-1].To {
+				if prev := ls[i-1]; l.From != prev.To && !(prev.Kind == KindRevert && l.From == prev.From) {
 					t.Errorf("%s: level chain broken at %v", m.ID, l.At)
 				}
 			}
@@ -193,7 +199,7 @@ func checkRandom(t *testing.T, w *World, weeks bool) {
 	// Designed shifts on one repo are ≥ 4 days apart.
 	for i, a := range w.Labels {
 		for _, b := range w.Labels[i+1:] {
-			if a.Kind == KindFlat || b.Kind == KindFlat || a.Metric == b.Metric {
+			if MetricKind(a.Kind) || MetricKind(b.Kind) || a.Metric == b.Metric {
 				continue
 			}
 			ma, _ := w.Metric(a.Metric)
@@ -219,7 +225,7 @@ func checkRandom(t *testing.T, w *World, weeks bool) {
 			t.Errorf("%s both expected and must-not", id)
 		}
 	}
-	if len(w.Shifts) != len(w.Labels)-countKind(w, KindFlat) {
+	if len(w.Shifts) != len(w.Labels)-countKind(w, KindFlat)-countKind(w, KindGrowth)-countKind(w, KindWalk) {
 		t.Errorf("%d shifts for %d labels", len(w.Shifts), len(w.Labels))
 	}
 }
@@ -253,7 +259,7 @@ func checkLabel(t *testing.T, w *World, prs map[string]model.PR, better string, 
 		if p.Repo != repo {
 			t.Errorf("%s: cause %s on another repo", l, k)
 		}
-		if (p.Author == w.Me) == (l.Kind == KindOther) {
+		if (p.Author == w.Me) == (l.Kind == KindOther || l.Kind == KindOtherCloser) {
 			t.Errorf("%s: cause %s by %s", l, k, p.Author)
 		}
 		if len(m.Paths) > 0 && !slices.ContainsFunc(p.Files, func(f string) bool { return strings.HasPrefix(f, strings.TrimSuffix(m.Paths[0], "**")) }) {
@@ -309,6 +315,15 @@ func checkLabel(t *testing.T, w *World, prs map[string]model.PR, better string, 
 			if p.Author != w.Me || d < 3*day || d > 5*day+12*time.Hour {
 				t.Errorf("%s: earlier PR %s by %s %v before", l, k, p.Author, d)
 			}
+		case KindOtherCloser:
+			// Mine, farther from the shift than theirs, within settle.
+			if d := first.Sub(p.MergedAt); p.Author != w.Me || d < 2*time.Hour || d > 5*time.Hour {
+				t.Errorf("%s: my PR %s by %s %v before theirs", l, k, p.Author, d)
+			}
+		case KindMineUnrelated:
+			if d := l.At.Sub(p.MergedAt); p.Author != w.Me || d < 14*time.Hour || d > 22*time.Hour {
+				t.Errorf("%s: unrelated PR %s by %s %v before the shift", l, k, p.Author, d)
+			}
 		default:
 			t.Errorf("%s: others %v", l, l.Others)
 		}
@@ -336,7 +351,15 @@ func checkLabel(t *testing.T, w *World, prs map[string]model.PR, better string, 
 	if l.Kind == KindMineGap {
 		tol = 0.04
 	}
-	if rel(before, l.From) > tol || rel(after, l.To) > tol {
+	wantAfter := l.To
+	if l.Kind == KindRevert {
+		wantAfter = l.From // back within the after window's first 12 hours
+		tol = 0.06
+		if l.Until.Sub(l.At) != 30*time.Hour {
+			t.Errorf("%s: reverted %v after", l, l.Until.Sub(l.At))
+		}
+	}
+	if rel(before, l.From) > tol || rel(after, wantAfter) > tol {
 		t.Errorf("%s: window medians %.4g → %.4g", l, before, after)
 	}
 }
@@ -365,11 +388,14 @@ func checkWeeks(t *testing.T, w *World, id string, ls []Label) {
 			if !to.After(l.At) {
 				break
 			}
-			if from.Before(l.At) {
+			if from.Before(l.At) || !l.Until.IsZero() && from.Before(l.Until) {
 				ok = false
 				break
 			}
 			level = l.To
+			if !l.Until.IsZero() {
+				level = l.From
+			}
 		}
 		if !ok {
 			continue
