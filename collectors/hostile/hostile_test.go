@@ -20,9 +20,11 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/newrelic"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/fakevendor"
+	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/store"
 )
@@ -72,6 +74,7 @@ const (
 	ddAPIKey     = "ddapiHOSTILEkey0123456789abcdef0"
 	ddAppKey     = "ddappHOSTILEkey0123456789abcdef012345678"
 	pdToken      = "pdHOSTILEtoken_y_NbAkKc66ryYTWUXYEu"
+	nrKey        = "NRAK-HOSTILEnewrelicKEY0123456789"
 	promToken    = "promHOSTILEbearer0123456789"
 )
 
@@ -226,6 +229,36 @@ func sources() []source {
 				must(t, err)
 				return fmt.Sprintf("%d incidents", len(incs))
 			},
+		},
+		{
+			name: "newrelic",
+			fake: func(w *world.World) http.Handler {
+				return &newrelic.Fake{Key: nrKey, AccountID: 4711, Series: func(_ string, from, to time.Time) ([]model.Sample, bool) {
+					var ss []model.Sample
+					for t := from.Truncate(time.Hour); t.Before(to) && t.Before(w.End); t = t.Add(time.Hour) {
+						ss = append(ss, model.Sample{Time: t, Value: float64(t.Hour())})
+					}
+					return ss, true
+				}}
+			},
+			configure: func(w *world.World, url string) *config.Config {
+				cfg := w.ConfigFor(world.URLs{})
+				cfg.Sources.Set("newrelic", &newrelic.Config{APIKey: nrKey, AccountID: 4711, APIURL: url + "/graphql", Interval: config.Duration(time.Hour)})
+				cfg.Metrics = []config.Metric{{ID: "nr-duration", Name: "duration", Source: "newrelic",
+					Query: "SELECT average(duration) AS 'value' FROM Transaction", Unit: "ms", Better: "lower", Category: "performance"}}
+				return cfg
+			},
+			secrets: []string{nrKey},
+			page:    func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/graphql") },
+			missing: `{"data":{"actor":{"account":{"nrql":{}}}}}`,
+			future: func(b []byte) []byte {
+				return bytes.Replace(b, []byte(`"results":[`), []byte(`"results":[{"beginTimeSeconds":253402300799,"endTimeSeconds":253402304399,"value":1},`), 1)
+			},
+			farReset: func(h http.Header) int {
+				h.Set("Retry-After", "1000000000000")
+				return http.StatusTooManyRequests
+			},
+			stored: samplesOf("newrelic"),
 		},
 	}
 }

@@ -199,6 +199,11 @@ func (c *Collector) query(ctx context.Context, m collectors.RangeMetric, from, t
 	if r.Data == nil || r.Data.Actor == nil || r.Data.Actor.Account == nil || r.Data.Actor.Account.NRQL == nil {
 		return nil, &Error{Metric: m.ID, Msg: "malformed response: no data.actor.account.nrql"}
 	}
+	if r.Data.Actor.Account.NRQL.Results == nil {
+		// TIMESERIES always answers its buckets (null values when there is
+		// no data): a body without results must not pass for "no data".
+		return nil, &Error{Metric: m.ID, Msg: "malformed response: no data.actor.account.nrql.results"}
+	}
 	out, err := Samples(r.Data.Actor.Account.NRQL.Results)
 	if err != nil {
 		return nil, &Error{Metric: m.ID, Msg: err.Error(), Err: err}
