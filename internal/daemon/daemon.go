@@ -351,7 +351,8 @@ func (d *Daemon) reviewPage(ctx context.Context, cfg *config.Config, be backend.
 	if addr == "" || addr == "off" {
 		return nil, nil, nil
 	}
-	page, err := ui.New(ui.Options{Backend: be, Config: d.config, Series: ui.StoreSeries(d.st, d.config, nil), Logger: d.log})
+	sd := ui.NewStoreData(d.st, d.config, nil)
+	page, err := ui.New(ui.Options{Backend: be, Config: d.config, Series: sd.Series, Explain: sd.Explain, Logger: d.log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -80,8 +80,8 @@ func demoDaemon(t *testing.T, ctx context.Context) (*backend.Client, []model.Dra
 	h.PRs = append([]model.PRRef(nil), h.PRs...)
 	h.PRs[0].Title = `<img src=x onerror="window.__pwned=1;alert(1)">` + " fix \u202egnp.exe"
 	h.PRs[0].URL = "javascript:alert(1)"
-	h.Text = "Shipped <img src=x onerror=alert(1)>, reducing p99 from 1.8 s to 210 ms (−88%)."
-	h.GeneratedText = h.Text
+	h.GeneratedText = "Shipped <img src=x onerror=alert(1)>, reducing p99 from 1.8 s to 210 ms (−88%)."
+	h.Text = h.GeneratedText + " " // edited, so the daemon's drafter pass keeps it
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +100,9 @@ func demoDaemon(t *testing.T, ctx context.Context) (*backend.Client, []model.Dra
 		t.Fatal(err)
 	}
 	cfg.Server.Listen, cfg.UI.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	// The demo's metrics (not its sources: nothing to poll), so the drafter
+	// reads their series and the draft page can explain them.
+	cfg.Metrics = out.World.Metrics
 	dctx, stop := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
@@ -480,10 +483,15 @@ func TestBrowserReview(t *testing.T) {
 
 	// A real draft's page, for the screenshot: evidence, chart, history.
 	run(t, bctx, "draft page", chromedp.Navigate(base+"/drafts/"+edited))
-	if txt := eval[string](t, bctx, `document.body.innerText`); !strings.Contains(txt, "Evidence") || !strings.Contains(txt, "accepted") {
+	if txt := eval[string](t, bctx, `document.body.innerText`); !strings.Contains(txt, "Evidence") || !strings.Contains(txt, "accepted") ||
+		!strings.Contains(txt, "— this draft: drafted") || !strings.Contains(txt, "(mine)") {
 		t.Errorf("draft page:\n%s", txt)
 	}
-	shots["review-draft.png"] = screenshot(t, bctx)
+	full, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // the whole page, as PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	shots["review-draft.png"] = full
 
 	// Period and Status render, with the accepted statement.
 	run(t, bctx, "period", chromedp.Navigate(base+"/period?p=2026"))

@@ -222,39 +222,75 @@ func chartPoints(samples []model.Sample, from, to time.Time, weekly bool) []poin
 	return out
 }
 
-// StoreSeries returns an Options.Series that reads a configured metric's
-// samples from the store and, for a built-in series (pagerduty.*, ci.*,
-// computed from stored events), the series the drafter reads, cached for a
-// minute.
-func StoreSeries(st *store.Store, cfg func() *config.Config, now func() time.Time) func(ctx context.Context, d model.Draft) ([]model.Sample, bool, error) {
-	var mu sync.Mutex
-	var cached map[string]drafter.Series
-	var at time.Time
+// StoreData reads what the page needs beyond drafts from the store: the
+// samples of a draft's series (Series) and what the drafter finds in it
+// (Explain). The drafter's input (every series, built-in ones included,
+// the PRs and deploys) is loaded at most once a minute.
+type StoreData struct {
+	st  *store.Store
+	cfg func() *config.Config
+	now func() time.Time
+
+	mu sync.Mutex
+	in *drafter.Input
+	at time.Time
+}
+
+// NewStoreData reads from st with the config cfg returns; now is the
+// drafter's clock (nil: time.Now).
+func NewStoreData(st *store.Store, cfg func() *config.Config, now func() time.Time) *StoreData {
 	if now == nil {
 		now = time.Now
 	}
-	return func(ctx context.Context, d model.Draft) ([]model.Sample, bool, error) {
-		ss, err := st.Samples(ctx, d.Metric.ID, d.BeforeWindow.Start, d.AfterWindow.End)
-		if err != nil || len(ss) > 0 {
-			return ss, false, err
+	return &StoreData{st: st, cfg: cfg, now: now}
+}
+
+// input is the drafter's input, cached for seriesCacheTTL.
+func (sd *StoreData) input(ctx context.Context) (drafter.Input, error) {
+	sd.mu.Lock()
+	defer sd.mu.Unlock()
+	if sd.in == nil || time.Since(sd.at) > seriesCacheTTL {
+		p := &app.Pipeline{Config: sd.cfg(), Store: sd.st, Now: sd.now}
+		in, err := p.DrafterInput(ctx)
+		if err != nil {
+			return drafter.Input{}, err
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if cached == nil || time.Since(at) > seriesCacheTTL {
-			p := &app.Pipeline{Config: cfg(), Store: st, Now: now}
-			in, err := p.DrafterInput(ctx)
-			if err != nil {
-				return nil, false, err
-			}
-			cached, at = map[string]drafter.Series{}, time.Now()
-			for _, s := range in.Series {
-				cached[s.Metric.ID] = s
-			}
-		}
-		s, ok := cached[d.Metric.ID]
-		if !ok {
-			return nil, false, nil
-		}
-		return s.Samples, s.Metric.Weekly, nil
+		sd.in, sd.at = &in, time.Now()
 	}
+	return *sd.in, nil
+}
+
+// Series is an Options.Series: a configured metric's samples from the
+// store; for a built-in series (pagerduty.*, ci.*, computed from stored
+// events) the series the drafter reads.
+func (sd *StoreData) Series(ctx context.Context, d model.Draft) ([]model.Sample, bool, error) {
+	ss, err := sd.st.Samples(ctx, d.Metric.ID, d.BeforeWindow.Start, d.AfterWindow.End)
+	if err != nil || len(ss) > 0 {
+		return ss, false, err
+	}
+	in, err := sd.input(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, s := range in.Series {
+		if s.Metric.ID == d.Metric.ID {
+			return s.Samples, s.Metric.Weekly, nil
+		}
+	}
+	return nil, false, nil
+}
+
+// Explain is an Options.Explain: drafter.Explain on the draft's series
+// around its shift, what `impact explain METRIC --at SHIFT` shows. Nil
+// when the series is not among the drafter's input.
+func (sd *StoreData) Explain(ctx context.Context, d model.Draft) (*drafter.Explanation, error) {
+	in, err := sd.input(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := drafter.Explain(in, d.Metric.ID, d.ShiftAt)
+	if !ok {
+		return nil, nil
+	}
+	return &ex, nil
 }

@@ -106,12 +106,14 @@ type pageData struct {
 	Message string
 	Bounce  string
 
-	Groups  []groupView
-	Pending int
-	Draft   *draftView
-	History []decisionView
-	Explain []string
-	CanUndo bool
+	Groups     []groupView
+	Pending    int
+	Draft      *draftView
+	History    []decisionView
+	Explain    []findingView
+	ExplainErr string
+	Explained  bool
+	CanUndo    bool
 
 	Period     string
 	Periods    []string
@@ -129,6 +131,47 @@ type decisionView struct {
 	Status string
 	Reason string
 	Text   string // the statement the decision replaced
+}
+
+// findingView is one shift drafter.Explain found near the draft's.
+type findingView struct {
+	At, Tolerance, Verdict, Reason string
+	Before, After, Change          string
+	PValue, StepZ                  string
+	ThisDraft                      bool
+	Candidates                     []candidateView
+}
+
+type candidateView struct {
+	PR     prView
+	Mine   bool
+	Role   string
+	Offset string
+}
+
+func explainView(f drafter.Finding, draftID string) findingView {
+	v := findingView{
+		At: f.At.UTC().Format("2006-01-02 15:04 UTC"), Tolerance: f.Tolerance().String(),
+		Verdict: clean(drafter.VerdictText(f.Verdict)), Reason: clean(f.Reason),
+		ThisDraft: f.DraftID != "" && f.DraftID == draftID,
+	}
+	if f.Before != 0 || f.After != 0 {
+		v.Before, v.After = drafter.FormatValue(f.Before, f.Metric.Unit), drafter.FormatValue(f.After, f.Metric.Unit)
+		v.Change = drafter.FormatChange(f.Change, f.Metric.Better)
+		v.PValue = strconv.FormatFloat(f.PValue, 'g', 2, 64)
+	}
+	if f.Placebos > 0 {
+		v.StepZ = strconv.FormatFloat(f.StepZ, 'f', 1, 64)
+	}
+	for _, c := range f.Candidates {
+		off := time.Duration(c.OffsetSeconds) * time.Second
+		when := off.Abs().Round(time.Minute).String() + " before the shift"
+		if off > 0 {
+			when = off.Round(time.Minute).String() + " after the shift"
+		}
+		v.Candidates = append(v.Candidates, candidateView{PR: prRef(c.PR), Mine: c.Mine, Role: clean(c.Role), Offset: "went live " + when})
+	}
+	return v
 }
 
 type groupView struct {
@@ -315,12 +358,15 @@ func (s *Server) draftPage(w http.ResponseWriter, r *http.Request, sess *session
 	v := s.view(r.Context(), d, true)
 	data := pageData{Title: "Draft " + v.ID + " — impact", Nav: "draft", CSRF: sess.csrf, Draft: &v, CanUndo: s.canUndo(), Message: r.URL.Query().Get("msg")}
 	if s.o.Explain != nil {
-		lines, err := s.o.Explain(r.Context(), d)
-		if err != nil {
-			data.Explain = []string{"impact explain failed: " + clean(err.Error())}
-		}
-		for _, l := range lines {
-			data.Explain = append(data.Explain, clean(l))
+		ex, err := s.o.Explain(r.Context(), d)
+		switch {
+		case err != nil:
+			data.ExplainErr = clean(err.Error())
+		case ex != nil:
+			data.Explained = true
+			for _, f := range ex.Findings {
+				data.Explain = append(data.Explain, explainView(f, d.ID))
+			}
 		}
 	}
 	for _, h := range d.History {

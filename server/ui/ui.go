@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/server"
@@ -49,11 +50,12 @@ type Options struct {
 	Config func() *config.Config
 	// Series returns the samples of a draft's series around its shift for
 	// the chart; weekly marks per-event counts shown as per-week rates.
-	// Nil: no charts. See StoreSeries.
+	// Nil: no charts. See StoreData.
 	Series func(ctx context.Context, d model.Draft) (samples []model.Sample, weekly bool, err error)
-	// Explain, when set, says what `impact explain` knows about the
-	// draft's shift (the candidates and their verdicts), one line each.
-	Explain func(ctx context.Context, d model.Draft) ([]string, error)
+	// Explain, when set, returns what `impact explain` knows about the
+	// draft's shift: every shift found near it, its candidates and the
+	// verdicts (nil: the series is not known). See StoreData.
+	Explain func(ctx context.Context, d model.Draft) (*drafter.Explanation, error)
 	Logger  *slog.Logger
 	Now     func() time.Time
 }

@@ -82,10 +82,12 @@ func newFixture(tb testing.TB, n int, title, metricName string) *fixture {
 	}
 	cfg := config.Default()
 	cfg.Me.Name = "Alice Example"
+	sd := NewStoreData(st, func() *config.Config { return cfg }, func() time.Time { return fixedNow })
 	page, err := New(Options{
 		Backend: &backend.Local{Store: st, Config: cfg, Now: func() time.Time { return fixedNow }},
 		Config:  func() *config.Config { return cfg },
-		Series:  StoreSeries(st, func() *config.Config { return cfg }, func() time.Time { return fixedNow }),
+		Series:  sd.Series,
+		Explain: sd.Explain,
 		Now:     func() time.Time { return fixedNow },
 	})
 	if err != nil {

@@ -98,10 +98,12 @@ func fromDaemon(ctx context.Context, f *cmdutil.Factory, o *Options, cfg *config
 // serve runs the page in this process until ctx ends or it idles.
 func serve(ctx context.Context, f *cmdutil.Factory, o *Options, cfg *config.Config, st *store.Store) error {
 	local := &backend.Local{Store: st, Config: cfg, Logger: f.Logger, Now: f.Now}
+	sd := ui.NewStoreData(st, func() *config.Config { return cfg }, f.Now)
 	page, err := ui.New(ui.Options{
 		Backend: local,
 		Config:  func() *config.Config { return cfg },
-		Series:  ui.StoreSeries(st, func() *config.Config { return cfg }, f.Now),
+		Series:  sd.Series,
+		Explain: sd.Explain,
 		Logger:  f.Logger,
 	})
 	if err != nil {
