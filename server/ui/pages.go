@@ -187,6 +187,8 @@ type prView struct {
 
 type draftView struct {
 	ID, Status, Category, Competency string
+	Kind                             string // impact, activity or manual: always shown
+	Measured                         bool   // a measured shift (before → after, a chart)
 	Text, GeneratedText              string
 	Metric, MetricID, Unit           string
 	Before, After, Change            string
@@ -215,7 +217,12 @@ func (s *Server) view(ctx context.Context, d model.Draft, chart bool) draftView 
 		Confidence: clean(d.Confidence), ShiftAt: d.ShiftAt, CreatedAt: d.CreatedAt, DecidedAt: d.DecidedAt,
 		Reason: clean(d.Reason), Evidence: make([]string, 0, len(d.Evidence)),
 		Edited: d.GeneratedText != "" && d.Text != d.GeneratedText,
+		Kind:   clean(d.Kind),
 	}
+	if v.Kind == "" {
+		v.Kind = model.KindImpact
+	}
+	v.Measured = v.Kind == model.KindImpact || d.Metric.Unit != ""
 	v.Numbers = Numbers(d)
 	v.Missing = Missing(d, d.Text)
 	for _, p := range d.PRs {

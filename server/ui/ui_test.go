@@ -425,3 +425,18 @@ func BenchmarkDecision(b *testing.B) {
 		}
 	}
 }
+
+// A draft's kind is always visible; a manual win shows no made-up numbers.
+func TestKindShown(t *testing.T) {
+	f := newFixture(t, 1, "Add cache", "search API p99 latency")
+	m := model.Draft{ID: "m0000001", Kind: model.KindManual, Status: model.StatusPending, Category: "leadership",
+		Text: "Mentored two new engineers through their first on-call.", GeneratedText: "Mentored two new engineers through their first on-call.",
+		ShiftAt: fixedNow.Add(-time.Hour), CreatedAt: fixedNow, PRs: []model.PRRef{}, Others: []model.PRRef{}, Evidence: []string{}}
+	if _, err := f.st.SaveDrafts(context.Background(), []model.Draft{m}); err != nil {
+		t.Fatal(err)
+	}
+	body := f.get(t, "/").Body.String()
+	if !strings.Contains(body, `<span class="kind">manual</span></p>`) || !strings.Contains(body, `<span class="kind">impact</span> <span class="metric">`) {
+		t.Errorf("the inbox does not show the kinds:\n%s", body)
+	}
+}
