@@ -18,6 +18,16 @@ var (
 		UI:      UIConfig{Listen: "127.0.0.1:7879"},
 		Drafter: DefaultDrafterConfig,
 		Digest:  DefaultDigestConfig,
+		Collect: DefaultCollectConfig,
+	}
+
+	// DefaultCollectConfig is `collect:` left out: the collectors'
+	// defaults (collectors.DefaultMaxResponseBytes, DefaultMaxRequests,
+	// and the daemon's DefaultPollTimeout).
+	DefaultCollectConfig = CollectConfig{
+		MaxResponseBytes: 64 << 20,
+		MaxRequests:      50_000,
+		PollTimeout:      Duration(30 * time.Minute),
 	}
 
 	// DefaultGitHubSource is where a `sources.github:` entry starts.

@@ -178,4 +178,10 @@ digest:
     username: alice
     password: ${SMTP_PASSWORD}
     tls: starttls                    # starttls | tls | none (none only for localhost)
+
+# Bounds on what a vendor can make a poll do (the defaults suit every API).
+collect:
+  max_response_bytes: 67108864       # 64 MiB: a longer answer fails that request
+  max_requests: 50000                # per poll of one source: stops pagination that never ends
+  poll_timeout: 30m                  # the daemon's deadline for one poll (what it stored stays)
 `

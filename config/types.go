@@ -13,12 +13,26 @@ type Config struct {
 	Metrics []Metric      `yaml:"metrics"`
 	Drafter DrafterConfig `yaml:"drafter"`
 	Digest  DigestConfig  `yaml:"digest"`
+	Collect CollectConfig `yaml:"collect"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
 
 	// types are the registered sources' config types it was loaded with.
 	types []SourceType
+}
+
+// CollectConfig bounds what a vendor can make a poll do.
+type CollectConfig struct {
+	// MaxResponseBytes caps each response body; default 64 MiB. A longer
+	// answer fails that request with an error saying so.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+	// MaxRequests caps the requests of one poll of one source; default
+	// 50000 (a vendor whose pagination never ends stops there).
+	MaxRequests int `yaml:"max_requests"`
+	// PollTimeout is the deadline of one poll of one source in the daemon
+	// (impact serve); default 30m. What a poll stored before it stays.
+	PollTimeout Duration `yaml:"poll_timeout"`
 }
 
 // Me says whose work is "mine".

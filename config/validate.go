@@ -131,6 +131,20 @@ func (c *Config) validate(ps *problems) {
 	c.validateMetrics(ps)
 	c.validateDrafter(ps)
 	c.validateDigest(ps)
+	c.validateCollect(ps)
+}
+
+func (c *Config) validateCollect(ps *problems) {
+	k := c.Collect
+	if k.MaxResponseBytes < 1<<10 {
+		ps.add("collect.max_response_bytes", "must be at least 1024 (bytes; default 67108864, 64 MiB)")
+	}
+	if k.MaxRequests < 1 {
+		ps.add("collect.max_requests", "must be positive (default 50000)")
+	}
+	if k.PollTimeout < Duration(time.Minute) {
+		ps.add("collect.poll_timeout", "must be at least 1m (default 30m)")
+	}
 }
 
 func (c *Config) validateMe(ps *problems) {

@@ -610,3 +610,32 @@ func pipeline(cfg *config.Config, st *store.Store, end time.Time, base http.Roun
 		},
 	}
 }
+
+// TestConfiguredLimits: collect.max_response_bytes and collect.max_requests
+// reach every source's client and poll.
+func TestConfiguredLimits(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Hour)
+	w := world.Demo(end)
+	src := sources()[0] // github: three repos, pages of 100 PRs
+	srv := httptest.NewServer(src.fake(w))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name    string
+		collect config.CollectConfig
+		want    string
+	}{
+		{"max_response_bytes", config.CollectConfig{MaxResponseBytes: 4096}, "exceeds the limit of 4 KiB (collect.max_response_bytes)"},
+		{"max_requests", config.CollectConfig{MaxRequests: 2}, "more than 2 requests in one poll (collect.max_requests)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := src.configure(w, srv.URL)
+			cfg.Collect = tt.collect
+			p := pipeline(cfg, openStore(t), end, nil, io.Discard)
+			p.HTTPOptions = nil // the config's limits, not the suite's
+			_, err := p.Collect(context.Background(), app.CollectOptions{Source: src.name})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -76,6 +76,7 @@ func (p *Pipeline) httpClient(vendor string) *http.Client {
 func (p *Pipeline) client(o collectors.HTTPOptions) *http.Client {
 	o.UserAgent = version.UserAgent()
 	o.Budget = p.Budget(o.Vendor)
+	o.MaxResponseBytes = p.Config.Collect.MaxResponseBytes // collect.max_response_bytes; 0: the default
 	if p.HTTPOptions != nil {
 		p.HTTPOptions(&o)
 	}
@@ -115,7 +116,7 @@ func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.
 		Progress: p.Progress,
 		Logger:   p.logger(),
 		Secrets:  p.Config.SecretValues(),
-		Limits:   p.Limits,
+		Limits:   p.limits(),
 	}
 	// A backfill's target is kept until the source has read it all, so a
 	// run interrupted by Ctrl-C (or a failure) is resumed by the next
@@ -183,6 +184,15 @@ func (p *Pipeline) Collect(ctx context.Context, o CollectOptions) ([]collectors.
 		}
 	}
 	return results, errors.Join(errs...)
+}
+
+// limits are the poll limits: Pipeline.Limits, else the config's collect:.
+func (p *Pipeline) limits() collectors.PollLimits {
+	l := p.Limits
+	if l.MaxRequests == 0 {
+		l.MaxRequests = p.Config.Collect.MaxRequests
+	}
+	return l
 }
 
 // backfillSource is the store namespace of the backfill targets: one

@@ -11,6 +11,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ type Options struct {
 	// HTTPOptions adjusts the vendors' HTTP clients (tests).
 	HTTPOptions func(o *collectors.HTTPOptions)
 	// PollTimeout is the deadline of one poll of one source; default
-	// DefaultPollTimeout. What the poll stored before it stays; the next
+	// collect.poll_timeout, else DefaultPollTimeout. What the poll stored before it stays; the next
 	// poll resumes.
 	PollTimeout time.Duration
 	// Hangup delivers reload requests; nil subscribes to SIGHUP.
@@ -111,9 +112,6 @@ func (o *Options) defaults() {
 	}
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = 5 * time.Second
-	}
-	if o.PollTimeout <= 0 {
-		o.PollTimeout = DefaultPollTimeout
 	}
 }
 
@@ -416,7 +414,7 @@ func (d *Daemon) lock(source string) *sync.Mutex {
 func (d *Daemon) pipeline(cfg *config.Config) *app.Pipeline {
 	return &app.Pipeline{
 		Config: cfg, Store: d.st, Registry: d.reg, Logger: d.log,
-		Limits: collectors.PollLimits{Timeout: d.o.PollTimeout},
+		Limits: collectors.PollLimits{Timeout: cmp.Or(d.o.PollTimeout, cfg.Collect.PollTimeout.D(), DefaultPollTimeout)},
 		HTTPOptions: func(o *collectors.HTTPOptions) {
 			// The pipeline's budget (which it records with the run) starts
 			// from what the vendor said last time, and /metrics follows it.
