@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
@@ -120,5 +122,69 @@ func TestDrafterInputBuiltins(t *testing.T) {
 		if got[id] != n {
 			t.Errorf("%s: %d samples, want %d (all: %v)", id, got[id], n, got)
 		}
+	}
+}
+
+// stub is a collector whose Collect the test scripts.
+type stub struct {
+	f func(ctx context.Context, run collectors.Run) error
+}
+
+func (stub) Name() string                                            { return "stub" }
+func (s stub) Collect(ctx context.Context, run collectors.Run) error { return s.f(ctx, run) }
+
+// TestInterruptedBackfillResumes: Ctrl-C during `collect --since 1y` is not
+// a failure, and the next plain collect reads the year, not 90 days; once
+// the backfill completes, collects are incremental again.
+func TestInterruptedBackfillResumes(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	year := now.AddDate(-1, 0, 0)
+	st, err := store.Open(filepath.Join(t.TempDir(), "impact.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var got collectors.Run
+	var cancel context.CancelFunc
+	s := stub{}
+	reg := collectors.NewRegistry()
+	reg.Register("stub", func(*config.Config, collectors.Env) (collectors.Collector, error) { return &s, nil })
+	p := &Pipeline{Config: &config.Config{File: "test.yaml"}, Store: st, Registry: reg, Now: func() time.Time { return now }}
+
+	// 1. collect --since 1y, interrupted.
+	s.f = func(ctx context.Context, run collectors.Run) error {
+		got = run
+		cancel()
+		return fmt.Errorf("stub: %w", ctx.Err())
+	}
+	var ctx context.Context
+	ctx, cancel = context.WithCancel(context.Background())
+	res, _ := p.Collect(ctx, CollectOptions{Since: year})
+	if len(res) != 1 || !res[0].Canceled {
+		t.Fatalf("results %+v: want one cancelled run", res)
+	}
+	runs, err := st.Runs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := runs["stub"]; ok && (r.LastError != "" || r.ConsecutiveFailures != 0) {
+		t.Errorf("a cancelled run was recorded as a failure: %+v", r)
+	}
+
+	// 2. A plain collect resumes the year.
+	s.f = func(ctx context.Context, run collectors.Run) error { got = run; return nil }
+	if _, err := p.Collect(context.Background(), CollectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Since.Equal(year) || !got.Backfill {
+		t.Errorf("the collect after the interrupted backfill read from %v (backfill %v), want %v", got.Since, got.Backfill, year)
+	}
+
+	// 3. Done: the next collect is incremental.
+	if _, err := p.Collect(context.Background(), CollectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Backfill || !got.Since.Equal(now.Add(-DefaultHistory)) {
+		t.Errorf("after the backfill completed: Since %v backfill %v, want an incremental run", got.Since, got.Backfill)
 	}
 }
