@@ -145,7 +145,8 @@ func TestInterruptedBackfillResumes(t *testing.T) {
 	}
 	defer st.Close()
 	var got collectors.Run
-	var cancel context.CancelFunc
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	s := stub{}
 	reg := collectors.NewRegistry()
 	reg.Register("stub", func(*config.Config, collectors.Env) (collectors.Collector, error) { return &s, nil })
@@ -157,8 +158,6 @@ func TestInterruptedBackfillResumes(t *testing.T) {
 		cancel()
 		return fmt.Errorf("stub: %w", ctx.Err())
 	}
-	var ctx context.Context
-	ctx, cancel = context.WithCancel(context.Background())
 	res, _ := p.Collect(ctx, CollectOptions{Since: year})
 	if len(res) != 1 || !res[0].Canceled {
 		t.Fatalf("results %+v: want one cancelled run", res)
