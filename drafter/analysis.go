@@ -701,9 +701,8 @@ func (a *analysis) reverted(tau time.Time, m measurement) string {
 	if math.Abs(moved) < a.p.MinChange {
 		return ""
 	}
-	late := rel(m.aw.End.Add(-onsetBlocks*a.block), m.aw.End)
-	if math.Abs(late) > math.Abs(moved)/2 && (late > 0) == (moved > 0) {
-		return ""
+	if late := rel(m.aw.End.Add(-onsetBlocks*a.block), m.aw.End); math.Abs(late) > math.Abs(moved)/2 {
+		return "" // not back near the old level (still moved, or moved on)
 	}
 	return fmt.Sprintf("the level moved %s at %s and was back by %s, within the after window: not sustained (reverted)",
 		signedPct(moved), fmtTime(tau), fmtTime(until.Add(time.Duration(onsetBlocks)*a.block)))

@@ -102,6 +102,7 @@ func New(o Options) http.Handler {
 	api("GET "+backend.PathStatus, "status", h.status)
 	api("POST "+backend.PathCollect, "collect", h.collect)
 	api("POST "+backend.PathDraft, "draft", h.draft)
+	api("GET "+backend.PathExplain, "explain", h.explain)
 	api("GET "+backend.PathDigestPreview, "digest_preview", h.digestPreview)
 	api("POST "+backend.PathDigestSend, "digest_send", h.digestSend)
 	api("POST "+backend.PathUILogin, "ui_login", h.uiLogin)
@@ -455,6 +456,27 @@ func (h *handler) draft(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s)
+	return nil
+}
+
+func (h *handler) explain(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	req := backend.ExplainRequest{Metric: q.Get("metric")}
+	if req.Metric == "" {
+		return backend.Usage(errors.New("metric is required"))
+	}
+	if v := q.Get("at"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return backend.Usage(fmt.Errorf("at %q: want an RFC 3339 time", v))
+		}
+		req.At = t
+	}
+	ex, err := h.o.Backend.Explain(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ex)
 	return nil
 }
 

@@ -3,6 +3,8 @@
 package app
 
 import (
+	"strings"
+	"sort"
 	"context"
 	"encoding/json"
 	"errors"
@@ -327,6 +329,32 @@ func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
 		return in, fmt.Errorf("load drafts: %w", err)
 	}
 	return in, nil
+}
+
+// ErrUnknownMetric: Explain was asked about a series that is neither
+// configured nor built in.
+var ErrUnknownMetric = errors.New("unknown metric")
+
+// Explain runs the drafter over everything stored, as a drafter pass
+// would, and returns every shift it finds in one series (a configured
+// metric or a built-in series such as pagerduty.pages_to_me) with its
+// verdict; with at non-zero only the shifts within a window of it,
+// nearest first (see drafter.Explain). Nothing is stored.
+func (p *Pipeline) Explain(ctx context.Context, metric string, at time.Time) (drafter.Explanation, error) {
+	in, err := p.DrafterInput(ctx)
+	if err != nil {
+		return drafter.Explanation{}, err
+	}
+	ex, ok := drafter.Explain(in, metric, at)
+	if !ok {
+		ids := make([]string, 0, len(in.Series))
+		for _, s := range in.Series {
+			ids = append(ids, s.Metric.ID)
+		}
+		sort.Strings(ids)
+		return ex, fmt.Errorf("%w %q (configured and built-in series: %s)", ErrUnknownMetric, metric, strings.Join(ids, ", "))
+	}
+	return ex, nil
 }
 
 // builtinData loads the events the built-in series are computed from and

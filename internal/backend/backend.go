@@ -14,6 +14,7 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	dg "github.com/impact-dev/impact/digest"
+	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
 )
@@ -53,6 +54,10 @@ type Backend interface {
 	Collect(ctx context.Context, req CollectRequest, progress collectors.Progress) ([]SourceResult, error)
 	// RunDrafter runs the drafter over everything stored and saves its drafts.
 	RunDrafter(ctx context.Context) (DraftSummary, error)
+	// Explain runs the drafter without saving anything and returns every
+	// shift it finds in one series with its verdict (`impact explain`,
+	// see app.Pipeline.Explain). An unknown metric wraps ErrUsage.
+	Explain(ctx context.Context, req ExplainRequest) (drafter.Explanation, error)
 	// DigestPreview builds and renders a week's digest without sending or
 	// recording anything (`impact digest preview`).
 	DigestPreview(ctx context.Context, req DigestPreviewRequest) (DigestPreview, error)
@@ -180,6 +185,14 @@ type DigestSendResult struct {
 	To        []string           `json:"to,omitempty"`
 	// EmptyLine is the line that says nothing moved (skipped weeks).
 	EmptyLine string `json:"empty_line,omitempty"`
+}
+
+// ExplainRequest selects what Explain explains.
+type ExplainRequest struct {
+	// Metric is a configured metric's id or a built-in series' id.
+	Metric string `json:"metric"`
+	// At, when set, keeps the shifts within a window of it.
+	At time.Time `json:"at,omitzero"`
 }
 
 // DraftSummary is what one drafter pass did.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/version"
 	"github.com/impact-dev/impact/store"
@@ -290,6 +291,17 @@ func (c *Client) RunDrafter(ctx context.Context) (DraftSummary, error) {
 	var s DraftSummary
 	err := c.do(ctx, 0, http.MethodPost, PathDraft, nil, struct{}{}, &s)
 	return s, err
+}
+
+// Explain asks the daemon to explain one series.
+func (c *Client) Explain(ctx context.Context, req ExplainRequest) (drafter.Explanation, error) {
+	q := url.Values{"metric": {req.Metric}}
+	if !req.At.IsZero() {
+		q.Set("at", req.At.UTC().Format(time.RFC3339))
+	}
+	var ex drafter.Explanation
+	err := c.do(ctx, 0, http.MethodGet, PathExplain, q, nil, &ex)
+	return ex, err
 }
 
 // DigestPreview asks the daemon to render a week's digest.

@@ -243,6 +243,15 @@ func DigestAnalyzer(cfg *config.Config, st *store.Store, now func() time.Time) d
 	}
 }
 
+// Explain runs the drafter on the stored data and explains one series.
+func (l *Local) Explain(ctx context.Context, req ExplainRequest) (drafter.Explanation, error) {
+	ex, err := l.pipeline(nil).Explain(ctx, req.Metric, req.At)
+	if errors.Is(err, app.ErrUnknownMetric) {
+		return ex, Usage(err)
+	}
+	return ex, err
+}
+
 // Summarize condenses a drafter report.
 func Summarize(rep app.DraftReport) DraftSummary {
 	return DraftSummary{

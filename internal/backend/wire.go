@@ -28,6 +28,7 @@ import (
 //	GET  /v1/status                      Status
 //	POST /v1/collect                     CollectRequest → CollectResponse
 //	POST /v1/draft                       DraftSummary (runs the drafter)
+//	GET  /v1/explain?metric=&at=         drafter.Explanation (every shift of one series, with its verdict)
 //	GET  /v1/digest/preview?week=&command=&html=1   DigestPreview
 //	POST /v1/digest/send                 DigestSendRequest → DigestSendResult
 //	POST /v1/ui/login                    UILoginResponse (a one-time review page link)
@@ -39,6 +40,7 @@ const (
 	PathStatus  = "/v1/status"
 	PathCollect = "/v1/collect"
 	PathDraft   = "/v1/draft"
+	PathExplain = "/v1/explain"
 
 	PathDigestPreview = "/v1/digest/preview"
 	PathDigestSend    = "/v1/digest/send"

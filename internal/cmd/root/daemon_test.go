@@ -91,6 +91,8 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		{"wins", "list"},
 		{"status"},
 		{"status", "-o", "json"},
+		{"explain", "pagerduty.pages_to_me"}, // not configured here: see TestExplain for real answers
+		{"explain", "nope", "-o", "json"},
 		{"collect"},
 		{"collect", "--source", "nope"},
 		{"digest", "preview"},

@@ -19,6 +19,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmd/detect"
 	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmd/drafts"
+	"github.com/impact-dev/impact/internal/cmd/explain"
 	"github.com/impact-dev/impact/internal/cmd/export"
 	"github.com/impact-dev/impact/internal/cmd/review"
 	"github.com/impact-dev/impact/internal/cmd/serve"
@@ -66,6 +67,7 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		detect.NewCmd(f, nil),
 		configcmd.NewCmd(f),
 		status.NewCmd(f, nil),
+		explain.NewCmd(f, nil),
 		serve.NewCmd(f),
 		review.NewCmd(f),
 		versioncmd.NewCmd(f),
