@@ -3,14 +3,14 @@
 package app
 
 import (
-	"strings"
-	"sort"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
