@@ -197,6 +197,6 @@ func (s *countingSink) Commit(ctx context.Context, b model.Batch) error {
 		n += len(ss)
 	}
 	s.samples.Add(int64(n))
-	s.events.Add(int64(len(b.PRs) + len(b.Deploys) + len(b.Incidents) + len(b.CIRuns)))
+	s.events.Add(int64(len(b.PRs) + len(b.Deploys) + len(b.Incidents) + len(b.CIRuns) + len(b.Reviews)))
 	return nil
 }

@@ -96,6 +96,7 @@ sources:
     api_url: https://api.github.com/   # GitHub Enterprise: https://ghe.example.com/api/v3/
     repos: [acme/search-api, acme/checkout]
     interval: 15m                      # how often to poll
+    skip_reviews: false                # true: do not collect the reviews me.github gave (search API + per-PR reviews)
 
   # CI build and deploy times (built-in series ci.duration/…, ci.queue/…,
   # ci.success_rate/…). token and api_url default to sources.github's.
@@ -166,6 +167,18 @@ drafter:
   settle: 1d          # time after merge (or deploy) excluded from the after window
   min_change: 10%     # smaller relative changes are not drafted
   alpha: 0.01         # significance level for a shift (between 0 and 0.5)
+
+# Activity statements count over a review period: half (H1/H2) or quarter.
+review:
+  period: half
+
+# Documents: a merged PR of yours touching one of these files counts as
+# writing or updating that document ("Wrote or updated 6 runbooks ...").
+docs:
+  category: leadership
+  paths:
+    - {name: runbook, globs: ["runbooks/**", "docs/runbooks/**"]}
+    - {name: architecture decision record, globs: ["docs/adr/**"]}
 
 # The weekly digest email. Leave "to" empty to send none.
 digest:

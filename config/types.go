@@ -14,6 +14,8 @@ type Config struct {
 	Drafter DrafterConfig `yaml:"drafter"`
 	Digest  DigestConfig  `yaml:"digest"`
 	Collect CollectConfig `yaml:"collect"`
+	Review  ReviewConfig  `yaml:"review"`
+	Docs    DocsConfig    `yaml:"docs"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
@@ -72,7 +74,13 @@ type GitHubSource struct {
 	APIURL   string   `yaml:"api_url"` // default https://api.github.com/ ; always ends in "/" after load
 	Repos    []string `yaml:"repos"`   // owner/name
 	Interval Duration `yaml:"interval"`
+	// SkipReviews turns off collecting the reviews me.github gave (the
+	// search and per-PR review requests).
+	SkipReviews bool `yaml:"skip_reviews"`
 }
+
+// CollectReviews reports whether reviews given are collected.
+func (g GitHubSource) CollectReviews() bool { return !g.SkipReviews }
 
 // Workflow is one GitHub Actions workflow to watch.
 type Workflow struct {
@@ -161,4 +169,26 @@ type SMTPConfig struct {
 	Username string `yaml:"username"`
 	Password Secret `yaml:"password"`
 	TLS      string `yaml:"tls"` // starttls | tls | none; default starttls
+}
+
+// ReviewConfig is the review cycle activity statements count over.
+type ReviewConfig struct {
+	// Period is half (the default: H1, H2) or quarter.
+	Period string `yaml:"period"`
+}
+
+// DocsConfig says which files are documents: a merged PR of mine touching
+// one counts as writing or updating it (activity statements).
+type DocsConfig struct {
+	// Category of the documents statement; default leadership.
+	Category string    `yaml:"category"`
+	Paths    []DocKind `yaml:"paths"`
+}
+
+// DocKind is one kind of document: its name ("runbook"), plural
+// ("runbooks"; default name + "s") and the globs that find it.
+type DocKind struct {
+	Name   string   `yaml:"name"`
+	Plural string   `yaml:"plural"`
+	Globs  []string `yaml:"globs"`
 }

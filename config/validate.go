@@ -132,6 +132,7 @@ func (c *Config) validate(ps *problems) {
 	c.validateDrafter(ps)
 	c.validateDigest(ps)
 	c.validateCollect(ps)
+	c.validateReview(ps)
 }
 
 func (c *Config) validateCollect(ps *problems) {
@@ -144,6 +145,31 @@ func (c *Config) validateCollect(ps *problems) {
 	}
 	if k.PollTimeout < Duration(time.Minute) {
 		ps.add("collect.poll_timeout", "must be at least 1m (default 30m)")
+	}
+}
+
+func (c *Config) validateReview(ps *problems) {
+	switch c.Review.Period {
+	case "", "half", "quarter":
+	default:
+		ps.add("review.period", "%q: want half or quarter", c.Review.Period)
+	}
+	if cat := c.Docs.Category; cat != "" && !slices.Contains(categories, cat) {
+		ps.add("docs.category", "%q: want one of %s", cat, strings.Join(categories, ", "))
+	}
+	for i, d := range c.Docs.Paths {
+		p := indexPath("docs.paths", i)
+		if strings.TrimSpace(d.Name) == "" {
+			ps.add(p+".name", "required: what the files are, e.g. runbook")
+		}
+		if len(d.Globs) == 0 {
+			ps.add(p+".globs", "required: e.g. [\"runbooks/**\"]")
+		}
+		for j, pat := range d.Globs {
+			if err := checkGlob(pat); err != nil {
+				ps.add(indexPath(p+".globs", j), "invalid pattern %q: %v", pat, err)
+			}
+		}
 	}
 }
 

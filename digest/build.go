@@ -22,7 +22,7 @@
 //     earliest a digest could report it, and it puts each shift in exactly
 //     one week.
 //   - The week in numbers: merged PRs (mine, and all in the watched repos),
-//     reviews given ("n/a": reviews are not collected yet), pages to me
+//     reviews given ("n/a" until reviews are collected), pages to me
 //     (incidents assigned to pagerduty.user_id, created in the week) and
 //     their median time to resolve, and the median duration of successful
 //     runs of each watched workflow. A source with no data at all is left
@@ -54,6 +54,7 @@ import (
 
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
+	reviewperiod "github.com/impact-dev/impact/internal/period"
 )
 
 // minAfterWindow mirrors the drafter's rule: a shift is measured once its
@@ -146,8 +147,11 @@ type Digest struct {
 // DraftItem is a draft as the digest shows it. Every string is one line
 // of plain text (HTML escaping is the renderer's job).
 type DraftItem struct {
-	ID         string
-	Text       string
+	ID   string
+	Text string
+	// Kind is impact, activity or manual; only impact drafts have the
+	// before/after numbers.
+	Kind       string
 	Category   string
 	Competency string // the category's title
 	Metric     string // the metric's name
@@ -318,6 +322,7 @@ func draftItem(dr model.Draft, command string, in Input, loc *time.Location) Dra
 	it := DraftItem{
 		ID:         id,
 		Text:       oneLine(dr.Text, 1000),
+		Kind:       cmp.Or(dr.Kind, model.KindImpact),
 		Category:   oneLine(dr.Category, 40),
 		Competency: oneLine(model.CategoryTitle(dr.Category), 60),
 		Metric:     metricName(dr.Metric),
@@ -443,7 +448,7 @@ func numbers(in Input, start, end time.Time) ([]Number, bool) {
 			activity = activity || *g.Reviews > 0
 			ns = append(ns, Number{Label: "Reviews given", Value: fmt.Sprint(*g.Reviews)})
 		} else {
-			ns = append(ns, Number{Label: "Reviews given", Value: "n/a", Note: "impact does not collect reviews yet"})
+			ns = append(ns, Number{Label: "Reviews given", Value: "n/a", Note: "no reviews collected yet (github source with me.github)"})
 		}
 	}
 
@@ -540,13 +545,10 @@ func median(xs []float64) float64 {
 // contains the week's last day, up to the week's end.
 func period(ds []model.Draft, w Week) Period {
 	last := w.End().AddDate(0, 0, -1)
-	half, month := 1, time.January
-	if last.Month() >= time.July {
-		half, month = 2, time.July
-	}
+	rp := reviewperiod.Of(last, reviewperiod.Half, w.Loc) // the one owner of review periods
 	p := Period{
-		Name:  fmt.Sprintf("H%d %d", half, last.Year()),
-		Start: time.Date(last.Year(), month, 1, 0, 0, 0, 0, w.Loc),
+		Name:  reviewperiod.Label(rp),
+		Start: rp.Start.In(w.Loc),
 	}
 	counts := map[string]int{}
 	end := w.End()

@@ -89,7 +89,7 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	check("Your PRs merged", "2", "of 3 merged in the watched repos")
-	check("Reviews given", "n/a", "impact does not collect reviews yet")
+	check("Reviews given", "n/a", "no reviews collected yet (github source with me.github)")
 	check("Pages to you", "3", "median time to resolve 30 min, 1 still open")
 	check("Incidents on the watched services", "4", "median time to resolve 40 min, 1 still open")
 	check("CI median duration, acme/search-api/ci.yml", "10 min", "3 successful runs")

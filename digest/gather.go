@@ -79,6 +79,24 @@ func Gather(ctx context.Context, cfg *config.Config, st *store.Store, week Week,
 		}
 		in.GitHub = &GitHubActivity{Me: cfg.Me.GitHub, PRs: prs}
 	}
+	if stats.Reviews > 0 {
+		// Reviews are collected (the github source with me.github): the
+		// week's count, zero included.
+		rs, err := st.Reviews(ctx, from, to)
+		if err != nil {
+			return in, fmt.Errorf("digest: %w", err)
+		}
+		n := 0
+		for _, r := range rs {
+			if week.Contains(r.SubmittedAt) {
+				n++
+			}
+		}
+		if in.GitHub == nil {
+			in.GitHub = &GitHubActivity{Me: cfg.Me.GitHub}
+		}
+		in.GitHub.Reviews = &n
+	}
 	if stats.Incidents > 0 {
 		incs, err := st.Incidents(ctx, from, to)
 		if err != nil {

@@ -144,7 +144,11 @@ func Text(d *Digest) string {
 		fmt.Fprintf(&b, "\nDRAFTS TO REVIEW\n")
 		for i, it := range d.Drafts {
 			fmt.Fprintf(&b, "\n%d. %s\n", i+1, it.Text)
-			fmt.Fprintf(&b, "   %s: %s → %s (%s) · %s · confidence %s\n", it.Metric, it.Before, it.After, it.Change, it.Competency, it.Confidence)
+			if it.Kind != "impact" {
+				fmt.Fprintf(&b, "   %s statement · %s\n", it.Kind, it.Competency)
+			} else {
+				fmt.Fprintf(&b, "   %s: %s → %s (%s) · %s · confidence %s\n", it.Metric, it.Before, it.After, it.Change, it.Competency, it.Confidence)
+			}
 			for _, p := range it.PRs {
 				fmt.Fprintf(&b, "   %s %s (@%s)", p.Ref, p.Title, p.Author)
 				if p.URL != "" {

@@ -439,7 +439,7 @@ func utcDraft(d *model.Draft) {
 	d.PRs, d.Others = utcRefs(d.PRs), utcRefs(d.Others)
 	if d.Period != nil {
 		p := *d.Period
-		p.Start, p.End = p.Start.UTC(), p.End.UTC()
+		p.Start, p.End, p.AsOf = p.Start.UTC(), p.End.UTC(), p.AsOf.UTC()
 		d.Period = &p
 	}
 }

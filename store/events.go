@@ -139,6 +139,12 @@ func (s *Store) CIRuns(ctx context.Context, from, to time.Time) ([]model.CIRun, 
 	return rangeQuery(ctx, s, tableCIRuns, from, to)
 }
 
+// Reviews returns the reviews I gave submitted in [from, to) (zero to: no
+// upper bound), sorted by submitted_at then natural id.
+func (s *Store) Reviews(ctx context.Context, from, to time.Time) ([]model.Review, error) {
+	return rangeQuery(ctx, s, tableReviews, from, to)
+}
+
 func rangeQuery[T any](ctx context.Context, s *Store, t eventTable[T], from, to time.Time) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: %w", err)

@@ -150,6 +150,11 @@ func writeBatch(tx *bolt.Tx, b model.Batch) error {
 			return err
 		}
 	}
+	for _, r := range b.Reviews {
+		if err := tableReviews.put(tx, r); err != nil {
+			return err
+		}
+	}
 	cb := tx.Bucket(bucketCursors)
 	for k, v := range b.Cursors {
 		var err error
@@ -219,6 +224,11 @@ func validateBatch(b model.Batch) error {
 	}
 	for _, r := range b.CIRuns {
 		if err := tableCIRuns.check(r); err != nil {
+			return invalidf("%v", err)
+		}
+	}
+	for _, r := range b.Reviews {
+		if err := tableReviews.check(r); err != nil {
 			return invalidf("%v", err)
 		}
 	}

@@ -43,6 +43,10 @@ const SchemaVersion = 3
 //	    <repo/workflow/run> → JSON model.CIRun
 //	ci_runs_by_created/
 //	    <uint64 unix s><repo/workflow/run> → empty  (index on created_at)
+//	reviews/
+//	    <owner/repo#123/review id> → JSON model.Review (reviews I gave)
+//	reviews_by_submitted/
+//	    <uint64 unix s><owner/repo#123/review id> → empty  (index on submitted_at)
 //	drafts/
 //	    <draft id>          → JSON model.Draft (v2: with its decision history;
 //	                          v3: every draft has a kind — manual wins and
@@ -137,10 +141,26 @@ var (
 	}
 )
 
+// The event table added with reviews given (github source).
+var tableReviews = eventTable[model.Review]{
+	name:  []byte("reviews"),
+	index: []byte("reviews_by_submitted"),
+	kind:  "review",
+	key:   model.Review.Key,
+	time:  func(r model.Review) time.Time { return r.SubmittedAt },
+	validate: func(r model.Review) error {
+		if r.Repo == "" || r.Number <= 0 || r.ID <= 0 || r.Reviewer == "" {
+			return fmt.Errorf("review %q: repo, number, id and reviewer are required", r.Key())
+		}
+		return nil
+	},
+	normalize: func(r *model.Review) { r.SubmittedAt, r.PRCreatedAt = r.SubmittedAt.UTC(), r.PRCreatedAt.UTC() },
+}
+
 // buckets lists every top-level bucket. Open creates the missing ones.
 func buckets() [][]byte {
 	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns, bucketDigests}
-	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys, tableIncidents, tableCIRuns} {
+	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys, tableIncidents, tableCIRuns, tableReviews} {
 		bs = append(bs, t.buckets()...)
 	}
 	return bs

@@ -379,6 +379,7 @@ type Stats struct {
 	Deploys       int                  `json:"deploys"`
 	Incidents     int                  `json:"incidents"`
 	CIRuns        int                  `json:"ci_runs"`
+	Reviews       int                  `json:"reviews"`
 	Drafts        map[model.Status]int `json:"drafts"`
 }
 
@@ -411,6 +412,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		st.Deploys = countKeys(tx.Bucket(tableDeploys.name))
 		st.Incidents = countKeys(tx.Bucket(tableIncidents.name))
 		st.CIRuns = countKeys(tx.Bucket(tableCIRuns.name))
+		st.Reviews = countKeys(tx.Bucket(tableReviews.name))
 		statuses, err := draftStatuses(tx)
 		if err != nil {
 			return err

@@ -24,8 +24,9 @@ func Registry() *collectors.Registry {
 		}
 		return github.New(*cfg.Sources.GitHub, github.Options{
 			HTTPClient: env.HTTPClient("github"),
-			NeedFiles:  github.NeedFilesFor(cfg.Metrics),
+			NeedFiles:  needFiles(cfg),
 			Logger:     env.Logger,
+			Reviewers:  reviewers(cfg),
 		})
 	})
 	r.Register("github_actions", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
@@ -72,4 +73,20 @@ func Registry() *collectors.Registry {
 	})
 	r.Add(newrelic.Source())
 	return r
+}
+
+// needFiles: a PR's files are listed for repos a metric with paths names,
+// and for every repo when docs.paths is set (documents written).
+func needFiles(cfg *config.Config) func(repo string) bool {
+	metrics := github.NeedFilesFor(cfg.Metrics)
+	docs := len(cfg.Docs.Paths) > 0
+	return func(repo string) bool { return docs || metrics(repo) }
+}
+
+// reviewers are the logins whose reviews the github source collects.
+func reviewers(cfg *config.Config) []string {
+	if !cfg.Sources.GitHub.CollectReviews() {
+		return nil
+	}
+	return cfg.Me.GitHub
 }

@@ -103,6 +103,9 @@ type Options struct {
 	// collectors.DefaultMaxWait.
 	Sleep   func(ctxDone <-chan struct{}, d time.Duration) bool
 	MaxWait time.Duration
+	// Reviewers are the logins (me.github) whose reviews are collected
+	// (reviews.go); none: reviews are not collected.
+	Reviewers []string
 }
 
 // Collector collects merged PRs. It implements collectors.Collector.
@@ -214,6 +217,17 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 		if err := w.collect(ctx); err != nil {
 			w.log.Debug("repo failed", "err", err) // the caller reports the joined error
 			errs = append(errs, err)
+			continue
+		}
+		for _, login := range c.opt.Reviewers {
+			if login = strings.TrimSpace(login); login == "" {
+				continue
+			}
+			if err := w.collectReviews(ctx, login); err != nil {
+				w.log.Debug("reviews failed", "err", err)
+				errs = append(errs, err)
+				break
+			}
 		}
 	}
 	switch len(errs) {

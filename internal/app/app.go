@@ -17,6 +17,7 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/drafter/activity"
 	"github.com/impact-dev/impact/internal/builtin"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/version"
@@ -254,6 +255,9 @@ type DraftReport struct {
 	Removed int
 	// Series are the series the drafter read (configured and built-in).
 	Series []drafter.Series
+	// Activity are the activity drafts proposed (drafter/activity); their
+	// save is counted in Saved too.
+	Activity []model.Draft
 }
 
 // Draft runs the drafter over everything stored and saves its drafts.
@@ -288,7 +292,38 @@ func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
 	if err != nil {
 		return DraftReport{}, fmt.Errorf("remove superseded drafts: %w", err)
 	}
-	return DraftReport{Result: res, Saved: saved, Removed: removed, Series: in.Series}, nil
+	acts, err := p.Activity(ctx, in.PRs, in.Now)
+	if err != nil {
+		return DraftReport{}, err
+	}
+	asaved, err := p.Store.SaveDrafts(ctx, acts)
+	if err != nil {
+		return DraftReport{}, fmt.Errorf("save activity drafts: %w", err)
+	}
+	saved.Added, saved.Updated, saved.Kept = saved.Added+asaved.Added, saved.Updated+asaved.Updated, saved.Kept+asaved.Kept
+	return DraftReport{Result: res, Saved: saved, Removed: removed, Series: in.Series, Activity: acts}, nil
+}
+
+// Activity computes the activity drafts (reviews given, documents written)
+// from the stored reviews and the merged PRs prs, for every review period
+// with activity up to now (see drafter/activity).
+func (p *Pipeline) Activity(ctx context.Context, prs []model.PR, now time.Time) ([]model.Draft, error) {
+	cfg := p.Config
+	in := activity.Input{
+		Me: cfg.Me.GitHub, Now: now, Length: cfg.Review.Period, Loc: cfg.Location(),
+		PRs: prs, DocsCategory: cfg.Docs.Category, Match: config.MatchPath,
+	}
+	for _, d := range cfg.Docs.Paths {
+		in.Docs = append(in.Docs, activity.DocKind{Name: d.Name, Plural: d.Plural, Globs: d.Globs})
+	}
+	var err error
+	if in.Reviews, err = p.Store.Reviews(ctx, time.Time{}, time.Time{}); err != nil {
+		return nil, fmt.Errorf("load reviews: %w", err)
+	}
+	if in.Existing, err = p.Store.Drafts(ctx, store.DraftFilter{Kind: model.KindActivity}); err != nil {
+		return nil, fmt.Errorf("load activity drafts: %w", err)
+	}
+	return activity.Run(in), nil
 }
 
 // DrafterInput loads what the drafter needs from the store.

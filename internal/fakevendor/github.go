@@ -27,6 +27,9 @@ const ghDocs = "https://docs.github.com/rest"
 //	GET /repos/{owner}/{repo}/pulls/{number}
 //	GET /repos/{owner}/{repo}/pulls/{number}/files   per_page, page
 //	GET /rate_limit
+//	GET /search/issues                               q (is:pr repo: reviewed-by: updated:>=), sort=updated, order, per_page, page
+//	GET /repos/{owner}/{repo}/pulls/{number}/reviews   per_page, page
+//	GET /repos/{owner}/{repo}/pulls/{number}/comments  per_page, page
 //
 // Only PRs created and closed by world.End exist; the world has no open
 // PRs, so state=open lists none. Closed-unmerged PRs are listed with
@@ -57,6 +60,7 @@ func NewGitHub(w *world.World, o Options) http.Handler {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", g.get)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", g.files)
 	mux.HandleFunc("GET /rate_limit", g.rateLimit)
+	addReviews(mux, g) // github_reviews.go: search reviewed-by, reviews, review comments
 	addActions(mux, g, false) // actions.go: the Actions endpoints, same budget
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")

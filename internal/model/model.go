@@ -90,6 +90,30 @@ type CIRun struct {
 // Key is the run's natural id.
 func (r CIRun) Key() string { return fmt.Sprintf("%s/%s/%d", r.Repo, r.Workflow, r.RunID) }
 
+// Review is one review I (me.github) submitted on someone's pull request,
+// stored under "owner/repo#123/<review id>". Comments counts the review
+// comments (inline comments) that belong to it.
+type Review struct {
+	Repo        string    `json:"repo"`
+	Number      int       `json:"number"`
+	ID          int64     `json:"id"`
+	Reviewer    string    `json:"reviewer"`
+	State       string    `json:"state"` // APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED
+	SubmittedAt time.Time `json:"submitted_at"`
+	// PRAuthor is the pull request's author ("ghost" for a deleted
+	// account); PRCreatedAt when it was opened.
+	PRAuthor    string    `json:"pr_author"`
+	PRCreatedAt time.Time `json:"pr_created_at"`
+	Comments    int       `json:"comments"`
+	URL         string    `json:"url,omitempty"`
+}
+
+// Key is the review's natural id.
+func (r Review) Key() string { return fmt.Sprintf("%s#%d/%d", r.Repo, r.Number, r.ID) }
+
+// PRKey is the reviewed PR's natural id.
+func (r Review) PRKey() string { return fmt.Sprintf("%s#%d", r.Repo, r.Number) }
+
 // Batch is what a collector hands to the store in one transaction: the data
 // of one page or chunk and the cursor position that covers it. The store
 // writes all of it or none of it.
@@ -101,6 +125,7 @@ type Batch struct {
 	Deploys   []Deploy
 	Incidents []Incident
 	CIRuns    []CIRun
+	Reviews   []Review
 	// Cursors to set in the same transaction, key → opaque value.
 	// Keys are scoped to Source by the store.
 	Cursors map[string][]byte
@@ -266,6 +291,9 @@ type Period struct {
 	Name  string    `json:"name"` // 2026-H2, 2026-Q3
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+	// AsOf is when an activity draft's counts were taken: they cover
+	// [Start, AsOf]. AsOf at End's last second means final.
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // Categories are the six competencies, in the order exports list them.

@@ -286,6 +286,7 @@ func Demo(end time.Time) *World {
 	for _, g := range gens {
 		w.Series[g.id] = GenerateSeries(seedFor(demoSeed, g.id), start, end, g.levels, g.shape, g.quiet)
 	}
+	w.Reviews = DemoReviews(w)
 	return w
 }
 

@@ -78,6 +78,9 @@ type World struct {
 	ClosedUnmerged []model.PR
 	// Info holds vendor details per PR key, for PRs and ClosedUnmerged.
 	Info map[string]PRInfo
+	// Reviews are the reviews submitted on the PRs (served by the fake
+	// GitHub's search and review endpoints); see reviews.go.
+	Reviews []Review
 	// Metrics are the `metrics:` entries.
 	Metrics []config.Metric
 	// Series maps a metric id to its hourly samples on [Start, End): the

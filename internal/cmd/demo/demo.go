@@ -25,6 +25,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/store"
@@ -41,8 +42,11 @@ type Options struct {
 
 // Outcome is what a demo run produced (tests inspect it).
 type Outcome struct {
-	World     *world.World
-	Drafts    []model.Draft
+	World  *world.World
+	Drafts []model.Draft // measured (kind impact), pending
+	// Activity are the activity drafts (reviews given) proposed.
+	Activity  []model.Draft
+	Win       model.Draft // the manual win the demo records
 	Report    app.DraftReport
 	StorePath string
 }
@@ -139,10 +143,20 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := &Outcome{World: w, Drafts: ds, Report: rep, StorePath: storePath}
+	all := ds
+	var acts []model.Draft
+	ds = nil
+	for _, d := range all {
+		if d.Kind == model.KindActivity {
+			acts = append(acts, d)
+		} else {
+			ds = append(ds, d)
+		}
+	}
+	out := &Outcome{World: w, Drafts: ds, Activity: acts, Report: rep, StorePath: storePath}
 
 	if format == cmdutil.FormatJSON {
-		return out, render.JSON(f.IO.Out, render.Drafts(ds))
+		return out, render.JSON(f.IO.Out, render.Drafts(all))
 	}
 	authors := map[string]bool{}
 	for _, pr := range w.PRs {
@@ -167,6 +181,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		}
 	}
 	printNotDrafted(wr, cfg.Metrics, builtins, ds, rep.Result)
+	if err := showKinds(ctx, wr, st, cfg, out, end); err != nil {
+		return out, err
+	}
 	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result, rep.Series))
 
 	if o.Store != "" {
@@ -180,6 +197,56 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		fmt.Fprintln(wr, "Try next:  impact demo --store demo.db   (keeps the store, so you can accept, reject and export these drafts)")
 	}
 	return out, nil
+}
+
+// showKinds prints the statements that are not measured shifts: the
+// activity drafts, a manual win (recorded as `impact wins add` would), and
+// the review-period export they all end up in.
+func showKinds(ctx context.Context, wr io.Writer, st *store.Store, cfg *config.Config, out *Outcome, end time.Time) error {
+	if len(out.Activity) > 0 {
+		fmt.Fprintf(wr, "%d activity statement(s), counted over the review period (kind activity; accepted, rejected and edited like any draft):\n\n", len(out.Activity))
+		for _, d := range out.Activity {
+			fmt.Fprintf(wr, "  %s  %s  %s\n  %s\n\n", d.ID, model.CategoryTitle(d.Category), d.Period.Name, d.Text)
+		}
+	}
+	const winText = "Led the incident review of the checkout outage: 3 teams, a post-mortem with 9 action items"
+	wins, err := st.Drafts(ctx, store.DraftFilter{Kind: model.KindManual})
+	if err != nil {
+		return err
+	}
+	var win model.Draft
+	for _, d := range wins {
+		if d.GeneratedText == winText { // a re-run over a kept store adds it once
+			win = d
+		}
+	}
+	if win.ID == "" {
+		win, err = st.AddWin(ctx, store.Win{
+			Text: winText, Category: "leadership", Date: end.Add(-10 * 24 * time.Hour).Truncate(24 * time.Hour),
+			Links: []string{"https://wiki.example.com/postmortems/checkout-outage"},
+		})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	out.Win = win
+	fmt.Fprintf(wr, "A win no metric sees, as 'impact wins add' records it (kind manual, accepted):\n\n  %s  %s\n  %s\n\n", win.ID, model.CategoryTitle(win.Category), win.Text)
+	per := period.Of(end, cfg.Review.Period, cfg.Location())
+	ds, err := st.Drafts(ctx, store.DraftFilter{Since: per.Start, Until: per.End})
+	if err != nil {
+		return err
+	}
+	groups, _ := render.Review(ds, "")
+	fmt.Fprintf(wr, "The review-period export, every status (impact export --period %s --status all):\n\n", per.Name)
+	var b strings.Builder
+	if err := render.ReviewMarkdown(&b, "", "", groups, nil); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		fmt.Fprintf(wr, "  %s\n", line)
+	}
+	fmt.Fprintln(wr)
+	return nil
 }
 
 func printDraft(w io.Writer, d model.Draft) {

@@ -167,7 +167,7 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 		"not a manual win": nth(1, "wins", "rm", id).errOut,
 		"removed " + winID: nth(1, "wins", "rm", winID).out,
 		"not found":        nth(2, "wins", "rm", winID).errOut,
-		"No wins yet":      nth(3, "wins", "list").out,
+		"Led the incident review of the checkout outage": nth(3, "wins", "list").out,
 		"accepted  manual": nth(1, "drafts", "list", "--status", "all").out,
 	} {
 		if !strings.Contains(got, want) {

@@ -1,0 +1,228 @@
+package fakevendor
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/impact-dev/impact/internal/world"
+)
+
+// The review endpoints of the fake GitHub, in the shapes GitHub documents
+// (sources in collectors/github/testdata/SOURCES.md):
+//
+//	GET /search/issues?q=is:pr repo:o/r reviewed-by:login updated:>=T&sort=updated&order=asc
+//	    {total_count, incomplete_results, items: [issue with pull_request]}
+//	GET /repos/{o}/{r}/pulls/{n}/reviews     [review]; a deleted reviewer is user: null
+//	GET /repos/{o}/{r}/pulls/{n}/comments    [review comment] with pull_request_review_id
+//
+// Only the qualifiers above are understood; anything else in q is a 422,
+// as GitHub answers a query it cannot parse.
+func addReviews(mux *http.ServeMux, g *ghServer) {
+	mux.HandleFunc("GET /search/issues", g.searchIssues)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews", g.reviews)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/comments", g.reviewComments)
+}
+
+func (g *ghServer) prReviews(repo string, number int) []world.Review {
+	var out []world.Review
+	for _, rv := range g.w.Reviews {
+		if strings.EqualFold(rv.Repo, repo) && rv.Number == number && !rv.SubmittedAt.After(g.w.End) {
+			out = append(out, rv)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b world.Review) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
+	return out
+}
+
+func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var repo, reviewer string
+	var since time.Time
+	invalid := func(why string) {
+		g.send(rw, r, http.StatusUnprocessableEntity, map[string]any{
+			"message":           "Validation Failed",
+			"errors":            []map[string]string{{"message": why, "resource": "Search", "field": "q", "code": "invalid"}},
+			"documentation_url": ghDocs + "/search/search#search-issues-and-pull-requests",
+		}, "")
+	}
+	for _, tok := range strings.Fields(q.Get("q")) {
+		k, v, _ := strings.Cut(tok, ":")
+		switch k {
+		case "is", "type":
+			if v != "pr" && v != "pull-request" {
+				invalid("only is:pr is served")
+				return
+			}
+		case "repo":
+			repo = v
+		case "reviewed-by":
+			reviewer = v
+		case "updated":
+			t, err := time.Parse(time.RFC3339, strings.TrimPrefix(v, ">="))
+			if err != nil || !strings.HasPrefix(v, ">=") {
+				invalid("updated: want >=YYYY-MM-DDTHH:MM:SSZ")
+				return
+			}
+			since = t
+		default:
+			invalid("unsupported qualifier " + k)
+			return
+		}
+	}
+	if repo == "" || reviewer == "" {
+		invalid("repo: and reviewed-by: are required")
+		return
+	}
+	var sel []ghEntry
+	for _, e := range g.byRepo[strings.ToLower(repo)] {
+		if e.info.UpdatedAt.Before(since) {
+			continue
+		}
+		for _, rv := range g.prReviews(e.pr.Repo, e.pr.Number) {
+			if rv.Reviewer != "" && strings.EqualFold(rv.Reviewer, reviewer) {
+				sel = append(sel, e)
+				break
+			}
+		}
+	}
+	desc := q.Get("order") != "asc"
+	slices.SortStableFunc(sel, func(a, b ghEntry) int {
+		c := cmp.Or(a.info.UpdatedAt.Compare(b.info.UpdatedAt), cmp.Compare(a.pr.Number, b.pr.Number))
+		if desc {
+			c = -c
+		}
+		return c
+	})
+	lo, hi, link := paginate(r, len(sel))
+	items := make([]map[string]any, 0, hi-lo)
+	for _, e := range sel[lo:hi] {
+		pull := g.pull(r, e)
+		var user any = pull.User
+		if e.pr.Author == "" {
+			user = nil
+		}
+		items = append(items, map[string]any{
+			"url":                pull.IssueURL,
+			"repository_url":     apiBase(r) + "/repos/" + e.pr.Repo,
+			"labels_url":         pull.IssueURL + "/labels{/name}",
+			"comments_url":       pull.IssueURL + "/comments",
+			"events_url":         pull.IssueURL + "/events",
+			"html_url":           pull.HTMLURL,
+			"id":                 stableID("issue/"+e.pr.Key(), 1_500_000_000),
+			"node_id":            pull.NodeID,
+			"number":             e.pr.Number,
+			"title":              e.pr.Title,
+			"user":               user,
+			"labels":             pull.Labels,
+			"state":              "closed",
+			"locked":             false,
+			"assignee":           nil,
+			"assignees":          []any{},
+			"milestone":          nil,
+			"comments":           int(stableID(e.pr.Key(), 0) % 4),
+			"created_at":         e.info.CreatedAt,
+			"updated_at":         e.info.UpdatedAt,
+			"closed_at":          e.info.ClosedAt,
+			"author_association": pull.AuthorAssociation,
+			"draft":              false,
+			"pull_request": map[string]any{
+				"url": pull.URL, "html_url": pull.HTMLURL, "diff_url": pull.DiffURL, "patch_url": pull.PatchURL,
+				"merged_at": pull.MergedAt,
+			},
+			"body":  e.info.Body,
+			"score": 1.0,
+		})
+	}
+	g.send(rw, r, http.StatusOK, map[string]any{"total_count": len(sel), "incomplete_results": false, "items": items}, link)
+}
+
+func (g *ghServer) reviews(rw http.ResponseWriter, r *http.Request) {
+	e, ok := g.find(rw, r)
+	if !ok {
+		return
+	}
+	rs := g.prReviews(e.pr.Repo, e.pr.Number)
+	lo, hi, link := paginate(r, len(rs))
+	base := apiBase(r)
+	out := make([]map[string]any, 0, hi-lo)
+	for _, rv := range rs[lo:hi] {
+		var user any
+		if rv.Reviewer != "" {
+			user = g.user(r, rv.Reviewer)
+		}
+		html := fmt.Sprintf("%s#pullrequestreview-%d", e.pr.URL, rv.ID)
+		out = append(out, map[string]any{
+			"id":                 rv.ID,
+			"node_id":            "PRR_kwDO" + strconv.FormatInt(rv.ID, 36),
+			"user":               user,
+			"body":               "",
+			"state":              rv.State,
+			"html_url":           html,
+			"pull_request_url":   fmt.Sprintf("%s/repos/%s/pulls/%d", base, e.pr.Repo, e.pr.Number),
+			"author_association": "MEMBER",
+			"_links": map[string]any{
+				"html":         map[string]string{"href": html},
+				"pull_request": map[string]string{"href": fmt.Sprintf("%s/repos/%s/pulls/%d", base, e.pr.Repo, e.pr.Number)},
+			},
+			"submitted_at": rv.SubmittedAt.UTC(),
+			"commit_id":    e.info.HeadSHA,
+		})
+	}
+	g.send(rw, r, http.StatusOK, out, link)
+}
+
+func (g *ghServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
+	e, ok := g.find(rw, r)
+	if !ok {
+		return
+	}
+	type comment struct {
+		rv world.Review
+		i  int
+	}
+	var cs []comment
+	for _, rv := range g.prReviews(e.pr.Repo, e.pr.Number) {
+		for i := range rv.Comments {
+			cs = append(cs, comment{rv, i})
+		}
+	}
+	lo, hi, link := paginate(r, len(cs))
+	base := apiBase(r)
+	out := make([]map[string]any, 0, hi-lo)
+	path := "README.md"
+	if len(e.info.Files) > 0 {
+		path = e.info.Files[0].Filename
+	}
+	for _, c := range cs[lo:hi] {
+		id := c.rv.ID*10 + int64(c.i)
+		var user any
+		if c.rv.Reviewer != "" {
+			user = g.user(r, c.rv.Reviewer)
+		}
+		out = append(out, map[string]any{
+			"url":                    fmt.Sprintf("%s/repos/%s/pulls/comments/%d", base, e.pr.Repo, id),
+			"pull_request_review_id": c.rv.ID,
+			"id":                     id,
+			"node_id":                "PRRC_kwDO" + strconv.FormatInt(id, 36),
+			"diff_hunk":              "@@ -1,3 +1,4 @@",
+			"path":                   path,
+			"commit_id":              e.info.HeadSHA,
+			"original_commit_id":     e.info.HeadSHA,
+			"user":                   user,
+			"body":                   "nit",
+			"created_at":             c.rv.SubmittedAt.UTC(),
+			"updated_at":             c.rv.SubmittedAt.UTC(),
+			"html_url":               fmt.Sprintf("%s#discussion_r%d", e.pr.URL, id),
+			"pull_request_url":       fmt.Sprintf("%s/repos/%s/pulls/%d", base, e.pr.Repo, e.pr.Number),
+			"author_association":     "MEMBER",
+			"line":                   1 + c.i,
+			"side":                   "RIGHT",
+		})
+	}
+	g.send(rw, r, http.StatusOK, out, link)
+}
