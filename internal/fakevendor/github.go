@@ -60,7 +60,7 @@ func NewGitHub(w *world.World, o Options) http.Handler {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", g.get)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", g.files)
 	mux.HandleFunc("GET /rate_limit", g.rateLimit)
-	addReviews(mux, g) // github_reviews.go: search reviewed-by, reviews, review comments
+	addReviews(mux, g)        // github_reviews.go: search reviewed-by, reviews, review comments
 	addActions(mux, g, false) // actions.go: the Actions endpoints, same budget
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
