@@ -133,6 +133,8 @@ sources:
     api_url: https://api.pagerduty.com # EU: https://api.eu.pagerduty.com
     services: [PSEARCH1]
     user_id: PALICE1                   # your PagerDuty user: "pages to me"
+    service_repos:                     # which repos run on each service (default: every watched repo)
+      - {service: PSEARCH1, repos: [acme/search-api]}
     interval: 1h
 `
 

@@ -128,6 +128,27 @@ type PagerDutySource struct {
 	Services []string `yaml:"services"`
 	UserID   string   `yaml:"user_id"`
 	Interval Duration `yaml:"interval"`
+	// ServiceRepos maps services to the repos whose changes run there:
+	// their pagerduty.* series credit PRs to those repos only, and DORA's
+	// change failure rate counts their incidents against those repos'
+	// deploys. A service left out is credited to every watched repo.
+	ServiceRepos []ServiceRepos `yaml:"service_repos"`
+}
+
+// ServiceRepos is one PagerDuty service and the repos deployed to it.
+type ServiceRepos struct {
+	Service string   `yaml:"service"`
+	Repos   []string `yaml:"repos"`
+}
+
+// ReposOf returns the repos mapped to a service, or nil when it has none.
+func (p PagerDutySource) ReposOf(service string) []string {
+	for _, m := range p.ServiceRepos {
+		if m.Service == service {
+			return m.Repos
+		}
+	}
+	return nil
 }
 
 // Metric is one `metrics:` entry.

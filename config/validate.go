@@ -148,7 +148,29 @@ func (c *Config) validateCollect(ps *problems) {
 	}
 }
 
+func (c *Config) validateServiceRepos(ps *problems) {
+	pd := c.Sources.PagerDuty
+	if pd == nil {
+		return
+	}
+	for i, m := range pd.ServiceRepos {
+		p := indexPath("sources.pagerduty.service_repos", i)
+		if !slices.Contains(pd.Services, m.Service) {
+			ps.add(p+".service", "%q is not in sources.pagerduty.services", m.Service)
+		}
+		if len(m.Repos) == 0 {
+			ps.add(p+".repos", "required: the owner/name repos deployed to %s", m.Service)
+		}
+		for j, r := range m.Repos {
+			if c.Sources.GitHub != nil && !slices.ContainsFunc(c.Sources.GitHub.Repos, func(g string) bool { return strings.EqualFold(g, r) }) {
+				ps.add(indexPath(p+".repos", j), "%q is not in sources.github.repos", r)
+			}
+		}
+	}
+}
+
 func (c *Config) validateReview(ps *problems) {
+	c.validateServiceRepos(ps)
 	switch c.Review.Period {
 	case "", "half", "quarter":
 	default:

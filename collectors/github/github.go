@@ -551,6 +551,8 @@ func (w *walker) commit(ctx context.Context, batch []*gh.PullRequest, wk *walk, 
 			Author:   p.GetUser().GetLogin(),
 			MergedAt: merged,
 			MergeSHA: p.GetMergeCommitSHA(),
+			// Opened: the start of DORA's lead time for changes.
+			CreatedAt: p.GetCreatedAt().Time.UTC(),
 			Base:     p.GetBase().GetRef(),
 		}
 		if w.files {

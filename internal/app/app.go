@@ -428,6 +428,13 @@ func (p *Pipeline) builtinData(ctx context.Context, now time.Time) (builtin.Data
 		if d.Runs, err = p.Store.CIRuns(ctx, time.Time{}, time.Time{}); err != nil {
 			return d, fmt.Errorf("load workflow runs: %w", err)
 		}
+		// DORA (internal/builtin/dora.go).
+		if d.Deploys, err = p.Store.Deploys(ctx, time.Time{}, time.Time{}); err != nil {
+			return d, fmt.Errorf("load deploys: %w", err)
+		}
+		if d.PRs, err = p.Store.PRs(ctx, time.Time{}, time.Time{}); err != nil {
+			return d, fmt.Errorf("load PRs: %w", err)
+		}
 	}
 	return d, nil
 }

@@ -95,6 +95,9 @@ type Data struct {
 	// Coverage is, per source, the span the collector has read; see the
 	// package comment.
 	Coverage map[string]model.Window
+	// Deploys and PRs feed the DORA series (dora.go).
+	Deploys []model.Deploy
+	PRs     []model.PR
 }
 
 const day = 24 * time.Hour
@@ -130,6 +133,10 @@ func Series(cfg *config.Config, in Data) []drafter.Series {
 			}
 			seen[svc] = true
 			incs := byService[svc]
+			repos := repos
+			if mapped := pd.ReposOf(svc); mapped != nil {
+				repos = slices.Clone(mapped) // sources.pagerduty.service_repos
+			}
 			if hasCov {
 				add(drafter.Series{Metric: countMetric(PrefixIncidents+svc, "incidents on "+svc, repos),
 					Samples: dailyCounts(incs, days), End: daysEnd(days)})
@@ -189,6 +196,24 @@ func Series(cfg *config.Config, in Data) []drafter.Series {
 			add(drafter.Series{Metric: model.Metric{ID: PrefixSuccessRate + key, Name: "CI success rate for " + label,
 				Source: SourceGitHubActions, Unit: "percent", Better: "higher", Repos: repos, Category: categoryCI},
 				Samples: successRates(runs)})
+		}
+		var deployRepos []string
+		for _, wf := range ga.Workflows {
+			if r := strings.TrimSpace(wf.Repo); wf.Deploys && r != "" && !slices.ContainsFunc(deployRepos, func(x string) bool { return strings.EqualFold(x, r) }) {
+				deployRepos = append(deployRepos, r)
+			}
+		}
+		if len(deployRepos) > 0 {
+			dora := DORAInput{Repos: deployRepos, Deploys: in.Deploys, PRs: in.PRs, Incidents: in.Incidents, Now: in.Now,
+				ServiceRepos: map[string][]string{}}
+			if pd := cfg.Sources.PagerDuty; pd != nil {
+				for _, m := range pd.ServiceRepos {
+					dora.ServiceRepos[m.Service] = m.Repos
+				}
+			}
+			for _, s := range DORASeries(dora) {
+				add(s)
+			}
 		}
 	}
 	return out

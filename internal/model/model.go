@@ -22,7 +22,10 @@ type PR struct {
 	URL      string    `json:"url"`
 	Author   string    `json:"author"`
 	MergedAt time.Time `json:"merged_at"`
-	MergeSHA string    `json:"merge_sha,omitempty"`
+	// CreatedAt is when the PR was opened (zero for PRs stored before it
+	// was collected).
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	MergeSHA  string    `json:"merge_sha,omitempty"`
 	Base     string    `json:"base,omitempty"`
 	// Files is the list of paths the PR touched. It is only fetched for
 	// repos whose metrics set `paths`; FilesFetched tells an empty list from
