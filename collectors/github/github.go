@@ -553,7 +553,7 @@ func (w *walker) commit(ctx context.Context, batch []*gh.PullRequest, wk *walk, 
 			MergeSHA: p.GetMergeCommitSHA(),
 			// Opened: the start of DORA's lead time for changes.
 			CreatedAt: p.GetCreatedAt().Time.UTC(),
-			Base:     p.GetBase().GetRef(),
+			Base:      p.GetBase().GetRef(),
 		}
 		if w.files {
 			files, err := w.listFiles(ctx, pr.Number)

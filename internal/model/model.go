@@ -26,7 +26,7 @@ type PR struct {
 	// was collected).
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	MergeSHA  string    `json:"merge_sha,omitempty"`
-	Base     string    `json:"base,omitempty"`
+	Base      string    `json:"base,omitempty"`
 	// Files is the list of paths the PR touched. It is only fetched for
 	// repos whose metrics set `paths`; FilesFetched tells an empty list from
 	// "not fetched".
