@@ -169,6 +169,19 @@ func (s *Store) UpdateWin(ctx context.Context, id string, w Win) (model.Draft, e
 	})
 }
 
+// SetWinEvidence replaces a manual win's evidence lines (the drafter
+// attaching a measured shift of the metric the win names). Other kinds are
+// refused.
+func (s *Store) SetWinEvidence(ctx context.Context, id string, evidence []string) (model.Draft, error) {
+	return s.updateDraftTx(ctx, id, func(_ *bolt.Tx, d *model.Draft) error {
+		if d.Kind != model.KindManual {
+			return errorf(ErrInvalid, nil, "store: draft %s is a %s draft, not a manual win", d.ID, kindOf(*d))
+		}
+		d.Evidence = evidence
+		return nil
+	})
+}
+
 // DeleteWin removes a manual win and returns it. Drafts of other kinds are
 // refused: reject them instead, so the drafter never proposes them again.
 func (s *Store) DeleteWin(ctx context.Context, id string) (model.Draft, error) {

@@ -86,6 +86,12 @@ func TestWins(t *testing.T) {
 	if u.Metric.ID != "" {
 		t.Errorf("metric not removed: %+v", u.Metric)
 	}
+	if e, err := s.SetWinEvidence(ctx, w.ID, []string{"a", "b"}); err != nil || len(e.Evidence) != 2 {
+		t.Errorf("SetWinEvidence: %v %v", err, e.Evidence)
+	}
+	if _, err := s.SetWinEvidence(ctx, "d0000001", nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("SetWinEvidence of an impact draft: %v", err)
+	}
 	for _, id := range []string{"d0000001"} {
 		if _, err := s.UpdateWin(ctx, id, Win{Text: "x"}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("UpdateWin of an impact draft: %v", err)

@@ -107,3 +107,24 @@ func TestDocsStatement(t *testing.T) {
 		t.Errorf("docs draft: %q %s %d PRs %v", d.Text, d.Category, len(d.PRs), d.Evidence)
 	}
 }
+
+func TestWinEvidence(t *testing.T) {
+	day := 24 * time.Hour
+	win := model.Draft{ID: "w1234567", Kind: model.KindManual, Status: model.StatusAccepted, ShiftAt: h2, Metric: model.MetricRef{ID: "search-p99"},
+		Evidence: []string{"Written by you."}}
+	measured := []model.Draft{
+		{ID: "aaaa0001", Kind: model.KindImpact, Status: model.StatusPending, ShiftAt: h2.Add(3 * day), Metric: model.MetricRef{ID: "search-p99"}, GeneratedText: "Cut p99."},
+		{ID: "aaaa0002", Kind: model.KindImpact, Status: model.StatusRejected, ShiftAt: h2, Metric: model.MetricRef{ID: "search-p99"}},
+		{ID: "aaaa0003", Kind: model.KindImpact, ShiftAt: h2.Add(30 * day), Metric: model.MetricRef{ID: "search-p99"}},
+		{ID: "aaaa0004", Kind: model.KindImpact, ShiftAt: h2, Metric: model.MetricRef{ID: "other"}},
+	}
+	got := WinEvidence([]model.Draft{win, {ID: "w2", Kind: model.KindManual}}, measured)
+	want := []string{"Written by you.", "Measured (draft aaaa0001, pending): Cut p99."}
+	if len(got) != 1 || strings.Join(got["w1234567"], "|") != strings.Join(want, "|") {
+		t.Errorf("evidence: %v", got)
+	}
+	win.Evidence = want
+	if again := WinEvidence([]model.Draft{win}, measured); len(again) != 0 {
+		t.Errorf("unchanged evidence reported again: %v", again)
+	}
+}

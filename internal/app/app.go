@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -301,7 +302,33 @@ func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
 		return DraftReport{}, fmt.Errorf("save activity drafts: %w", err)
 	}
 	saved.Added, saved.Updated, saved.Kept = saved.Added+asaved.Added, saved.Updated+asaved.Updated, saved.Kept+asaved.Kept
+	if err := p.attachWinEvidence(ctx); err != nil {
+		return DraftReport{}, err
+	}
 	return DraftReport{Result: res, Saved: saved, Removed: removed, Series: in.Series, Activity: acts}, nil
+}
+
+// attachWinEvidence gives manual wins that name a metric (`wins add
+// --metric`) the measured drafts of that metric near their date as
+// evidence (drafter/activity.WinEvidence).
+func (p *Pipeline) attachWinEvidence(ctx context.Context) error {
+	wins, err := p.Store.Drafts(ctx, store.DraftFilter{Kind: model.KindManual})
+	if err != nil {
+		return fmt.Errorf("load manual wins: %w", err)
+	}
+	if !slices.ContainsFunc(wins, func(d model.Draft) bool { return d.Metric.ID != "" }) {
+		return nil
+	}
+	measured, err := p.Store.Drafts(ctx, store.DraftFilter{Kind: model.KindImpact})
+	if err != nil {
+		return fmt.Errorf("load drafts: %w", err)
+	}
+	for id, ev := range activity.WinEvidence(wins, measured) {
+		if _, err := p.Store.SetWinEvidence(ctx, id, ev); err != nil {
+			return fmt.Errorf("attach evidence to win %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // Activity computes the activity drafts (reviews given, documents written)
