@@ -64,6 +64,9 @@ const minAfterWindow = 5 * 24 * time.Hour
 // Input is everything Build looks at.
 type Input struct {
 	Week Week
+	// PeriodLength is the review period of the running count (config
+	// review.period: half, the default, or quarter).
+	PeriodLength string
 	// Now is when the digest is built. Before the week's end the digest
 	// covers the week so far.
 	Now time.Time
@@ -304,7 +307,7 @@ func Build(in Input) *Digest {
 	}
 
 	d.Numbers, d.Activity = numbers(in, start, end)
-	d.Period = period(in.Drafts, w)
+	d.Period = period(in.Drafts, w, in.PeriodLength)
 	return d
 }
 
@@ -541,11 +544,12 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// period counts accepted drafts whose shift began in the half year that
-// contains the week's last day, up to the week's end.
-func period(ds []model.Draft, w Week) Period {
+// period counts accepted drafts whose shift began in the review period
+// (half-year or quarter) that contains the week's last day, up to the
+// week's end.
+func period(ds []model.Draft, w Week, length string) Period {
 	last := w.End().AddDate(0, 0, -1)
-	rp := reviewperiod.Of(last, reviewperiod.Half, w.Loc) // the one owner of review periods
+	rp := reviewperiod.Of(last, length, w.Loc) // the one owner of review periods
 	p := Period{
 		Name:  reviewperiod.Label(rp),
 		Start: rp.Start.In(w.Loc),

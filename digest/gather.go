@@ -31,7 +31,7 @@ type Analyzer func(ctx context.Context) (Analysis, error)
 // samples of the week's drafts (for the charts), the sources' events
 // around the week, and the drafter's shifts from analyze (nil: none).
 func Gather(ctx context.Context, cfg *config.Config, st *store.Store, week Week, now time.Time, analyze Analyzer) (Input, error) {
-	in := Input{Week: week, Now: now, Samples: map[string][]model.Sample{}, Weekly: map[string]bool{}, PageURL: cfg.UI.PublicURL}
+	in := Input{Week: week, Now: now, PeriodLength: cfg.Review.Period, Samples: map[string][]model.Sample{}, Weekly: map[string]bool{}, PageURL: cfg.UI.PublicURL}
 	var err error
 	if in.Drafts, err = st.Drafts(ctx, store.DraftFilter{}); err != nil {
 		return in, fmt.Errorf("digest: %w", err)
