@@ -12,7 +12,9 @@ package github
 //
 //	GET /search/issues?q=is:pr repo:{o}/{r} reviewed-by:{login} updated:>={cursor}&sort=updated&order=asc&per_page=100
 //
-// lists only the PRs I reviewed, oldest update first; then, per such PR,
+// lists only the PRs I reviewed, oldest update first (search serves the
+// first 1,000 results of a query: past them the search starts again from
+// the cursor); then, per such PR,
 //
 //	GET /repos/{o}/{r}/pulls/{n}/reviews?per_page=100      my reviews (submitted_at, state)
 //	GET /repos/{o}/{r}/pulls/{n}/comments?per_page=100     inline comments, counted per review
@@ -54,6 +56,10 @@ import (
 // GhostLogin is who GitHub shows for a deleted account.
 const GhostLogin = "ghost"
 
+// searchMaxPages is how many pages of 100 the search API serves (the
+// first 1,000 results).
+const searchMaxPages = 10
+
 type reviewCursor struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
@@ -78,10 +84,14 @@ func (w *walker) collectReviews(ctx context.Context, login string) error {
 	if floor.IsZero() || (w.run.Backfill && w.run.Since.Before(floor)) {
 		floor = w.run.Since.UTC()
 	}
-	q := fmt.Sprintf("is:pr repo:%s reviewed-by:%s", w.repo, login)
-	if !floor.IsZero() {
-		q += " updated:>=" + floor.UTC().Format("2006-01-02T15:04:05Z")
+	query := func(floor time.Time) string {
+		q := fmt.Sprintf("is:pr repo:%s reviewed-by:%s", w.repo, login)
+		if !floor.IsZero() {
+			q += " updated:>=" + floor.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		return q
 	}
+	q := query(floor)
 	for page := 1; ; {
 		res, resp, err := w.search(ctx, q, page)
 		if err != nil {
@@ -110,6 +120,16 @@ func (w *walker) collectReviews(ctx context.Context, login string) error {
 		cur = next
 		if resp.NextPage == 0 {
 			return nil
+		}
+		if resp.NextPage > searchMaxPages {
+			// Search serves the first 1,000 results only: ask again from
+			// the cursor (pages run oldest update first).
+			if !cur.UpdatedAt.After(floor) {
+				return &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
+					Err: fmt.Errorf("more than %d PRs updated at %s; cannot page past the search API's limit", searchMaxPages*perPage, floor.Format(time.RFC3339))}
+			}
+			floor, q, page = cur.UpdatedAt, query(cur.UpdatedAt), 1
+			continue
 		}
 		if resp.NextPage <= page {
 			return &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
