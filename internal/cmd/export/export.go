@@ -68,7 +68,7 @@ type Document struct {
 	GeneratedAt time.Time     `json:"generated_at"`
 	// Highlights are the ids of the statements the level leads with; each
 	// is also in its group.
-	Highlights []string       `json:"highlights,omitempty"`
+	Highlights []string       `json:"highlights,omitzero"`
 	Groups     []render.Group `json:"groups"`
 }
 
@@ -131,6 +131,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 				return err
 			}
 			groups, highlights := render.Review(ds, o.Level)
+			doc.Highlights = []string{} // with a level, always a list
 			for _, d := range highlights {
 				doc.Highlights = append(doc.Highlights, d.ID)
 			}
