@@ -154,7 +154,9 @@ var tableReviews = eventTable[model.Review]{
 		}
 		return nil
 	},
-	normalize: func(r *model.Review) { r.SubmittedAt, r.PRCreatedAt = r.SubmittedAt.UTC(), r.PRCreatedAt.UTC() },
+	normalize: func(r *model.Review) {
+		r.SubmittedAt, r.PRCreatedAt, r.RequestedAt = r.SubmittedAt.UTC(), r.PRCreatedAt.UTC(), r.RequestedAt.UTC()
+	},
 }
 
 // buckets lists every top-level bucket. Open creates the missing ones.

@@ -17,6 +17,7 @@ package github
 // the cursor); then, per such PR,
 //
 //	GET /repos/{o}/{r}/pulls/{n}/reviews?per_page=100      my reviews (submitted_at, state)
+//	GET /repos/{o}/{r}/issues/{n}/events?per_page=100      when my review was requested
 //	GET /repos/{o}/{r}/pulls/{n}/comments?per_page=100     inline comments, counted per review
 //
 // Search has its own budget (30 requests a minute), separate from the 5,000
@@ -194,6 +195,26 @@ func (w *walker) prReviews(ctx context.Context, is *gh.Issue, login string) ([]m
 		})
 	if err != nil || len(mine) == 0 {
 		return mine, err
+	}
+	// When was I asked? The earliest review_requested event naming me.
+	var asked time.Time
+	err = w.pages(ctx, "list issue events", target, fmt.Sprintf("repos/%s/%s/issues/%d/events", url.PathEscape(w.repo.owner), url.PathEscape(w.repo.name), n),
+		func() any { return &[]*gh.IssueEvent{} }, func(v any) error {
+			for _, e := range *v.(*[]*gh.IssueEvent) {
+				if e == nil || e.GetEvent() != "review_requested" || !strings.EqualFold(e.GetRequestedReviewer().GetLogin(), login) {
+					continue
+				}
+				if t := e.GetCreatedAt().Time.UTC(); !t.IsZero() && (asked.IsZero() || t.Before(asked)) {
+					asked = t
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for i := range mine {
+		mine[i].RequestedAt = asked
 	}
 	byID := map[int64]int{}
 	for i, r := range mine {

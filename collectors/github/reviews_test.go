@@ -38,7 +38,11 @@ func reviewWorld(end time.Time) *world.World {
 		w.PRs = append(w.PRs, p)
 		w.Info[p.Key()] = world.PRInfo{CreatedAt: created, ClosedAt: p.MergedAt, UpdatedAt: p.MergedAt.Add(3 * time.Minute)}
 		id++
-		w.Reviews = append(w.Reviews, world.Review{Repo: "acme/x", Number: n, ID: id, Reviewer: "alice", State: "APPROVED", SubmittedAt: created.Add(90 * time.Minute)})
+		rv := world.Review{Repo: "acme/x", Number: n, ID: id, Reviewer: "alice", State: "APPROVED", SubmittedAt: created.Add(90 * time.Minute)}
+		if n%2 == 0 {
+			rv.RequestedAt = created.Add(30 * time.Minute) // asked half an hour after opening
+		}
+		w.Reviews = append(w.Reviews, rv)
 	}
 	for i := range 105 {
 		id++
@@ -100,6 +104,23 @@ func TestReviewsGiven(t *testing.T) {
 	}
 	if n := counter.Count("GET /search/issues"); n != 2 {
 		t.Errorf("%d search requests, want 2 (130 PRs, 100 a page)\n%s", n, counter)
+	}
+	asked := 0
+	for _, r := range got {
+		if !r.RequestedAt.IsZero() {
+			asked++
+			if r.RequestedAt != r.PRCreatedAt.Add(30*time.Minute) || r.WaitStart() != r.RequestedAt {
+				t.Errorf("review %s requested at %s, PR opened %s", r.Key(), r.RequestedAt, r.PRCreatedAt)
+			}
+		} else if r.WaitStart() != r.PRCreatedAt {
+			t.Errorf("unrequested review %s waits from %s", r.Key(), r.WaitStart())
+		}
+	}
+	if asked != 65 { // alice's reviews of the 65 even PRs
+		t.Errorf("%d reviews with a request time, want 65", asked)
+	}
+	if n := counter.Count("GET /repos/{owner}/{repo}/issues/{number}/events"); n != 130 {
+		t.Errorf("%d issue-event requests, want 130 (one per reviewed PR)", n)
 	}
 	if n := counter.Count("GET /repos/{owner}/{repo}/pulls/{number}/reviews"); n != 131 {
 		t.Errorf("%d review list requests, want 131 (PR 1 has two pages)", n)

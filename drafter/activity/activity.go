@@ -26,8 +26,9 @@
 // (reviews.go of the github source): "pull requests" are the distinct PRs
 // reviewed, "engineers" the distinct PR authors (a deleted account counts
 // as one, "ghost"), "repos" the distinct repos. The first response of a PR
-// is the time from its opening to my first review of it (ever); the median
-// is over the PRs whose first review fell in the period. Hours with one
+// is the time from the request for my review (else, when I was never asked
+// by name, its opening) to my first review of it (ever); the median is over
+// the PRs whose first review fell in the period. Hours with one
 // decimal; under an hour, minutes; two days or more, days.
 //
 // Documents: the distinct files (repo and path) matching a docs.paths kind
@@ -203,8 +204,8 @@ func reviewsDraft(in Input, p model.Period, asOf time.Time) model.Draft {
 	}
 	var waits []time.Duration
 	for _, f := range firstReviews(in.Reviews) {
-		if within(f.SubmittedAt, p, asOf) && !f.PRCreatedAt.IsZero() && !f.SubmittedAt.Before(f.PRCreatedAt) {
-			waits = append(waits, f.SubmittedAt.Sub(f.PRCreatedAt))
+		if start := f.WaitStart(); within(f.SubmittedAt, p, asOf) && !start.IsZero() && !f.SubmittedAt.Before(start) {
+			waits = append(waits, f.SubmittedAt.Sub(start))
 		}
 	}
 	text := fmt.Sprintf("Reviewed %s from %s across %s %s", plural(len(prs), "pull request", "pull requests"),
@@ -217,7 +218,7 @@ func reviewsDraft(in Input, p model.Period, asOf time.Time) model.Draft {
 	if len(waits) > 0 {
 		med := median(waits)
 		text += ", with a median first response of " + formatWait(med)
-		ev = append(ev, fmt.Sprintf("First response: time from a pull request's opening to your first review of it, median over the %d pull requests first reviewed in the period: %s.", len(waits), formatWait(med)))
+		ev = append(ev, fmt.Sprintf("First response: time from the request for your review (else the pull request's opening) to your first review of it, median over the %d pull requests first reviewed in the period: %s.", len(waits), formatWait(med)))
 	}
 	text += "."
 	return base(ID(StatementReviews, p.Name), "leadership", text, p, asOf,

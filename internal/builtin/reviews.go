@@ -19,10 +19,8 @@ import (
 //	                           I reviewed that week ("ghost", a deleted
 //	                           account, counts as one author).
 //	github.review_response     one sample per PR I reviewed, at my first review
-//	                           of it: minutes from the PR's opening to that
-//	                           review. GitHub's review-request time needs one
-//	                           more request per PR (the issue timeline), so
-//	                           the PR's opening is the start.
+//	                           of it: minutes from the request for my review
+//	                           (else the PR's opening) to that review.
 //
 // These series measure my own activity, not a system that a PR changed:
 // they are not handed to the drafter's attribution (a metric without repos
@@ -90,10 +88,11 @@ func ReviewSeries(rs []model.Review, now time.Time) []drafter.Series {
 	}
 	var resp []model.Sample
 	for _, r := range FirstReviews(rs) {
-		if r.PRCreatedAt.IsZero() || r.SubmittedAt.Before(r.PRCreatedAt) {
+		start := r.WaitStart()
+		if start.IsZero() || r.SubmittedAt.Before(start) {
 			continue
 		}
-		resp = append(resp, model.Sample{Time: r.SubmittedAt.UTC(), Value: r.SubmittedAt.Sub(r.PRCreatedAt).Minutes()})
+		resp = append(resp, model.Sample{Time: r.SubmittedAt.UTC(), Value: r.SubmittedAt.Sub(start).Minutes()})
 	}
 	sortSamples(resp)
 	metric := func(id, name, unit, better string, weeklyRate bool) model.Metric {

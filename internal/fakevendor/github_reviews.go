@@ -19,6 +19,7 @@ import (
 //	    {total_count, incomplete_results, items: [issue with pull_request]}
 //	GET /repos/{o}/{r}/pulls/{n}/reviews     [review]; a deleted reviewer is user: null
 //	GET /repos/{o}/{r}/pulls/{n}/comments    [review comment] with pull_request_review_id
+//	GET /repos/{o}/{r}/issues/{n}/events     [issue event]: review_requested (requested_reviewer), closed, merged
 //
 // Only the qualifiers above are understood; anything else in q is a 422,
 // as GitHub answers a query it cannot parse.
@@ -26,6 +27,46 @@ func addReviews(mux *http.ServeMux, g *ghServer) {
 	mux.HandleFunc("GET /search/issues", g.searchIssues)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews", g.reviews)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/comments", g.reviewComments)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/events", g.issueEvents)
+}
+
+// issueEvents serves a PR's review_requested events (one per reviewer
+// whose review has a RequestedAt), then its closed and merged events.
+func (g *ghServer) issueEvents(rw http.ResponseWriter, r *http.Request) {
+	e, ok := g.find(rw, r)
+	if !ok {
+		return
+	}
+	base := apiBase(r)
+	var out []map[string]any
+	seen := map[string]bool{}
+	event := func(kind string, at time.Time, extra map[string]any) {
+		id := stableID(fmt.Sprintf("%s/%s/%d/%d", e.pr.Key(), kind, at.Unix(), len(out)), 9_000_000_000)
+		m := map[string]any{
+			"id": id, "node_id": "RRE_lADO" + strconv.FormatInt(id, 36),
+			"url":   fmt.Sprintf("%s/repos/%s/issues/events/%d", base, e.pr.Repo, id),
+			"actor": g.user(r, cmp.Or(e.pr.Author, "ghost")), "event": kind, "commit_id": nil, "commit_url": nil,
+			"created_at": at.UTC(), "performed_via_github_app": nil,
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		out = append(out, m)
+	}
+	for _, rv := range g.prReviews(e.pr.Repo, e.pr.Number) {
+		if rv.Reviewer == "" || rv.RequestedAt.IsZero() || seen[rv.Reviewer] {
+			continue
+		}
+		seen[rv.Reviewer] = true
+		event("review_requested", rv.RequestedAt, map[string]any{"review_requester": g.user(r, cmp.Or(e.pr.Author, "ghost")), "requested_reviewer": g.user(r, rv.Reviewer)})
+	}
+	event("closed", e.info.ClosedAt, nil)
+	if e.merged {
+		event("merged", e.pr.MergedAt, map[string]any{"commit_id": e.pr.MergeSHA})
+	}
+	slices.SortStableFunc(out, func(a, b map[string]any) int { return a["created_at"].(time.Time).Compare(b["created_at"].(time.Time)) })
+	lo, hi, link := paginate(r, len(out))
+	g.send(rw, r, http.StatusOK, out[lo:hi], link)
 }
 
 func (g *ghServer) prReviews(repo string, number int) []world.Review {

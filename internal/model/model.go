@@ -107,12 +107,24 @@ type Review struct {
 	// account); PRCreatedAt when it was opened.
 	PRAuthor    string    `json:"pr_author"`
 	PRCreatedAt time.Time `json:"pr_created_at"`
+	// RequestedAt is when my review was first requested on the PR (zero
+	// when it never was: I reviewed unasked, or a team was asked).
+	RequestedAt time.Time `json:"requested_at,omitzero"`
 	Comments    int       `json:"comments"`
 	URL         string    `json:"url,omitempty"`
 }
 
 // Key is the review's natural id.
 func (r Review) Key() string { return fmt.Sprintf("%s#%d/%d", r.Repo, r.Number, r.ID) }
+
+// WaitStart is when the wait for my review began: the review request,
+// else the PR's opening.
+func (r Review) WaitStart() time.Time {
+	if !r.RequestedAt.IsZero() && !r.RequestedAt.After(r.SubmittedAt) {
+		return r.RequestedAt
+	}
+	return r.PRCreatedAt
+}
 
 // PRKey is the reviewed PR's natural id.
 func (r Review) PRKey() string { return fmt.Sprintf("%s#%d", r.Repo, r.Number) }

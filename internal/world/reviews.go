@@ -17,6 +17,10 @@ type Review struct {
 	SubmittedAt time.Time
 	// Comments is the number of inline review comments in the review.
 	Comments int
+	// RequestedAt, on a review, is when the reviewer's review was
+	// requested on the PR (served as a review_requested issue event);
+	// zero: never requested by name.
+	RequestedAt time.Time
 }
 
 // DemoReviews derives reviews from the world's PRs, deterministically:
@@ -47,16 +51,23 @@ func DemoReviews(w *World) []Review {
 			if !first.Before(p.MergedAt) {
 				first = at(h >> 8)
 			}
+			var asked time.Time
+			if h%4 != 1 { // most of the time alice was asked, 5–50 minutes after opening
+				asked = in.CreatedAt.Add(time.Duration(5+h>>20%46) * time.Minute).Truncate(time.Second)
+				if !asked.Before(first) {
+					asked = time.Time{}
+				}
+			}
 			id++
 			if h%5 == 0 {
 				out = append(out, Review{Repo: p.Repo, Number: p.Number, ID: id, Reviewer: w.Me, State: "CHANGES_REQUESTED",
-					SubmittedAt: first, Comments: int(h>>4%4) + 1})
+					SubmittedAt: first, Comments: int(h>>4%4) + 1, RequestedAt: asked})
 				id++
 				second := first.Add(p.MergedAt.Sub(first) / 2).Truncate(time.Second)
 				out = append(out, Review{Repo: p.Repo, Number: p.Number, ID: id, Reviewer: w.Me, State: "APPROVED", SubmittedAt: second})
 			} else {
 				out = append(out, Review{Repo: p.Repo, Number: p.Number, ID: id, Reviewer: w.Me, State: "APPROVED",
-					SubmittedAt: first, Comments: int(h >> 6 % 3)})
+					SubmittedAt: first, Comments: int(h >> 6 % 3), RequestedAt: asked})
 			}
 		}
 		other := "bob"
