@@ -71,6 +71,7 @@ type Report struct {
 		Deploys       int            `json:"deploys"`
 		Incidents     int            `json:"incidents"`
 		CIRuns        int            `json:"ci_runs"`
+		Reviews       int            `json:"reviews"`
 		Drafts        map[string]int `json:"drafts"`
 	} `json:"store"`
 	Sources []SourceStatus `json:"sources"`
@@ -122,9 +123,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	}
 	w := f.IO.Out
 	now := f.Now()
-	fmt.Fprintf(w, "store   %s (%s, schema v%d): %d series, %d samples, %d PRs, %d deploys, %d incidents, %d CI runs; drafts: %d pending, %d accepted, %d rejected\n",
+	fmt.Fprintf(w, "store   %s (%s, schema v%d): %d series, %d samples, %d PRs, %d deploys, %d incidents, %d CI runs, %d reviews given; drafts: %d pending, %d accepted, %d rejected\n",
 		rep.Store.Path, humanBytes(rep.Store.SizeBytes), rep.Store.SchemaVersion, rep.Store.Series, rep.Store.Samples,
-		rep.Store.PRs, rep.Store.Deploys, rep.Store.Incidents, rep.Store.CIRuns,
+		rep.Store.PRs, rep.Store.Deploys, rep.Store.Incidents, rep.Store.CIRuns, rep.Store.Reviews,
 		rep.Store.Drafts[string(model.StatusPending)], rep.Store.Drafts[string(model.StatusAccepted)], rep.Store.Drafts[string(model.StatusRejected)])
 	switch {
 	case bs.Digest != nil:
@@ -166,6 +167,7 @@ func Build(cfg *config.Config, bs backend.Status) Report {
 	rep.Store.Deploys = stats.Deploys
 	rep.Store.Incidents = stats.Incidents
 	rep.Store.CIRuns = stats.CIRuns
+	rep.Store.Reviews = stats.Reviews
 	rep.Store.Drafts = map[string]int{}
 	for k, v := range stats.Drafts {
 		rep.Store.Drafts[string(k)] = v

@@ -56,7 +56,7 @@ func runStatus(t *testing.T, s backend.Status, output string) string {
 func sample() backend.Status {
 	return backend.Status{
 		Path: "/tmp/x.db",
-		Stats: store.Stats{FileSize: 3 << 20, SchemaVersion: 1, Series: 7, Samples: 14904, PRs: 74, Deploys: 26, Incidents: 317, CIRuns: 756,
+		Stats: store.Stats{FileSize: 3 << 20, SchemaVersion: 1, Series: 7, Samples: 14904, PRs: 74, Deploys: 26, Incidents: 317, CIRuns: 756, Reviews: 31,
 			Drafts: map[model.Status]int{model.StatusPending: 8, model.StatusAccepted: 2, model.StatusRejected: 1}},
 		Runs: map[string]store.RunRecord{
 			"github": {LastStart: now.Add(-5 * time.Minute), LastSuccess: now.Add(-4 * time.Minute), LastDuration: time.Minute,
@@ -73,7 +73,7 @@ func sample() backend.Status {
 func TestTable(t *testing.T) {
 	out := runStatus(t, sample(), "table")
 	for _, want := range []string{
-		"store   /tmp/x.db (3.0 MiB, schema v1): 7 series, 14904 samples, 74 PRs, 26 deploys, 317 incidents, 756 CI runs; drafts: 8 pending, 2 accepted, 1 rejected\n",
+		"store   /tmp/x.db (3.0 MiB, schema v1): 7 series, 14904 samples, 74 PRs, 26 deploys, 317 incidents, 756 CI runs, 31 reviews given; drafts: 8 pending, 2 accepted, 1 rejected\n",
 		"digest  2026-W47 failed at 2026-11-22 11:00 CET after 4 attempts: digest: smtp mail:587: refused\n",
 		"RATE LIMIT",
 		"0 samples, 74 events",
