@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
 	"github.com/impact-dev/impact/store"
 )
@@ -58,6 +60,10 @@ type Options struct {
 	// UILogin, when set, mints a one-time login link to the review page
 	// (POST /v1/ui/login, for `impact review`); nil answers 404.
 	UILogin func() (string, error)
+	// Location is the user's time zone (me.timezone): a review period
+	// (/v1/export?period=2026-H2) starts and ends at its midnights.
+	// nil is UTC.
+	Location func() *time.Location
 }
 
 type handler struct {
@@ -379,20 +385,39 @@ func (h *handler) deleteWin(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ExportDocument is /v1/export's answer; `impact export -f json` prints the
-// same shape.
-type ExportDocument struct {
-	Since       *time.Time     `json:"since"`
-	Until       *time.Time     `json:"until"`
-	Status      string         `json:"status"`
-	GeneratedAt time.Time      `json:"generated_at"`
-	Groups      []render.Group `json:"groups"`
-}
+// same document.
+type ExportDocument = render.ExportDocument
 
+// export answers what `impact export -f json` prints: status (default
+// accepted), since/until or period, and level.
 func (h *handler) export(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if q.Get("status") == "" {
 		q.Set("status", string(model.StatusAccepted))
 	}
+	per, level := q.Get("period"), q.Get("level")
+	if level != "" && !slices.Contains(render.Levels, level) {
+		return backend.Usage(fmt.Errorf("level %q: want mid, senior or staff", level))
+	}
+	var p *model.Period
+	if per != "" {
+		if q.Get("since") != "" || q.Get("until") != "" {
+			return backend.Usage(errors.New("period and since/until select the same thing; give one or the other"))
+		}
+		var loc *time.Location
+		if h.o.Location != nil {
+			loc = h.o.Location()
+		}
+		pp, err := period.Parse(per, loc)
+		if err != nil {
+			return backend.Usage(err)
+		}
+		p = &pp
+		q.Del("period")
+		q.Set("since", pp.Start.Format(time.RFC3339))
+		q.Set("until", pp.End.Format(time.RFC3339))
+	}
+	q.Del("level")
 	f, err := backend.DecodeFilter(q)
 	if err != nil {
 		return err
@@ -401,7 +426,15 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc := ExportDocument{Status: q.Get("status"), GeneratedAt: h.o.Now().UTC().Truncate(time.Second), Groups: render.ByCategory(ds)}
+	doc := ExportDocument{Status: q.Get("status"), Period: p, Level: level, GeneratedAt: h.o.Now().UTC().Truncate(time.Second)}
+	groups, highlights := render.Review(ds, level)
+	if level != "" {
+		doc.Highlights = []string{}
+		for _, d := range highlights {
+			doc.Highlights = append(doc.Highlights, d.ID)
+		}
+	}
+	doc.Groups = groups
 	if !f.Since.IsZero() {
 		doc.Since = &f.Since
 	}

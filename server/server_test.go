@@ -367,6 +367,54 @@ func TestExportAndErrorsJSON(t *testing.T) {
 	}
 }
 
+// TestExportPeriodAndLevel: /v1/export takes what `impact export -f json`
+// takes: a review period (in me.timezone) and a level.
+func TestExportPeriodAndLevel(t *testing.T) {
+	st := testStore(t)
+	_, sock := serve(t, st, "")
+	h2 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		query       string
+		code        int
+		inH2, level string
+	}{
+		{"/v1/export?status=all&period=2026-H2&level=staff", 200, "yes", "staff"},
+		{"/v1/export?status=all&period=2026-H1", 200, "no", ""},
+		{"/v1/export?status=all&level=boss", 400, "", ""},
+		{"/v1/export?status=all&period=2026-H3", 400, "", ""},
+		{"/v1/export?status=all&period=2026-H2&since=2026-01-01T00:00:00Z", 400, "", ""},
+	} {
+		code, body := rawGet(t, sock, tt.query, nil)
+		if code != tt.code {
+			t.Errorf("%s: %d %s", tt.query, code, body)
+			continue
+		}
+		if code != 200 {
+			continue
+		}
+		var doc server.ExportDocument
+		if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.Period == nil || doc.Level != tt.level {
+			t.Errorf("%s: %v %s", tt.query, err, body)
+			continue
+		}
+		if (tt.level != "") != (doc.Highlights != nil) {
+			t.Errorf("%s: highlights %v", tt.query, doc.Highlights)
+		}
+		n := 0
+		for _, g := range doc.Groups {
+			for _, d := range g.Drafts {
+				n++
+				if in := !d.ShiftAt.Before(h2); in != (tt.inH2 == "yes") {
+					t.Errorf("%s: draft %s at %s", tt.query, d.ID, d.ShiftAt)
+				}
+			}
+		}
+		if want := tt.inH2 == "yes"; (n > 0) != want {
+			t.Errorf("%s: %d drafts (every test draft is in 2026-H2)", tt.query, n)
+		}
+	}
+}
+
 // TestDigestThroughAPI: the digest's preview and send answer the same
 // through the API as on the store, errors and their kinds included; the
 // status carries the newest digest record.

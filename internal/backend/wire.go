@@ -24,7 +24,7 @@ import (
 //	POST /v1/wins                        store.Win → draft (a manual win)
 //	POST /v1/wins/{id}                   store.Win → draft (changes the given fields)
 //	DELETE /v1/wins/{id}                 → the removed draft
-//	GET  /v1/export?status=&since=&until=   export document (groups by competency)
+//	GET  /v1/export?status=//	GET  /v1/export?status=&since=&until=   export document (groups by competency)since=//	GET  /v1/export?status=&since=&until=   export document (groups by competency)until=//	GET  /v1/export?status=&since=&until=   export document (groups by competency)period=//	GET  /v1/export?status=&since=&until=   export document (groups by competency)level=   export document (as `impact export -f json`)
 //	GET  /v1/status                      Status
 //	POST /v1/collect                     CollectRequest → CollectResponse
 //	POST /v1/draft                       DraftSummary (runs the drafter)

@@ -223,6 +223,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		Ready:      d.readyErr,
 		Logger:     d.log,
 		UILogin:    uiLogin,
+		Location:   func() *time.Location { return d.config().Location() },
 	})
 	baseCtx, baseCancel := context.WithCancel(context.Background())
 	defer baseCancel()

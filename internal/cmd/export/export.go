@@ -3,10 +3,7 @@
 package export
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -58,19 +55,9 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	return cmd
 }
 
-// Document is the JSON export.
-type Document struct {
-	Since       *time.Time    `json:"since"`
-	Until       *time.Time    `json:"until"`
-	Period      *model.Period `json:"period,omitempty"`
-	Level       string        `json:"level,omitempty"`
-	Status      string        `json:"status"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	// Highlights are the ids of the statements the level leads with; each
-	// is also in its group.
-	Highlights []string       `json:"highlights,omitzero"`
-	Groups     []render.Group `json:"groups"`
-}
+// Document is the JSON export (render.ExportDocument: the daemon's
+// /v1/export answers the same shape).
+type Document = render.ExportDocument
 
 // Run prints the export.
 func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
@@ -191,78 +178,9 @@ func Title(name string, since, until time.Time) string {
 	return title
 }
 
-// WriteJSON writes doc as render.JSON does, with doc.Groups made of the
-// drafts each gives, which must come grouped by category in the export's
-// order (store.OrderCompetency). Nothing but the draft being written is
-// held in memory.
+// WriteJSON streams the export document (see render.WriteExportJSON).
 func WriteJSON(w io.Writer, doc Document, each func(fn func(model.Draft) error) error) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	// The document with no groups, cut before its empty list.
-	doc.Groups = []render.Group{}
-	head, err := indented(doc, "")
-	if err != nil {
-		return err
-	}
-	const emptyTail = "[]\n}\n"
-	if !bytes.HasSuffix(head, []byte(emptyTail)) {
-		return fmt.Errorf("export: unexpected document encoding")
-	}
-	bw.Write(head[:len(head)-len(emptyTail)])
-	cur, n := "", 0
-	var draftBuf bytes.Buffer
-	draftEnc := json.NewEncoder(&draftBuf)
-	draftEnc.SetEscapeHTML(false)
-	draftEnc.SetIndent("        ", "  ")
-	err = each(func(d model.Draft) error {
-		if n == 0 || d.Category != cur {
-			if n == 0 {
-				bw.WriteString("[\n")
-			} else {
-				bw.WriteString("\n      ]\n    },\n")
-			}
-			g, err := indented(render.Group{Category: d.Category, Title: model.CategoryTitle(d.Category), Drafts: []model.Draft{}}, "    ")
-			if err != nil {
-				return err
-			}
-			const groupTail = "[]\n    }\n"
-			bw.WriteString("    ")
-			bw.Write(g[:len(g)-len(groupTail)])
-			bw.WriteString("[\n        ")
-			cur = d.Category
-		} else {
-			bw.WriteString(",\n        ")
-		}
-		n++
-		draftBuf.Reset()
-		if err := draftEnc.Encode(render.Drafts([]model.Draft{d})[0]); err != nil {
-			return err
-		}
-		// Without Encode's newline: the separator or the closing follows.
-		_, err := bw.Write(bytes.TrimSuffix(draftBuf.Bytes(), []byte("\n")))
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		bw.WriteString(emptyTail)
-	} else {
-		bw.WriteString("\n      ]\n    }\n  ]\n}\n")
-	}
-	return bw.Flush()
-}
-
-// indented is render.JSON's encoding of v with every line after the first
-// prefixed.
-func indented(v any, prefix string) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return render.WriteExportJSON(w, doc, each)
 }
 
 func dateOr(t time.Time, s string) string {
