@@ -76,6 +76,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/impact-dev/impact/internal/glob"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -88,7 +89,7 @@ type Params struct {
 	Alpha     float64       // significance level (default 0.01)
 	Me        []string      // GitHub logins whose PRs are "mine" (case-insensitive, "@" optional)
 	// MatchPath reports whether a PR's file path matches a metric's paths
-	// pattern (glob with **). nil uses MatchPath of this package. Run
+	// pattern (glob with **). nil uses glob.Match, the project's one matcher. Run
 	// calls it from several goroutines.
 	MatchPath func(pattern, path string) bool
 	// Tolerance is the least slack around a detected shift time when
@@ -197,7 +198,7 @@ func (p Params) withDefaults() Params {
 		p.Alpha = 0.01
 	}
 	if p.MatchPath == nil {
-		p.MatchPath = MatchPath
+		p.MatchPath = glob.Match
 	}
 	if p.Tolerance <= 0 {
 		p.Tolerance = 4 * time.Hour

@@ -631,26 +631,3 @@ func TestDraftID(t *testing.T) {
 		t.Errorf("ids %s %s", a, b)
 	}
 }
-
-func TestMatchPath(t *testing.T) {
-	for _, c := range []struct {
-		pat, path string
-		want      bool
-	}{
-		{"internal/query/**", "internal/query/build.go", true},
-		{"internal/query/**", "internal/query/a/b/c.go", true},
-		{"internal/query/**", "internal/queryx/a.go", false},
-		{"**/*.sql", "db/migrations/001.sql", true},
-		{"**/*.sql", "001.sql", true},
-		{"cmd/*/main.go", "cmd/impact/main.go", true},
-		{"cmd/*/main.go", "cmd/a/b/main.go", false},
-		{"internal/query", "internal/query/x.go", true},
-		{"internal/query/", "internal/query/x.go", true},
-		{"./api/**/handler_*.go", "api/v2/orders/handler_list.go", true},
-		{"", "x", false},
-	} {
-		if got := MatchPath(c.pat, c.path); got != c.want {
-			t.Errorf("MatchPath(%q, %q) = %v", c.pat, c.path, got)
-		}
-	}
-}

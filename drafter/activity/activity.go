@@ -46,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/internal/glob"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/period"
 )
@@ -70,7 +71,7 @@ type Input struct {
 	// Docs and DocsCategory configure the documents statement.
 	Docs         []DocKind
 	DocsCategory string
-	// Match is the project's glob matcher (config.MatchPath).
+	// Match is the project's glob matcher (internal/glob.Match; nil uses it).
 	Match func(pattern, name string) bool
 	// Existing are the stored activity drafts.
 	Existing []model.Draft
@@ -259,8 +260,12 @@ func formatWait(d time.Duration) string {
 }
 
 func docsDraft(in Input, mine []model.PR, p model.Period, asOf time.Time) model.Draft {
-	if len(in.Docs) == 0 || in.Match == nil {
+	if len(in.Docs) == 0 {
 		return model.Draft{}
+	}
+	match := in.Match
+	if match == nil {
+		match = glob.Match
 	}
 	files := make([]map[string]bool, len(in.Docs))
 	for i := range files {
@@ -279,7 +284,7 @@ func docsDraft(in Input, mine []model.PR, p model.Period, asOf time.Time) model.
 		touched := false
 		for _, f := range pr.Files {
 			for i, k := range in.Docs {
-				if slices.ContainsFunc(k.Globs, func(g string) bool { return in.Match(g, f) }) {
+				if slices.ContainsFunc(k.Globs, func(g string) bool { return match(g, f) }) {
 					files[i][strings.ToLower(pr.Repo)+"/"+f] = true
 					touched = true
 					break

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/glob"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -97,7 +97,7 @@ func TestDocsStatement(t *testing.T) {
 		pr(6, "alice", at, true, "internal/x.go"),          // no document
 	}
 	docs := []DocKind{{Name: "runbook", Globs: []string{"runbooks/**", "docs/runbooks/**"}}, {Name: "architecture decision record", Globs: []string{"docs/adr/**"}}}
-	ds := Run(Input{Me: []string{"alice"}, Now: at.Add(24 * time.Hour), PRs: prs, Docs: docs, DocsCategory: "infrastructure", Match: config.MatchPath})
+	ds := Run(Input{Me: []string{"alice"}, Now: at.Add(24 * time.Hour), PRs: prs, Docs: docs, DocsCategory: "infrastructure", Match: glob.Match})
 	if len(ds) != 1 {
 		t.Fatalf("%d drafts", len(ds))
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/drafter/activity"
 	"github.com/impact-dev/impact/internal/builtin"
+	"github.com/impact-dev/impact/internal/glob"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/version"
 	"github.com/impact-dev/impact/store"
@@ -338,7 +339,7 @@ func (p *Pipeline) Activity(ctx context.Context, prs []model.PR, now time.Time) 
 	cfg := p.Config
 	in := activity.Input{
 		Me: cfg.Me.GitHub, Now: now, Length: cfg.Review.Period, Loc: cfg.Location(),
-		PRs: prs, DocsCategory: cfg.Docs.Category, Match: config.MatchPath,
+		PRs: prs, DocsCategory: cfg.Docs.Category, Match: glob.Match,
 	}
 	for _, d := range cfg.Docs.Paths {
 		in.Docs = append(in.Docs, activity.DocKind{Name: d.Name, Plural: d.Plural, Globs: d.Globs})
@@ -363,7 +364,7 @@ func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
 			MinChange: float64(cfg.Drafter.MinChange),
 			Alpha:     cfg.Drafter.Alpha,
 			Me:        append([]string(nil), cfg.Me.GitHub...),
-			MatchPath: config.MatchPath,
+			MatchPath: glob.Match,
 		},
 		Now: p.now(),
 	}
