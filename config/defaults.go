@@ -97,6 +97,13 @@ func Default() *Config {
 	return &c
 }
 
+// Defaulter is implemented (on the pointer) by a source's list-entry types
+// that start from defaults, e.g. a workflow's branch: each entry the file
+// lists starts from SetDefaults, then its keys are decoded onto it.
+type Defaulter interface {
+	SetDefaults()
+}
+
 // defaultFor returns the starting value for a newly allocated struct of type
 // t (a source, a workflow, a metric), or the zero value.
 func defaultFor(t reflect.Type) reflect.Value {
@@ -118,6 +125,9 @@ func defaultFor(t reflect.Type) reflect.Value {
 	case reflect.TypeFor[Metric]():
 		d = DefaultMetric
 	default:
+		if df, ok := v.Addr().Interface().(Defaulter); ok {
+			df.SetDefaults()
+		}
 		return v
 	}
 	v.Set(reflect.ValueOf(d))

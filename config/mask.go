@@ -26,6 +26,11 @@ func (s Secret) Format(f fmt.State, verb rune) {
 	}
 }
 
+// FormatPointer is what a source's config type that holds a secret
+// implements Format with (on its pointer), so fmt never prints the secret
+// raw: func (c *Config) Format(f fmt.State, verb rune) { config.FormatPointer(f, verb, c) }.
+func FormatPointer[T any](f fmt.State, verb rune, p *T) { formatPtr(f, verb, p) }
+
 // formatPtr prints p as fmt prints a pointer to a struct, "&{…}", except
 // that the fields keep their own formatting (and so their masking).
 func formatPtr[T any](f fmt.State, verb rune, p *T) {

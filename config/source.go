@@ -78,6 +78,21 @@ func (c *Check) Add(key, format string, args ...any) {
 	c.ps.add(joinPath(c.prefix, key), format, args...)
 }
 
+// AddAt reports a problem with a key outside the entry, by its full path
+// (e.g. Index("metrics", 2)+".repos"): a source's rule about another
+// section.
+func (c *Check) AddAt(path, format string, args ...any) {
+	c.ps.add(path, format, args...)
+}
+
+// Prefix is the full path of the entry being checked ("sources.github").
+func (c *Check) Prefix() string { return c.prefix }
+
+// Repo reports a value that is not owner/name.
+func (c *Check) Repo(key, repo string) {
+	checkRepo(c.ps, joinPath(c.prefix, key), repo)
+}
+
 // URL checks an absolute http(s) URL without credentials and reports
 // whether it points at a loopback host (a local test server).
 func (c *Check) URL(key, raw string) (loopback bool) {

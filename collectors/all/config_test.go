@@ -1,0 +1,362 @@
+package all_test
+
+// The config loader's tests with every registered source: the files under
+// testdata/good and testdata/bad name the sources, so they run here, where
+// the registry is (config itself knows no source).
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/config"
+)
+
+// testEnv is the fake environment every test parses with. Values that are
+// secrets contain "SECRET" so tests can check none leaks.
+var testEnv = map[string]string{
+	"GITHUB_TOKEN":      "ghp_SECRET_github_env",
+	"DD_API_KEY":        "SECRET_dd_api_env",
+	"DD_APP_KEY":        "SECRET_dd_app_env",
+	"PROM_TOKEN":        "SECRET_prom_env",
+	"PAGERDUTY_TOKEN":   "SECRET_pd_env",
+	"NEW_RELIC_API_KEY": "SECRET_nr_env",
+	"SMTP_PASSWORD":     "SECRET_smtp_env",
+	"GH_LOGIN":          "alice",
+	"ORG":               "acme",
+	"POLL":              "5m",
+	"DATA_DIR":          "/var/lib/impact",
+}
+
+// testFiles are the fake files behind <key>_file in testdata/bad.
+var testFiles = map[string]string{
+	"/run/secrets/github_token": "ghp_SECRET_github_file\n",
+}
+
+func lookupEnv(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }
+
+func fakeReadFile(name string) ([]byte, error) {
+	if v, ok := testFiles[name]; ok {
+		return []byte(v), nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+func fakeHome() (string, error) { return "/home/alice", nil }
+
+// testOptions uses the fake environment and home, and the real file system
+// (testdata/good/secrets) unless readFile is given.
+func testOptions(readFile func(string) ([]byte, error)) config.LoadOptions {
+	o := all.Registry().LoadOptions()
+	o.LookupEnv, o.ReadFile, o.UserHomeDir = lookupEnv, readFile, fakeHome
+	return o
+}
+
+// secretValues lists every secret the fake environment and files hold.
+func secretValues(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, v := range testEnv {
+		if strings.Contains(v, "SECRET") {
+			out = append(out, v)
+		}
+	}
+	for _, v := range testFiles {
+		out = append(out, strings.TrimSpace(v))
+	}
+	files, err := filepath.Glob("testdata/good/secrets/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.TrimSpace(string(b)))
+	}
+	return out
+}
+
+func assertNoSecrets(t *testing.T, what, text string) {
+	t.Helper()
+	for _, s := range secretValues(t) {
+		if strings.Contains(text, s) {
+			t.Errorf("%s contains the secret %q:\n%s", what, s, text)
+		}
+	}
+}
+
+func eq[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if g, w := fmt.Sprintf("%#v", got), fmt.Sprintf("%#v", want); g != w {
+		t.Errorf("%s:\n got  %s\n want %s", what, g, w)
+	}
+}
+
+func TestGoodConfigs(t *testing.T) {
+	checks := map[string]func(t *testing.T, c *config.Config){
+		"minimal.yaml": func(t *testing.T, c *config.Config) {
+			want := config.Default()
+			want.Store.Path = "/home/alice/.local/share/impact/impact.db"
+			want.Me.GitHub = config.StringList{"alice"}
+			want.File = c.File
+			got, err := c.Show()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w, _ := want.Show(); string(got) != string(w) {
+				t.Errorf("got  %s\nwant %s", got, w)
+			}
+			if got := c.ConfiguredSources(); len(got) != 0 {
+				t.Errorf("ConfiguredSources = %v, want none", got)
+			}
+		},
+		"spec.yaml": func(t *testing.T, c *config.Config) {
+			eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
+			eq(t, "timezone", c.Location().String(), "Europe/Berlin")
+			eq(t, "store.path", c.Store.Path, "/home/alice/.local/share/impact/impact.db")
+			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_github_env")
+			eq(t, "github repos", c.Sources.GitHub.Repos, []string{"acme/search-api", "acme/checkout"})
+			eq(t, "github interval", c.Sources.GitHub.Interval.D(), 15*time.Minute)
+			eq(t, "workflows", c.Sources.GitHubActions.Workflows, []config.Workflow{
+				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
+				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
+			})
+			eq(t, "datadog app key", c.Sources.Datadog.AppKey.Value(), "SECRET_dd_app_env")
+			eq(t, "datadog URL", c.Sources.Datadog.URL(), "https://api.datadoghq.com")
+			eq(t, "prometheus bearer", c.Sources.Prometheus.BearerToken.Value(), "SECRET_prom_env")
+			eq(t, "pagerduty", *c.Sources.PagerDuty, config.PagerDutySource{
+				Token: "SECRET_pd_env", APIURL: "https://api.pagerduty.com", Services: []string{"PSEARCH1"},
+				UserID: "PALICE1", Interval: config.Duration(time.Hour),
+			})
+			eq(t, "metrics", c.Metrics, []config.Metric{{
+				ID: "search-p99", Name: "search API p99 latency", Source: "datadog",
+				Query: "p99:trace.http.request.duration{service:search-api,env:prod}",
+				Unit:  "ms", Better: "lower", Repos: []string{"acme/search-api"},
+				Paths: []string{"internal/query/**"}, Category: "performance",
+			}})
+			eq(t, "drafter", c.Drafter, config.DefaultDrafterConfig)
+			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_env")
+			eq(t, "sources", c.ConfiguredSources(), []string{"github", "github_actions", "datadog", "prometheus", "pagerduty"})
+		},
+		"file-secrets.yaml": func(t *testing.T, c *config.Config) {
+			eq(t, "server token", c.Server.Token.Value(), "SECRET_server_from_file")
+			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_from_file")
+			eq(t, "datadog api key (CRLF trimmed)", c.Sources.Datadog.APIKey.Value(), "SECRET_dd_api_from_file")
+			eq(t, "datadog app key (no newline)", c.Sources.Datadog.AppKey.Value(), "SECRET_dd_app_from_file")
+			eq(t, "prometheus url", c.Sources.Prometheus.URL, "http://prometheus.internal:9090")
+			eq(t, "prometheus password", c.Sources.Prometheus.BasicAuth.Password.Value(), "SECRET_prom_from_file")
+			eq(t, "pagerduty token", c.Sources.PagerDuty.Token.Value(), "SECRET_pd_from_file")
+			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_from_file")
+			eq(t, "digest.to", c.Digest.To, []string{"alice@example.com"})
+			eq(t, "digest.from defaults to me.email", c.Digest.From, "alice@example.com")
+		},
+		"env.yaml": func(t *testing.T, c *config.Config) {
+			eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
+			eq(t, "timezone default", c.Me.Timezone, "America/New_York")
+			eq(t, "store.path", c.Store.Path, "/var/lib/impact/impact.db")
+			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_github_env")
+			eq(t, "repos", c.Sources.GitHub.Repos, []string{"acme/search-api"})
+			eq(t, "interval", c.Sources.GitHub.Interval.D(), 5*time.Minute)
+			eq(t, "escaped query", c.Metrics[0].Query, `label_replace(up, "x", "${1}", "", "")`)
+		},
+		"loopback.yaml": func(t *testing.T, c *config.Config) {
+			eq(t, "IsMe", c.IsMe("alice-work") && c.IsMe("@ALICE") && !c.IsMe("bob"), true)
+			network, addr := c.Server.Network()
+			eq(t, "listen", network+" "+addr, "unix /tmp/impact.sock")
+			eq(t, "github api_url", c.Sources.GitHub.APIURL, "http://127.0.0.1:8081/")
+			eq(t, "actions api_url from github", c.Sources.GitHubActions.APIURL, "http://127.0.0.1:8081/")
+			eq(t, "actions interval default", c.Sources.GitHubActions.Interval.D(), 30*time.Minute)
+			eq(t, "workflow branch default", c.Sources.GitHubActions.Workflows[0].Branch, "main")
+			eq(t, "datadog api_url", c.Sources.Datadog.URL(), "http://localhost:8082")
+			eq(t, "pagerduty api_url", c.Sources.PagerDuty.APIURL, "http://[::1]:8083")
+			eq(t, "category default", c.Metrics[0].Category, "performance")
+			eq(t, "datadog metrics", len(c.MetricsFor("datadog")), 1)
+			eq(t, "prometheus metrics", len(c.MetricsFor("prometheus")), 0)
+		},
+		"anchors.yaml": func(t *testing.T, c *config.Config) {
+			eq(t, "workflows", c.Sources.GitHubActions.Workflows, []config.Workflow{
+				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "develop"},
+				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "develop", Deploys: true},
+			})
+			eq(t, "token inherited", c.Sources.GitHubActions.Token.Value(), "ghp_SECRET_github_env")
+			eq(t, "metric 2", c.Metrics[1], config.Metric{
+				ID: "search-p50", Source: "datadog", Query: "p50:trace.http.request.duration{service:search-api}",
+				Unit: "ms", Better: "lower", Repos: []string{"acme/search-api", "acme/checkout"},
+				Paths: []string{"internal/query/", "**/*.sql"}, Category: "database",
+			})
+			eq(t, "drafter", c.Drafter, config.DrafterConfig{
+				Window: config.Duration(14 * 24 * time.Hour), Settle: config.Duration(36 * time.Hour), MinChange: 0.05, Alpha: 0.05,
+			})
+		},
+	}
+	files, err := filepath.Glob("testdata/good/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range checks {
+		if !slices.Contains(files, filepath.Join("testdata/good", name)) {
+			t.Errorf("check for missing file %s", name)
+		}
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			c, err := config.LoadWith(file, testOptions(nil))
+			if err != nil {
+				t.Fatalf("config.LoadWith: %v", err)
+			}
+			if c.File != file {
+				t.Errorf("File = %q, want %q", c.File, file)
+			}
+			if err := c.Validate(); err != nil {
+				t.Errorf("Validate after load: %v", err)
+			}
+			if check := checks[filepath.Base(file)]; check != nil {
+				check(t, c)
+			}
+			out, err := c.Show()
+			if err != nil {
+				t.Fatalf("Show: %v", err)
+			}
+			assertNoSecrets(t, "Show", string(out))
+			assertNoSecrets(t, "fmt", fmt.Sprintf("%v %+v %#v", c, c, c))
+			assertNoSecrets(t, "fmt", fmtAllVerbs(c, *c, struct{ C *config.Config }{c}, &c.Sources, &c.Server, &c.Digest, &c.Digest.SMTP,
+				c.Sources.GitHub, c.Sources.GitHubActions, c.Sources.Datadog, c.Sources.Prometheus, c.Sources.PagerDuty))
+			if p := c.Sources.Prometheus; p != nil && p.BasicAuth != nil {
+				assertNoSecrets(t, "fmt", fmtAllVerbs(p.BasicAuth, *p.BasicAuth, p.BasicAuth.Password))
+			}
+		})
+	}
+}
+
+// fmtAllVerbs prints each value with every verb, including ones that do
+// not fit (fmt then prints "%!s(*T=…)").
+func fmtAllVerbs(vs ...any) string {
+	var b strings.Builder
+	for _, v := range vs {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%e", "%10.3s", "%U"} {
+			b.WriteString(fmt.Sprintf(verb, v) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// readWant returns the "# want: " lines at the top of a bad config.
+func readWant(t *testing.T, data []byte) string {
+	t.Helper()
+	var want []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "# want: ")
+		if !ok {
+			break
+		}
+		want = append(want, line)
+	}
+	if len(want) == 0 {
+		t.Fatal("no '# want: ' lines at the top of the file")
+	}
+	return strings.Join(want, "\n")
+}
+
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 15 {
+		t.Fatalf("only %d bad configs", len(files))
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readWant(t, data)
+			c, err := config.ParseWith(data, filepath.Base(file), testOptions(fakeReadFile))
+			if err == nil {
+				t.Fatalf("no error; want\n%s", want)
+			}
+			if c != nil {
+				t.Errorf("config returned with an error")
+			}
+			var verr *config.ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("error is %T, want *config.ValidationError", err)
+			}
+			if got := err.Error(); got != want {
+				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+			if len(verr.Problems) != strings.Count(want, "\n")+1 {
+				t.Errorf("%d problems for %d lines", len(verr.Problems), strings.Count(want, "\n")+1)
+			}
+			for _, p := range verr.Problems {
+				if p.File != filepath.Base(file) || p.Line < 1 {
+					t.Errorf("problem without file:line: %#v", p)
+				}
+			}
+			assertNoSecrets(t, "error", err.Error())
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error shows a password from a URL: %s", err)
+			}
+		})
+	}
+}
+
+func TestExample(t *testing.T) {
+	ex := all.Registry().Example()
+	c, err := config.ParseWith([]byte(ex), "example.yaml", testOptions(fakeReadFile))
+	if err != nil {
+		t.Fatalf("config.Example does not load:\n%v", err)
+	}
+	eq(t, "sources", c.ConfiguredSources(), all.Registry().Names())
+	if len(c.Metrics) == 0 || c.Digest.SMTP.Password.Value() != "SECRET_smtp_env" {
+		t.Errorf("example lacks metrics or digest: %+v", c)
+	}
+	// Every key of the spec's example is explained in the example.
+	spec, err := os.ReadFile("testdata/good/spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(spec)) {
+		key, _, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || strings.HasPrefix(key, "#") || strings.ContainsAny(key, " {") {
+			continue
+		}
+		key = strings.TrimPrefix(key, "- ")
+		if !strings.Contains(ex, key+":") {
+			t.Errorf("example lacks key %q", key)
+		}
+	}
+	if n := strings.Count(ex, "#"); n < 40 {
+		t.Errorf("example has only %d comments", n)
+	}
+}
+
+func TestPartialSectionsKeepDefaults(t *testing.T) {
+	c, err := config.ParseWith([]byte(`
+me: {github: alice}
+drafter: {window: 3d}
+digest: {smtp: {host: localhost}}
+sources:
+  datadog: {api_key: k, app_key: k, interval: 2h}
+`), "p.yaml", testOptions(fakeReadFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "drafter", c.Drafter, config.DrafterConfig{Window: config.Duration(72 * time.Hour), Settle: config.Duration(24 * time.Hour), MinChange: 0.1, Alpha: 0.01})
+	eq(t, "smtp", c.Digest.SMTP, config.SMTPConfig{Host: "localhost", Port: 587, TLS: "starttls"})
+	eq(t, "schedule", c.Digest.Schedule, "0 9 * * MON")
+	eq(t, "datadog", *c.Sources.Datadog, config.DatadogSource{APIKey: "k", AppKey: "k", Site: "datadoghq.com", Interval: config.Duration(2 * time.Hour)})
+}
