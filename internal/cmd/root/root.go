@@ -72,7 +72,44 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		review.NewCmd(f),
 		versioncmd.NewCmd(f),
 	)
+	refuseUnknownSubcommands(cmd)
 	return cmd
+}
+
+// refuseUnknownSubcommands makes every command group (a command with
+// subcommands and nothing of its own to run) answer an unknown subcommand
+// with a usage error (exit 2) that suggests the nearest ones, instead of
+// cobra's default of printing help and exiting 0 — a script's "impact config
+// chek" must not pass. A group given no subcommand still prints its help.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		refuseUnknownSubcommands(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return unknownCommand(c, args[0])
+	}
+}
+
+// unknownCommand is the one-line usage error for an unknown subcommand.
+func unknownCommand(c *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+		for _, more := range s[1:] {
+			msg += fmt.Sprintf(" or %q?", more)
+		}
+	}
+	return cmdutil.UsageError("%s (see '%s --help')", msg, c.CommandPath())
 }
 
 // NewFactory returns the production dependencies.

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/cmdutil"
@@ -189,6 +193,55 @@ func TestErrors(t *testing.T) {
 				t.Errorf("error is not one line: %q", errOut)
 			}
 		})
+	}
+}
+
+// TestUnknownSubcommands: a mistyped subcommand of any command group exits 2
+// with one line on stderr naming it (and the nearest subcommand), never help
+// on stdout with exit 0.
+func TestUnknownSubcommands(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nosuch"}, `unknown command "nosuch" for "impact"`},
+		{[]string{"statu"}, `did you mean "status"?`},
+		{[]string{"config", "chek"}, `unknown command "chek" for "impact config"; did you mean "check"?`},
+		{[]string{"drafts", "accpet"}, `did you mean "accept"?`},
+		{[]string{"wins", "lst"}, `did you mean "list"?`},
+	}
+	// Every group of the tree, with a name nothing resembles.
+	var groups func(c *cobra.Command)
+	groups = func(c *cobra.Command) {
+		if c.HasSubCommands() {
+			path := strings.Fields(c.CommandPath())[1:]
+			tests = append(tests, struct {
+				args []string
+				want string
+			}{append(slices.Clone(path), "zzzzqqq"), `unknown command "zzzzqqq" for "` + c.CommandPath() + `"`})
+		}
+		for _, sub := range c.Commands() {
+			groups(sub)
+		}
+	}
+	groups(NewCmdRoot(&cmdutil.Factory{IO: &cmdutil.IOStreams{Out: io.Discard, ErrOut: io.Discard}}))
+	if len(tests) < 9 {
+		t.Fatalf("only %d cases: the walk found too few groups", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := run(t, tt.args...)
+			if code != 2 || !strings.Contains(errOut, tt.want) || out != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr containing %q", code, out, errOut, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+				t.Errorf("error is not one line: %q", errOut)
+			}
+		})
+	}
+	// A group alone still shows its help.
+	if out, _, code := run(t, "drafts"); code != 0 || !strings.Contains(out, "accept") {
+		t.Errorf("impact drafts: exit %d\n%s", code, out)
 	}
 }
 
