@@ -319,9 +319,25 @@ func (h *handler) decide(status model.Status) func(w http.ResponseWriter, r *htt
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, d)
+		writeJSON(w, http.StatusOK, decided{Draft: d, Replaces: replaces(d)})
 		return nil
 	}
+}
+
+// decided is the answer to accept and reject: the draft, and the decision
+// the new one replaced (absent when the draft was pending), so a client
+// sees "was rejected: not mine" without reading the history.
+type decided struct {
+	model.Draft
+	Replaces *model.Decision `json:"replaces,omitempty"`
+}
+
+func replaces(d model.Draft) *model.Decision {
+	prev, ok := d.Previous()
+	if !ok || prev.Status == model.StatusPending {
+		return nil
+	}
+	return &prev
 }
 
 func (h *handler) undo(w http.ResponseWriter, r *http.Request) error {
