@@ -21,6 +21,8 @@ const SchemaVersion = 3
 //	meta/
 //	    schema_version      → uint32
 //	    created_at          → RFC 3339 UTC text
+//	    demo                → "1" when "impact demo" made the file (its data
+//	                          is made up; the demo writes only to such files)
 //	series/                 (one nested bucket per series id)
 //	    <series id>/
 //	        <day uint32>    → packed samples of that UTC day, sorted by time:
@@ -73,6 +75,7 @@ var (
 
 	keySchemaVersion = []byte("schema_version")
 	keyCreatedAt     = []byte("created_at")
+	keyDemo          = []byte("demo")
 )
 
 // Event tables.

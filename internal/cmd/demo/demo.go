@@ -4,9 +4,12 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -117,11 +120,26 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	cfg.Store.Path = storePath
 	cfg.File = "(demo)"
 
+	var cfgPath string
+	var cfgDoc []byte
+	if o.Store != "" {
+		cfgPath = storePath + ".yaml"
+		if cfgDoc, err = configDoc(cfg); err != nil {
+			return nil, err
+		}
+		if err := checkTargets(ctx, storePath, cfgPath, cfgDoc); err != nil {
+			return nil, err
+		}
+	}
+
 	st, err := store.Open(storePath, store.Options{Timeout: 2 * time.Second, Logger: f.Logger})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	if err := st.MarkDemo(ctx); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 
 	p := &app.Pipeline{Config: cfg, Store: st, Registry: all.Registry(), Logger: f.Logger, Now: func() time.Time { return end }}
 	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub and Actions (%s), Datadog (%s), Prometheus (%s) and PagerDuty (%s) servers…\n",
@@ -187,8 +205,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	fmt.Fprint(wr, digestcmd.DemoLine(ctx, cfg, st, end, o.Store, rep.Result, rep.Series))
 
 	if o.Store != "" {
-		cfgPath := storePath + ".yaml"
-		if err := writeConfig(cfgPath, cfg); err != nil {
+		if err := writeConfig(cfgPath, cfgDoc); err != nil {
 			return out, err
 		}
 		fmt.Fprintf(wr, "Try next:  impact --config %s drafts list\n           impact --config %s drafts accept %s\n           impact --config %s export\n",
@@ -333,7 +350,8 @@ func firstID(ds []model.Draft) string {
 
 // writeConfig writes a minimal config that points at the demo store, so
 // the drafts and export commands work on it after the demo's servers are gone.
-func writeConfig(path string, cfg *config.Config) error {
+// configDoc is the config file the demo writes next to its store.
+func configDoc(cfg *config.Config) ([]byte, error) {
 	doc := map[string]any{
 		"me":    map[string]any{"github": []string(cfg.Me.GitHub), "name": cfg.Me.Name, "timezone": cfg.Me.Timezone},
 		"store": map[string]any{"path": cfg.Store.Path},
@@ -344,8 +362,61 @@ func writeConfig(path string, cfg *config.Config) error {
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
-		return fmt.Errorf("demo: write config: %w", err)
+		return nil, fmt.Errorf("demo: write config: %w", err)
 	}
 	hdr := "# Written by 'impact demo --store': points at the demo store so the drafts and export commands work on it.\n"
-	return os.WriteFile(path, append([]byte(hdr), b...), 0o600)
+	return append([]byte(hdr), b...), nil
+}
+
+// checkTargets refuses, before anything is written, a --store that exists
+// and is not a demo store (the demo's made-up PRs, incidents and drafts must
+// never mix into a real store), and a config file beside it that exists
+// with other contents than the demo's own (it is never overwritten).
+func checkTargets(ctx context.Context, storePath, cfgPath string, cfgDoc []byte) error {
+	if old, err := os.ReadFile(cfgPath); err == nil {
+		if !bytes.Equal(old, cfgDoc) {
+			return cmdutil.UsageError("demo: %s already exists and is not this demo's config; it is never overwritten (choose another --store)", cfgPath)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if _, err := os.Stat(storePath); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// Read-only: checking must not migrate or otherwise touch a real store.
+	st, err := store.Open(storePath, store.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return cmdutil.UsageError("demo: %s already exists and is not a demo store (%v); the demo writes only to a new file or to a store an earlier demo made", storePath, err)
+	}
+	demo, err := st.IsDemo(ctx)
+	_ = st.Close()
+	if err != nil {
+		return err
+	}
+	if !demo {
+		return cmdutil.UsageError("demo: %s is an existing store that an earlier demo did not make; its data is never mixed with the demo's made-up data (choose a path that does not exist)", storePath)
+	}
+	return nil
+}
+
+// writeConfig writes the demo's config at path unless the same file is
+// already there (checkTargets refused any other); it never replaces a file.
+func writeConfig(path string, doc []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, doc) {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("demo: write config: %w", err)
+	}
+	if _, err := f.Write(doc); err != nil {
+		f.Close()
+		return fmt.Errorf("demo: write config %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("demo: write config %s: %w", path, err)
+	}
+	return nil
 }
