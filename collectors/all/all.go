@@ -11,6 +11,7 @@ import (
 	"github.com/impact-dev/impact/collectors/newrelic"
 	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
+	sqlsource "github.com/impact-dev/impact/collectors/sql"
 	"github.com/impact-dev/impact/config"
 )
 
@@ -72,6 +73,7 @@ func Registry() *collectors.Registry {
 		})
 	})
 	r.Add(newrelic.Source())
+	r.Add(sqlsource.Source())
 	return r
 }
 
