@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/impact-dev/impact/config"
@@ -19,7 +20,7 @@ const (
 )
 
 // Demo returns the built-in scenario, ending at end (truncated to the hour):
-// 90 days of hourly series for seven metrics over three repos, ~80 merged PRs
+// 90 days of hourly series for nine metrics over three repos, ~80 merged PRs
 // by alice (me), bob, carol, dave and dependabot, PagerDuty incidents of two
 // services (PSEARCH1, PCHKOUT1; alice is PALICE1), acme/search-api's CI and
 // deploy workflow runs, and these designed shifts (days are before end; a
@@ -31,6 +32,9 @@ const (
 //	platform-db-p99    900 → 300 ms    bob's "Add index on orders.customer_id", ~20 d; alice merged
 //	                                   an unrelated platform PR 4 d before, carol one 2 d after → no draft
 //	search-errors      0.35 % flat                                                                   → no draft
+//	search-throughput  310 rps, +1.5% a day compounding and a random walk (~4% a day), no step      → no draft (drift)
+//	fraud-check-p99    420 → 250 ms after alice's "Upgrade the fraud-check client to the v2 API",
+//	                   back to 420 ms four days later (rolled back)                                 → no draft (not sustained)
 //	ingest-throughput  1200 → 3400 rps alice "perf(ingest): batch Kafka writes", ~12 d               → draft (2.8×)
 //	checkout-queue-depth (Prometheus) 1200 → 140  alice "Process checkout jobs with a pool of eight workers", ~14 d → draft
 //	pagerduty.pages_to_me         14 → 3 a week   alice "Add retry budget to the search indexer", ~52 d → draft
@@ -245,7 +249,19 @@ func Demo(end time.Time) *World {
 		{Metric: "pagerduty.mttr/" + ServiceSearch, PRs: []string{runbook.key()}, Before: mttrBefore, After: mttrAfter},
 		{Metric: "ci.duration/acme/search-api/ci.yml", PRs: []string{cache.key()}, Before: ciBefore, After: ciAfter},
 	}
-	w.MustNotMetrics = []string{"checkout-p95", "platform-db-p99", "search-errors",
+	// Two traps a naive drafter would sell as wins: search throughput grows
+	// 1.5% a day, compounding, and wanders (a random walk of about 4% a
+	// day) with no step anywhere, while alice merges to search-api every
+	// few days; and alice's fraud-check client upgrade cut its p99 for four
+	// days, until it was rolled back.
+	fraud := fraudUpgrade(merged, start, end)
+	atFraud := fraud.MergedAt.Truncate(time.Hour).Add(3 * time.Hour)
+	const revertAfter = 4 * 24 * time.Hour
+	w.Traps = map[string]string{
+		"search-throughput": "grows 1.5% a day, compounding, and wanders 4% a day, with no step",
+		"fraud-check-p99":   fmt.Sprintf("420 → 250 ms after %s, back to 420 ms four days later", fraud.Key()),
+	}
+	w.MustNotMetrics = []string{"checkout-p95", "platform-db-p99", "search-errors", "search-throughput", "fraud-check-p99",
 		"pagerduty.mtta/" + ServiceSearch, "pagerduty.incidents/" + ServiceCheckout, "pagerduty.mttr/" + ServiceCheckout,
 		"pagerduty.mtta/" + ServiceCheckout, "ci.queue/acme/search-api/ci.yml", "ci.success_rate/acme/search-api/ci.yml",
 		"ci.duration/acme/search-api/deploy.yml", "ci.queue/acme/search-api/deploy.yml", "ci.success_rate/acme/search-api/deploy.yml"}
@@ -253,6 +269,8 @@ func Demo(end time.Time) *World {
 		fmt.Sprintf("checkout-p95: the 320 → 450 ms regression after alice's %s (request logging middleware) drafted as a win", logging.key()),
 		fmt.Sprintf("platform-db-p99: the 900 → 300 ms drop is bob's %s; alice's %s had been live 4 days while the metric held steady and must not be credited", index.key(), unrelated.key()),
 		"search-errors: flat all along (noise and incident spikes only); any draft",
+		"search-throughput: organic growth and wander, no step; any draft, e.g. crediting whichever of alice's search-api PRs the windows straddle",
+		fmt.Sprintf("fraud-check-p99: the drop after alice's %s was rolled back four days later; any draft", fraud.Key()),
 		"any draft crediting a closed-unmerged PR (e.g. alice's \"WIP: cache parsed queries in-process\" closed the day of the search-p99 shift)",
 		"any draft crediting a PR outside the metric's repos (e.g. alice's acme/platform pprof PR merged the day checkout errors dropped)",
 		"a second checkout-errors draft: both of alice's PRs belong in one",
@@ -282,6 +300,10 @@ func Demo(end time.Time) *World {
 			Shape{DailyAmp: 0.25, PeakHour: 14, Weekend: 0.8, Sigma: 0.08, Spikes: 3, SpikeDown: true}, []time.Time{indexMerge}},
 		{"checkout-queue-depth", []Regime{{start, 1200}, {atPool, 140}},
 			Shape{DailyAmp: 0.3, PeakHour: 13, Weekend: 0.85, Sigma: 0.12, Spikes: 3}, []time.Time{poolMerge}},
+		{"search-throughput", []Regime{{start, 310}},
+			Shape{DailyAmp: 0.35, PeakHour: 15, Weekend: 0.75, Sigma: 0.08, Spikes: 2, SpikeDown: true, Walk: 0.04, Growth: 0.015}, nil},
+		{"fraud-check-p99", []Regime{{start, 420}, {atFraud, 250}, {atFraud.Add(revertAfter), 420}},
+			Shape{DailyAmp: 0.15, PeakHour: 15, Weekend: 0.95, Sigma: 0.10, Spikes: 2}, []time.Time{fraud.MergedAt}},
 	}
 	for _, g := range gens {
 		w.Series[g.id] = GenerateSeries(seedFor(demoSeed, g.id), start, end, g.levels, g.shape, g.quiet)
@@ -291,6 +313,28 @@ func Demo(end time.Time) *World {
 }
 
 func sorted(s ...string) []string { slices.Sort(s); return s }
+
+// fraudUpgrade is the PR whose win the demo reverts: alice's "Upgrade the
+// fraud-check client to the v2 API", or, when the ordinary traffic placed
+// it too near an end of the history for a week on each side, alice's
+// checkout PR nearest the middle.
+func fraudUpgrade(merged []model.PR, start, end time.Time) model.PR {
+	const day = 24 * time.Hour
+	mid := start.Add(end.Sub(start) / 2)
+	var best model.PR
+	for _, p := range merged {
+		if p.Repo != repoCheckout || p.Author != "alice" || p.MergedAt.Before(start.Add(10*day)) || p.MergedAt.After(end.Add(-12*day)) {
+			continue
+		}
+		if strings.HasPrefix(p.Title, "Upgrade the fraud-check client") {
+			return p
+		}
+		if best.Number == 0 || p.MergedAt.Sub(mid).Abs() < best.MergedAt.Sub(mid).Abs() {
+			best = p
+		}
+	}
+	return best
+}
 
 func demoMetrics() []config.Metric {
 	return []config.Metric{
@@ -312,6 +356,12 @@ func demoMetrics() []config.Metric {
 		{ID: "ingest-throughput", Name: "ingest throughput", Source: "datadog",
 			Query: "sum:ingest.records.written{env:prod}.as_rate()",
 			Unit:  "rps", Better: "higher", Repos: []string{repoPlatform}, Category: "performance"},
+		{ID: "search-throughput", Name: "search API throughput", Source: "datadog",
+			Query: "sum:trace.http.request.hits{service:search-api,env:prod}.as_rate()",
+			Unit:  "rps", Better: "higher", Repos: []string{repoSearch}, Category: "performance"},
+		{ID: "fraud-check-p99", Name: "fraud-check p99 latency", Source: "datadog",
+			Query: "p99:trace.fraud.check.duration{service:checkout,env:prod}",
+			Unit:  "ms", Better: "lower", Repos: []string{repoCheckout}, Category: "performance"},
 		{ID: "checkout-queue-depth", Name: "checkout job queue depth", Source: "prometheus",
 			Query: `rabbitmq_queue_messages_ready{queue="checkout-jobs",vhost="checkout"}`,
 			Unit:  "count", Better: "lower", Repos: []string{repoCheckout}, Category: "performance"},

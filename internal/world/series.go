@@ -35,6 +35,14 @@ type Shape struct {
 	// Min and Max clamp the values (e.g. 0 and 100 for percent). Max 0
 	// means no upper bound.
 	Min, Max float64
+	// Growth is organic growth per day, compounding from GrowthFrom (or
+	// start; 0.012 = +1.2% a day; negative for decay): the levels are then
+	// the levels before it, and the growth adds no step anywhere.
+	Growth     float64
+	GrowthFrom time.Time
+	// Walk is the daily log-sd of a random walk the level follows (0.03 =
+	// about 3% a day either way): no step anywhere, and no level to return to.
+	Walk float64
 }
 
 // GenerateSeries builds hourly samples on [start, end) (start and end are
@@ -119,6 +127,17 @@ func GenerateSeries(rng *rand.Rand, start, end time.Time, regimes []Regime, sh S
 		}
 	}
 
+	// The walk, drawn after everything else so that it changes no other draw.
+	var walk []float64
+	if sh.Walk > 0 {
+		walk = make([]float64, n)
+		x, sd := 0.0, sh.Walk/math.Sqrt(24)
+		for i := range walk {
+			x += sd * rng.NormFloat64()
+			walk[i] = math.Exp(x)
+		}
+	}
+
 	// Rescale each regime so its median is its level.
 	out := make([]model.Sample, n)
 	for ri, rg := range regimes {
@@ -138,6 +157,16 @@ func GenerateSeries(rng *rand.Rand, start, end time.Time, regimes []Regime, sh S
 			if reg[i] == ri {
 				v := vals[j] * scale
 				j++
+				if walk != nil {
+					v *= walk[i]
+				}
+				if sh.Growth != 0 {
+					from := start
+					if sh.GrowthFrom.After(start) {
+						from = sh.GrowthFrom
+					}
+					v *= math.Pow(1+sh.Growth, max(0, times[i].Sub(from).Hours()/24))
+				}
 				if v < sh.Min {
 					v = sh.Min
 				}

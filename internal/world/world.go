@@ -104,6 +104,10 @@ type World struct {
 	// MustNotMetrics are the metrics that must yield no draft for Me.
 	MustNot        []string
 	MustNotMetrics []string
+	// Traps are, per metric id, series that move without a step a draft
+	// could credit (organic growth, a win reverted within the after
+	// window), in words; their whole weeks are not near one level.
+	Traps map[string]string
 	// Labels classify every designed shift, and every metric left flat,
 	// for the attribution benchmark (internal/attrbench). Random fills
 	// them; Demo leaves them empty.

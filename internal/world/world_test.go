@@ -131,6 +131,9 @@ func checkWorld(t *testing.T, w *World, weeks bool) {
 		if !weeks {
 			break
 		}
+		if _, trap := w.Traps[m.ID]; trap {
+			continue // no one level to be near: checkTraps
+		}
 		ss := w.Series[m.ID]
 		s, hasShift := shiftOf[m.ID]
 		worst := 0.0
@@ -407,7 +410,7 @@ func TestDemoConfig(t *testing.T) {
 	if c.Drafter.Window.D() != 7*24*time.Hour || c.Drafter.Settle.D() != 24*time.Hour || c.Drafter.MinChange != 0.10 || c.Drafter.Alpha != 0.01 {
 		t.Errorf("drafter %+v", c.Drafter)
 	}
-	if len(c.Metrics) != 6 || !slices.Equal(c.Sources.GitHub.Repos, w.Repos) {
+	if len(c.Metrics) != 8 || !slices.Equal(c.Sources.GitHub.Repos, w.Repos) {
 		t.Errorf("metrics/repos")
 	}
 	c.Metrics[0].Repos[0] = "x"
@@ -475,3 +478,41 @@ func values(ss []model.Sample) []float64 {
 }
 
 func rel(got, want float64) float64 { return math.Abs(got/want - 1) }
+
+// TestDemoTraps: the demo's two traps are what they claim to be — the
+// fraud-check p99 is at 250 ms for four days after alice's PR and back at
+// 420 ms after; search throughput grows without a step.
+func TestDemoTraps(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, end := range ends()[:3] {
+		w := Demo(end)
+		if len(w.Traps) != 2 {
+			t.Fatalf("traps %v", w.Traps)
+		}
+		var fraud model.PR
+		for _, p := range w.PRs {
+			if strings.Contains(w.Traps["fraud-check-p99"], p.Key()+",") {
+				fraud = p
+			}
+		}
+		if fraud.Author != "alice" || fraud.Repo != "acme/checkout" {
+			t.Fatalf("%s: the reverted PR %+v", end, fraud)
+		}
+		at := fraud.MergedAt.Truncate(time.Hour).Add(3 * time.Hour)
+		ss := w.Series["fraud-check-p99"]
+		before, _ := WindowMedian(ss, at.Add(-7*day), at)
+		during, _ := WindowMedian(ss, at, at.Add(4*day))
+		after, _ := WindowMedian(ss, at.Add(4*day), at.Add(11*day))
+		if rel(before, 420) > 0.05 || rel(during, 250) > 0.05 || rel(after, 420) > 0.05 {
+			t.Errorf("%s: fraud-check p99 %.0f → %.0f → %.0f, want 420 → 250 → 420", end, before, during, after)
+		}
+		// Growth: 1.5% a day compounds to ~3.8× over 90 days; the walk
+		// moves it by a fraction of that.
+		tp := w.Series["search-throughput"]
+		first, _ := WindowMedian(tp, w.Start, w.Start.Add(7*day))
+		last, _ := WindowMedian(tp, w.End.Add(-7*day), w.End)
+		if r := last / first; r < 2 || r > 7 {
+			t.Errorf("%s: search throughput grew %.1f×", end, r)
+		}
+	}
+}

@@ -287,35 +287,38 @@ func configured(metrics []config.Metric, id string) bool {
 }
 
 // printNotDrafted explains every series without a draft: the configured
-// metrics one by one, the built-in series (pagerduty.*, ci.*) that stayed
-// flat on one line.
+// metrics one by one, each with the verdict of its most telling shift
+// (drafter.Result.Findings, as `impact explain` lists them all), and the
+// built-in series (pagerduty.*, ci.*) that stayed flat on one line.
 func printNotDrafted(w io.Writer, metrics []config.Metric, builtins []string, ds []model.Draft, res drafter.Result) {
 	drafted := map[string]bool{}
 	for _, d := range ds {
 		drafted[d.Metric.ID] = true
 	}
+	best := map[string]drafter.Finding{}
+	for _, f := range res.Findings {
+		if b, ok := best[f.Metric.ID]; !ok || telling(f) > telling(b) {
+			best[f.Metric.ID] = f
+		}
+	}
 	var lines []string
 	explained := map[string]bool{}
-	for _, s := range res.Regressions {
-		explained[s.Metric.ID] = true
-		lines = append(lines, fmt.Sprintf("  %-18s regression %s → %s (%s)%s — never written as a win",
-			s.Metric.ID, drafter.FormatValue(s.Before, s.Metric.Unit), drafter.FormatValue(s.After, s.Metric.Unit),
-			drafter.FormatChange(s.Change, s.Metric.Better), after(s.Cause)))
-	}
-	for _, s := range res.Unattributed {
-		explained[s.Metric.ID] = true
-		who := "no merged PR went live just before it"
-		if s.Cause != nil {
-			who = fmt.Sprintf("credited to %s#%d by @%s, not you", s.Cause.Repo, s.Cause.Number, s.Cause.Author)
+	note := func(id string) {
+		f, ok := best[id]
+		if !ok || drafted[id] || telling(f) == 0 {
+			return
 		}
-		lines = append(lines, fmt.Sprintf("  %-18s improved %s → %s (%s), %s",
-			s.Metric.ID, drafter.FormatValue(s.Before, s.Metric.Unit), drafter.FormatValue(s.After, s.Metric.Unit),
-			drafter.FormatChange(s.Change, s.Metric.Better), who))
+		explained[id] = true
+		lines = append(lines, fmt.Sprintf("  %-18s %s", id, notDrafted(f)))
 	}
 	for _, m := range metrics {
+		note(m.ID)
 		if !drafted[m.ID] && !explained[m.ID] {
-			lines = append(lines, fmt.Sprintf("  %-18s no significant, sustained shift", m.ID))
+			lines = append(lines, fmt.Sprintf("  %-18s no shift found: the series held steady", m.ID))
 		}
+	}
+	for _, id := range builtins {
+		note(id)
 	}
 	sort.Strings(lines)
 	var flat []string
@@ -325,13 +328,74 @@ func printNotDrafted(w io.Writer, metrics []config.Metric, builtins []string, ds
 		}
 	}
 	if len(flat) > 0 {
-		lines = append(lines, "  built-in series with no significant, sustained shift: "+strings.Join(flat, ", "))
+		lines = append(lines, "  built-in series with no shift worth naming: "+strings.Join(flat, ", "))
 	}
 	if len(lines) > 0 {
-		fmt.Fprintln(w, "Not drafted, and why:")
+		fmt.Fprintln(w, "Not drafted, and why ('impact explain METRIC' lists every shift with its verdict):")
 		fmt.Fprintln(w, strings.Join(lines, "\n"))
 		fmt.Fprintln(w)
 	}
+}
+
+// telling ranks a finding for the demo's one line per series: the verdicts
+// a reader would otherwise mistake for a missed win first; 0 for the ones
+// not worth a line (a drafted or overlapping shift, a change too small or
+// not significant: noise the detector proposed).
+func telling(f drafter.Finding) int {
+	switch f.Verdict {
+	case drafter.VerdictCredited:
+		return 7
+	case drafter.VerdictRegression:
+		return 6
+	case drafter.VerdictNotSustained:
+		return 5
+	case drafter.VerdictDrift:
+		return 4
+	case drafter.VerdictNoCause:
+		return 3
+	case drafter.VerdictTooLittleData:
+		return 2
+	}
+	return 0
+}
+
+// notDrafted is one finding in words, for the demo.
+func notDrafted(f drafter.Finding) string {
+	m := f.Metric
+	moved := fmt.Sprintf("%s → %s (%s)", drafter.FormatValue(f.Before, m.Unit), drafter.FormatValue(f.After, m.Unit), drafter.FormatChange(f.Change, m.Better))
+	var cause *drafter.Candidate
+	for i, c := range f.Candidates {
+		if c.Role == drafter.RoleLikeliest || c.Role == drafter.RoleCredited {
+			cause = &f.Candidates[i]
+			break
+		}
+	}
+	if cause == nil && len(f.Candidates) > 0 {
+		cause = &f.Candidates[0]
+	}
+	by := func(c *drafter.Candidate) string {
+		return fmt.Sprintf("%s#%d by @%s", c.PR.Repo, c.PR.Number, strings.TrimPrefix(c.PR.Author, "@"))
+	}
+	when := f.At.Format("Jan 2")
+	switch f.Verdict {
+	case drafter.VerdictCredited:
+		return fmt.Sprintf("moved %s on %s, credited to @%s: %s went live closest to it, not yours", moved, when, f.CreditedTo, by(cause))
+	case drafter.VerdictRegression:
+		after := ""
+		if cause != nil {
+			after = " after " + by(cause)
+		}
+		return fmt.Sprintf("regression %s on %s%s — never written as a win", moved, when, after)
+	case drafter.VerdictNotSustained:
+		after := ""
+		if cause != nil {
+			after = " (after " + by(cause) + ")"
+		}
+		return fmt.Sprintf("not sustained%s: %s", after, f.Reason)
+	case drafter.VerdictDrift:
+		return fmt.Sprintf("drift, not a step (around %s): %s", when, f.Reason)
+	}
+	return fmt.Sprintf("%s: %s", drafter.VerdictText(f.Verdict), f.Reason)
 }
 
 func after(p *model.PRRef) string {

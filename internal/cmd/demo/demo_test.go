@@ -77,8 +77,26 @@ func TestDemoEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out.String(), "Not drafted, and why") {
-		t.Errorf("output does not explain what was not drafted:\n%s", out.String())
+	// One example of each verdict a reader might take for a missed win,
+	// each on its series' line.
+	text := out.String()
+	i := strings.Index(text, "Not drafted, and why")
+	if i < 0 {
+		t.Fatalf("output does not explain what was not drafted:\n%s", text)
+	}
+	section := text[i:]
+	section = section[:strings.Index(section, "\n\n")]
+	for _, want := range []string{
+		"checkout-p95       regression 319 ms → 450 ms (+41%) on Oct 9 after acme/checkout#",
+		"platform-db-p99    moved 897 ms → 301 ms (−66%) on Nov 3, credited to @bob: acme/platform#",
+		"fraud-check-p99    not sustained (after acme/checkout#",
+		"search-throughput  drift, not a step (around ",
+		"dora.time_to_restore/acme/search-api too little data: ",
+		"search-errors      no shift found",
+	} {
+		if !strings.Contains(section, "\n  "+want) {
+			t.Errorf("not drafted: no line %q in\n%s", want, section)
+		}
 	}
 
 	// The operations sources: drafts in reliability and infrastructure,

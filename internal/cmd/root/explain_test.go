@@ -21,8 +21,9 @@ import (
 )
 
 // TestExplain: `impact explain` on the demo store, with the demo's
-// metrics configured (their source unreachable: explain reads only the
-// store), prints the same directly and through the daemon.
+// metrics, workflows and PagerDuty services configured (their sources
+// unreachable: explain reads only the store), gives every verdict on the
+// series that has it, and prints the same directly and through the daemon.
 func TestExplain(t *testing.T) {
 	demoCfg := demoStore(t)
 	db := strings.TrimSuffix(demoCfg, ".yaml")
@@ -35,8 +36,9 @@ func TestExplain(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
+	dw := world.Demo(demoEnd)
 	var metrics []map[string]any
-	for _, m := range world.Demo(demoEnd).Metrics {
+	for _, m := range dw.Metrics {
 		if m.Source != "datadog" {
 			continue
 		}
@@ -44,7 +46,15 @@ func TestExplain(t *testing.T) {
 			"unit": m.Unit, "better": m.Better, "repos": m.Repos, "paths": m.Paths, "category": m.Category})
 	}
 	doc["metrics"] = metrics
-	doc["sources"] = map[string]any{"datadog": map[string]any{"api_key": "demo", "app_key": "demo", "api_url": "http://127.0.0.1:1"}}
+	var workflows []map[string]any
+	for _, wf := range dw.Workflows {
+		workflows = append(workflows, map[string]any{"repo": wf.Repo, "workflow": wf.Workflow, "branch": wf.Branch, "deploys": wf.Deploys})
+	}
+	doc["sources"] = map[string]any{
+		"datadog":        map[string]any{"api_key": "demo", "app_key": "demo", "api_url": "http://127.0.0.1:1"},
+		"github_actions": map[string]any{"token": "demo", "api_url": "http://127.0.0.1:1/", "workflows": workflows},
+		"pagerduty":      map[string]any{"token": "demo", "api_url": "http://127.0.0.1:1", "services": dw.Services, "user_id": dw.PagerDutyUser},
+	}
 	doc["server"] = map[string]any{"listen": "unix:" + sock}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -68,6 +78,10 @@ func TestExplain(t *testing.T) {
 		{"explain"},
 		{"explain", "search-p99", "--at", "yesterday"},
 		{"explain", "search-p99", "-o", "csv"},
+		{"explain", "checkout-p95"},
+		{"explain", "search-throughput"},
+		{"explain", "fraud-check-p99", "-o", "json"},
+		{"explain", "dora.time_to_restore/acme/search-api"},
 	}
 	type result struct {
 		out, errOut string
@@ -107,6 +121,23 @@ func TestExplain(t *testing.T) {
 	}
 	if r := direct[4]; !strings.Contains(r.out, "— credited to @bob") {
 		t.Errorf("platform-db-p99: want the shift credited to @bob:\n%s%s", r.out, r.errOut)
+	}
+	// Every verdict a user asks "why not?" about, on the series that has it.
+	for i, want := range map[int]string{
+		0:  "— too small\n",
+		4:  "— credited to @bob\n",
+		12: "— regression\n",
+		13: "— drift, not a step\n",
+		15: "— too little data\n",
+	} {
+		if r := direct[i]; r.code != 0 || !strings.Contains(r.out, want) {
+			t.Errorf("impact %s: exit %d, want %q in:\n%s%s", strings.Join(cmds[i], " "), r.code, want, r.out, r.errOut)
+		}
+	}
+	var reverted drafter.Explanation
+	if err := json.Unmarshal([]byte(direct[14].out), &reverted); err != nil || len(reverted.Findings) == 0 ||
+		reverted.Findings[0].Verdict != drafter.VerdictNotSustained || !strings.Contains(reverted.Findings[0].Reason, "reverted") {
+		t.Errorf("fraud-check-p99: want the reverted win first, not sustained: %v %s", err, direct[14].out)
 	}
 	if r := direct[6]; r.code != 0 || !strings.Contains(r.out, "0 shifts found near 2026-01-01") {
 		t.Errorf("--at far from any shift: exit %d\n%s%s", r.code, r.out, r.errOut)
