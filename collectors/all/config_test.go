@@ -40,6 +40,7 @@ var testEnv = map[string]string{
 // testFiles are the fake files behind <key>_file in testdata/bad.
 var testFiles = map[string]string{
 	"/run/secrets/github_token": "ghp_SECRET_github_file\n",
+	"/run/secrets/orders-dsn":   "postgres://ro:SECRET_orders_file@db.example.com/orders\n",
 }
 
 func lookupEnv(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }
