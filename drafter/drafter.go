@@ -225,8 +225,35 @@ func (p *prInfo) ref() model.PRRef {
 // analysed in parallel (up to GOMAXPROCS goroutines); the result does not
 // depend on the scheduling.
 func Run(in Input) Result {
-	p := in.Params.withDefaults()
-	prs := preparePRs(in.PRs, in.Deploys, p.Me)
+	return Prepare(in.Params, in.PRs, in.Deploys).Run(in.Series, in.Existing, in.Now)
+}
+
+// Prepared is the drafter with its PRs made ready (go-live times from the
+// deploys, ownership, order), so that series can be analysed a few at a
+// time without preparing the PRs again for each: Run(in) gives the same
+// result as Prepare(in.Params, in.PRs, in.Deploys).Run(in.Series,
+// in.Existing, in.Now), and a series' drafts, findings, regressions,
+// unattributed shifts and superseded drafts depend only on that series,
+// the PRs and deploys, and the existing drafts of its metric — so running
+// the series one by one, each with its metric's existing drafts, gives
+// the parts of the result of one Run over them all. A Prepared is
+// read-only: Run may be called from several goroutines. It keeps
+// pointers into prs.
+type Prepared struct {
+	p   Params
+	prs []*prInfo
+}
+
+// Prepare makes the PRs ready for Run.
+func Prepare(params Params, prs []model.PR, deploys []model.Deploy) *Prepared {
+	p := params.withDefaults()
+	return &Prepared{p: p, prs: preparePRs(prs, deploys, p.Me)}
+}
+
+// Run analyses series as the package's Run does, with the prepared PRs.
+func (pp *Prepared) Run(series []Series, existing []model.Draft, now time.Time) Result {
+	in := Input{Series: series, Existing: existing, Now: now}
+	p, prs := pp.p, pp.prs
 
 	// Series are independent: analyse them in parallel, then merge in
 	// input order so the result does not depend on scheduling.

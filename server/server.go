@@ -497,10 +497,11 @@ func (h *handler) collect(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) draft(w http.ResponseWriter, r *http.Request) error {
-	if err := decodeBody(r, &struct{}{}); err != nil {
+	var req backend.DraftRequest
+	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	s, err := h.o.Backend.RunDrafter(r.Context())
+	s, err := h.o.Backend.RunDrafter(r.Context(), req)
 	if err != nil {
 		return err
 	}

@@ -42,37 +42,38 @@ func (t eventTable[T]) check(v T) error {
 	return nil
 }
 
-// put upserts v by natural id and keeps the time index in step.
-func (t eventTable[T]) put(tx *bolt.Tx, v T) error {
+// put upserts v by natural id and keeps the time index in step. It
+// reports whether anything changed.
+func (t eventTable[T]) put(tx *bolt.Tx, v T) (bool, error) {
 	t.normalize(&v)
 	id := t.key(v)
 	data, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("%s %q: %w", t.kind, id, err)
+		return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
 	}
 	b, ix := tx.Bucket(t.name), tx.Bucket(t.index)
 	ix.FillPercent = fillIndex
 	sec := t.time(v).Unix()
 	if old := b.Get([]byte(id)); old != nil {
 		if bytes.Equal(old, data) {
-			return nil
+			return false, nil
 		}
 		var prev T
 		if err := json.Unmarshal(old, &prev); err == nil {
 			if psec := t.time(prev).Unix(); psec != sec {
 				if err := ix.Delete(indexKey(psec, id)); err != nil {
-					return fmt.Errorf("%s %q: %w", t.kind, id, err)
+					return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
 				}
 			}
 		}
 	}
 	if err := b.Put([]byte(id), data); err != nil {
-		return fmt.Errorf("%s %q: %w", t.kind, id, err)
+		return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
 	}
 	if err := ix.Put(indexKey(sec, id), nil); err != nil {
-		return fmt.Errorf("%s %q: %w", t.kind, id, err)
+		return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
 	}
-	return nil
+	return true, nil
 }
 
 // rangeOf returns the events with time in [from, to) (zero to: no upper

@@ -127,31 +127,33 @@ func (s *Store) Commit(ctx context.Context, b model.Batch) error {
 
 // writeBatch writes a validated batch inside tx; any error rolls it all back.
 func writeBatch(tx *bolt.Tx, b model.Batch) error {
-	if err := putSamples(tx, b.Samples); err != nil {
+	cl := newChangeLog(tx)
+	if err := putSamples(tx, b.Samples, cl); err != nil {
 		return err
 	}
+	// PRs and deploys: a change is news to the series of their repo.
 	for _, p := range b.PRs {
-		if err := tablePRs.put(tx, p); err != nil {
+		if err := putEvent(tablePRs, tx, cl, p, p.Repo); err != nil {
 			return err
 		}
 	}
 	for _, d := range b.Deploys {
-		if err := tableDeploys.put(tx, d); err != nil {
+		if err := putEvent(tableDeploys, tx, cl, d, d.Repo); err != nil {
 			return err
 		}
 	}
 	for _, i := range b.Incidents {
-		if err := tableIncidents.put(tx, i); err != nil {
+		if err := putEvent(tableIncidents, tx, cl, i, ""); err != nil {
 			return err
 		}
 	}
 	for _, r := range b.CIRuns {
-		if err := tableCIRuns.put(tx, r); err != nil {
+		if err := putEvent(tableCIRuns, tx, cl, r, ""); err != nil {
 			return err
 		}
 	}
 	for _, r := range b.Reviews {
-		if err := tableReviews.put(tx, r); err != nil {
+		if err := putEvent(tableReviews, tx, cl, r, ""); err != nil {
 			return err
 		}
 	}
@@ -168,6 +170,20 @@ func writeBatch(tx *bolt.Tx, b model.Batch) error {
 		}
 	}
 	return nil
+}
+
+// putEvent upserts one event and stamps the change log when it changed:
+// ChangeEvents always, and ChangePRs and the repo's key for a PR or deploy
+// (repo non-empty).
+func putEvent[T any](t eventTable[T], tx *bolt.Tx, cl *changeLog, v T, repo string) error {
+	changed, err := t.put(tx, v)
+	if err != nil || !changed {
+		return err
+	}
+	if repo == "" {
+		return cl.mark(ChangeEvents)
+	}
+	return cl.mark(ChangeEvents, ChangePRs, ChangeRepo(repo))
 }
 
 func sourceName(s string) string {
@@ -236,7 +252,7 @@ func validateBatch(b model.Batch) error {
 }
 
 // putSamples upserts samples, one day key at a time.
-func putSamples(tx *bolt.Tx, series map[string][]model.Sample) error {
+func putSamples(tx *bolt.Tx, series map[string][]model.Sample, cl *changeLog) error {
 	ids := make([]string, 0, len(series))
 	for id, ss := range series {
 		if len(ss) > 0 {
@@ -254,6 +270,7 @@ func putSamples(tx *bolt.Tx, series map[string][]model.Sample) error {
 		b.FillPercent = fillAppend
 
 		clear(days)
+		changed := false
 		for _, smp := range series[id] {
 			sec := smp.Time.Unix()
 			day := uint32(sec / secondsPerDay)
@@ -274,6 +291,12 @@ func putSamples(tx *bolt.Tx, series map[string][]model.Sample) error {
 			}
 			if err := b.Put(k, v); err != nil {
 				return fmt.Errorf("series %q: %w", id, err)
+			}
+			changed = true
+		}
+		if changed {
+			if err := cl.mark(id); err != nil {
+				return err
 			}
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this binary reads and writes. Bump it together
 // with a new entry in migrations.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // The schema. Every bucket the store uses is declared in this file; keys and
 // values are raw bytes, all integers big-endian so that keys sort by value.
@@ -59,6 +59,14 @@ const SchemaVersion = 3
 //	    <source>            → JSON RunRecord
 //	digests/
 //	    <ISO week "2026-W48"> → JSON DigestRecord (state sending|sent|failed|skipped)
+//	changes/                (v4; the bucket's sequence is the latest change)
+//	    <series id>         → uint64 sequence of the commit that last changed its samples
+//	    \x00events          → … that last changed any event
+//	    \x00prs             → … that last changed any PR or deploy
+//	    \x00repo\x00<repo>  → … that last changed a PR or deploy of repo (lower case)
+//	drafted/                (v4)
+//	    <series id>         → JSON SeriesState: the change sequence the drafter
+//	                          last analysed the series at (store/drafter.go)
 //
 // Event tables (prs, deploys) are a pair of buckets: natural id → JSON, and a
 // time index whose keys are the 8-byte unix seconds followed by the natural
@@ -72,6 +80,8 @@ var (
 	bucketCursors = []byte("cursors")
 	bucketRuns    = []byte("runs")
 	bucketDigests = []byte("digests")
+	bucketChanges = []byte("changes")
+	bucketDrafted = []byte("drafted")
 
 	keySchemaVersion = []byte("schema_version")
 	keyCreatedAt     = []byte("created_at")
@@ -164,7 +174,7 @@ var tableReviews = eventTable[model.Review]{
 
 // buckets lists every top-level bucket. Open creates the missing ones.
 func buckets() [][]byte {
-	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns, bucketDigests}
+	bs := [][]byte{bucketMeta, bucketSeries, bucketDrafts, bucketCursors, bucketRuns, bucketDigests, bucketChanges, bucketDrafted}
 	for _, t := range []interface{ buckets() [][]byte }{tablePRs, tableDeploys, tableIncidents, tableCIRuns, tableReviews} {
 		bs = append(bs, t.buckets()...)
 	}
@@ -237,6 +247,22 @@ type migration struct {
 var migrations = []migration{
 	{from: 1, name: "decision history", readable: true, up: seedDecisionHistory},
 	{from: 2, name: "drafts get a kind (existing drafts are impact)", readable: true, up: migrateDraftKinds},
+	{from: 3, name: "drafter change log (incremental drafting)", readable: true, up: addChangeLog},
+}
+
+// addChangeLog (v3 → v4) adds the change log and the drafter's series
+// states, both empty: a series without a state is analysed by the next
+// pass, so the first pass after the upgrade is a full one. The version
+// bump is what matters: a v3 binary would commit without stamping the
+// change log, and the drafter would miss what it wrote. A v3 file reads
+// correctly as it is, hence readable.
+func addChangeLog(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketChanges, bucketDrafted} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // seedDecisionHistory (v1 → v2) gives every decided draft a history holding

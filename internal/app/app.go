@@ -255,58 +255,15 @@ type DraftReport struct {
 	// Removed counts the superseded pending drafts deleted (see
 	// drafter.Result.Superseded).
 	Removed int
-	// Series are the series the drafter read (configured and built-in).
+	// Series are the series the drafter read (configured and built-in),
+	// with DraftOptions.KeepSeries only.
 	Series []drafter.Series
 	// Activity are the activity drafts proposed (drafter/activity); their
 	// save is counted in Saved too.
 	Activity []model.Draft
-}
-
-// Draft runs the drafter over everything stored and saves its drafts.
-func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
-	in, err := p.DrafterInput(ctx)
-	if err != nil {
-		return DraftReport{}, err
-	}
-	res := drafter.Run(in)
-	for i := range res.Drafts {
-		d := &res.Drafts[i]
-		if d.PRs == nil {
-			d.PRs = []model.PRRef{}
-		}
-		if d.Others == nil {
-			d.Others = []model.PRRef{}
-		}
-		if d.Evidence == nil {
-			d.Evidence = []string{}
-		}
-	}
-	saved, err := p.Store.SaveDrafts(ctx, res.Drafts)
-	if err != nil {
-		return DraftReport{}, fmt.Errorf("save drafts: %w", err)
-	}
-	// A pending draft the drafter no longer proposes (its credited PRs
-	// changed as a deploy or a late PR arrived, so the shift now has a
-	// draft under another id) must not linger beside its successor. The
-	// store re-checks each one: a draft the user accepted, rejected or
-	// edited since it was read stays.
-	removed, err := p.Store.DeleteDrafts(ctx, res.Superseded)
-	if err != nil {
-		return DraftReport{}, fmt.Errorf("remove superseded drafts: %w", err)
-	}
-	acts, err := p.Activity(ctx, in.PRs, in.Now)
-	if err != nil {
-		return DraftReport{}, err
-	}
-	asaved, err := p.Store.SaveDrafts(ctx, acts)
-	if err != nil {
-		return DraftReport{}, fmt.Errorf("save activity drafts: %w", err)
-	}
-	saved.Added, saved.Updated, saved.Kept = saved.Added+asaved.Added, saved.Updated+asaved.Updated, saved.Kept+asaved.Kept
-	if err := p.attachWinEvidence(ctx); err != nil {
-		return DraftReport{}, err
-	}
-	return DraftReport{Result: res, Saved: saved, Removed: removed, Series: in.Series, Activity: acts}, nil
+	// Examined counts the series analysed (an incremental pass skips the
+	// unchanged ones; zero: nothing changed, nothing was done).
+	Examined int
 }
 
 // attachWinEvidence gives manual wins that name a metric (`wins add
@@ -357,17 +314,7 @@ func (p *Pipeline) Activity(ctx context.Context, prs []model.PR, now time.Time) 
 // DrafterInput loads what the drafter needs from the store.
 func (p *Pipeline) DrafterInput(ctx context.Context) (drafter.Input, error) {
 	cfg := p.Config
-	in := drafter.Input{
-		Params: drafter.Params{
-			Window:    cfg.Drafter.Window.D(),
-			Settle:    cfg.Drafter.Settle.D(),
-			MinChange: float64(cfg.Drafter.MinChange),
-			Alpha:     cfg.Drafter.Alpha,
-			Me:        append([]string(nil), cfg.Me.GitHub...),
-			MatchPath: glob.Match,
-		},
-		Now: p.now(),
-	}
+	in := drafter.Input{Params: p.drafterParams(), Now: p.now()}
 	for _, m := range Metrics(cfg) {
 		samples, err := p.Store.Samples(ctx, m.ID, time.Time{}, time.Time{})
 		if err != nil {

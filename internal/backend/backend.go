@@ -52,8 +52,9 @@ type Backend interface {
 	// nil results and an error wrapping ErrUsage; otherwise every source's
 	// result and the joined errors of the failed ones.
 	Collect(ctx context.Context, req CollectRequest, progress collectors.Progress) ([]SourceResult, error)
-	// RunDrafter runs the drafter over everything stored and saves its drafts.
-	RunDrafter(ctx context.Context) (DraftSummary, error)
+	// RunDrafter runs a drafter pass and saves its drafts: incremental
+	// (the series that changed), or over everything with req.Full.
+	RunDrafter(ctx context.Context, req DraftRequest) (DraftSummary, error)
 	// Explain runs the drafter without saving anything and returns every
 	// shift it finds in one series with its verdict (`impact explain`,
 	// see app.Pipeline.Explain). An unknown metric wraps ErrUsage.
@@ -202,6 +203,16 @@ type DraftSummary struct {
 	Kept         int `json:"kept"`
 	Regressions  int `json:"regressions"`
 	Unattributed int `json:"unattributed"`
+	// Examined counts the series analysed (an incremental pass skips
+	// the unchanged ones; Regressions and Unattributed are theirs).
+	Examined int `json:"examined"`
+}
+
+// DraftRequest is a drafter pass's options (POST /v1/draft's body).
+type DraftRequest struct {
+	// Full analyses every series (collect --redraft), not only those
+	// that changed since the last pass.
+	Full bool `json:"full,omitempty"`
 }
 
 // usageError wraps a message so that errors.Is(err, ErrUsage) holds while

@@ -287,9 +287,9 @@ func (c *Client) Collect(ctx context.Context, req CollectRequest, _ collectors.P
 	return resp.Results, nil
 }
 
-func (c *Client) RunDrafter(ctx context.Context) (DraftSummary, error) {
+func (c *Client) RunDrafter(ctx context.Context, req DraftRequest) (DraftSummary, error) {
 	var s DraftSummary
-	err := c.do(ctx, 0, http.MethodPost, PathDraft, nil, struct{}{}, &s)
+	err := c.do(ctx, 0, http.MethodPost, PathDraft, nil, req, &s)
 	return s, err
 }
 

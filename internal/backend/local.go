@@ -31,7 +31,7 @@ type Local struct {
 	// CollectFunc and DraftFunc, when set, replace the default pipeline
 	// run (the daemon serialises them with its own polls).
 	CollectFunc func(ctx context.Context, req CollectRequest, progress collectors.Progress) ([]SourceResult, error)
-	DraftFunc   func(ctx context.Context) (DraftSummary, error)
+	DraftFunc   func(ctx context.Context, req DraftRequest) (DraftSummary, error)
 	// Info, when set, is reported by Status (the daemon sets it).
 	Info *Info
 	// KeepOpen leaves the store open on Close (the daemon closes it itself).
@@ -134,11 +134,11 @@ func (l *Local) Collect(ctx context.Context, req CollectRequest, progress collec
 	return FromResults(results), err
 }
 
-func (l *Local) RunDrafter(ctx context.Context) (DraftSummary, error) {
+func (l *Local) RunDrafter(ctx context.Context, req DraftRequest) (DraftSummary, error) {
 	if l.DraftFunc != nil {
-		return l.DraftFunc(ctx)
+		return l.DraftFunc(ctx, req)
 	}
-	rep, err := l.pipeline(nil).Draft(ctx)
+	rep, err := l.pipeline(nil).DraftWith(ctx, app.DraftOptions{Full: req.Full})
 	if err != nil {
 		return DraftSummary{}, err
 	}
@@ -257,6 +257,7 @@ func Summarize(rep app.DraftReport) DraftSummary {
 	return DraftSummary{
 		Added: rep.Saved.Added, Updated: rep.Saved.Updated, Kept: rep.Saved.Kept,
 		Regressions: len(rep.Result.Regressions), Unattributed: len(rep.Result.Unattributed),
+		Examined: rep.Examined,
 	}
 }
 

@@ -493,11 +493,11 @@ func (d *Daemon) collectNow(ctx context.Context, req backend.CollectRequest, _ c
 }
 
 // draftNow runs the drafter (the API's "draft", and the drafter loop).
-func (d *Daemon) draftNow(ctx context.Context) (backend.DraftSummary, error) {
+func (d *Daemon) draftNow(ctx context.Context, req backend.DraftRequest) (backend.DraftSummary, error) {
 	d.draftMu.Lock()
 	defer d.draftMu.Unlock()
 	start := time.Now()
-	s, err := d.draftPass(ctx)
+	s, err := d.draftPass(ctx, req)
 	d.m.observeDraft(time.Since(start), err)
 	// The pass's input and report are unreachable now: hand their memory
 	// back to the OS at once rather than minutes later, since the daemon
@@ -507,15 +507,15 @@ func (d *Daemon) draftNow(ctx context.Context) (backend.DraftSummary, error) {
 	if err != nil {
 		return backend.DraftSummary{}, err
 	}
-	d.log.Info("drafted", "new", s.Added, "updated", s.Updated, "kept", s.Kept,
+	d.log.Info("drafted", "series", s.Examined, "new", s.Added, "updated", s.Updated, "kept", s.Kept,
 		"regressions", s.Regressions, "others", s.Unattributed, "duration", time.Since(start).Round(time.Millisecond))
 	return s, nil
 }
 
 // draftPass runs one pass and keeps only its summary, so that nothing the
 // pass read outlives it.
-func (d *Daemon) draftPass(ctx context.Context) (backend.DraftSummary, error) {
-	rep, err := d.pipeline(d.config()).Draft(ctx)
+func (d *Daemon) draftPass(ctx context.Context, req backend.DraftRequest) (backend.DraftSummary, error) {
+	rep, err := d.pipeline(d.config()).DraftWith(ctx, app.DraftOptions{Full: req.Full})
 	if err != nil {
 		return backend.DraftSummary{}, err
 	}
@@ -545,7 +545,7 @@ func (d *Daemon) drafterLoop(ctx context.Context) error {
 		case <-d.draftReq:
 		default:
 		}
-		if _, err := d.draftNow(ctx); err != nil && ctx.Err() == nil {
+		if _, err := d.draftNow(ctx, backend.DraftRequest{}); err != nil && ctx.Err() == nil {
 			d.log.Error("drafter failed", "err", err)
 		}
 	}

@@ -22,6 +22,9 @@ type Options struct {
 	Since  string
 	// NoDraft skips the drafter after collecting.
 	NoDraft bool
+	// Redraft runs a full drafter pass over everything stored, not only
+	// the series that changed.
+	Redraft bool
 }
 
 // NewCmd returns `impact collect`. runF replaces the run function in tests.
@@ -31,8 +34,10 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Use:   "collect [--source S] [--since 90d]",
 		Short: "Collect once (backfill), then draft; exits when done",
 		Long: `Collect polls every configured source once — or just --source — storing what
-is new since the last poll, then runs the drafter. --since backfills: it reads
-history from that point (90d, 1y, 2026-01-01) even where earlier polls got further.`,
+is new since the last poll, then runs the drafter over the series that changed
+(nothing new: no drafter pass). --since backfills: it reads history from that
+point (90d, 1y, 2026-01-01) even where earlier polls got further. --redraft
+runs the drafter over every series, changed or not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -44,6 +49,8 @@ history from that point (90d, 1y, 2026-01-01) even where earlier polls got furth
 	cmd.Flags().StringVar(&o.Source, "source", "", "collect only this source (github, datadog, ...)")
 	cmd.Flags().StringVar(&o.Since, "since", "", "backfill from this far back (e.g. 90d, 1y, 2026-01-01)")
 	cmd.Flags().BoolVar(&o.NoDraft, "no-draft", false, "do not run the drafter afterwards")
+	cmd.Flags().BoolVar(&o.Redraft, "redraft", false, "run the drafter over every series, not only those that changed")
+	cmd.MarkFlagsMutuallyExclusive("no-draft", "redraft")
 	return cmd
 }
 
@@ -88,9 +95,15 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		return ctx.Err()
 	}
 	if !o.NoDraft {
-		rep, err := be.RunDrafter(ctx)
+		// Incremental: a poll that stored nothing new costs the drafter a
+		// look at the store's change log (see app.Pipeline.DraftWith).
+		rep, err := be.RunDrafter(ctx, backend.DraftRequest{Full: o.Redraft})
 		if err != nil {
 			return err
+		}
+		if rep.Examined == 0 {
+			fmt.Fprintln(f.IO.ErrOut, "drafter: nothing changed since its last pass")
+			return collectFailed(results, collectErr)
 		}
 		fmt.Fprintf(f.IO.ErrOut, "drafter: %d new, %d updated draft(s); %d regression(s) and %d shift(s) credited to others not drafted (%.1fs)\n",
 			rep.Added, rep.Updated, rep.Regressions, rep.Unattributed, time.Since(start).Seconds())
@@ -98,6 +111,11 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			fmt.Fprintln(f.IO.ErrOut, "review them with: impact drafts list")
 		}
 	}
+	return collectFailed(results, collectErr)
+}
+
+// collectFailed is collect's error: nil, or how many sources failed.
+func collectFailed(results []backend.SourceResult, collectErr error) error {
 	if collectErr != nil {
 		// Each failed source has had its one line above; the error says
 		// how many, not the list again.

@@ -153,7 +153,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		samples += r.Samples
 		events += r.Events
 	}
-	rep, err := p.Draft(ctx)
+	rep, err := p.DraftWith(ctx, app.DraftOptions{Full: true, KeepSeries: true})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

@@ -1,0 +1,338 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/builtin"
+	"github.com/impact-dev/impact/internal/glob"
+	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/store"
+)
+
+// DraftOptions select what a drafter pass does.
+type DraftOptions struct {
+	// Full analyses every series (`collect --redraft`); otherwise only the
+	// series whose data, PRs or deploys changed since the drafter last
+	// analysed them, or whose verdicts still depend on the clock (see
+	// Pipeline.DraftWith).
+	Full bool
+	// KeepSeries keeps the series read in DraftReport.Series (the demo
+	// charts them); otherwise each series is dropped once analysed, so a
+	// pass holds about one series per CPU at a time.
+	KeepSeries bool
+}
+
+// Draft runs an incremental drafter pass and saves its drafts (see
+// DraftWith).
+func (p *Pipeline) Draft(ctx context.Context) (DraftReport, error) {
+	return p.DraftWith(ctx, DraftOptions{})
+}
+
+// Redraft runs a full drafter pass over everything stored.
+func (p *Pipeline) Redraft(ctx context.Context) (DraftReport, error) {
+	return p.DraftWith(ctx, DraftOptions{Full: true})
+}
+
+// work is one series a pass analyses: a configured metric (read from the
+// store when its turn comes) or a built-in series (already computed).
+type work struct {
+	metric  model.Metric
+	builtin *drafter.Series
+	fp      string
+}
+
+// DraftWith runs the drafter and saves its drafts.
+//
+// Incremental (the default): the store's change log (store.DrafterState)
+// says which series changed since the drafter last analysed them. A
+// series is analysed again when its samples changed, when a PR or deploy
+// of one of its repos (of any repo, for a metric without repos) changed,
+// when its definition or the drafter's settings changed, or when its last
+// analysis depended on the clock (an after window still filling: see
+// clockDependent). Built-in series, derived from events, are analysed
+// again on any event change, and on every pass that analyses anything
+// (their coverage follows the collectors' cursors and the clock), and so
+// are activity statements. Everything else keeps the drafts it has:
+// a series' result depends only on its own data, the PRs and deploys and
+// its metric's drafts (drafter.Prepared), so the drafts are those of a
+// full pass — internal/app's equivalence test checks it over a long
+// history. A pass with nothing to analyse reads the change log and stops.
+//
+// Series are read from the store and analysed one per CPU at a time, and
+// dropped once analysed (unless KeepSeries): memory holds a few series,
+// the PRs and deploys and the drafts, not all history.
+func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, error) {
+	cfg := p.Config
+	now := p.now()
+	params := p.drafterParams()
+	state, err := p.Store.DrafterState(ctx)
+	if err != nil {
+		return DraftReport{}, err
+	}
+	// quiet: nothing was stored since the last pass. The series whose
+	// verdicts depend on the clock then wait for the next pass that has
+	// news, so a poll that brought nothing costs nothing.
+	last, ok := state.Series[builtinKey]
+	quiet := ok && last.Seq == state.Seq
+	needs := func(id, fp string, keys ...string) bool {
+		if o.Full {
+			return true
+		}
+		ss, ok := state.Series[id]
+		return !ok || ss.Fingerprint != fp || ss.Clock && !quiet || state.Changed(ss.Seq, append(keys, id)...)
+	}
+	var todo []work
+	for _, m := range Metrics(cfg) {
+		fp := fingerprint(params, m)
+		keys := []string{store.ChangePRs}
+		if len(m.Repos) > 0 {
+			keys = keys[:0]
+			for _, r := range m.Repos {
+				keys = append(keys, store.ChangeRepo(r))
+			}
+		}
+		if needs(m.ID, fp, keys...) {
+			todo = append(todo, work{metric: m, fp: fp})
+		}
+	}
+	// Built-ins: when events changed, or whenever the pass does anything.
+	builtinsDue := len(todo) > 0 || needs(builtinKey, fingerprint(params, model.Metric{}), store.ChangeEvents)
+	if !builtinsDue {
+		return DraftReport{}, nil
+	}
+	rep := DraftReport{Examined: len(todo)}
+	var prs []model.PR
+	if prs, err = p.Store.PRs(ctx, time.Time{}, time.Time{}); err != nil {
+		return rep, fmt.Errorf("load PRs: %w", err)
+	}
+	deploys, err := p.Store.Deploys(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		return rep, fmt.Errorf("load deploys: %w", err)
+	}
+	builtins, err := p.builtinData(ctx, now)
+	if err != nil {
+		return rep, err
+	}
+	for _, s := range builtin.Series(cfg, builtins) {
+		s := s
+		todo = append(todo, work{metric: s.Metric, builtin: &s, fp: fingerprint(params, s.Metric)})
+	}
+	builtins = builtin.Data{}
+	rep.Examined = len(todo)
+	// Only measured drafts: activity drafts and manual wins are not the
+	// drafter's to keep, supersede or match PRs against.
+	existing := map[string][]model.Draft{}
+	err = p.Store.EachDraft(ctx, store.DraftFilter{Kind: model.KindImpact}, func(d model.Draft) error {
+		existing[d.Metric.ID] = append(existing[d.Metric.ID], d)
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("load drafts: %w", err)
+	}
+
+	dr := drafter.Prepare(params, prs, deploys)
+	type done struct {
+		res    drafter.Result
+		series drafter.Series
+		clock  bool
+		err    error
+	}
+	parts := make([]done, len(todo))
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(todo) || ctx.Err() != nil {
+					return
+				}
+				w := &todo[i]
+				var s drafter.Series
+				if w.builtin != nil {
+					s = *w.builtin
+				} else {
+					samples, err := p.Store.Samples(ctx, w.metric.ID, time.Time{}, time.Time{})
+					if err != nil {
+						parts[i].err = fmt.Errorf("load samples of %s: %w", w.metric.ID, err)
+						return
+					}
+					s = drafter.Series{Metric: w.metric, Samples: samples}
+				}
+				res := dr.Run([]drafter.Series{s}, existing[w.metric.ID], now)
+				parts[i] = done{res: res, clock: w.builtin != nil || clockDependent(res.Findings, params, now)}
+				if o.KeepSeries {
+					parts[i].series = s
+				}
+				w.builtin = nil
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("drafter: %w", err)
+	}
+	var res drafter.Result
+	states := map[string]store.SeriesState{}
+	for i, pt := range parts {
+		if pt.err != nil {
+			return rep, pt.err
+		}
+		res.Drafts = append(res.Drafts, pt.res.Drafts...)
+		res.Regressions = append(res.Regressions, pt.res.Regressions...)
+		res.Unattributed = append(res.Unattributed, pt.res.Unattributed...)
+		res.Findings = append(res.Findings, pt.res.Findings...)
+		res.Superseded = append(res.Superseded, pt.res.Superseded...)
+		if o.KeepSeries {
+			rep.Series = append(rep.Series, pt.series)
+		}
+		if !isBuiltin(cfg, todo[i].metric.ID) {
+			states[todo[i].metric.ID] = store.SeriesState{Seq: state.Seq, Fingerprint: todo[i].fp, Clock: pt.clock}
+		}
+	}
+	parts = nil
+	states[builtinKey] = store.SeriesState{Seq: state.Seq, Fingerprint: fingerprint(params, model.Metric{})}
+	sortResult(&res)
+	for i := range res.Drafts {
+		d := &res.Drafts[i]
+		if d.PRs == nil {
+			d.PRs = []model.PRRef{}
+		}
+		if d.Others == nil {
+			d.Others = []model.PRRef{}
+		}
+		if d.Evidence == nil {
+			d.Evidence = []string{}
+		}
+	}
+	rep.Result = res
+	if rep.Saved, err = p.Store.SaveDrafts(ctx, res.Drafts); err != nil {
+		return rep, fmt.Errorf("save drafts: %w", err)
+	}
+	// A pending draft the drafter no longer proposes (its credited PRs
+	// changed as a deploy or a late PR arrived, so the shift now has a
+	// draft under another id) must not linger beside its successor. The
+	// store re-checks each one: a draft the user accepted, rejected or
+	// edited since it was read stays.
+	if rep.Removed, err = p.Store.DeleteDrafts(ctx, res.Superseded); err != nil {
+		return rep, fmt.Errorf("remove superseded drafts: %w", err)
+	}
+	acts, err := p.Activity(ctx, prs, now)
+	if err != nil {
+		return rep, err
+	}
+	asaved, err := p.Store.SaveDrafts(ctx, acts)
+	if err != nil {
+		return rep, fmt.Errorf("save activity drafts: %w", err)
+	}
+	rep.Activity = acts
+	rep.Saved.Added, rep.Saved.Updated, rep.Saved.Kept = rep.Saved.Added+asaved.Added, rep.Saved.Updated+asaved.Updated, rep.Saved.Kept+asaved.Kept
+	if err := p.attachWinEvidence(ctx); err != nil {
+		return rep, err
+	}
+	// Recorded last: a pass that failed before this point is run again.
+	if err := p.Store.SetSeriesStates(ctx, states, o.Full); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// builtinKey is the drafter state that stands for all built-in series.
+const builtinKey = "\x00builtin"
+
+// isBuiltin: a built-in series id (not configured).
+func isBuiltin(cfg *config.Config, id string) bool {
+	for _, m := range cfg.Metrics {
+		if m.ID == id {
+			return false
+		}
+	}
+	return true
+}
+
+// sortResult puts the merged per-series results in the order one
+// drafter.Run over all of them gives.
+func sortResult(r *drafter.Result) {
+	sort.SliceStable(r.Drafts, func(i, j int) bool {
+		a, b := r.Drafts[i], r.Drafts[j]
+		if !a.ShiftAt.Equal(b.ShiftAt) {
+			return a.ShiftAt.Before(b.ShiftAt)
+		}
+		return a.ID < b.ID
+	})
+	byTime := func(ss []drafter.Shift) {
+		sort.SliceStable(ss, func(i, j int) bool {
+			if !ss[i].At.Equal(ss[j].At) {
+				return ss[i].At.Before(ss[j].At)
+			}
+			return ss[i].Metric.ID < ss[j].Metric.ID
+		})
+	}
+	byTime(r.Regressions)
+	byTime(r.Unattributed)
+	sort.Strings(r.Superseded)
+	r.Superseded = slices.Compact(r.Superseded)
+}
+
+// clockDependent reports whether a series' analysis at now may change
+// with the clock alone: a shift's after window (anchored at most the
+// tolerance after the shift, plus settle; irregular events stretch it by
+// up to another window) may still be filling, so the next pass must
+// analyse it again even without new data.
+func clockDependent(fs []drafter.Finding, p drafter.Params, now time.Time) bool {
+	settle := max(p.Settle, 24*time.Hour) // the default settle is a day
+	margin := settle + 2*max(p.Window, 7*24*time.Hour) + 36*time.Hour + 2*24*time.Hour
+	for _, f := range fs {
+		if now.Before(f.At.Add(margin)) {
+			return true
+		}
+	}
+	return false
+}
+
+// drafterParams are the drafter's settings from the config.
+func (p *Pipeline) drafterParams() drafter.Params {
+	cfg := p.Config
+	return drafter.Params{
+		Window:    cfg.Drafter.Window.D(),
+		Settle:    cfg.Drafter.Settle.D(),
+		MinChange: float64(cfg.Drafter.MinChange),
+		Alpha:     cfg.Drafter.Alpha,
+		Me:        append([]string(nil), cfg.Me.GitHub...),
+		MatchPath: glob.Match,
+	}
+}
+
+// fingerprint identifies a metric's definition and the drafter's
+// settings: a series analysed under another fingerprint is analysed again.
+func fingerprint(p drafter.Params, m model.Metric) string {
+	b, _ := json.Marshal(struct {
+		W, S              time.Duration
+		MinChange, Alpha  float64
+		Me                []string
+		Tolerance         time.Duration
+		Metric            model.Metric
+		DrafterGeneration int
+	}{p.Window, p.Settle, p.MinChange, p.Alpha, p.Me, p.Tolerance, m, drafterGeneration})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// drafterGeneration changes when the drafter's method changes in a way
+// that should redo every series' analysis on upgrade.
+const drafterGeneration = 1
