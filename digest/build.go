@@ -388,7 +388,7 @@ func shiftItem(s drafter.Shift, regression bool, loc *time.Location) ShiftItem {
 	case regression:
 		b.WriteString(" after your PRs went live. This is worse, not a win: worth a look.")
 	case it.Cause != nil:
-		fmt.Fprintf(&b, "; the likeliest cause is %s by @%s, so it is not credited to you.", it.Cause.Ref, it.Cause.Author)
+		fmt.Fprintf(&b, ": credited to @%s, whose %s went live closest to it (the likeliest cause), not to you.", it.Cause.Author, it.Cause.Ref)
 	default:
 		b.WriteString("; no merged PR went live just before it, so it is not credited to anyone.")
 	}

@@ -65,7 +65,7 @@ func TestBuild(t *testing.T) {
 		}
 	}
 	un := d.Unattributed[0]
-	if !strings.Contains(un.Sentence, "fell from 902 ms to 297 ms (−67%)") || !strings.Contains(un.Sentence, "acme/platform#2004 by @bob, so it is not credited to you") {
+	if !strings.Contains(un.Sentence, "fell from 902 ms to 297 ms (−67%)") || !strings.Contains(un.Sentence, ": credited to @bob, whose acme/platform#2004 went live closest to it (the likeliest cause), not to you.") {
 		t.Errorf("unattributed sentence = %q", un.Sentence)
 	}
 	if un.Cause.URL != "" {
