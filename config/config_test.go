@@ -219,15 +219,12 @@ func TestAliasBomb(t *testing.T) {
 func TestSecretValues(t *testing.T) {
 	c := &Config{
 		Server: ServerConfig{Token: "server-token"},
-		Sources: Sources{
-			GitHub:     &GitHubSource{Token: "gh-token"},
-			Datadog:    &DatadogSource{APIKey: "dd-api", AppKey: "dd-app"},
-			Prometheus: &PrometheusSource{BasicAuth: &BasicAuth{Username: "u", Password: "prom-pass"}},
-		},
 		Digest: DigestConfig{SMTP: SMTPConfig{Password: "smtp-pass"}},
 	}
+	c.Sources.Set("a", &testSource{Token: "a-token", Auth: &testAuth{Username: "u", Password: "a-pass"}})
+	c.Sources.Set("b", &testSource{Token: "b-token"})
 	got := strings.Join(c.SecretValues(), ",")
-	for _, want := range []string{"server-token", "gh-token", "dd-api", "dd-app", "prom-pass", "smtp-pass"} {
+	for _, want := range []string{"server-token", "a-token", "a-pass", "b-token", "smtp-pass"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("SecretValues() = %q lacks %q", got, want)
 		}
@@ -236,3 +233,19 @@ func TestSecretValues(t *testing.T) {
 		t.Errorf("SecretValues() = %q holds a user name", got)
 	}
 }
+
+// testSource is a registered source's config, as a source package
+// declares it (config knows no real source).
+type testSource struct {
+	Token    Secret    `yaml:"token"`
+	Auth     *testAuth `yaml:"auth"`
+	Interval Duration  `yaml:"interval"`
+}
+
+type testAuth struct {
+	Username string `yaml:"username"`
+	Password Secret `yaml:"password"`
+}
+
+func (s *testSource) Check(c *Check)              { c.Secret("token", s.Token, false) }
+func (s *testSource) PollInterval() time.Duration { return s.Interval.D() }

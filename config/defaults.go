@@ -47,17 +47,6 @@ var (
 	// DefaultWorkflow is where each `workflows:` entry starts.
 	DefaultWorkflow = Workflow{Branch: "main"}
 
-	// DefaultDatadogSource is where a `sources.datadog:` entry starts.
-	DefaultDatadogSource = DatadogSource{
-		Site:     "datadoghq.com",
-		Interval: Duration(time.Hour),
-	}
-
-	// DefaultPrometheusSource is where a `sources.prometheus:` entry starts.
-	DefaultPrometheusSource = PrometheusSource{
-		Interval: Duration(time.Hour),
-	}
-
 	// DefaultPagerDutySource is where a `sources.pagerduty:` entry starts.
 	DefaultPagerDutySource = PagerDutySource{
 		APIURL:   "https://api.pagerduty.com",
@@ -116,10 +105,6 @@ func defaultFor(t reflect.Type) reflect.Value {
 		d = DefaultGitHubActionsSource
 	case reflect.TypeFor[Workflow]():
 		d = DefaultWorkflow
-	case reflect.TypeFor[DatadogSource]():
-		d = DefaultDatadogSource
-	case reflect.TypeFor[PrometheusSource]():
-		d = DefaultPrometheusSource
 	case reflect.TypeFor[PagerDutySource]():
 		d = DefaultPagerDutySource
 	case reflect.TypeFor[Metric]():

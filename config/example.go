@@ -110,22 +110,6 @@ sources:
       - {repo: acme/search-api, workflow: deploy.yml, branch: main, deploys: true}
     interval: 30m
 
-  # Metrics with source: datadog.
-  datadog:
-    api_key: ${DD_API_KEY}
-    app_key: ${DD_APP_KEY}
-    # datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu,
-    # ap1.datadoghq.com or ddog-gov.com.
-    site: datadoghq.com
-    api_url: ""                        # overrides site: a proxy, or a test server
-    interval: 1h
-
-  # Metrics with source: prometheus.
-  prometheus:
-    url: http://localhost:9090
-    bearer_token: ${PROM_TOKEN}        # optional; or basic_auth: {username: u, password: ${PROM_PASSWORD}}
-    interval: 1h
-
   # Incidents of these services (built-in series pagerduty.incidents/…,
   # pagerduty.mttr/…, pagerduty.mtta/…, pagerduty.pages_to_me).
   pagerduty:
@@ -139,27 +123,16 @@ sources:
 `
 
 const exampleMetrics = `
-# Series that come from a query. Each needs a unique id.
+# Series that come from a query: each entry names a source configured above
+# that takes metrics, and each needs a unique id. The keys every entry has:
+# id (lower-case letters, digits and . _ / -), name (how statements name
+# it), source, query, unit (ms, s, min, percent, count, rps, bytes, usd),
+# better (lower or higher: which way is a win), repos (PRs to these repos
+# may be credited; they must be in sources.github.repos), paths (optional:
+# the PR must touch one of these; ** spans directories) and category (api,
+# database, performance, reliability, infrastructure or leadership; default
+# performance).
 metrics:
-  - id: search-p99                     # lower-case letters, digits and . _ / -
-    name: search API p99 latency       # how statements name it
-    source: datadog                    # datadog or prometheus (configured above)
-    query: "p99:trace.http.request.duration{service:search-api,env:prod}"
-    unit: ms                           # ms, s, min, percent, count, rps, bytes, usd
-    better: lower                      # lower or higher: which way is a win
-    repos: [acme/search-api]           # PRs to these repos may be credited (must be in sources.github.repos)
-    paths: ["internal/query/**"]       # optional: the PR must touch one of these (** spans directories)
-    # api, database, performance, reliability, infrastructure or leadership.
-    category: performance              # default performance
-
-  - id: checkout-error-rate
-    name: checkout error rate
-    source: prometheus
-    query: 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="checkout"}[5m])) * 100'
-    unit: percent
-    better: lower
-    repos: [acme/checkout]
-    category: reliability
 `
 
 const exampleTail = `

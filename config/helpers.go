@@ -12,8 +12,6 @@ var locations sync.Map // time zone name → *time.Location
 const (
 	SourceGitHub        = "github"
 	SourceGitHubActions = "github_actions"
-	SourceDatadog       = "datadog"
-	SourcePrometheus    = "prometheus"
 	SourcePagerDuty     = "pagerduty"
 )
 
@@ -28,12 +26,6 @@ func (c *Config) ConfiguredSources() []string {
 	}
 	if s.GitHubActions != nil {
 		out = append(out, SourceGitHubActions)
-	}
-	if s.Datadog != nil {
-		out = append(out, SourceDatadog)
-	}
-	if s.Prometheus != nil {
-		out = append(out, SourcePrometheus)
 	}
 	if s.PagerDuty != nil {
 		out = append(out, SourcePagerDuty)
@@ -54,14 +46,6 @@ func (c *Config) PollInterval(name string) time.Duration {
 	case SourceGitHubActions:
 		if s.GitHubActions != nil {
 			d = s.GitHubActions.Interval.D()
-		}
-	case SourceDatadog:
-		if s.Datadog != nil {
-			d = s.Datadog.Interval.D()
-		}
-	case SourcePrometheus:
-		if s.Prometheus != nil {
-			d = s.Prometheus.Interval.D()
 		}
 	case SourcePagerDuty:
 		if s.PagerDuty != nil {
@@ -121,17 +105,4 @@ func (s ServerConfig) Network() (network, address string) {
 		return "unix", p
 	}
 	return "tcp", s.Listen
-}
-
-// URL is the Datadog API base URL without a trailing "/": api_url when
-// set, else https://api.<site>.
-func (d *DatadogSource) URL() string {
-	if d.APIURL != "" {
-		return d.APIURL
-	}
-	site := d.Site
-	if site == "" {
-		site = DefaultDatadogSource.Site
-	}
-	return "https://api." + site
 }

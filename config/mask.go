@@ -65,15 +65,6 @@ func (s *GitHubSource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
 func (s *GitHubActionsSource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
 
 // Format prints s like fmt would, with secrets masked.
-func (s *DatadogSource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
-
-// Format prints b like fmt would, with secrets masked.
-func (b *BasicAuth) Format(f fmt.State, verb rune) { formatPtr(f, verb, b) }
-
-// Format prints s like fmt would, with secrets masked.
-func (s *PrometheusSource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
-
-// Format prints s like fmt would, with secrets masked.
 func (s *PagerDutySource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
 
 // Format prints d like fmt would, with secrets masked.

@@ -125,8 +125,6 @@ func Index(key string, i int) string { return indexPath(key, i) }
 type Sources struct {
 	GitHub        *GitHubSource        `yaml:"github"`
 	GitHubActions *GitHubActionsSource `yaml:"github_actions"`
-	Datadog       *DatadogSource       `yaml:"datadog"`
-	Prometheus    *PrometheusSource    `yaml:"prometheus"`
 	PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
 
 	// Registered holds the registered sources' configs by name (use Get
@@ -186,12 +184,10 @@ func (s Sources) MarshalYAML() (any, error) {
 	type plain struct {
 		GitHub        *GitHubSource        `yaml:"github"`
 		GitHubActions *GitHubActionsSource `yaml:"github_actions"`
-		Datadog       *DatadogSource       `yaml:"datadog"`
-		Prometheus    *PrometheusSource    `yaml:"prometheus"`
 		PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
 	}
 	var n yaml.Node
-	if err := n.Encode(plain{s.GitHub, s.GitHubActions, s.Datadog, s.Prometheus, s.PagerDuty}); err != nil {
+	if err := n.Encode(plain{s.GitHub, s.GitHubActions, s.PagerDuty}); err != nil {
 		return nil, err
 	}
 	for _, name := range s.order {

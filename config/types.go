@@ -98,29 +98,6 @@ type GitHubActionsSource struct {
 	Interval  Duration   `yaml:"interval"`
 }
 
-// DatadogSource: metrics with source: datadog.
-type DatadogSource struct {
-	APIKey   Secret   `yaml:"api_key"`
-	AppKey   Secret   `yaml:"app_key"`
-	Site     string   `yaml:"site"`    // default datadoghq.com
-	APIURL   string   `yaml:"api_url"` // overrides Site when set
-	Interval Duration `yaml:"interval"`
-}
-
-// BasicAuth for Prometheus.
-type BasicAuth struct {
-	Username string `yaml:"username"`
-	Password Secret `yaml:"password"`
-}
-
-// PrometheusSource: metrics with source: prometheus.
-type PrometheusSource struct {
-	URL         string     `yaml:"url"`
-	BearerToken Secret     `yaml:"bearer_token"`
-	BasicAuth   *BasicAuth `yaml:"basic_auth"`
-	Interval    Duration   `yaml:"interval"`
-}
-
 // PagerDutySource: incidents of the listed services.
 type PagerDutySource struct {
 	Token    Secret   `yaml:"token"`
@@ -155,7 +132,7 @@ func (p PagerDutySource) ReposOf(service string) []string {
 type Metric struct {
 	ID     string `yaml:"id"`
 	Name   string `yaml:"name"`
-	Source string `yaml:"source"` // datadog | prometheus | a registered source that takes metrics
+	Source string `yaml:"source"` // a registered source that takes metrics
 	Query  string `yaml:"query"`
 	// In is where the query runs when the source has several places: a
 	// Honeycomb dataset, a database name under sources.sql.

@@ -18,11 +18,9 @@ import (
 
 // Allowed values, in the order messages list them.
 var (
-	units         = []string{"ms", "s", "min", "percent", "count", "rps", "bytes", "usd"}
-	categories    = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"}
-	metricSources = []string{"datadog", "prometheus"}
-	tlsModes      = []string{"starttls", "tls", "none"}
-	datadogSites  = []string{"datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com", "ddog-gov.com"}
+	units      = []string{"ms", "s", "min", "percent", "count", "rps", "bytes", "usd"}
+	categories = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"}
+	tlsModes   = []string{"starttls", "tls", "none"}
 
 	// builtinPrefixes start the ids of built-in series; metrics may not use them.
 	builtinPrefixes = []string{"pagerduty.", "ci."}
@@ -83,16 +81,6 @@ func (c *Config) normalize(opts LoadOptions, lines map[string]int) {
 			a.APIURL = DefaultGitHubActionsSource.APIURL
 		}
 		a.APIURL = withSlash(a.APIURL)
-	}
-	if d := s.Datadog; d != nil {
-		d.Site = strings.ToLower(strings.TrimSpace(d.Site))
-		if d.Site == "" {
-			d.Site = DefaultDatadogSource.Site
-		}
-		d.APIURL = strings.TrimRight(d.APIURL, "/")
-	}
-	if p := s.Prometheus; p != nil {
-		p.URL = strings.TrimRight(p.URL, "/")
 	}
 	if p := s.PagerDuty; p != nil {
 		if p.APIURL == "" {
@@ -308,31 +296,6 @@ func (c *Config) validateSources(ps *problems) {
 		}
 		positive(ps, p+".interval", a.Interval)
 	}
-	if d := s.Datadog; d != nil {
-		const p = "sources.datadog"
-		loop := false
-		if d.APIURL != "" {
-			loop = checkURL(ps, p+".api_url", d.APIURL)
-		} else if !slices.Contains(datadogSites, d.Site) {
-			ps.add(p+".site", "unknown Datadog site %q (one of %s; or set api_url)", d.Site, strings.Join(datadogSites, ", "))
-		}
-		requireSecret(ps, p+".api_key", d.APIKey, loop)
-		requireSecret(ps, p+".app_key", d.AppKey, loop)
-		positive(ps, p+".interval", d.Interval)
-	}
-	if pr := s.Prometheus; pr != nil {
-		const p = "sources.prometheus"
-		checkURL(ps, p+".url", pr.URL)
-		if ba := pr.BasicAuth; ba != nil {
-			if ba.Username == "" {
-				ps.add(p+".basic_auth.username", "required with basic_auth")
-			}
-			if pr.BearerToken != "" {
-				ps.add(p+".basic_auth", "use either bearer_token or basic_auth, not both")
-			}
-		}
-		positive(ps, p+".interval", pr.Interval)
-	}
 	if pd := s.PagerDuty; pd != nil {
 		const p = "sources.pagerduty"
 		loop := checkURL(ps, p+".api_url", pd.APIURL)
@@ -417,9 +380,7 @@ func (c *Config) validateMetrics(ps *problems) {
 			ps.add(p+".source", "required: %s", orList(known))
 		case !slices.Contains(known, m.Source):
 			ps.add(p+".source", "unknown source %q (want %s)", m.Source, orList(known))
-		case m.Source == "datadog" && c.Sources.Datadog == nil,
-			m.Source == "prometheus" && c.Sources.Prometheus == nil,
-			!slices.Contains(metricSources, m.Source) && c.Sources.Get(m.Source) == nil:
+		case c.Sources.Get(m.Source) == nil:
 			ps.add(p+".source", "source %q is not configured under sources", m.Source)
 		default:
 			if mc, ok := c.Sources.Get(m.Source).(MetricChecker); ok {
@@ -486,7 +447,7 @@ func (c *Config) reservedID(id string) string {
 // built-in ones, the registered types that take metrics, and (for a config
 // built in code without types) every registered source configured.
 func (c *Config) metricSources() []string {
-	out := slices.Clone(metricSources)
+	var out []string
 	for _, t := range c.types {
 		if t.Metrics && !slices.Contains(out, t.Name) {
 			out = append(out, t.Name)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
 	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/internal/backend"
@@ -428,7 +429,7 @@ func TestDigestThroughAPI(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

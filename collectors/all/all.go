@@ -45,24 +45,8 @@ func Registry() *collectors.Registry {
 			MaxTimingRequests: -1,
 		})
 	})
-	r.Register("datadog", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-		if cfg.Sources.Datadog == nil {
-			return nil, nil
-		}
-		return datadog.New(*cfg.Sources.Datadog, cfg.MetricsFor("datadog"), datadog.Options{
-			HTTPClient: env.HTTPClient("datadog"),
-			Logger:     env.Logger,
-		})
-	})
-	r.Register("prometheus", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
-		if cfg.Sources.Prometheus == nil {
-			return nil, nil
-		}
-		return prometheus.New(*cfg.Sources.Prometheus, cfg.MetricsFor(prometheus.Name), prometheus.Options{
-			HTTPClient: env.HTTPClient(prometheus.Name),
-			Logger:     env.Logger,
-		})
-	})
+	r.Add(datadog.Source())
+	r.Add(prometheus.Source())
 	r.Register("pagerduty", func(cfg *config.Config, env collectors.Env) (collectors.Collector, error) {
 		if cfg.Sources.PagerDuty == nil {
 			return nil, nil

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 )
 
@@ -133,9 +135,9 @@ func TestGoodConfigs(t *testing.T) {
 				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
 				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
 			})
-			eq(t, "datadog app key", c.Sources.Datadog.AppKey.Value(), "SECRET_dd_app_env")
-			eq(t, "datadog URL", c.Sources.Datadog.URL(), "https://api.datadoghq.com")
-			eq(t, "prometheus bearer", c.Sources.Prometheus.BearerToken.Value(), "SECRET_prom_env")
+			eq(t, "datadog app key", dd(c).AppKey.Value(), "SECRET_dd_app_env")
+			eq(t, "datadog URL", dd(c).URL(), "https://api.datadoghq.com")
+			eq(t, "prometheus bearer", prom(c).BearerToken.Value(), "SECRET_prom_env")
 			eq(t, "pagerduty", *c.Sources.PagerDuty, config.PagerDutySource{
 				Token: "SECRET_pd_env", APIURL: "https://api.pagerduty.com", Services: []string{"PSEARCH1"},
 				UserID: "PALICE1", Interval: config.Duration(time.Hour),
@@ -148,15 +150,15 @@ func TestGoodConfigs(t *testing.T) {
 			}})
 			eq(t, "drafter", c.Drafter, config.DefaultDrafterConfig)
 			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_env")
-			eq(t, "sources", c.ConfiguredSources(), []string{"github", "github_actions", "datadog", "prometheus", "pagerduty"})
+			eq(t, "sources", sorted(c.ConfiguredSources()), []string{"datadog", "github", "github_actions", "pagerduty", "prometheus"})
 		},
 		"file-secrets.yaml": func(t *testing.T, c *config.Config) {
 			eq(t, "server token", c.Server.Token.Value(), "SECRET_server_from_file")
 			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_from_file")
-			eq(t, "datadog api key (CRLF trimmed)", c.Sources.Datadog.APIKey.Value(), "SECRET_dd_api_from_file")
-			eq(t, "datadog app key (no newline)", c.Sources.Datadog.AppKey.Value(), "SECRET_dd_app_from_file")
-			eq(t, "prometheus url", c.Sources.Prometheus.URL, "http://prometheus.internal:9090")
-			eq(t, "prometheus password", c.Sources.Prometheus.BasicAuth.Password.Value(), "SECRET_prom_from_file")
+			eq(t, "datadog api key (CRLF trimmed)", dd(c).APIKey.Value(), "SECRET_dd_api_from_file")
+			eq(t, "datadog app key (no newline)", dd(c).AppKey.Value(), "SECRET_dd_app_from_file")
+			eq(t, "prometheus url", prom(c).URL, "http://prometheus.internal:9090")
+			eq(t, "prometheus password", prom(c).BasicAuth.Password.Value(), "SECRET_prom_from_file")
 			eq(t, "pagerduty token", c.Sources.PagerDuty.Token.Value(), "SECRET_pd_from_file")
 			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_from_file")
 			eq(t, "digest.to", c.Digest.To, []string{"alice@example.com"})
@@ -179,7 +181,7 @@ func TestGoodConfigs(t *testing.T) {
 			eq(t, "actions api_url from github", c.Sources.GitHubActions.APIURL, "http://127.0.0.1:8081/")
 			eq(t, "actions interval default", c.Sources.GitHubActions.Interval.D(), 30*time.Minute)
 			eq(t, "workflow branch default", c.Sources.GitHubActions.Workflows[0].Branch, "main")
-			eq(t, "datadog api_url", c.Sources.Datadog.URL(), "http://localhost:8082")
+			eq(t, "datadog api_url", dd(c).URL(), "http://localhost:8082")
 			eq(t, "pagerduty api_url", c.Sources.PagerDuty.APIURL, "http://[::1]:8083")
 			eq(t, "category default", c.Metrics[0].Category, "performance")
 			eq(t, "datadog metrics", len(c.MetricsFor("datadog")), 1)
@@ -232,8 +234,8 @@ func TestGoodConfigs(t *testing.T) {
 			assertNoSecrets(t, "Show", string(out))
 			assertNoSecrets(t, "fmt", fmt.Sprintf("%v %+v %#v", c, c, c))
 			assertNoSecrets(t, "fmt", fmtAllVerbs(c, *c, struct{ C *config.Config }{c}, &c.Sources, &c.Server, &c.Digest, &c.Digest.SMTP,
-				c.Sources.GitHub, c.Sources.GitHubActions, c.Sources.Datadog, c.Sources.Prometheus, c.Sources.PagerDuty))
-			if p := c.Sources.Prometheus; p != nil && p.BasicAuth != nil {
+				c.Sources.GitHub, c.Sources.GitHubActions, dd(c), prom(c), c.Sources.PagerDuty))
+			if p := prom(c); p != nil && p.BasicAuth != nil {
 				assertNoSecrets(t, "fmt", fmtAllVerbs(p.BasicAuth, *p.BasicAuth, p.BasicAuth.Password))
 			}
 		})
@@ -321,7 +323,7 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.Example does not load:\n%v", err)
 	}
-	eq(t, "sources", c.ConfiguredSources(), all.Registry().Names())
+	eq(t, "sources", sorted(c.ConfiguredSources()), sorted(all.Registry().Names()))
 	if len(c.Metrics) == 0 || c.Digest.SMTP.Password.Value() != "SECRET_smtp_env" {
 		t.Errorf("example lacks metrics or digest: %+v", c)
 	}
@@ -359,5 +361,13 @@ sources:
 	eq(t, "drafter", c.Drafter, config.DrafterConfig{Window: config.Duration(72 * time.Hour), Settle: config.Duration(24 * time.Hour), MinChange: 0.1, Alpha: 0.01})
 	eq(t, "smtp", c.Digest.SMTP, config.SMTPConfig{Host: "localhost", Port: 587, TLS: "starttls"})
 	eq(t, "schedule", c.Digest.Schedule, "0 9 * * MON")
-	eq(t, "datadog", *c.Sources.Datadog, config.DatadogSource{APIKey: "k", AppKey: "k", Site: "datadoghq.com", Interval: config.Duration(2 * time.Hour)})
+	eq(t, "datadog", *dd(c), datadog.Config{APIKey: "k", AppKey: "k", Site: "datadoghq.com", Interval: config.Duration(2 * time.Hour)})
 }
+
+func dd(c *config.Config) *datadog.Config { return config.SourceAs[datadog.Config](c, datadog.Name) }
+
+func prom(c *config.Config) *prometheus.Config {
+	return config.SourceAs[prometheus.Config](c, prometheus.Name)
+}
+
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

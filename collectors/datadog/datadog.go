@@ -113,7 +113,7 @@ var _ collectors.Collector = (*Collector)(nil)
 
 // New builds the collector for the metrics whose Source is "datadog"; others
 // are ignored.
-func New(src config.DatadogSource, metrics []config.Metric, opt Options) (*Collector, error) {
+func New(src Config, metrics []config.Metric, opt Options) (*Collector, error) {
 	c := &Collector{chunk: opt.Chunk, log: opt.Logger}
 	if c.chunk == 0 {
 		c.chunk = DefaultChunk

@@ -26,8 +26,8 @@ const (
 // now is a poll time in the middle of an hour.
 var now = time.Date(2026, 3, 1, 14, 23, 17, 0, time.UTC)
 
-func source(apiURL string) config.DatadogSource {
-	return config.DatadogSource{APIKey: testAPIKey, AppKey: testAppKey, APIURL: apiURL}
+func source(apiURL string) Config {
+	return Config{APIKey: testAPIKey, AppKey: testAppKey, APIURL: apiURL}
 }
 
 func ddMetric(id, query string) config.Metric {
@@ -623,14 +623,14 @@ func TestNew(t *testing.T) {
 	good := []config.Metric{ddMetric("a", "avg:a{*}")}
 	tests := []struct {
 		name    string
-		src     config.DatadogSource
+		src     Config
 		metrics []config.Metric
 		chunk   time.Duration
 		want    string // error substring; "" = ok
 	}{
 		{name: "ok", src: source(""), metrics: good},
-		{name: "no api key", src: config.DatadogSource{AppKey: "x"}, metrics: good, want: "datadog: api_key is not set"},
-		{name: "no app key", src: config.DatadogSource{APIKey: "x"}, metrics: good, want: "datadog: app_key is not set"},
+		{name: "no api key", src: Config{AppKey: "x"}, metrics: good, want: "datadog: api_key is not set"},
+		{name: "no app key", src: Config{APIKey: "x"}, metrics: good, want: "datadog: app_key is not set"},
 		{name: "chunk not whole hours", src: source(""), metrics: good, chunk: 90 * time.Minute, want: "whole number of hours"},
 		{name: "chunk too large", src: source(""), metrics: good, chunk: MaxChunk + time.Hour, want: "whole number of hours"},
 		{name: "api_url without scheme", src: source("localhost:8080"), metrics: good, want: "want http(s)://"},

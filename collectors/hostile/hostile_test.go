@@ -20,12 +20,15 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/newrelic"
+	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/internal/world/worldconfig"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -46,7 +49,7 @@ type source struct {
 	// fake serves the world as the vendor would.
 	fake func(w *world.World) http.Handler
 	// configure points cfg's source at url with the suite's credentials;
-	// cfg starts as w.ConfigFor with no source set.
+	// cfg starts as worldconfig.For with no source set.
 	configure func(w *world.World, url string) *config.Config
 	// secrets are the credentials configure set.
 	secrets []string
@@ -107,7 +110,7 @@ func sources() []source {
 				return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1})
 			},
 			configure: func(w *world.World, url string) *config.Config {
-				cfg := w.ConfigFor(world.URLs{GitHub: url + "/"})
+				cfg := worldconfig.For(w, world.URLs{GitHub: url + "/"})
 				cfg.Sources.GitHub.Token = ghToken
 				return cfg
 			},
@@ -131,7 +134,7 @@ func sources() []source {
 				return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1})
 			},
 			configure: func(w *world.World, url string) *config.Config {
-				cfg := w.ConfigFor(world.URLs{Actions: url + "/"})
+				cfg := worldconfig.For(w, world.URLs{Actions: url + "/"})
 				cfg.Sources.GitHubActions.Token = actionsToken
 				return cfg
 			},
@@ -157,8 +160,9 @@ func sources() []source {
 				return fakevendor.NewDatadog(w, fakevendor.Options{DatadogRateLimit: -1})
 			},
 			configure: func(w *world.World, url string) *config.Config {
-				cfg := w.ConfigFor(world.URLs{Datadog: url})
-				cfg.Sources.Datadog.APIKey, cfg.Sources.Datadog.AppKey = ddAPIKey, ddAppKey
+				cfg := worldconfig.For(w, world.URLs{Datadog: url})
+				dd := config.SourceAs[datadog.Config](cfg, datadog.Name)
+				dd.APIKey, dd.AppKey = ddAPIKey, ddAppKey
 				return cfg
 			},
 			secrets: []string{ddAPIKey, ddAppKey},
@@ -179,8 +183,8 @@ func sources() []source {
 			name: "prometheus",
 			fake: func(w *world.World) http.Handler { return fakevendor.NewPrometheus(w, fakevendor.Options{}) },
 			configure: func(w *world.World, url string) *config.Config {
-				cfg := w.ConfigFor(world.URLs{Prometheus: url})
-				cfg.Sources.Prometheus.BearerToken = promToken
+				cfg := worldconfig.For(w, world.URLs{Prometheus: url})
+				config.SourceAs[prometheus.Config](cfg, prometheus.Name).BearerToken = promToken
 				return cfg
 			},
 			secrets: []string{promToken},
@@ -199,7 +203,7 @@ func sources() []source {
 			name: "pagerduty",
 			fake: func(w *world.World) http.Handler { return fakevendor.NewPagerDuty(w, fakevendor.Options{}) },
 			configure: func(w *world.World, url string) *config.Config {
-				cfg := w.ConfigFor(world.URLs{PagerDuty: url})
+				cfg := worldconfig.For(w, world.URLs{PagerDuty: url})
 				cfg.Sources.PagerDuty.Token = pdToken
 				return cfg
 			},
@@ -242,7 +246,7 @@ func sources() []source {
 				}}
 			},
 			configure: func(w *world.World, url string) *config.Config {
-				cfg := w.ConfigFor(world.URLs{})
+				cfg := worldconfig.For(w, world.URLs{})
 				cfg.Sources.Set("newrelic", &newrelic.Config{APIKey: nrKey, AccountID: 4711, APIURL: url + "/graphql", Interval: config.Duration(time.Hour)})
 				cfg.Metrics = []config.Metric{{ID: "nr-duration", Name: "duration", Source: "newrelic",
 					Query: "SELECT average(duration) AS 'value' FROM Transaction", Unit: "ms", Better: "lower", Category: "performance"}}

@@ -166,7 +166,7 @@ func newTest(t *testing.T, f *fakeProm, opt Options, metrics ...config.Metric) (
 	if len(metrics) == 0 {
 		metrics = []config.Metric{promMetric("search-p99", testQuery)}
 	}
-	c, err := New(config.PrometheusSource{URL: f.srv.URL, BearerToken: testToken}, metrics, opt)
+	c, err := New(Config{URL: f.srv.URL, BearerToken: testToken}, metrics, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

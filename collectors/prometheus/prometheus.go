@@ -139,7 +139,7 @@ var _ collectors.Collector = (*Collector)(nil)
 // behind a proxy, is kept). Credentials come from bearer_token or
 // basic_auth, or from user:password in the URL when neither is set; they
 // are sent only to the configured host and never appear in errors or logs.
-func New(src config.PrometheusSource, metrics []config.Metric, opt Options) (*Collector, error) {
+func New(src Config, metrics []config.Metric, opt Options) (*Collector, error) {
 	c := &Collector{step: opt.Step, maxPoints: opt.MaxPoints, log: opt.Logger}
 	if c.step == 0 {
 		c.step = DefaultStep
@@ -199,7 +199,7 @@ func New(src config.PrometheusSource, metrics []config.Metric, opt Options) (*Co
 }
 
 // parseURL checks src.URL and works out the Authorization header value.
-func parseURL(src config.PrometheusSource) (*url.URL, string, error) {
+func parseURL(src Config) (*url.URL, string, error) {
 	raw := strings.TrimSpace(src.URL)
 	if raw == "" {
 		return nil, "", errors.New("prometheus: url is not set")

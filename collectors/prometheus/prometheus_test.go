@@ -258,22 +258,22 @@ func TestAuth(t *testing.T) {
 	basic := func(u, p string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)) }
 	tests := []struct {
 		name string
-		src  func(url string) config.PrometheusSource
+		src  func(url string) Config
 		want string
 	}{
-		{"bearer", func(u string) config.PrometheusSource {
-			return config.PrometheusSource{URL: u, BearerToken: testToken}
+		{"bearer", func(u string) Config {
+			return Config{URL: u, BearerToken: testToken}
 		}, "Bearer " + testToken},
-		{"basic", func(u string) config.PrometheusSource {
-			return config.PrometheusSource{URL: u, BasicAuth: &config.BasicAuth{Username: "alice", Password: "hunter2"}}
+		{"basic", func(u string) Config {
+			return Config{URL: u, BasicAuth: &BasicAuth{Username: "alice", Password: "hunter2"}}
 		}, basic("alice", "hunter2")},
-		{"basic without password", func(u string) config.PrometheusSource {
-			return config.PrometheusSource{URL: u, BasicAuth: &config.BasicAuth{Username: "alice"}}
+		{"basic without password", func(u string) Config {
+			return Config{URL: u, BasicAuth: &BasicAuth{Username: "alice"}}
 		}, basic("alice", "")},
-		{"credentials in the URL", func(u string) config.PrometheusSource {
-			return config.PrometheusSource{URL: strings.Replace(u, "http://", "http://bob:s%C3%A9same@", 1)}
+		{"credentials in the URL", func(u string) Config {
+			return Config{URL: strings.Replace(u, "http://", "http://bob:s%C3%A9same@", 1)}
 		}, basic("bob", "sésame")},
-		{"none", func(u string) config.PrometheusSource { return config.PrometheusSource{URL: u} }, ""},
+		{"none", func(u string) Config { return Config{URL: u} }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,7 +309,7 @@ func TestAuthNotSentOnRedirect(t *testing.T) {
 		http.Redirect(rw, r, f.srv.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer front.Close()
-	c, err := New(config.PrometheusSource{URL: front.URL, BearerToken: testToken}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&sleeps{})})
+	c, err := New(Config{URL: front.URL, BearerToken: testToken}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&sleeps{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -719,23 +719,23 @@ func TestCommitError(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	good := []config.Metric{promMetric("a", "up")}
-	src := config.PrometheusSource{URL: "http://localhost:9090"}
+	src := Config{URL: "http://localhost:9090"}
 	tests := []struct {
 		name    string
-		src     config.PrometheusSource
+		src     Config
 		metrics []config.Metric
 		opt     Options
 		want    string // error substring; "" = ok
 	}{
 		{name: "ok", src: src, metrics: good},
-		{name: "path prefix", src: config.PrometheusSource{URL: "https://example.com/prometheus/"}, metrics: good},
+		{name: "path prefix", src: Config{URL: "https://example.com/prometheus/"}, metrics: good},
 		{name: "no url", metrics: good, want: "prometheus: url is not set"},
-		{name: "url without scheme", src: config.PrometheusSource{URL: "localhost:9090"}, metrics: good, want: "want http(s)://"},
-		{name: "url ftp", src: config.PrometheusSource{URL: "ftp://example.com"}, metrics: good, want: "want http(s)://"},
-		{name: "url with query", src: config.PrometheusSource{URL: "https://u:hunter2@example.com/?x=1"}, metrics: good, want: "must not carry a query"},
-		{name: "unparsable url", src: config.PrometheusSource{URL: "http://u:hunter2@exa mple.com:x/"}, metrics: good, want: "prometheus: url is not a valid URL"},
-		{name: "both auths", src: config.PrometheusSource{URL: "http://x", BearerToken: "hunter2", BasicAuth: &config.BasicAuth{Username: "u"}}, metrics: good, want: "not both"},
-		{name: "basic without username", src: config.PrometheusSource{URL: "http://x", BasicAuth: &config.BasicAuth{Password: "hunter2"}}, metrics: good, want: "basic_auth.username is not set"},
+		{name: "url without scheme", src: Config{URL: "localhost:9090"}, metrics: good, want: "want http(s)://"},
+		{name: "url ftp", src: Config{URL: "ftp://example.com"}, metrics: good, want: "want http(s)://"},
+		{name: "url with query", src: Config{URL: "https://u:hunter2@example.com/?x=1"}, metrics: good, want: "must not carry a query"},
+		{name: "unparsable url", src: Config{URL: "http://u:hunter2@exa mple.com:x/"}, metrics: good, want: "prometheus: url is not a valid URL"},
+		{name: "both auths", src: Config{URL: "http://x", BearerToken: "hunter2", BasicAuth: &BasicAuth{Username: "u"}}, metrics: good, want: "not both"},
+		{name: "basic without username", src: Config{URL: "http://x", BasicAuth: &BasicAuth{Password: "hunter2"}}, metrics: good, want: "basic_auth.username is not set"},
 		{name: "step not whole seconds", src: src, metrics: good, opt: Options{Step: 1500 * time.Millisecond}, want: "whole number of seconds"},
 		{name: "step negative", src: src, metrics: good, opt: Options{Step: -time.Hour}, want: "whole number of seconds"},
 		{name: "max points too large", src: src, metrics: good, opt: Options{MaxPoints: 11_001}, want: "between 1 and 11000"},
@@ -771,7 +771,7 @@ func TestPathPrefix(t *testing.T) {
 	for _, suffix := range []string{"", "/"} {
 		f := newFake(t)
 		front := httptest.NewServer(http.StripPrefix("/prometheus", f.srv.Config.Handler))
-		c, err := New(config.PrometheusSource{URL: front.URL + "/prometheus" + suffix}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&sleeps{})})
+		c, err := New(Config{URL: front.URL + "/prometheus" + suffix}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&sleeps{})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -228,7 +228,7 @@ func TestRealPrometheus(t *testing.T) {
 	metric := config.Metric{ID: "search-p99", Name: "search API p99 latency", Source: "prometheus", Query: realQuery,
 		Unit: "ms", Better: "lower", Repos: []string{"acme/search-api"}, Category: "performance"}
 	const maxPoints = 1000
-	c, err := New(config.PrometheusSource{URL: base}, []config.Metric{metric}, Options{HTTPClient: client, MaxPoints: maxPoints})
+	c, err := New(Config{URL: base}, []config.Metric{metric}, Options{HTTPClient: client, MaxPoints: maxPoints})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestRealPrometheus(t *testing.T) {
 	// stop the good metric.
 	bad := metric
 	bad.ID, bad.Query = "bad", realMetric+"{"
-	c2, err := New(config.PrometheusSource{URL: base}, []config.Metric{bad, metric}, Options{HTTPClient: client, MaxPoints: maxPoints})
+	c2, err := New(Config{URL: base}, []config.Metric{bad, metric}, Options{HTTPClient: client, MaxPoints: maxPoints})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,7 @@ import (
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/internal/world/worldconfig"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -283,7 +284,7 @@ func RunSeed(ctx context.Context, seed int64, wo world.RandomOptions, logger *sl
 	defer gh.Close()
 	dd := httptest.NewServer(fakevendor.NewDatadog(w, fakevendor.Options{}))
 	defer dd.Close()
-	cfg := w.Config(gh.URL+"/", dd.URL)
+	cfg := worldconfig.Default(w, gh.URL+"/", dd.URL)
 
 	dir, err := os.MkdirTemp("", "impact-attrbench-")
 	if err != nil {

@@ -67,6 +67,8 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/fakevendor"
@@ -296,7 +298,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL string) *config.Config {
-	return &config.Config{
+	cfg := &config.Config{
 		File: "backfillbench",
 		Me:   config.Me{GitHub: config.StringList{w.Me}, Name: "Alice Example", Email: "alice@example.com", Timezone: "UTC"},
 		Sources: config.Sources{
@@ -305,8 +307,6 @@ func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL string) *config.Co
 			GitHub: &config.GitHubSource{Token: "bench", APIURL: ghURL + "/", Repos: slices.Clone(w.Repos), Interval: config.Duration(15 * time.Minute), SkipReviews: true},
 			GitHubActions: &config.GitHubActionsSource{Token: "bench", APIURL: ghURL + "/", Workflows: slices.Clone(w.Workflows),
 				Interval: config.Duration(30 * time.Minute)},
-			Datadog:    &config.DatadogSource{APIKey: "bench", AppKey: "bench", APIURL: ddURL, Interval: config.Duration(time.Hour)},
-			Prometheus: &config.PrometheusSource{URL: promURL, Interval: config.Duration(time.Hour)},
 			PagerDuty: &config.PagerDutySource{Token: "bench", APIURL: pdURL, Services: slices.Clone(w.Services),
 				UserID: w.PagerDutyUser, Interval: config.Duration(time.Hour)},
 		},
@@ -314,6 +314,9 @@ func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL string) *config.Co
 		Drafter: config.DrafterConfig{Window: config.Duration(7 * 24 * time.Hour), Settle: config.Duration(24 * time.Hour),
 			MinChange: config.Percent(0.10), Alpha: 0.01},
 	}
+	cfg.Sources.Set(datadog.Name, &datadog.Config{APIKey: "bench", AppKey: "bench", APIURL: ddURL, Interval: config.Duration(time.Hour)})
+	cfg.Sources.Set(prometheus.Name, &prometheus.Config{URL: promURL, Interval: config.Duration(time.Hour)})
+	return cfg
 }
 
 // counts are one source's requests.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/daemon"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
@@ -41,9 +43,9 @@ func TestBackoff(t *testing.T) {
 
 func TestInterval(t *testing.T) {
 	cfg := &config.Config{Sources: config.Sources{
-		GitHub:  &config.GitHubSource{Interval: config.Duration(15 * time.Minute)},
-		Datadog: &config.DatadogSource{},
+		GitHub: &config.GitHubSource{Interval: config.Duration(15 * time.Minute)},
 	}}
+	cfg.Sources.Set("datadog", &datadog.Config{})
 	if got := daemon.Interval(cfg, "github"); got != 15*time.Minute {
 		t.Errorf("github: %v", got)
 	}
@@ -86,7 +88,7 @@ func TestFailingSourceBacksOffAndRecovers(t *testing.T) {
 	if err := v.WriteConfig(cfgPath, daemontest.ConfigOptions{Store: dir + "/impact.db", Listen: addr, Interval: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +166,7 @@ func TestDigestSchedule(t *testing.T) {
 	if err := v.WriteConfig(cfgPath, daemontest.ConfigOptions{Store: dir + "/impact.db", Listen: addr}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

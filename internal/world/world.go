@@ -12,7 +12,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/impact-dev/impact/config"
@@ -179,7 +178,9 @@ func (w *World) PR(key string) (model.PR, bool) {
 	return model.PR{}, false
 }
 
-// URLs locate the vendor servers a configuration points at. An empty URL
+// URLs locate the vendor servers a configuration points at
+// (worldconfig.For builds it: the sources' config types live in their
+// folders, which import this package's data for their fakes). An empty URL
 // leaves that source out (and, for Datadog and Prometheus, the metrics
 // that come from it).
 type URLs struct {
@@ -188,90 +189,6 @@ type URLs struct {
 	Datadog    string
 	Prometheus string
 	PagerDuty  string // needs Services
-}
-
-// Config returns a ready configuration for the world with GitHub and
-// Datadog pointed at the given base URLs (a fake GitHub and a fake
-// Datadog), and the metrics that come from Datadog. ConfigFor configures
-// the other sources too.
-func (w *World) Config(githubURL, datadogURL string) *config.Config {
-	return w.ConfigFor(URLs{GitHub: githubURL, Datadog: datadogURL})
-}
-
-// ConfigFor returns a ready configuration for the world with every source
-// whose URL is set, and the metrics whose source is configured.
-func (w *World) ConfigFor(u URLs) *config.Config {
-	slash := func(s string) string {
-		if s != "" && !strings.HasSuffix(s, "/") {
-			s += "/"
-		}
-		return s
-	}
-	var src config.Sources
-	if u.GitHub != "" {
-		src.GitHub = &config.GitHubSource{
-			Token:    config.Secret("demo"),
-			APIURL:   slash(u.GitHub),
-			Repos:    slices.Clone(w.Repos),
-			Interval: config.Duration(15 * time.Minute),
-		}
-	}
-	if u.Actions != "" && len(w.Workflows) > 0 {
-		src.GitHubActions = &config.GitHubActionsSource{
-			Token:     config.Secret("demo"),
-			APIURL:    slash(u.Actions),
-			Workflows: slices.Clone(w.Workflows),
-			Interval:  config.Duration(30 * time.Minute),
-		}
-	}
-	if u.Datadog != "" {
-		src.Datadog = &config.DatadogSource{
-			APIKey:   config.Secret("demo"),
-			AppKey:   config.Secret("demo"),
-			APIURL:   u.Datadog,
-			Interval: config.Duration(time.Hour),
-		}
-	}
-	if u.Prometheus != "" {
-		src.Prometheus = &config.PrometheusSource{
-			URL:      u.Prometheus,
-			Interval: config.Duration(time.Hour),
-		}
-	}
-	if u.PagerDuty != "" && len(w.Services) > 0 {
-		src.PagerDuty = &config.PagerDutySource{
-			Token:    config.Secret("demo"),
-			APIURL:   strings.TrimSuffix(u.PagerDuty, "/"),
-			Services: slices.Clone(w.Services),
-			UserID:   w.PagerDutyUser,
-			Interval: config.Duration(time.Hour),
-		}
-	}
-	var metrics []config.Metric
-	for _, m := range w.Metrics {
-		if (m.Source == "datadog" && src.Datadog == nil) || (m.Source == "prometheus" && src.Prometheus == nil) {
-			continue
-		}
-		m.Repos = slices.Clone(m.Repos)
-		m.Paths = slices.Clone(m.Paths)
-		metrics = append(metrics, m)
-	}
-	return &config.Config{
-		Me: config.Me{
-			GitHub:   config.StringList{w.Me},
-			Name:     "Alice Example",
-			Email:    "alice@example.com",
-			Timezone: "UTC",
-		},
-		Sources: src,
-		Metrics: metrics,
-		Drafter: config.DrafterConfig{
-			Window:    config.Duration(7 * 24 * time.Hour),
-			Settle:    config.Duration(24 * time.Hour),
-			MinChange: config.Percent(0.10),
-			Alpha:     0.01,
-		},
-	}
 }
 
 // sha returns a stable fake git SHA for s.

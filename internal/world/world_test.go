@@ -395,35 +395,6 @@ func checkPRs(t *testing.T, w *World) {
 	}
 }
 
-func TestDemoConfig(t *testing.T) {
-	w := Demo(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
-	c := w.Config("http://127.0.0.1:1234", "http://127.0.0.1:5678")
-	if c.Sources.GitHub.APIURL != "http://127.0.0.1:1234/" || c.Sources.Datadog.APIURL != "http://127.0.0.1:5678" {
-		t.Errorf("urls %q %q", c.Sources.GitHub.APIURL, c.Sources.Datadog.APIURL)
-	}
-	if !slices.Equal(c.Me.GitHub, []string{"alice"}) || c.Me.Timezone != "UTC" || c.Me.Name != "Alice Example" {
-		t.Errorf("me %+v", c.Me)
-	}
-	if c.Sources.GitHub.Token.Value() != "demo" || c.Sources.Datadog.APIKey.Value() != "demo" || c.Sources.Datadog.AppKey.Value() != "demo" {
-		t.Errorf("secrets")
-	}
-	if c.Drafter.Window.D() != 7*24*time.Hour || c.Drafter.Settle.D() != 24*time.Hour || c.Drafter.MinChange != 0.10 || c.Drafter.Alpha != 0.01 {
-		t.Errorf("drafter %+v", c.Drafter)
-	}
-	if len(c.Metrics) != 8 || !slices.Equal(c.Sources.GitHub.Repos, w.Repos) {
-		t.Errorf("metrics/repos")
-	}
-	c.Metrics[0].Repos[0] = "x"
-	if w.Metrics[0].Repos[0] == "x" {
-		t.Errorf("Config shares slices with the world")
-	}
-	for _, m := range c.Metrics {
-		if m.Source != "datadog" || m.Query == "" || strings.Contains(m.Query, "rollup") {
-			t.Errorf("metric %+v", m)
-		}
-	}
-}
-
 func TestGenerateSeriesWeeklyMedians(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	end := start.Add(90 * 24 * time.Hour)

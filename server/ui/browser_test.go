@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmd/demo"
@@ -95,7 +96,7 @@ func demoDaemon(t *testing.T, ctx context.Context) (*backend.Client, []model.Dra
 		t.Fatal(err)
 	}
 
-	cfg, err := config.Load(path + ".yaml")
+	cfg, err := all.Registry().Load(path + ".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
 	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/internal/world/worldconfig"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -104,7 +105,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	defer prom.Close()
 	pd := httptest.NewServer(fakevendor.NewPagerDuty(w, fakevendor.Options{}))
 	defer pd.Close()
-	cfg := w.ConfigFor(world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL})
+	cfg := worldconfig.For(w, world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL})
 
 	storePath := o.Store
 	if storePath == "" {

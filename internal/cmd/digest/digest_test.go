@@ -20,7 +20,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/collectors/all"
 	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/internal/cmd/demo"
 	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
@@ -35,7 +35,7 @@ var demoEnd = time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 func factory(out, errOut *bytes.Buffer, now time.Time) *cmdutil.Factory {
 	return &cmdutil.Factory{
 		IO:         &cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
-		LoadConfig: config.Load,
+		LoadConfig: all.Registry().Load,
 		Now:        func() time.Time { return now },
 		Logger:     slog.New(slog.DiscardHandler),
 		Getenv:     func(string) string { return "" },
@@ -244,7 +244,7 @@ func TestSend(t *testing.T) {
 	}
 
 	// The records, as `impact status` would show them.
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestDemoDigestScreenshot(t *testing.T) {
 		t.Skip("chromium is not installed (apt-get install -y chromium)")
 	}
 	cfgPath := runDemo(t)
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

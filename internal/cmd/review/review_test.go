@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/daemon"
@@ -46,7 +47,7 @@ func setup(t *testing.T) (*config.Config, *cmdutil.Factory, *syncBuffer) {
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/server"
 	"github.com/impact-dev/impact/store"
@@ -179,7 +179,7 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	}
 
 	// Hold the store and serve it, as `impact serve` does.
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/world"
@@ -149,7 +149,7 @@ func TestExplain(t *testing.T) {
 	}
 
 	// The same through the daemon.
-	cfg, err := config.Load(cfgPath)
+	cfg, err := all.Registry().Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

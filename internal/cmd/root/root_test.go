@@ -16,7 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/internal/cmdutil"
 )
 
@@ -28,7 +28,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	var out, errOut bytes.Buffer
 	f := &cmdutil.Factory{
 		IO:         &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		LoadConfig: config.Load,
+		LoadConfig: all.Registry().Load,
 		Now:        func() time.Time { return demoEnd.Add(time.Hour) },
 		Logger:     slog.New(slog.DiscardHandler),
 		Getenv:     func(string) string { return "" },

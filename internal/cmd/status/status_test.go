@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmdutil"
@@ -41,7 +42,7 @@ func runStatus(t *testing.T, s backend.Status, output string) string {
 	f := &cmdutil.Factory{
 		IO:         &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out},
 		ConfigPath: &cfgPath,
-		LoadConfig: config.Load,
+		LoadConfig: all.Registry().Load,
 		Now:        func() time.Time { return now },
 		Logger:     slog.New(slog.DiscardHandler),
 		Getenv:     func(string) string { return "" },

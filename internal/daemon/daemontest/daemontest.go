@@ -11,10 +11,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/internal/world/worldconfig"
 )
 
 // World returns world.Demo(end) stretched to days (a multiple of 90 or
@@ -154,7 +156,7 @@ type ConfigOptions struct {
 
 // ConfigYAML returns a config file for the vendors.
 func (v *Vendors) ConfigYAML(o ConfigOptions) []byte {
-	cfg := v.World.Config(v.GitHub.URL+"/", v.Datadog.URL)
+	cfg := worldconfig.Default(v.World, v.GitHub.URL+"/", v.Datadog.URL)
 	iv := o.Interval
 	if iv == 0 {
 		iv = time.Hour
@@ -192,7 +194,7 @@ func (v *Vendors) ConfigYAML(o ConfigOptions) []byte {
 			},
 			"datadog": map[string]any{
 				"api_key": "fake-dd-api-key", "app_key": "fake-dd-app-key",
-				"api_url": cfg.Sources.Datadog.APIURL, "interval": dur(iv),
+				"api_url": config.SourceAs[datadog.Config](cfg, datadog.Name).APIURL, "interval": dur(iv),
 			},
 		},
 		"metrics": metrics,

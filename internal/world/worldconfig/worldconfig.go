@@ -1,0 +1,101 @@
+// Package worldconfig builds the configuration that points the real
+// collectors at the fake vendors serving a world (internal/world): each
+// source's config type lives in its folder under collectors/, and those
+// folders' fakes import the world's data, so the world itself cannot name
+// them.
+package worldconfig
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/prometheus"
+	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/world"
+)
+
+// Default returns a ready configuration for the world with GitHub and
+// Datadog pointed at the given base URLs (a fake GitHub and a fake
+// Datadog), and the metrics that come from Datadog. For configures the
+// other sources too.
+func Default(w *world.World, githubURL, datadogURL string) *config.Config {
+	return For(w, world.URLs{GitHub: githubURL, Datadog: datadogURL})
+}
+
+// For returns a ready configuration for the world with every source whose
+// URL is set, and the metrics whose source is configured.
+func For(w *world.World, u world.URLs) *config.Config {
+	slash := func(s string) string {
+		if s != "" && !strings.HasSuffix(s, "/") {
+			s += "/"
+		}
+		return s
+	}
+	var src config.Sources
+	if u.GitHub != "" {
+		src.GitHub = &config.GitHubSource{
+			Token:    config.Secret("demo"),
+			APIURL:   slash(u.GitHub),
+			Repos:    slices.Clone(w.Repos),
+			Interval: config.Duration(15 * time.Minute),
+		}
+	}
+	if u.Actions != "" && len(w.Workflows) > 0 {
+		src.GitHubActions = &config.GitHubActionsSource{
+			Token:     config.Secret("demo"),
+			APIURL:    slash(u.Actions),
+			Workflows: slices.Clone(w.Workflows),
+			Interval:  config.Duration(30 * time.Minute),
+		}
+	}
+	if u.Datadog != "" {
+		src.Set(datadog.Name, &datadog.Config{
+			APIKey:   config.Secret("demo"),
+			AppKey:   config.Secret("demo"),
+			APIURL:   u.Datadog,
+			Interval: config.Duration(time.Hour),
+		})
+	}
+	if u.Prometheus != "" {
+		src.Set(prometheus.Name, &prometheus.Config{
+			URL:      u.Prometheus,
+			Interval: config.Duration(time.Hour),
+		})
+	}
+	if u.PagerDuty != "" && len(w.Services) > 0 {
+		src.PagerDuty = &config.PagerDutySource{
+			Token:    config.Secret("demo"),
+			APIURL:   strings.TrimSuffix(u.PagerDuty, "/"),
+			Services: slices.Clone(w.Services),
+			UserID:   w.PagerDutyUser,
+			Interval: config.Duration(time.Hour),
+		}
+	}
+	var metrics []config.Metric
+	for _, m := range w.Metrics {
+		if src.Get(m.Source) == nil {
+			continue
+		}
+		m.Repos = slices.Clone(m.Repos)
+		m.Paths = slices.Clone(m.Paths)
+		metrics = append(metrics, m)
+	}
+	return &config.Config{
+		Me: config.Me{
+			GitHub:   config.StringList{w.Me},
+			Name:     "Alice Example",
+			Email:    "alice@example.com",
+			Timezone: "UTC",
+		},
+		Sources: src,
+		Metrics: metrics,
+		Drafter: config.DrafterConfig{
+			Window:    config.Duration(7 * 24 * time.Hour),
+			Settle:    config.Duration(24 * time.Hour),
+			MinChange: config.Percent(0.10),
+			Alpha:     0.01,
+		},
+	}
+}
