@@ -286,7 +286,7 @@ func TestBadConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := readWant(t, data)
+			want := strings.ReplaceAll(readWant(t, data), "{metric sources}", metricSources())
 			c, err := config.ParseWith(data, filepath.Base(file), testOptions(fakeReadFile))
 			if err == nil {
 				t.Fatalf("no error; want\n%s", want)
@@ -371,3 +371,18 @@ func prom(c *config.Config) *prometheus.Config {
 }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+// metricSources lists the registered sources that take metrics, as the
+// loader's messages do ("a, b or c"): other helpers register sources too.
+func metricSources() string {
+	var names []string
+	for _, st := range all.Registry().Types() {
+		if st.Metrics {
+			names = append(names, st.Name)
+		}
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
