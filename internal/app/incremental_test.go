@@ -11,6 +11,7 @@ import (
 
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/internal/world/worldconfig"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -26,7 +27,7 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 	ctx := context.Background()
 	for _, seed := range []int64{3} {
 		w := world.Random(seed, world.RandomOptions{Days: 180, Metrics: 6})
-		cfg := w.ConfigFor(world.URLs{GitHub: "http://github.invalid/", Datadog: "http://datadog.invalid/"})
+		cfg := worldconfig.For(w, world.URLs{GitHub: "http://github.invalid/", Datadog: "http://datadog.invalid/"})
 		if len(cfg.Metrics) == 0 {
 			t.Fatalf("seed %d: no metrics", seed)
 		}
