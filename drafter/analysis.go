@@ -715,7 +715,11 @@ func (a *analysis) blockName() string {
 	return humanDur(a.block) + " blocks"
 }
 
-func signedPct(x float64) string { return fmt.Sprintf("%+.0f%%", 100*x) }
+// signedPct is x as a signed percentage with a true minus sign, as the
+// statements write changes (−41%, +12%).
+func signedPct(x float64) string {
+	return strings.Replace(fmt.Sprintf("%+.0f%%", 100*x), "-", "−", 1)
+}
 
 func pctOf(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
 
