@@ -86,7 +86,13 @@ func (o HTTPOptions) budgetOf(h http.Header, now time.Time) budgetReading {
 		return parseBudget(o.Vendor, h, now)
 	}
 	l, r, reset, ok := o.RateLimit(h, now)
-	return budgetReading{limit: l, remaining: r, reset: reset, ok: ok}
+	b := budgetReading{limit: l, remaining: r, reset: reset, ok: ok}
+	// As parseBudget: a reset a day or more away is a vendor's mistake or
+	// malice, bounded and not remembered for pacing.
+	if limit := now.Add(MaxRateLimitWait); !reset.IsZero() && !reset.Before(limit) {
+		b.said, b.reset = reset, limit
+	}
+	return b
 }
 
 // HeaderRateLimit is the scheme of vendors that send
@@ -107,7 +113,7 @@ func HeaderRateLimit(prefix string, epoch bool) RateLimitScheme {
 			if epoch {
 				reset = time.Unix(int64(v), 0)
 			} else {
-				reset = now.Add(time.Duration(v * float64(time.Second)))
+				reset = now.Add(seconds(v)) // a huge count must not overflow into no wait
 			}
 		}
 		return limit, int(rem), reset, true
@@ -141,7 +147,7 @@ func StructuredRateLimit(header string) RateLimitScheme {
 			case "remaining":
 				remaining, found = int(n), true
 			case "reset":
-				reset = now.Add(time.Duration(n * float64(time.Second)))
+				reset = now.Add(seconds(n)) // a huge count must not overflow into no wait
 			}
 		}
 		return limit, remaining, reset, found

@@ -635,3 +635,22 @@ func TestStats(t *testing.T) {
 		t.Errorf("OnResponse saw %v", seen)
 	}
 }
+
+// TestSchemeResetBounded: a reset of 10^12 seconds is read as the longest
+// wait, not overflowed into a past time (the rate-limit schemes a source
+// declares).
+func TestSchemeResetBounded(t *testing.T) {
+	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	for name, tt := range map[string]struct {
+		scheme RateLimitScheme
+		h      http.Header
+	}{
+		"structured": {StructuredRateLimit("RateLimit"), http.Header{"Ratelimit": {"limit=10, remaining=0, reset=1000000000000"}}},
+		"headers":    {HeaderRateLimit("X-RateLimit-", false), http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1000000000000"}}},
+	} {
+		_, rem, reset, ok := tt.scheme(tt.h, now)
+		if !ok || rem != 0 || !reset.Equal(now.Add(MaxRateLimitWait)) {
+			t.Errorf("%s: remaining %d, reset %v, ok %v; want 0, %v", name, rem, reset, ok, now.Add(MaxRateLimitWait))
+		}
+	}
+}

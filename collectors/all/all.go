@@ -8,6 +8,7 @@ import (
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/honeycomb"
 	"github.com/impact-dev/impact/collectors/newrelic"
 	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
@@ -58,6 +59,7 @@ func Registry() *collectors.Registry {
 	})
 	r.Add(newrelic.Source())
 	r.Add(sqlsource.Source())
+	r.Add(honeycomb.Source())
 	return r
 }
 

@@ -32,6 +32,7 @@ var testEnv = map[string]string{
 	"PROM_TOKEN":        "SECRET_prom_env",
 	"PAGERDUTY_TOKEN":   "SECRET_pd_env",
 	"NEW_RELIC_API_KEY": "SECRET_nr_env",
+	"HONEYCOMB_API_KEY": "SECRET_hny_env",
 	"SMTP_PASSWORD":     "SECRET_smtp_env",
 	"GH_LOGIN":          "alice",
 	"ORG":               "acme",

@@ -21,6 +21,7 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/honeycomb"
 	"github.com/impact-dev/impact/collectors/newrelic"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
@@ -78,6 +79,7 @@ const (
 	ddAppKey     = "ddappHOSTILEkey0123456789abcdef012345678"
 	pdToken      = "pdHOSTILEtoken_y_NbAkKc66ryYTWUXYEu"
 	nrKey        = "NRAK-HOSTILEnewrelicKEY0123456789"
+	hnyKey       = "hcaikHOSTILEhoneycombKEY012345678"
 	promToken    = "promHOSTILEbearer0123456789"
 )
 
@@ -263,6 +265,37 @@ func sources() []source {
 				return http.StatusTooManyRequests
 			},
 			stored: samplesOf("newrelic"),
+		},
+		{
+			name: "honeycomb",
+			fake: func(w *world.World) http.Handler {
+				return &honeycomb.Fake{Key: hnyKey, Series: func(_ string, _ honeycomb.Spec, from, to time.Time) []model.Sample {
+					var ss []model.Sample
+					for t := from.Truncate(time.Hour); t.Before(to) && t.Before(w.End); t = t.Add(time.Hour) {
+						ss = append(ss, model.Sample{Time: t, Value: float64(t.Hour())})
+					}
+					return ss
+				}}
+			},
+			configure: func(w *world.World, url string) *config.Config {
+				cfg := worldconfig.For(w, world.URLs{})
+				cfg.Sources.Set("honeycomb", &honeycomb.Config{APIKey: hnyKey, APIURL: url, Interval: config.Duration(time.Hour)})
+				cfg.Metrics = []config.Metric{{ID: "hny-duration", Name: "duration", Source: "honeycomb", In: "checkout",
+					Query: "P99(duration_ms) WHERE service.name = checkout", Unit: "ms", Better: "lower", Category: "performance"}}
+				return cfg
+			},
+			secrets: []string{hnyKey},
+			// Running a query and polling its result read the data.
+			page:    func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/1/query_results/") },
+			missing: `{"complete":true}`,
+			future: func(b []byte) []byte {
+				return bytes.Replace(b, []byte(`"series":[`), []byte(`"series":[{"data":{"P99(duration_ms)":1},"time":"9999-12-31T23:59:59Z"},`), 1)
+			},
+			farReset: func(h http.Header) int {
+				h.Set("RateLimit", "limit=10, remaining=0, reset=1000000000000")
+				return http.StatusTooManyRequests
+			},
+			stored: samplesOf("honeycomb"),
 		},
 	}
 }
