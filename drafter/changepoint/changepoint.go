@@ -25,33 +25,31 @@
 //     (Hampel identifier: window ±3, threshold 3 robust SDs of the nearby
 //     residuals from the local median). Steps survive this filter; incident
 //     spikes do not.
-//  3. For each wander-to-noise ratio λ = q/r on a log grid (0, 1e-4 … 100)
-//     the change points minimising
-//     −2·log restricted likelihood (a Kalman filter per segment)
-//     + Penalty·log(n) per change point (+ 2·log(n) if λ > 0)
-//     are found exactly by optimal partitioning with segments of at least
-//     MinSegment points; the λ with the least total is kept. So whether a
-//     jump is a level shift or part of the series' wander is decided by the
-//     likelihood.
-//  4. Each change point gets a likelihood-ratio p-value for its two adjacent
-//     segments against one merged segment; change points with p ≥ Alpha are
-//     removed, weakest first.
-//  5. A common linear drift is then estimated by Theil–Sen from pairs of
+//  3. The wander-to-noise ratio λ = q/r is estimated once, in closed form,
+//     from a robust variogram of the series (wanderRatio): no search.
+//  4. Change points are proposed by seeded binary segmentation (Kovács et
+//     al. 2023): the best single split of each of O(n) seeded intervals
+//     (lengths n, n/2, n/4 … down to 2·MinSegment, each layer shifted by half
+//     a length) is scored by its likelihood ratio under the model (a Kalman
+//     filter run forward and one backward over the interval), and, strongest
+//     first, splits whose ratio beats the penalty are kept.
+//  5. The segmentation is then made consistent: change points whose two
+//     adjacent segments, merged, lose less than the penalty are removed,
+//     weakest first; each survivor moves to the best split between its
+//     neighbours; the removal is repeated. The penalty is one number,
+//     Penalty·log(n) per change point (BIC with Penalty parameters per
+//     change), and a kept change point also has p < Alpha.
+//  6. A common linear drift is then estimated by Theil–Sen from pairs of
 //     points in the same segment (so the shifts do not bias it) and removed,
-//     and steps 2–5 repeat until the change points no longer move (at most
-//     four passes). A steady trend is therefore not cut into steps.
+//     and steps 2–6 repeat until the change points no longer move (at most
+//     three passes). A steady trend is therefore not cut into steps.
 //
-// Cost: O(n²) Kalman steps per λ and pass; about 25 ms for n = 400 and
-// 0.2 s for n = 1000 on one core. Series longer
-// than 3000 points are first reduced to medians of blocks of ⌈n/1500⌉
-// points; change points found on the blocks are then placed exactly within
-// ±1 block on the raw points.
+// Cost: O(n log n) Kalman steps per pass (about 2n per layer of seeded
+// intervals, log₂(n/2·MinSegment) layers), plus O(n) for the Hampel filter
+// and the variogram and a bounded Theil–Sen; see BenchmarkDetectScaling.
 package changepoint
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // Options tunes Detect. The zero value selects the defaults.
 type Options struct {
@@ -89,20 +87,15 @@ const (
 	defaultAlpha      = 0.01
 	defaultPenalty    = 3
 
-	// lambdaPenalty is the extra cost, in units of log(n), of letting the
-	// level wander (λ > 0): stable-level-plus-shifts is the simpler model
-	// and is preferred unless the wander is clearly supported.
-	lambdaPenalty = 2
-
 	hampelHalf = 3 // Hampel identifier window: ±3 points
 	hampelK    = 3 // … and threshold: 3 robust SDs
 	// hampelScaleWin is the half-width of the window over which the Hampel
 	// identifier's robust SD is measured.
 	hampelScaleWin = 15
-	maxPasses      = 4 // drift / segmentation alternations
-
-	maxDirect = 3000 // longer series are reduced to block medians
-	blockTo   = 1500 // … of about this many blocks
+	// maxPasses bounds the refinements of the drift from the segments of
+	// the previous fit (they usually settle in two or three; the bound
+	// only caps the work).
+	maxPasses = 4
 )
 
 func (o Options) withDefaults() Options {
@@ -124,6 +117,12 @@ func (o Options) withDefaults() Options {
 // fewer than 2·MinSegment non-gap points, or a constant one, has no change
 // points (nil).
 func Detect(xs []float64, o Options) []Point {
+	return detectWith(xs, o, detect)
+}
+
+// detectWith drops the gaps, rescales extreme values, runs find on the
+// rest and maps the change points back.
+func detectWith(xs []float64, o Options, find func([]float64, Options) ([]int, []float64)) []Point {
 	o = o.withDefaults()
 	ys := make([]float64, 0, len(xs))
 	pos := make([]int, 0, len(xs))
@@ -145,13 +144,7 @@ func Detect(xs []float64, o Options) []Point {
 			work[i] = y / a
 		}
 	}
-	var cps []int
-	var ps []float64
-	if n > maxDirect {
-		cps, ps = detectBlocks(work, o)
-	} else {
-		cps, ps = detect(work, o)
-	}
+	cps, ps := find(work, o)
 	if len(cps) == 0 {
 		return nil
 	}
@@ -172,150 +165,120 @@ func Detect(xs []float64, o Options) []Point {
 // new segments) and their p-values.
 func detect(ys []float64, o Options) ([]int, []float64) {
 	n := len(ys)
-	beta := o.Penalty * math.Log(float64(n))
-	var cps []int
-	var ps []float64
-	lo, hi := 0, len(lambdas)
-	for pass := 0; pass < maxPasses; pass++ {
-		seg := segmentIDs(n, cps)
-		slope := 0.0
-		if pass > 0 {
-			slope = theilSen(ys, seg)
-		}
-		work := make([]float64, n)
+	logn := math.Log(float64(n))
+	beta := o.Penalty * logn
+	// A change point is kept only if its likelihood ratio beats both the
+	// penalty and the significance level: p = exp(−LR/2) < Alpha.
+	thresh := math.Max(beta, -2*math.Log(o.Alpha))
+	// One noise scale for every model compared below, so that their
+	// likelihoods are comparable: the robust SD of the first differences
+	// over √2 (the noise SD if the series were white noise around a
+	// constant level). It ignores a drift (a constant added to every
+	// difference) and the few differences that straddle a step.
+	d := make([]float64, n-1)
+	for i := range d {
+		d[i] = ys[i+1] - ys[i]
+	}
+	scale := robustSD(d) / math.Sqrt2
+	if !(scale > 0) {
+		return nil, nil // constant series
+	}
+	type fitted struct {
+		slope float64
+		cps   []int
+		lrs   []float64
+		total float64
+		steps []int // the constant-level model's change points
+	}
+	// fit removes a drift of slope per point, then chooses between two
+	// models by the penalised likelihood of their segmentations: a
+	// constant level between the steps (λ = 0) and the level wandering at
+	// the variogram's λ̂. The variogram alone cannot tell a step from
+	// wander on a short series (a step inflates the long-lag differences
+	// too). Each nuisance, the wander and a non-zero drift, is charged
+	// the penalty of one change point: it must fit better than a step to
+	// replace it, not merely cost fewer parameters (a step spread over a
+	// few noisy days is often nearly as well explained by either).
+	fit := func(slope float64, seg []int) fitted {
+		zs := make([]float64, n)
 		for i, y := range ys {
-			work[i] = y - slope*float64(i)
-		}
-		zs, ok := standardize(work, seg)
-		if !ok {
-			return nil, nil // constant series
+			zs[i] = (y - slope*float64(i)) / scale
 		}
 		zs = hampel(zs, hampelHalf, hampelK)
-		m, next, li := selectModel(zs, beta, o.MinSegment, lo, hi)
-		next, ps = m.pruneInsignificant(zs, next, o.Alpha)
-		// Later passes only refine λ around the previous choice.
-		lo, hi = max(0, li-2), min(len(lambdas), li+3)
-		done := pass > 0 && slices.Equal(next, cps)
-		cps = next
-		if done {
-			break
-		}
-	}
-	return cps, ps
-}
-
-// detectBlocks runs detect on medians of blocks of b points and then places
-// each change point exactly, within ±b points, where the two-sample z
-// statistic between the neighbouring segments is largest.
-func detectBlocks(ys []float64, o Options) ([]int, []float64) {
-	n := len(ys)
-	b := (n + blockTo - 1) / blockTo
-	nb := (n + b - 1) / b
-	blocks := make([]float64, nb)
-	for i := range blocks {
-		blocks[i] = median(ys[i*b : min(n, (i+1)*b)])
-	}
-	bo := o
-	bo.MinSegment = max(2, (o.MinSegment+b-1)/b)
-	bcps, ps := detect(blocks, bo)
-	cps := make([]int, len(bcps))
-	for k, c := range bcps {
-		lo := c*b - b
-		if k > 0 {
-			lo = max(lo, cps[k-1]+o.MinSegment)
-		}
-		lo = max(lo, o.MinSegment)
-		next := n
-		if k+1 < len(bcps) {
-			next = bcps[k+1] * b
-		}
-		hi := min(c*b+b, next-o.MinSegment, n-o.MinSegment)
-		left := 0
-		if k > 0 {
-			left = cps[k-1]
-		}
-		best, arg := -1.0, c*b
-		for t := lo; t <= hi; t++ {
-			if z := twoSampleZ(ys[left:t], ys[t:next]); z > best {
-				best, arg = z, t
+		best := fitted{slope: slope, total: math.Inf(1)}
+		tried := map[float64]bool{}
+		for i := 0; i < 3; i++ {
+			lambda := 0.0
+			switch i {
+			case 1:
+				// λ̂ from the lags within the constant-level model's
+				// segments, so that its steps do not pass for wander.
+				lambda = wanderRatio(zs, segmentIDs(n, best.steps))
+			case 2:
+				lambda = wanderRatio(zs, make([]int, n))
+			}
+			if tried[lambda] {
+				continue
+			}
+			tried[lambda] = true
+			m := localLevel(lambda)
+			c := m.propose(zs, thresh, o.MinSegment)
+			c, _ = m.eliminate(zs, c, thresh)
+			c = m.refine(zs, c, o.MinSegment)
+			c, lr := m.eliminate(zs, c, thresh)
+			if lambda == 0 {
+				best.steps = c
+			}
+			total := m.totalCost(zs, c) + beta*float64(len(c))
+			if lambda > 0 {
+				total += beta
+			}
+			if slope != 0 {
+				// A drift is charged like a step: it must fit better
+				// than a step to replace it, not merely cost fewer
+				// parameters (on a short series a line through a
+				// step often does nearly as well).
+				total += beta
+			}
+			if total < best.total {
+				best.cps, best.lrs, best.total = c, lr, total
 			}
 		}
-		cps[k] = arg
+		return best
 	}
-	return cps, ps
+	// The drift: none, Theil–Sen over the whole series (right for a steady
+	// trend, biased by big steps), and Theil–Sen from pairs of points
+	// within the constant-level segments of the previous fit (so its steps
+	// do not bias it), repeated until the slope settles; the fit with the
+	// least penalised cost wins.
+	last := fit(0, make([]int, n))
+	best := last
+	if f := fit(theilSen(ys, make([]int, n)), make([]int, n)); f.total < best.total {
+		best = f
+	}
+	for pass := 0; pass < maxPasses; pass++ {
+		seg := segmentIDs(n, last.steps)
+		slope := theilSen(ys, seg)
+		if slope == last.slope {
+			break
+		}
+		last = fit(slope, seg)
+		if last.total < best.total {
+			best = last
+		}
+	}
+	ps := make([]float64, len(best.lrs))
+	for k, lr := range best.lrs {
+		ps[k] = math.Exp(-lr / 2) // χ² survival function, 2 degrees of freedom
+	}
+	return best.cps, ps
 }
 
-// twoSampleZ is |mean(a) − mean(b)|·√(|a||b|/(|a|+|b|)), the mean-shift
-// statistic up to the (common) noise scale.
-func twoSampleZ(a, b []float64) float64 {
-	if len(a) == 0 || len(b) == 0 {
-		return -1
-	}
-	mean := func(xs []float64) float64 {
-		s := 0.0
-		for _, x := range xs {
-			s += x
-		}
-		return s / float64(len(xs))
-	}
-	na, nb := float64(len(a)), float64(len(b))
-	return math.Abs(mean(a)-mean(b)) * math.Sqrt(na*nb/(na+nb))
-}
-
-// standardize returns (ys − median)/s with s the robust SD of the
-// within-segment first differences over √2 (the noise SD if the series were
-// white noise around a constant level). ok is false for a constant series.
-func standardize(ys []float64, seg []int) ([]float64, bool) {
-	d := make([]float64, 0, len(ys))
-	for i := 1; i < len(ys); i++ {
-		if seg[i] == seg[i-1] {
-			d = append(d, ys[i]-ys[i-1])
-		}
-	}
-	sc := robustSD(d) / math.Sqrt2
-	if !(sc > 0) {
-		return nil, false
-	}
-	med := median(ys)
-	zs := make([]float64, len(ys))
-	for i, y := range ys {
-		zs[i] = (y - med) / sc
-	}
-	return zs, true
-}
-
-// lambdas is the grid of wander-to-noise variance ratios λ = q/r searched.
-var lambdas = func() []float64 {
-	l := []float64{0}
-	for e := -8; e <= 4; e++ {
-		l = append(l, math.Pow(10, float64(e)/2))
-	}
-	return l
-}()
-
-// selectModel chooses λ = q/r among lambdas[lo:hi] by penalised likelihood
-// jointly with the segmentation: for each λ (with 2r + q = 2, the variance
-// of the standardised first differences) it segments zs and keeps the λ
-// whose segmentation has the least total cost, λ > 0 costing an extra
-// lambdaPenalty·log(n). It returns the model, the change points and the
-// index of the chosen λ.
-func selectModel(zs []float64, beta float64, minSeg, lo, hi int) (model, []int, int) {
-	var bestM model
-	var bestCps []int
-	best, bestI := math.Inf(1), lo
-	for i := lo; i < hi; i++ {
-		l := lambdas[i]
-		r := 2 / (2 + l)
-		m := model{r: r, q: l * r}
-		cps, cost := m.segment(zs, beta, minSeg)
-		if l > 0 {
-			cost += lambdaPenalty * math.Log(float64(len(zs)))
-		}
-		if cost < best {
-			best, bestM, bestCps, bestI = cost, m, cps, i
-		}
-	}
-	return bestM, bestCps, bestI
+// localLevel is the model with wander-to-noise ratio λ in standardised
+// units (2r + q = 2, the variance of the first differences).
+func localLevel(lambda float64) model {
+	r := 2 / (2 + lambda)
+	return model{r: r, q: lambda * r}
 }
 
 // hampel replaces points further than k robust SDs from the median of
