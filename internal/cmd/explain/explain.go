@@ -37,8 +37,9 @@ every shift it finds in one series — a configured metric or a built-in
 series such as pagerduty.pages_to_me — with its time and tolerance, the
 before and after levels, the p-value, how sharp a step it is, the PRs that
 went live before it and the verdict: drafted, regression, credited to
-someone else, drift (not a step), too small, not significant, not
-sustained, or too little data.
+someone else, no PR went live before it, drift (not a step), too small,
+not significant, not sustained, too little data, or credited by another
+draft.
 
 --at keeps the shifts within a window of a time (a date like 2026-10-01, an
 RFC 3339 time, or a duration back from now like 30d), nearest first.`,
