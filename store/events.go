@@ -43,37 +43,40 @@ func (t eventTable[T]) check(v T) error {
 }
 
 // put upserts v by natural id and keeps the time index in step. It
-// reports whether anything changed.
-func (t eventTable[T]) put(tx *bolt.Tx, v T) (bool, error) {
+// reports whether anything changed and, if so, the earliest of the
+// event's old and new times (unix seconds).
+func (t eventTable[T]) put(tx *bolt.Tx, v T) (bool, int64, error) {
 	t.normalize(&v)
 	id := t.key(v)
 	data, err := json.Marshal(v)
 	if err != nil {
-		return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
+		return false, 0, fmt.Errorf("%s %q: %w", t.kind, id, err)
 	}
 	b, ix := tx.Bucket(t.name), tx.Bucket(t.index)
 	ix.FillPercent = fillIndex
 	sec := t.time(v).Unix()
+	earliest := sec
 	if old := b.Get([]byte(id)); old != nil {
 		if bytes.Equal(old, data) {
-			return false, nil
+			return false, 0, nil
 		}
 		var prev T
 		if err := json.Unmarshal(old, &prev); err == nil {
 			if psec := t.time(prev).Unix(); psec != sec {
+				earliest = min(earliest, psec)
 				if err := ix.Delete(indexKey(psec, id)); err != nil {
-					return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
+					return false, 0, fmt.Errorf("%s %q: %w", t.kind, id, err)
 				}
 			}
 		}
 	}
 	if err := b.Put([]byte(id), data); err != nil {
-		return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
+		return false, 0, fmt.Errorf("%s %q: %w", t.kind, id, err)
 	}
 	if err := ix.Put(indexKey(sec, id), nil); err != nil {
-		return false, fmt.Errorf("%s %q: %w", t.kind, id, err)
+		return false, 0, fmt.Errorf("%s %q: %w", t.kind, id, err)
 	}
-	return true, nil
+	return true, earliest, nil
 }
 
 // rangeOf returns the events with time in [from, to) (zero to: no upper

@@ -173,17 +173,17 @@ func writeBatch(tx *bolt.Tx, b model.Batch) error {
 }
 
 // putEvent upserts one event and stamps the change log when it changed:
-// ChangeEvents always, and ChangePRs and the repo's key for a PR or deploy
-// (repo non-empty).
+// ChangeEvents always, and for a PR or deploy (repo non-empty) the repo's
+// day of the event (the earlier of its old and new time).
 func putEvent[T any](t eventTable[T], tx *bolt.Tx, cl *changeLog, v T, repo string) error {
-	changed, err := t.put(tx, v)
+	changed, sec, err := t.put(tx, v)
 	if err != nil || !changed {
 		return err
 	}
-	if repo == "" {
-		return cl.mark(ChangeEvents)
+	if err := cl.mark(ChangeEvents); err != nil || repo == "" {
+		return err
 	}
-	return cl.mark(ChangeEvents, ChangePRs, ChangeRepo(repo))
+	return cl.markRepo(repo, uint32(max(sec, 0)/secondsPerDay))
 }
 
 func sourceName(s string) string {
@@ -270,7 +270,7 @@ func putSamples(tx *bolt.Tx, series map[string][]model.Sample, cl *changeLog) er
 		b.FillPercent = fillAppend
 
 		clear(days)
-		changed := false
+		changed, minDay := false, uint32(math.MaxUint32)
 		for _, smp := range series[id] {
 			sec := smp.Time.Unix()
 			day := uint32(sec / secondsPerDay)
@@ -293,9 +293,10 @@ func putSamples(tx *bolt.Tx, series map[string][]model.Sample, cl *changeLog) er
 				return fmt.Errorf("series %q: %w", id, err)
 			}
 			changed = true
+			minDay = min(minDay, d)
 		}
 		if changed {
-			if err := cl.mark(id); err != nil {
+			if err := cl.markSeries(id, minDay); err != nil {
 				return err
 			}
 		}

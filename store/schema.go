@@ -60,10 +60,13 @@ const SchemaVersion = 4
 //	digests/
 //	    <ISO week "2026-W48"> → JSON DigestRecord (state sending|sent|failed|skipped)
 //	changes/                (v4; the bucket's sequence is the latest change)
-//	    <series id>         → uint64 sequence of the commit that last changed its samples
-//	    \x00events          → … that last changed any event
-//	    \x00prs             → … that last changed any PR or deploy
-//	    \x00repo\x00<repo>  → … that last changed a PR or deploy of repo (lower case)
+//	    <series id>         → uint64 sequence of the commit that last changed its
+//	                          samples, uint32 earliest day changed since the drafter
+//	                          last analysed it
+//	    \x00events          → uint64 … that last changed any event
+//	    \x00repo\x00<repo>\x00<day uint32> → uint64 … that last changed a PR
+//	                          merged or a deploy run that day in repo (lower case;
+//	                          empty repo: any repo)
 //	drafted/                (v4)
 //	    <series id>         → JSON SeriesState: the change sequence the drafter
 //	                          last analysed the series at (store/drafter.go)

@@ -355,6 +355,11 @@ func (p *Pipeline) Explain(ctx context.Context, metric string, at time.Time) (dr
 	if err != nil {
 		return drafter.Explanation{}, err
 	}
+	if !isBuiltin(p.Config, metric) {
+		// A configured series is analysed up to the horizon, as a pass
+		// does (see DraftWith).
+		in = atHorizon(in, metric)
+	}
 	ex, ok := drafter.Explain(in, metric, at)
 	if !ok {
 		ids := make([]string, 0, len(in.Series))
@@ -365,6 +370,32 @@ func (p *Pipeline) Explain(ctx context.Context, metric string, at time.Time) (dr
 		return ex, fmt.Errorf("%w %q (configured and built-in series: %s)", ErrUnknownMetric, metric, strings.Join(ids, ", "))
 	}
 	return ex, nil
+}
+
+// atHorizon is in as a pass sees the configured series metric: its
+// samples, the PRs and the deploys before the start of in.Now's UTC day,
+// at that time.
+func atHorizon(in drafter.Input, metric string) drafter.Input {
+	h := in.Now.Truncate(24 * time.Hour)
+	out := drafter.Input{Params: in.Params, Existing: in.Existing, Now: h}
+	for _, s := range in.Series {
+		if s.Metric.ID == metric {
+			n := sort.Search(len(s.Samples), func(i int) bool { return !s.Samples[i].Time.Before(h) })
+			s.Samples = s.Samples[:n]
+			out.Series = append(out.Series, s)
+		}
+	}
+	for _, pr := range in.PRs {
+		if pr.MergedAt.Before(h) {
+			out.PRs = append(out.PRs, pr)
+		}
+	}
+	for _, d := range in.Deploys {
+		if d.Time.Before(h) {
+			out.Deploys = append(out.Deploys, d)
+		}
+	}
+	return out
 }
 
 // builtinData loads the events the built-in series are computed from and

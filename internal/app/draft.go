@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,20 +55,29 @@ type work struct {
 
 // DraftWith runs the drafter and saves its drafts.
 //
+// The configured series are analysed up to the horizon, the start of the
+// current UTC day: samples, PRs merged and deploys run before it, with
+// the drafter's Now at the horizon. The open day is read once it closes
+// (its median would be a few hours of the daily cycle), so drafts come at
+// most a day later than the data allows, and a poll that brought an hour
+// of samples asks nothing of the drafter until the day closes. Built-in
+// series (derived from events) are analysed at now.
+//
 // Incremental (the default): the store's change log (store.DrafterState)
-// says which series changed since the drafter last analysed them. A
-// series is analysed again when its samples changed, when a PR or deploy
-// of one of its repos (of any repo, for a metric without repos) changed,
-// when its definition or the drafter's settings changed, or when its last
-// analysis depended on the clock (an after window still filling: see
-// clockDependent). Built-in series, derived from events, are analysed
-// again on any event change, and on every pass that analyses anything
-// (their coverage follows the collectors' cursors and the clock), and so
-// are activity statements. Everything else keeps the drafts it has:
-// a series' result depends only on its own data, the PRs and deploys and
+// says what changed since the drafter last analysed each series. A series
+// is analysed again when its samples before the horizon changed, when a
+// PR or deploy before the horizon of one of its repos (of any repo, for a
+// metric without repos) changed, when its definition or the drafter's
+// settings changed, or, once the horizon has moved, when it had data
+// beyond the old horizon or a verdict waiting on the clock (an after
+// window still filling: see clockDependent). Built-in series and activity
+// statements are analysed again on any event change and on every pass
+// that analyses anything. Everything else keeps the drafts it has: a
+// series' result depends only on its own data, the PRs and deploys and
 // its metric's drafts (drafter.Prepared), so the drafts are those of a
-// full pass — internal/app's equivalence test checks it over a long
-// history. A pass with nothing to analyse reads the change log and stops.
+// full pass at the same time — the equivalence test in this package
+// checks it poll by poll over a long generated history. A pass with
+// nothing to analyse reads the change log and stops.
 //
 // Series are read from the store and analysed one per CPU at a time, and
 // dropped once analysed (unless KeepSeries): memory holds a few series,
@@ -80,38 +90,50 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 	if err != nil {
 		return DraftReport{}, err
 	}
-	// quiet: nothing was stored since the last pass. The series whose
-	// verdicts depend on the clock then wait for the next pass that has
-	// news, so a poll that brought nothing costs nothing.
-	last, ok := state.Series[builtinKey]
-	quiet := ok && last.Seq == state.Seq
-	needs := func(id, fp string, keys ...string) bool {
+	// The configured series are read up to the horizon, the start of the
+	// current UTC day: their open day (whose median a few hours of the
+	// daily cycle would bias) is read once it closes, and a poll that
+	// brought an hour of samples asks nothing of the drafter until then.
+	horizon := now.Truncate(24 * time.Hour)
+	hday := uint32(horizon.Unix() / 86400)
+	needs := func(m model.Metric, fp string) bool {
 		if o.Full {
 			return true
 		}
-		ss, ok := state.Series[id]
-		return !ok || ss.Fingerprint != fp || ss.Clock && !quiet || state.Changed(ss.Seq, append(keys, id)...)
+		ss, ok := state.Series[m.ID]
+		if !ok || ss.Fingerprint != fp {
+			return true
+		}
+		if c := state.SeriesChanges[m.ID]; c.Seq > ss.Seq && c.MinDay < hday {
+			return true // samples before the horizon changed
+		}
+		repos := m.Repos
+		if len(repos) == 0 {
+			repos = []string{""} // any repo's PRs may be credited
+		}
+		for _, r := range repos {
+			if state.RepoChanged(r, ss.Seq, hday) {
+				return true // a PR or deploy before the horizon changed
+			}
+		}
+		// A new horizon: what lay beyond the old one is read now, and
+		// verdicts waiting on the clock are due.
+		return ss.Through != horizon.Unix() && (ss.Open || ss.Clock)
 	}
 	var todo []work
 	for _, m := range Metrics(cfg) {
-		fp := fingerprint(params, m)
-		keys := []string{store.ChangePRs}
-		if len(m.Repos) > 0 {
-			keys = keys[:0]
-			for _, r := range m.Repos {
-				keys = append(keys, store.ChangeRepo(r))
-			}
-		}
-		if needs(m.ID, fp, keys...) {
+		if fp := fingerprint(params, m); needs(m, fp) {
 			todo = append(todo, work{metric: m, fp: fp})
 		}
 	}
-	// Built-ins: when events changed, or whenever the pass does anything.
-	builtinsDue := len(todo) > 0 || needs(builtinKey, fingerprint(params, model.Metric{}), store.ChangeEvents)
-	if !builtinsDue {
+	// Built-ins (computed from events, at now): when events changed, or
+	// whenever the pass does anything.
+	bfp := fingerprint(params, model.Metric{})
+	bs, ok := state.Series[builtinKey]
+	if len(todo) == 0 && !o.Full && ok && bs.Fingerprint == bfp && state.Events <= bs.Seq {
 		return DraftReport{}, nil
 	}
-	rep := DraftReport{Examined: len(todo)}
+	rep := DraftReport{}
 	var prs []model.PR
 	if prs, err = p.Store.PRs(ctx, time.Time{}, time.Time{}); err != nil {
 		return rep, fmt.Errorf("load PRs: %w", err)
@@ -119,6 +141,25 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 	deploys, err := p.Store.Deploys(ctx, time.Time{}, time.Time{})
 	if err != nil {
 		return rep, fmt.Errorf("load deploys: %w", err)
+	}
+	// The configured series see the PRs merged and deploys run before the
+	// horizon; open: a repo has some after it.
+	var hprs []model.PR
+	var hdeploys []model.Deploy
+	beyond := map[string]bool{} // lower-case repo, "" any: a PR or deploy at or after the horizon
+	for _, pr := range prs {
+		if pr.MergedAt.Before(horizon) {
+			hprs = append(hprs, pr)
+		} else {
+			beyond[strings.ToLower(pr.Repo)], beyond[""] = true, true
+		}
+	}
+	for _, d := range deploys {
+		if d.Time.Before(horizon) {
+			hdeploys = append(hdeploys, d)
+		} else {
+			beyond[strings.ToLower(d.Repo)], beyond[""] = true, true
+		}
 	}
 	builtins, err := p.builtinData(ctx, now)
 	if err != nil {
@@ -141,11 +182,13 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 		return rep, fmt.Errorf("load drafts: %w", err)
 	}
 
-	dr := drafter.Prepare(params, prs, deploys)
+	drAll := drafter.Prepare(params, prs, deploys)
+	drH := drafter.Prepare(params, hprs, hdeploys)
 	type done struct {
 		res    drafter.Result
 		series drafter.Series
 		clock  bool
+		open   bool
 		err    error
 	}
 	parts := make([]done, len(todo))
@@ -163,23 +206,40 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 					return
 				}
 				w := &todo[i]
-				var s drafter.Series
+				ex := existing[w.metric.ID]
 				if w.builtin != nil {
-					s = *w.builtin
-				} else {
-					samples, err := p.Store.Samples(ctx, w.metric.ID, time.Time{}, time.Time{})
-					if err != nil {
-						parts[i].err = fmt.Errorf("load samples of %s: %w", w.metric.ID, err)
-						return
+					s := *w.builtin
+					w.builtin = nil
+					parts[i] = done{res: drAll.Run([]drafter.Series{s}, ex, now), clock: true}
+					if o.KeepSeries {
+						parts[i].series = s
 					}
-					s = drafter.Series{Metric: w.metric, Samples: samples}
+					continue
 				}
-				res := dr.Run([]drafter.Series{s}, existing[w.metric.ID], now)
-				parts[i] = done{res: res, clock: w.builtin != nil || clockDependent(res.Findings, params, now)}
+				samples, err := p.Store.Samples(ctx, w.metric.ID, time.Time{}, horizon)
+				if err == nil {
+					var late []model.Sample
+					late, err = p.Store.Samples(ctx, w.metric.ID, horizon, horizon.Add(24*time.Hour))
+					parts[i].open = len(late) > 0
+				}
+				if err != nil {
+					parts[i].err = fmt.Errorf("load samples of %s: %w", w.metric.ID, err)
+					return
+				}
+				s := drafter.Series{Metric: w.metric, Samples: samples}
+				res := drH.Run([]drafter.Series{s}, ex, horizon)
+				newCreated(res.Drafts, ex, now)
+				parts[i].res, parts[i].clock = res, clockDependent(res.Findings, params, horizon)
 				if o.KeepSeries {
 					parts[i].series = s
 				}
-				w.builtin = nil
+				repos := w.metric.Repos
+				if len(repos) == 0 {
+					repos = []string{""}
+				}
+				for _, r := range repos {
+					parts[i].open = parts[i].open || beyond[strings.ToLower(r)]
+				}
 			}
 		})
 	}
@@ -202,11 +262,12 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 			rep.Series = append(rep.Series, pt.series)
 		}
 		if !isBuiltin(cfg, todo[i].metric.ID) {
-			states[todo[i].metric.ID] = store.SeriesState{Seq: state.Seq, Fingerprint: todo[i].fp, Clock: pt.clock}
+			states[todo[i].metric.ID] = store.SeriesState{Seq: state.Seq, Fingerprint: todo[i].fp, Clock: pt.clock,
+				Through: horizon.Unix(), Open: pt.open}
 		}
 	}
 	parts = nil
-	states[builtinKey] = store.SeriesState{Seq: state.Seq, Fingerprint: fingerprint(params, model.Metric{})}
+	states[builtinKey] = store.SeriesState{Seq: state.Seq, Fingerprint: bfp}
 	sortResult(&res)
 	for i := range res.Drafts {
 		d := &res.Drafts[i]
@@ -250,6 +311,16 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 		return rep, err
 	}
 	return rep, nil
+}
+
+// newCreated stamps the drafts that are new (not in existing) with now:
+// the drafter stamps them with the horizon it was given.
+func newCreated(ds, existing []model.Draft, now time.Time) {
+	for i := range ds {
+		if !slices.ContainsFunc(existing, func(e model.Draft) bool { return e.ID == ds[i].ID }) {
+			ds[i].CreatedAt = now.UTC().Truncate(time.Second)
+		}
+	}
 }
 
 // builtinKey is the drafter state that stands for all built-in series.
