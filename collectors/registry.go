@@ -84,9 +84,30 @@ func (r *Registry) Register(name string, f Factory) {
 
 // Add registers a source that owns its config (see Source).
 func (r *Registry) Add(s Source) {
-	name := s.Config.Name
 	r.sources = append(r.sources, s)
-	r.Register(name, func(cfg *config.Config, env Env) (Collector, error) {
+	r.Register(s.Config.Name, sourceFactory(s))
+}
+
+// Replace swaps the source registered under s.Config.Name for s, keeping
+// its place in the order: the demo stands an in-memory database in for
+// the sql source's drivers this way. Replacing a name not registered with
+// Add panics, since it is a programming error.
+func (r *Registry) Replace(s Source) {
+	name := s.Config.Name
+	for i := range r.sources {
+		if r.sources[i].Config.Name == name {
+			r.sources[i] = s
+			r.factories[name] = sourceFactory(s)
+			return
+		}
+	}
+	panic("collectors: replacing " + name + ", which is not registered with Add")
+}
+
+// sourceFactory builds s's collector when the config has its entry.
+func sourceFactory(s Source) Factory {
+	name := s.Config.Name
+	return func(cfg *config.Config, env Env) (Collector, error) {
 		sc := cfg.Sources.Get(name)
 		if sc == nil {
 			return nil, nil
@@ -100,7 +121,7 @@ func (r *Registry) Add(s Source) {
 			Client: env.client(HTTPOptions{Vendor: name, RateLimit: s.RateLimit}),
 			Logger: logger,
 		})
-	})
+	}
 }
 
 // Types lists the config types of the sources registered with Add, for

@@ -11,6 +11,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/collectorstest"
 	sqlsource "github.com/impact-dev/impact/collectors/sql"
 	"github.com/impact-dev/impact/config"
@@ -120,5 +121,42 @@ func TestQueryShapes(t *testing.T) {
 				t.Errorf("samples %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestReplaceInRegistry: the demo's way in — the registry's sql source
+// replaced by one whose Connect opens a fake — builds a collector from a
+// parsed config that queries the fake, in the source's place.
+func TestReplaceInRegistry(t *testing.T) {
+	fake := &sqlsource.Fake{Answer: func(string, []driver.Value) ([]string, [][]driver.Value, error) {
+		return []string{"n"}, [][]driver.Value{{int64(7)}}, nil
+	}}
+	r := all.Registry()
+	names := strings.Join(r.Names(), ",")
+	r.Replace(sqlsource.SourceWith(sqlsource.Options{Connect: func(sqlsource.Database) (driver.Connector, error) { return fake, nil }}))
+	if got := strings.Join(r.Names(), ","); got != names {
+		t.Errorf("order %s, want %s", got, names)
+	}
+	cfg, err := r.Parse([]byte(`me: {github: alice}
+sources:
+  github: {token: t, repos: [acme/a]}
+  sql:
+    databases: [{name: shop, driver: mysql, dsn: "ro:pw@tcp(db.invalid:3306)/shop"}]
+metrics:
+  - {id: n, source: sql, unit: count, better: higher, query: "SELECT COUNT(*) FROM orders"}
+`), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := r.Build(cfg, collectors.Env{}, "sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &collectorstest.Sink{}
+	if err := cs[0].Collect(context.Background(), collectors.Run{Now: time.Now(), Sink: sink}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.Samples("n"); len(got) != 1 || got[0].Value != 7 {
+		t.Errorf("samples %v, want 7 from the fake", got)
 	}
 }

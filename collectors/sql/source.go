@@ -6,7 +6,11 @@ import (
 )
 
 // Source is the sql source, for collectors/all: r.Add(sqlsource.Source()).
-func Source() collectors.Source {
+func Source() collectors.Source { return SourceWith(Options{}) }
+
+// SourceWith is the sql source with o (its Logger is the framework's):
+// the demo registers it with an in-memory database as Options.Connect.
+func SourceWith(o Options) collectors.Source {
 	return collectors.Source{
 		Config: config.SourceType{
 			Name:           Name,
@@ -17,7 +21,9 @@ func Source() collectors.Source {
 		},
 		// No HTTP: the shared client is not used.
 		New: func(sc config.SourceConfig, metrics []config.Metric, in collectors.NewInput) (collectors.Collector, error) {
-			return New(*sc.(*Config), metrics, Options{Logger: in.Logger})
+			o := o
+			o.Logger = in.Logger
+			return New(*sc.(*Config), metrics, o)
 		},
 	}
 }

@@ -20,7 +20,7 @@ const (
 )
 
 // Demo returns the built-in scenario, ending at end (truncated to the hour):
-// 90 days of hourly series for nine metrics over three repos, ~80 merged PRs
+// 90 days of hourly series for ten metrics over three repos, ~80 merged PRs
 // by alice (me), bob, carol, dave and dependabot, PagerDuty incidents of two
 // services (PSEARCH1, PCHKOUT1; alice is PALICE1), acme/search-api's CI and
 // deploy workflow runs, and these designed shifts (days are before end; a
@@ -37,6 +37,8 @@ const (
 //	                   back to 420 ms four days later (rolled back)                                 → no draft (not sustained)
 //	ingest-throughput  1200 → 3400 rps alice "perf(ingest): batch Kafka writes", ~12 d               → draft (2.8×)
 //	checkout-queue-depth (Prometheus) 1200 → 140  alice "Process checkout jobs with a pool of eight workers", ~14 d → draft
+//	orders-sync-seconds (sql: the orders database's job_runs table) 190 → 40 s
+//	                   alice "Sync orders incrementally by updated_at instead of a full scan", ~31 d → draft
 //	pagerduty.pages_to_me         14 → 3 a week   alice "Add retry budget to the search indexer", ~52 d → draft
 //	pagerduty.incidents/PSEARCH1  25 → 14 a week  the same PR (the indexer alerts stop)             → draft
 //	pagerduty.mttr/PSEARCH1       52 → 20 min     alice "Add runbook links and auto-diagnostics to search alerts", ~66 d → draft
@@ -150,6 +152,11 @@ func Demo(end time.Time) *World {
 		"Process checkout jobs with a pool of eight workers",
 		b.files("M internal/jobs/worker.go +57 -19", "A internal/jobs/pool.go +102", "A internal/jobs/pool_test.go +77"))
 	atPool := poolMerge.Truncate(time.Hour).Add(2 * time.Hour)
+	syncMerge := workday(end, 31, 10, 40)
+	syncPR := b.add(repoPlatform, "alice", syncMerge, false,
+		"Sync orders incrementally by updated_at instead of a full scan",
+		b.files("M internal/orders/sync.go +61 -88", "A migrations/0111_orders_updated_at_idx.sql +2", "M internal/orders/sync_test.go +74 -20"))
+	atSync := syncMerge.Truncate(time.Hour).Add(2 * time.Hour) // the next hourly run
 
 	// Decoys on other repos near the credited shifts: right time, wrong repo.
 	b.add(repoCheckout, "dave", esMerge.Add(45*time.Minute), false,
@@ -181,6 +188,7 @@ func Demo(end time.Time) *World {
 	}
 	b.keepClear(repoSearch, atCache, 3*day)
 	b.keepClear(repoCheckout, atPool, 3*day)
+	b.keepClear(repoPlatform, atSync, 3*day)
 	// PagerDuty series credit PRs to every repo (services are not mapped
 	// to repos), so their shifts keep every repo clear, a little wider:
 	// a count or a few incidents a day place a shift less surely.
@@ -231,6 +239,7 @@ func Demo(end time.Time) *World {
 		{Metric: "platform-db-p99", At: at4, From: 900, To: 300, Cause: []string{index.key()}},
 		{Metric: "ingest-throughput", At: at6, From: 1200, To: 3400, Cause: []string{kafka.key()}},
 		{Metric: "checkout-queue-depth", At: atPool, From: 1200, To: 140, Cause: []string{pool.key()}},
+		{Metric: "orders-sync-seconds", At: atSync, From: 190, To: 40, Cause: []string{syncPR.key()}},
 		{Metric: "pagerduty.pages_to_me", At: atRetryBudget, From: pagesBefore, To: pagesAfter, Cause: []string{retryBudget.key()}},
 		{Metric: "pagerduty.incidents/" + ServiceSearch, At: atRetryBudget, From: searchIncBefore, To: searchIncAfter, Cause: []string{retryBudget.key()}},
 		{Metric: "pagerduty.mttr/" + ServiceSearch, At: atRunbook, From: mttrBefore, To: mttrAfter, Cause: []string{runbook.key()}},
@@ -244,6 +253,7 @@ func Demo(end time.Time) *World {
 		{Metric: "checkout-errors", PRs: sorted(retry.key(), breaker.key()), Before: 2.4, After: 0.6},
 		{Metric: "ingest-throughput", PRs: []string{kafka.key()}, Before: 1200, After: 3400},
 		{Metric: "checkout-queue-depth", PRs: []string{pool.key()}, Before: 1200, After: 140},
+		{Metric: "orders-sync-seconds", PRs: []string{syncPR.key()}, Before: 190, After: 40},
 		{Metric: "pagerduty.pages_to_me", PRs: []string{retryBudget.key()}, Before: pagesBefore, After: pagesAfter},
 		{Metric: "pagerduty.incidents/" + ServiceSearch, PRs: []string{retryBudget.key()}, Before: searchIncBefore, After: searchIncAfter},
 		{Metric: "pagerduty.mttr/" + ServiceSearch, PRs: []string{runbook.key()}, Before: mttrBefore, After: mttrAfter},
@@ -300,6 +310,8 @@ func Demo(end time.Time) *World {
 			Shape{DailyAmp: 0.25, PeakHour: 14, Weekend: 0.8, Sigma: 0.08, Spikes: 3, SpikeDown: true}, []time.Time{indexMerge}},
 		{"checkout-queue-depth", []Regime{{start, 1200}, {atPool, 140}},
 			Shape{DailyAmp: 0.3, PeakHour: 13, Weekend: 0.85, Sigma: 0.12, Spikes: 3}, []time.Time{poolMerge}},
+		{"orders-sync-seconds", []Regime{{start, 190}, {atSync, 40}},
+			Shape{DailyAmp: 0.25, PeakHour: 12, Weekend: 0.8, Sigma: 0.10, Spikes: 3}, []time.Time{syncMerge}},
 		{"search-throughput", []Regime{{start, 310}},
 			Shape{DailyAmp: 0.35, PeakHour: 15, Weekend: 0.75, Sigma: 0.08, Spikes: 2, SpikeDown: true, Walk: 0.04, Growth: 0.015}, nil},
 		{"fraud-check-p99", []Regime{{start, 420}, {atFraud, 250}, {atFraud.Add(revertAfter), 420}},
@@ -365,6 +377,12 @@ func demoMetrics() []config.Metric {
 		{ID: "checkout-queue-depth", Name: "checkout job queue depth", Source: "prometheus",
 			Query: `rabbitmq_queue_messages_ready{queue="checkout-jobs",vhost="checkout"}`,
 			Unit:  "count", Better: "lower", Repos: []string{repoCheckout}, Category: "performance"},
+		// The mean duration of the hourly orders sync, from the job's own
+		// table (the demo's in-memory database answers it; see ConfigFor).
+		{ID: "orders-sync-seconds", Name: "orders sync job duration", Source: "sql", In: "orders",
+			Query: "SELECT date_trunc('hour', finished_at), avg(extract(epoch FROM finished_at - started_at)) FROM job_runs " +
+				"WHERE job = 'orders-sync' AND finished_at >= $from AND finished_at < $to GROUP BY 1",
+			Unit: "s", Better: "lower", Repos: []string{repoPlatform}, Category: "database"},
 	}
 }
 

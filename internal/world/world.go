@@ -189,6 +189,10 @@ type URLs struct {
 	Datadog    string
 	Prometheus string
 	PagerDuty  string // needs Services
+	// SQL is the DSN of the demo's orders database (sources.sql); the
+	// demo's in-memory database stands in for the drivers, so it is never
+	// dialled.
+	SQL string
 }
 
 // sha returns a stable fake git SHA for s.

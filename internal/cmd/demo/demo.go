@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/app"
@@ -62,9 +61,10 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Use:   "demo",
 		Short: "Run the whole pipeline on built-in sample data; no accounts needed",
 		Long: `demo starts local servers that speak the APIs of GitHub (pull requests and
-Actions), Datadog, Prometheus and PagerDuty, serving 90 days of a made-up
-team's merged PRs, hourly latency, error-rate, throughput and queue series,
-CI and deploy runs, and incidents. The real collectors read them, the
+Actions), Datadog, Prometheus and PagerDuty, and an in-memory orders
+database, serving 90 days of a made-up team's merged PRs, hourly latency,
+error-rate, throughput, queue and job-duration series, CI and deploy runs,
+and incidents. The real collectors read them, the
 drafter finds the shifts that are real and credits them, and the drafts are
 printed. Nothing leaves the machine.`,
 		Args: cobra.NoArgs,
@@ -105,7 +105,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	defer prom.Close()
 	pd := httptest.NewServer(fakevendor.NewPagerDuty(w, fakevendor.Options{}))
 	defer pd.Close()
-	cfg := worldconfig.For(w, world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL})
+	cfg := worldconfig.For(w, world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL, SQL: demoDSN})
 
 	storePath := o.Store
 	if storePath == "" {
@@ -142,8 +142,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 
-	p := &app.Pipeline{Config: cfg, Store: st, Registry: all.Registry(), Logger: f.Logger, Now: func() time.Time { return end }}
-	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub and Actions (%s), Datadog (%s), Prometheus (%s) and PagerDuty (%s) servers…\n",
+	p := &app.Pipeline{Config: cfg, Store: st, Registry: registry(w), Logger: f.Logger, Now: func() time.Time { return end }}
+	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub and Actions (%s), Datadog (%s), Prometheus (%s) and PagerDuty (%s) servers and an in-memory orders database…\n",
 		gh.URL, dd.URL, prom.URL, pd.URL)
 	results, err := p.Collect(ctx, app.CollectOptions{Since: w.Start})
 	if err != nil {

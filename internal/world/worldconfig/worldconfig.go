@@ -12,6 +12,7 @@ import (
 
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/prometheus"
+	sqlsource "github.com/impact-dev/impact/collectors/sql"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -72,6 +73,14 @@ func For(w *world.World, u world.URLs) *config.Config {
 			UserID:   w.PagerDutyUser,
 			Interval: config.Duration(time.Hour),
 		}
+	}
+	if u.SQL != "" {
+		src.Set(sqlsource.Name, &sqlsource.Config{
+			Databases:        []sqlsource.Database{{Name: "orders", Driver: sqlsource.Postgres, DSN: config.Secret(u.SQL)}},
+			StatementTimeout: config.Duration(sqlsource.DefaultStatementTimeout),
+			MaxRows:          sqlsource.DefaultMaxRows,
+			Interval:         config.Duration(time.Hour),
+		})
 	}
 	var metrics []config.Metric
 	for _, m := range w.Metrics {
