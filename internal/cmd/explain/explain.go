@@ -127,10 +127,12 @@ func Write(w io.Writer, ex drafter.Explanation, at time.Time) {
 				line += fmt.Sprintf(", p = %.2g", f.PValue)
 			}
 			if f.Placebos > 0 {
-				line += fmt.Sprintf("; step %+.0f%%, sharpness %.1f (vs %d placebos)", 100*f.Step, f.StepZ, f.Placebos)
+				// Step is the change net of what the same windows measure
+				// elsewhere (the trend's share): not the claimed change.
+				line += fmt.Sprintf("; step %s%% net of the same windows elsewhere (%d placebos), sharpness %s", signed(100*f.Step, 0), f.Placebos, signed(f.StepZ, 1))
 			}
 			if f.Detrended {
-				line += fmt.Sprintf("; trend %+.1f%% a day removed", 100*f.TrendPerDay)
+				line += fmt.Sprintf("; trend %s%% a day removed", signed(100*f.TrendPerDay, 1))
 			}
 			fmt.Fprintln(w, line)
 			if !f.BeforeWindow.Start.IsZero() {
@@ -208,4 +210,9 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// signed writes x with a sign and a true minus (−41, +2.6).
+func signed(x float64, decimals int) string {
+	return strings.Replace(fmt.Sprintf("%+.*f", decimals, x), "-", "−", 1)
 }
