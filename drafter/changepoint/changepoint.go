@@ -183,6 +183,14 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 	if !(scale > 0) {
 		return nil, nil // constant series
 	}
+	// Spikes are removed once, before any drift: over the Hampel
+	// filter's window of ±3 points a drift moves the level far less than
+	// the noise.
+	hs := make([]float64, n)
+	for i, y := range ys {
+		hs[i] = y / scale
+	}
+	hs = hampel(hs, hampelHalf, hampelK)
 	type fitted struct {
 		slope float64
 		cps   []int
@@ -199,12 +207,15 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 	// the penalty of one change point: it must fit better than a step to
 	// replace it, not merely cost fewer parameters (a step spread over a
 	// few noisy days is often nearly as well explained by either).
-	fit := func(slope float64, seg []int) fitted {
-		zs := make([]float64, n)
-		for i, y := range ys {
-			zs[i] = (y - slope*float64(i)) / scale
+	memo := map[float64]fitted{}
+	fit := func(slope float64) fitted {
+		if f, ok := memo[slope]; ok {
+			return f
 		}
-		zs = hampel(zs, hampelHalf, hampelK)
+		zs := make([]float64, n)
+		for i, y := range hs {
+			zs[i] = y - slope*float64(i)/scale
+		}
 		best := fitted{slope: slope, total: math.Inf(1)}
 		tried := map[float64]bool{}
 		for i := 0; i < 3; i++ {
@@ -221,7 +232,7 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 				continue
 			}
 			tried[lambda] = true
-			m := localLevel(lambda)
+			m := localLevel(lambda, n)
 			c := m.propose(zs, thresh, o.MinSegment)
 			c, _ = m.eliminate(zs, c, thresh)
 			c = m.refine(zs, c, o.MinSegment)
@@ -244,6 +255,7 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 				best.cps, best.lrs, best.total = c, lr, total
 			}
 		}
+		memo[slope] = best
 		return best
 	}
 	// The drift: none, Theil–Sen over the whole series (right for a steady
@@ -251,18 +263,20 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 	// within the constant-level segments of the previous fit (so its steps
 	// do not bias it), repeated until the slope settles; the fit with the
 	// least penalised cost wins.
-	last := fit(0, make([]int, n))
+	last := fit(0)
 	best := last
-	if f := fit(theilSen(ys, make([]int, n)), make([]int, n)); f.total < best.total {
+	if f := fit(theilSen(ys, make([]int, n))); f.total < best.total {
 		best = f
 	}
 	for pass := 0; pass < maxPasses; pass++ {
-		seg := segmentIDs(n, last.steps)
-		slope := theilSen(ys, seg)
+		slope := theilSen(ys, segmentIDs(n, last.steps))
 		if slope == last.slope {
 			break
 		}
-		last = fit(slope, seg)
+		if _, seen := memo[slope]; seen {
+			break
+		}
+		last = fit(slope)
 		if last.total < best.total {
 			best = last
 		}
@@ -276,9 +290,12 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 
 // localLevel is the model with wander-to-noise ratio λ in standardised
 // units (2r + q = 2, the variance of the first differences).
-func localLevel(lambda float64) model {
+func localLevel(lambda float64, n int) model {
 	r := 2 / (2 + lambda)
-	return model{r: r, q: lambda * r}
+	m := model{r: r, q: lambda * r}
+	t := m.gains(n)
+	m.tab = &t
+	return m
 }
 
 // hampel replaces points further than k robust SDs from the median of

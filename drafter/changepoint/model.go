@@ -5,7 +5,13 @@ import "math"
 // model is the local level model in standardised units (2r + q = 2, the
 // variance of the first differences): noise variance r, level random-walk
 // variance q.
-type model struct{ r, q float64 }
+type model struct {
+	r, q float64
+	// tab, when set, holds the filter's variances and gains by the number
+	// of points a segment has seen (they do not depend on the data), so
+	// scans skip a logarithm and two divisions per point.
+	tab *gainTable
+}
 
 // filter is the Kalman filter of one segment, started with a diffuse level at
 // the segment's first point. cost is −2·log restricted likelihood (up to a
@@ -36,13 +42,16 @@ func (f *filter) push(m model, y float64) {
 	f.P = Pp - K*Pp
 }
 
-func (f *filter) cost() float64 {
-	c := float64(f.cnt)
-	if f.sumU2 > c {
+func (f *filter) cost() float64 { return costOf(f.sumU2, f.cnt, f.sumLogF) }
+
+// costOf is the segment cost from Σ v²/F over cnt innovations and Σ log F.
+func costOf(sumU2 float64, cnt int, sumLogF float64) float64 {
+	c := float64(cnt)
+	if sumU2 > c {
 		// Scale concentrated out: s² = sumU2/cnt > 1.
-		return c*math.Log(f.sumU2/c) + c + f.sumLogF
+		return c*math.Log(sumU2/c) + c + sumLogF
 	}
-	return f.sumU2 + f.sumLogF
+	return sumU2 + sumLogF
 }
 
 // segCost is the cost of zs[a:b] as one segment.

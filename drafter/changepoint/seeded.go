@@ -25,15 +25,38 @@ func (m model) scan(zs []float64, a, b, minSeg int, sc *scratch) (int, float64) 
 		sc.bwd = make([]float64, L+1)
 	}
 	fwd, bwd := sc.fwd[:L+1], sc.bwd[:L+1]
-	var f filter
-	for j := 1; j <= L; j++ {
-		f.push(m, zs[a+j-1])
-		fwd[j] = f.cost() // cost of zs[a : a+j]
-	}
-	f = filter{}
-	for j := 1; j <= L; j++ {
-		f.push(m, zs[b-j])
-		bwd[j] = f.cost() // cost of zs[b−j : b]
+	if t := m.tab; t != nil && len(t.F) >= L {
+		// The same arithmetic as filter.push, with the data-free
+		// variances from the table.
+		lvl, u2 := zs[a], 0.0
+		fwd[1] = 0
+		for j := 2; j <= L; j++ {
+			k := j - 2
+			v := zs[a+j-1] - lvl
+			u2 += v * v / t.F[k]
+			lvl += t.K[k] * v
+			fwd[j] = costOf(u2, k+1, t.sumLog[k+1]) // cost of zs[a : a+j]
+		}
+		lvl, u2 = zs[b-1], 0.0
+		bwd[1] = 0
+		for j := 2; j <= L; j++ {
+			k := j - 2
+			v := zs[b-j] - lvl
+			u2 += v * v / t.F[k]
+			lvl += t.K[k] * v
+			bwd[j] = costOf(u2, k+1, t.sumLog[k+1]) // cost of zs[b−j : b]
+		}
+	} else {
+		var f filter
+		for j := 1; j <= L; j++ {
+			f.push(m, zs[a+j-1])
+			fwd[j] = f.cost() // cost of zs[a : a+j]
+		}
+		f = filter{}
+		for j := 1; j <= L; j++ {
+			f.push(m, zs[b-j])
+			bwd[j] = f.cost() // cost of zs[b−j : b]
+		}
 	}
 	whole := fwd[L]
 	best, arg := math.Inf(-1), -1
