@@ -19,7 +19,8 @@ import (
 // the documented shapes (testdata/SOURCES.md says where each comes from),
 // with the documented limits: the 7-day reach, granularity between
 // range/1000 and range/10, 10 query results a minute (429 with the
-// RateLimit header and no Retry-After), a bad key (401) and, on demand,
+// RateLimit header and no Retry-After; successes carry no RateLimit, since
+// the reference lists none for these endpoints), a bad key (401) and, on demand,
 // results that stay incomplete, faults and malformed bodies.
 type Fake struct {
 	// Key is the API key expected in the X-Honeycomb-Team header.
@@ -213,8 +214,6 @@ func (f *Fake) createResult(rw http.ResponseWriter, r *http.Request, dataset str
 			})
 			return
 		}
-		rw.Header().Set("RateLimit", fmt.Sprintf("limit=%d, remaining=%d, reset=%d", ResultsPerMinute, remaining-1, reset))
-		rw.Header().Set("RateLimit-Policy", fmt.Sprintf("%d;w=60", ResultsPerMinute))
 	}
 	q, ok := f.queries[req.QueryID]
 	if !ok {

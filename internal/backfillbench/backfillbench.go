@@ -36,6 +36,12 @@
 //     analytics data has them in bulk. Per-incident requests
 //     (GET /incidents/{id}/log_entries, the fallback when analytics is not
 //     on the plan or lags) have no minimum.
+//   - honeycomb: per series, 3 requests per 7 days (create the query, run
+//     it, poll the result once) — and 7 days is all the Query Data API
+//     reads back, so a year's backfill stores the last 7 days. The bench
+//     serves HoneycombSeries of the world's Datadog series through the
+//     honeycomb fake, one query per series ("AVG(value) WHERE series =
+//     <id>").
 //
 // A source's ratio is all its requests (listing and per-item, retries
 // included) over its minimum.
@@ -68,16 +74,23 @@ import (
 
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/honeycomb"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/fakevendor"
+	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/store"
 )
 
 // Sources in report order.
-var Sources = []string{"github", "github_actions", "datadog", "prometheus", "pagerduty"}
+var Sources = []string{"github", "github_actions", "datadog", "prometheus", "pagerduty", "honeycomb"}
+
+// HoneycombSeries is how many series the bench reads from Honeycomb: under
+// the 10 query results a minute the API allows, so the backfill never
+// waits on that limit.
+const HoneycombSeries = 4
 
 // Options tune a run.
 type Options struct {
@@ -123,6 +136,8 @@ type Report struct {
 // Stored counts the store's contents.
 type Stored struct {
 	PRs, Samples, Incidents, CIRuns, Deploys int
+	// Honeycomb counts the samples of the Honeycomb series.
+	Honeycomb int
 }
 
 // SourceReport is one source's figures.
@@ -209,6 +224,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	pd := serve(fakevendor.NewPagerDuty(w, pdo))
 	defer pd.Close()
+	var mu sync.Mutex
+	now := w.End
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	hnyFake := &honeycomb.Fake{Key: "bench", Series: worldSeries(w), Now: clock}
+	hny := serve(fakevendor.Counted("honeycomb", hnyFake, honeycombRoute, fo))
+	defer hny.Close()
 
 	st, err := store.Open(filepath.Join(dir, "impact.db"), store.Options{})
 	if err != nil {
@@ -222,14 +243,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, fmt.Errorf("collectors/all registers no %s collector", name)
 		}
 	}
-	var mu sync.Mutex
-	now := w.End
+	cfg := benchConfig(w, gh.URL, dd.URL, prom.URL, pd.URL, hny.URL)
 	p := &app.Pipeline{
-		Config:   benchConfig(w, gh.URL, dd.URL, prom.URL, pd.URL),
+		Config:   cfg,
 		Store:    st,
 		Registry: reg,
 		Logger:   o.Logger,
-		Now:      func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		Now:      clock,
 	}
 	since := w.End.AddDate(-1, 0, 0)
 	rep := &Report{Since: since, End: w.End, Latency: o.Latency, PagerDutyClock: o.PagerDutyClock}
@@ -255,7 +275,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Sources = append(rep.Sources, sr)
 	}
-	if rep.Stored, err = stored(ctx, st, w); err != nil {
+	if rep.Stored, err = stored(ctx, st, w, cfg); err != nil {
 		return nil, err
 	}
 
@@ -297,7 +317,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL string) *config.Config {
+func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL, hnyURL string) *config.Config {
 	cfg := &config.Config{
 		File: "backfillbench",
 		Me:   config.Me{GitHub: config.StringList{w.Me}, Name: "Alice Example", Email: "alice@example.com", Timezone: "UTC"},
@@ -316,7 +336,59 @@ func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL string) *config.Co
 	}
 	cfg.Sources.Set(datadog.Name, &datadog.Config{APIKey: "bench", AppKey: "bench", APIURL: ddURL, Interval: config.Duration(time.Hour)})
 	cfg.Sources.Set(prometheus.Name, &prometheus.Config{URL: promURL, Interval: config.Duration(time.Hour)})
+	cfg.Sources.Set(honeycomb.Name, &honeycomb.Config{APIKey: "bench", APIURL: hnyURL, Interval: config.Duration(time.Hour)})
+	cfg.Metrics = append(cfg.Metrics, honeycombMetrics(w)...)
 	return cfg
+}
+
+// honeycombMetrics are the bench's Honeycomb series: the first
+// HoneycombSeries Datadog series of the world, read from the honeycomb
+// fake.
+func honeycombMetrics(w *world.World) []config.Metric {
+	var out []config.Metric
+	for _, m := range w.Metrics {
+		if m.Source != "datadog" || len(out) == HoneycombSeries {
+			continue
+		}
+		m.ID, m.Source, m.In = "hny-"+m.ID, honeycomb.Name, "bench"
+		m.Query = fmt.Sprintf("AVG(value) WHERE series = %q", strings.TrimPrefix(m.ID, "hny-"))
+		out = append(out, m)
+	}
+	return out
+}
+
+// worldSeries serves the world's series to the honeycomb fake: the query's
+// "series = <id>" filter names it.
+func worldSeries(w *world.World) func(string, honeycomb.Spec, time.Time, time.Time) []model.Sample {
+	return func(_ string, s honeycomb.Spec, from, to time.Time) []model.Sample {
+		var id string
+		for _, f := range s.Filters {
+			if f.Column == "series" && f.Op == "=" {
+				id, _ = f.Value.(string)
+			}
+		}
+		var out []model.Sample
+		for _, x := range w.Series[id] {
+			if !x.Time.Before(from) && x.Time.Before(to) && x.Time.Before(w.End) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+}
+
+// honeycombRoute is the route of a Query Data API request.
+func honeycombRoute(r *http.Request) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	switch {
+	case len(parts) == 3 && parts[1] == "queries":
+		return r.Method + " /1/queries/{dataset}"
+	case len(parts) == 3 && parts[1] == "query_results":
+		return r.Method + " /1/query_results/{dataset}"
+	case len(parts) == 4 && parts[1] == "query_results":
+		return r.Method + " /1/query_results/{dataset}/{id}"
+	}
+	return ""
 }
 
 // counts are one source's requests.
@@ -469,6 +541,16 @@ func minimums(w *world.World, since, end time.Time) map[string]minimum {
 		notes = append(notes, fmt.Sprintf("%d", ceilDiv(k, 1000)))
 		from = to
 	}
+	// honeycomb: 3 requests per 7-day range per series, over what the API
+	// reads back.
+	hnySeries, hnyFrom := HoneycombSeries, since
+	if oldest := end.Add(-honeycomb.MaxAge); hnyFrom.Before(oldest) {
+		hnyFrom = oldest
+	}
+	hnyChunks := ceilDiv(int(end.Sub(hnyFrom)/time.Hour), int(honeycomb.MaxChunk/time.Hour))
+	out["honeycomb"] = minimum{hnySeries * 3 * hnyChunks, fmt.Sprintf("3 (create, run, poll) × %d range of ≤ 7 days per series (all the API reads back)", hnyChunks),
+		fmt.Sprintf("%d series", hnySeries)}
+
 	out["pagerduty"] = minimum{n, fmt.Sprintf("⌈incidents/100⌉ per 6-month window (%s) + ⌈resolved/1,000⌉ analytics pages per year (%s)",
 		listNote, strings.Join(notes, "+")),
 		fmt.Sprintf("%d services, %d incidents", len(w.Services), len(w.Incidents))}
@@ -500,7 +582,7 @@ func githubUsed(ctx context.Context, base string) (int, error) {
 	return rl.Resources.Core.Used, nil
 }
 
-func stored(ctx context.Context, st *store.Store, w *world.World) (Stored, error) {
+func stored(ctx context.Context, st *store.Store, w *world.World, cfg *config.Config) (Stored, error) {
 	var s Stored
 	prs, err := st.PRs(ctx, time.Time{}, time.Time{})
 	if err != nil {
@@ -525,6 +607,13 @@ func stored(ctx context.Context, st *store.Store, w *world.World) (Stored, error
 			return s, err
 		}
 		s.Samples += len(ss)
+	}
+	for _, m := range cfg.MetricsFor(honeycomb.Name) {
+		ss, err := st.Samples(ctx, m.ID, time.Time{}, time.Time{})
+		if err != nil {
+			return s, err
+		}
+		s.Honeycomb += len(ss)
 	}
 	return s, nil
 }
@@ -578,8 +667,8 @@ func (r *Report) Markdown() string {
 	}
 	req, mn, poll2 := r.Totals()
 	fmt.Fprintf(&b, "| **all** (concurrently) | | %d | %d | %.2f× | %s |\n", req, mn, float64(req)/float64(max(mn, 1)), r.Backfill.Round(100*time.Millisecond))
-	fmt.Fprintf(&b, "\nStored: %d PRs, %d hourly samples, %d incidents, %d CI runs, %d deploys.\n",
-		r.Stored.PRs, r.Stored.Samples, r.Stored.Incidents, r.Stored.CIRuns, r.Stored.Deploys)
+	fmt.Fprintf(&b, "\nStored: %d PRs, %d hourly samples (and %d from Honeycomb's 7 days), %d incidents, %d CI runs, %d deploys.\n",
+		r.Stored.PRs, r.Stored.Samples, r.Stored.Honeycomb, r.Stored.Incidents, r.Stored.CIRuns, r.Stored.Deploys)
 
 	fmt.Fprintf(&b, "\nSecond poll %s later, nothing new:\n\n", SecondPollAfter)
 	b.WriteString("| source | requests | 304 Not Modified | GitHub primary budget used |\n|---|---|---|---|\n")

@@ -38,7 +38,15 @@ func check(t testing.TB, r *Report) {
 		got.Samples < want.Samples*95/100 || got.Samples > want.Samples || got.Deploys < want.Deploys*85/100 {
 		t.Errorf("stored %+v, want %+v", got, want)
 	}
+	// Honeycomb: the 7 days the API reads back, from the first whole hour
+	// within them.
+	if want := HoneycombSeries * 167; got.Honeycomb != want {
+		t.Errorf("stored %d Honeycomb samples, want %d", got.Honeycomb, want)
+	}
 	for _, s := range r.Sources {
+		if s.Source == "honeycomb" && (s.Requests != s.Min || s.Poll2 != 0) {
+			t.Errorf("honeycomb: %d requests (minimum %d), second poll %d; want the minimum and none", s.Requests, s.Min, s.Poll2)
+		}
 		if s.Requests < s.Min {
 			t.Errorf("%s: %d requests, fewer than the minimum %d: the minimum is wrong", s.Source, s.Requests, s.Min)
 		}

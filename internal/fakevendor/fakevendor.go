@@ -230,3 +230,23 @@ func (l *limiter) take(now time.Time, spend bool) (limit, remaining, used int, r
 	}
 	return limit, limit - l.used, l.used, l.reset, ok
 }
+
+// Counted adds o's latency and counting around h, a fake that lives in its
+// source's folder (collectors/<name>/fake.go); route names a request's
+// route in the counts ("POST /1/queries/{dataset}").
+func Counted(vendor string, h http.Handler, route func(*http.Request) string, o Options) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.Latency > 0 {
+			t := time.NewTimer(o.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		o.count(vendor, route(r), cmp.Or(sw.status, http.StatusOK))
+	})
+}
