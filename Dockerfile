@@ -16,8 +16,9 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/impact /usr/local/bin/impact
 # The store lives on a volume owned by the non-root user (the default
 # store.path follows XDG_DATA_HOME: /var/lib/impact/impact/impact.db).
-# Mount the config at /etc/impact/config.yaml; to reach the API from outside
-# the container, listen on 0.0.0.0:7878 and set server.token.
+# Mount the config at /etc/impact/config.yaml. The API's default is a unix
+# socket in the container; to reach it from outside, listen on 0.0.0.0:7878
+# and set server.token (every TCP listen needs one).
 COPY --from=build --chown=65532:65532 /out/data /var/lib/impact
 ENV IMPACT_CONFIG=/etc/impact/config.yaml \
     XDG_DATA_HOME=/var/lib/impact

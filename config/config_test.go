@@ -129,7 +129,9 @@ func TestDefault(t *testing.T) {
 	if DefaultConfig.Drafter.Window != Duration(7*24*time.Hour) {
 		t.Errorf("DefaultConfig changed")
 	}
-	eq(t, "listen", b.Server.Listen, "127.0.0.1:7878")
+	if l := b.Server.Listen; !strings.HasPrefix(l, "unix:/") || !strings.HasSuffix(l, "/impact/impact.sock") {
+		t.Errorf("listen = %q, want the default unix socket", l)
+	}
 	eq(t, "schedule", b.Digest.Schedule, "0 9 * * MON")
 	eq(t, "smtp", b.Digest.SMTP, SMTPConfig{Port: 587, TLS: "starttls"})
 	eq(t, "location", b.Location(), time.UTC)

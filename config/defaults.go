@@ -14,7 +14,7 @@ var (
 	DefaultConfig = Config{
 		Me:      Me{Timezone: "UTC"},
 		Store:   StoreConfig{Path: "~/.local/share/impact/impact.db"},
-		Server:  ServerConfig{Listen: "127.0.0.1:7878"},
+		Server:  ServerConfig{}, // listen: DefaultListen, resolved when loading
 		UI:      UIConfig{Listen: "127.0.0.1:7879"},
 		Drafter: DefaultDrafterConfig,
 		Digest:  DefaultDigestConfig,

@@ -73,10 +73,13 @@ store:
   path: ~/.local/share/impact/impact.db
 
 server:
-  # The daemon's local API, /metrics and /healthz: host:port or
-  # unix:/path/impact.sock. Listening on a non-loopback address requires
-  # token (clients send it as a bearer token).
-  listen: 127.0.0.1:7878
+  # The daemon's local API, /metrics and /healthz. Left out, it is a unix
+  # socket only you can use (mode 0600, in a 0700 directory):
+  # $XDG_RUNTIME_DIR/impact/impact.sock, else ~/.local/state/impact/impact.sock.
+  # A TCP host:port (loopback included) requires token: clients send it as
+  # a bearer token, and the CLI first checks that the daemon holds its store.
+  # listen: unix:/run/user/1000/impact/impact.sock
+  # listen: 127.0.0.1:7878
   # token: ${IMPACT_SERVER_TOKEN}
 
 ui:

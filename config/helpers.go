@@ -1,6 +1,9 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -106,3 +109,32 @@ func (s ServerConfig) Network() (network, address string) {
 	}
 	return "tcp", s.Listen
 }
+
+// DefaultListen is server.listen left out: a unix socket (mode 0600, in a
+// directory of its own with mode 0700) at $XDG_RUNTIME_DIR/impact/impact.sock,
+// or, without $XDG_RUNTIME_DIR, in the state directory:
+// $XDG_STATE_HOME/impact/impact.sock, else ~/.local/state/impact/impact.sock.
+// nil arguments read the process's environment and home directory.
+func DefaultListen(lookupEnv func(string) (string, bool), home func() (string, error)) string {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	if home == nil {
+		home = os.UserHomeDir
+	}
+	// The XDG spec says a relative path in these variables is invalid and
+	// to be ignored.
+	for _, k := range []string{"XDG_RUNTIME_DIR", "XDG_STATE_HOME"} {
+		if x, ok := lookupEnv(k); ok && filepath.IsAbs(x) {
+			return "unix:" + filepath.Join(x, "impact", "impact.sock")
+		}
+	}
+	h, err := home()
+	if err != nil || h == "" {
+		h = os.TempDir() // no home: still a private directory of our own below
+		return "unix:" + filepath.Join(h, "impact-"+uidString(), "impact.sock")
+	}
+	return "unix:" + filepath.Join(h, ".local", "state", "impact", "impact.sock")
+}
+
+func uidString() string { return strconv.Itoa(os.Getuid()) }

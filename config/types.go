@@ -53,8 +53,8 @@ type StoreConfig struct {
 
 // ServerConfig is the daemon's local API.
 type ServerConfig struct {
-	Listen string `yaml:"listen"` // host:port or unix:/path; default 127.0.0.1:7878
-	Token  Secret `yaml:"token"`  // required when Listen is TCP on a non-loopback address
+	Listen string `yaml:"listen"` // unix:/path or host:port; default DefaultListen (a unix socket)
+	Token  Secret `yaml:"token"`  // required when Listen is TCP (loopback included)
 }
 
 // UIConfig is the review page `impact serve` and `impact review` serve.

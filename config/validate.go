@@ -56,6 +56,9 @@ func (c *Config) normalize(opts LoadOptions, lines map[string]int) {
 		}
 	}
 	c.Store.Path = expandHome(c.Store.Path, opts.UserHomeDir)
+	if strings.TrimSpace(c.Server.Listen) == "" {
+		c.Server.Listen = DefaultListen(opts.LookupEnv, opts.UserHomeDir)
+	}
 	if p, ok := strings.CutPrefix(c.Server.Listen, "unix:"); ok {
 		c.Server.Listen = "unix:" + expandHome(p, opts.UserHomeDir)
 	}
@@ -217,7 +220,7 @@ func (c *Config) validateServer(ps *problems) {
 		}
 		return
 	}
-	host, port, err := net.SplitHostPort(listen)
+	_, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		ps.add("server.listen", "invalid address %q: want host:port or unix:/absolute/path", listen)
 		return
@@ -226,8 +229,8 @@ func (c *Config) validateServer(ps *problems) {
 		ps.add("server.listen", "invalid address %q: the port must be a number from 1 to 65535", listen)
 		return
 	}
-	if !isLoopbackHost(host) && c.Server.Token == "" {
-		ps.add("server.token", "required when server.listen (%s) is not a loopback address", listen)
+	if c.Server.Token == "" {
+		ps.add("server.token", "required when server.listen (%s) is TCP: every local user can connect to a TCP port, loopback included; set a token, or leave server.listen out to use the default unix socket", listen)
 	}
 }
 

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/daemonauth"
 )
 
-// CheckListen refuses a configuration the daemon must not serve: a TCP
-// address that is not loopback without server.token. (Config validation
-// catches this too; the daemon checks again because a config may be built
-// in code.)
+// CheckListen refuses a configuration the daemon must not serve: any TCP
+// address (loopback included: every local user can connect to it) without
+// server.token. (Config validation catches this too; the daemon checks
+// again because a config may be built in code.)
 func CheckListen(sc config.ServerConfig) error {
 	network, address := sc.Network()
 	if network == "unix" {
@@ -26,12 +27,11 @@ func CheckListen(sc config.ServerConfig) error {
 		}
 		return nil
 	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(address); err != nil {
 		return fmt.Errorf("server.listen %q: want host:port or unix:/absolute/path", sc.Listen)
 	}
-	if !IsLoopback(host) && sc.Token.Value() == "" {
-		return fmt.Errorf("refusing to serve the API on %s without server.token: it is not a loopback address, so anyone who can reach it could read and change your drafts; set server.token (clients send it as \"Authorization: Bearer\") or listen on 127.0.0.1 or a unix socket", sc.Listen)
+	if sc.Token.Value() == "" {
+		return fmt.Errorf("refusing to serve the API on %s without server.token: every local user can connect to a TCP port, loopback included, and could read and change your drafts; set server.token (clients send it as \"Authorization: Bearer\") or leave server.listen out to use the default unix socket", sc.Listen)
 	}
 	return nil
 }
@@ -49,9 +49,11 @@ func IsLoopback(host string) bool {
 
 // Listen opens the API's listener. A unix socket is created with mode
 // 0600 (bound under a temporary name, restricted, then renamed into place,
-// so it is never reachable with wider permissions); a stale socket left by a
-// crashed daemon is replaced, a live one is an error. The returned cleanup
-// removes the socket file.
+// so it is never reachable with wider permissions) in a directory that
+// must belong to this user; a directory named "impact" (the default's,
+// $XDG_RUNTIME_DIR/impact) is created or tightened to mode 0700. A stale
+// socket left by a crashed daemon is replaced, a live one is an error. The
+// returned cleanup removes the socket file.
 func Listen(ctx context.Context, sc config.ServerConfig) (net.Listener, func(), error) {
 	if err := CheckListen(sc); err != nil {
 		return nil, nil, err
@@ -80,7 +82,7 @@ func Listen(ctx context.Context, sc config.ServerConfig) (net.Listener, func(), 
 		}
 	}
 	dir := filepath.Dir(address)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privateDir(dir); err != nil {
 		return nil, nil, fmt.Errorf("server.listen %s: %w", sc.Listen, err)
 	}
 	tmp := filepath.Join(dir, "."+filepath.Base(address)+"."+strconv.Itoa(os.Getpid()))
@@ -102,4 +104,33 @@ func Listen(ctx context.Context, sc config.ServerConfig) (net.Listener, func(), 
 		return nil, nil, fmt.Errorf("server.listen %s: could not create the socket with mode 0600: %w", sc.Listen, err)
 	}
 	return ln, func() { _ = os.Remove(address) }, nil
+}
+
+// privateDir makes sure dir exists and belongs to this user. A directory of
+// the daemon's own (named "impact", as the default's is) is kept at mode
+// 0700; another directory the user chose (say /tmp) is left as it is, as
+// the socket's own mode keeps other users out.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if uid, ok := daemonauth.FileUID(fi); ok && uid != os.Getuid() && uid != 0 {
+		return fmt.Errorf("the socket's directory %s belongs to uid %d, not to you (uid %d)", dir, uid, os.Getuid())
+	}
+	if filepath.Base(dir) == "impact" && fi.Mode().Perm() != 0o700 {
+		if uid, ok := daemonauth.FileUID(fi); ok && uid != os.Getuid() {
+			return fmt.Errorf("the socket's directory %s belongs to uid %d, not to you (uid %d)", dir, uid, os.Getuid())
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("making the socket's directory %s private (0700): %w", dir, err)
+		}
+	}
+	return nil
 }

@@ -2,9 +2,10 @@
 // CLI does (see internal/backend's wire.go for the routes), /metrics for
 // Prometheus, and /healthz and /readyz for supervisors.
 //
-// The API is for this machine's user only. It listens on a loopback address
-// or a unix socket (mode 0600); a TCP address that is not loopback needs a
-// bearer token. Requests that look like they come from a web page (an
+// The API is for this machine's user only. It listens on a unix socket
+// (mode 0600) by default; any TCP address, loopback included, needs a
+// bearer token, and /v1/hello lets the CLI check that the daemon holds its
+// store before it sends that token. Requests that look like they come from a web page (an
 // Origin header, or a Host that is not the loopback address the daemon
 // listens on) are refused, so a page in the user's browser cannot drive
 // the API (CSRF, DNS rebinding).
@@ -20,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/impact-dev/impact/internal/backend"
+	"github.com/impact-dev/impact/internal/daemonauth"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
@@ -64,6 +67,13 @@ type Options struct {
 	// (/v1/export?period=2026-H2) starts and ends at its midnights.
 	// nil is UTC.
 	Location func() *time.Location
+	// StoreSecret is the store's secret (daemonauth.Ensure): GET /v1/hello
+	// answers a client's challenge with it, so the CLI can tell this
+	// daemon holds its store before it sends a token. nil answers 404.
+	StoreSecret []byte
+	// Recipients returns digest.to: POST /v1/digest/send refuses (403) a
+	// "to" address that is not among them. nil refuses every "to".
+	Recipients func() []string
 }
 
 type handler struct {
@@ -112,6 +122,8 @@ func New(o Options) http.Handler {
 	api("GET "+backend.PathDigestPreview, "digest_preview", h.digestPreview)
 	api("POST "+backend.PathDigestSend, "digest_send", h.digestSend)
 	api("POST "+backend.PathUILogin, "ui_login", h.uiLogin)
+	// No token: the client checks the daemon before it sends one.
+	mux.Handle("GET "+backend.PathHello, h.instrument("hello", http.HandlerFunc(h.hello)))
 	if o.Gatherer != nil {
 		mux.Handle("GET /metrics", h.auth(h.instrument("metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
@@ -553,6 +565,9 @@ func (h *handler) digestSend(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
+	if err := h.checkRecipients(req.To); err != nil {
+		return err
+	}
 	res, err := h.o.Backend.SendDigest(r.Context(), req)
 	if err != nil {
 		return err
@@ -572,4 +587,62 @@ func (h *handler) uiLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, backend.UILoginResponse{URL: u})
 	return nil
+}
+
+// hello answers a client's challenge: the proof that this daemon can read
+// the store's secret (see internal/daemonauth).
+func (h *handler) hello(w http.ResponseWriter, r *http.Request) {
+	if h.o.StoreSecret == nil {
+		writeJSON(w, http.StatusNotFound, backend.ErrorBody{Error: "this server holds no store secret", Kind: "not_found"})
+		return
+	}
+	nonce := r.URL.Query().Get("nonce")
+	if !daemonauth.ValidNonce(nonce) {
+		writeJSON(w, http.StatusBadRequest, backend.ErrorBody{Error: "nonce: want 64 hex digits", Kind: "usage"})
+		return
+	}
+	writeJSON(w, http.StatusOK, backend.HelloResponse{Proof: daemonauth.Proof(h.o.StoreSecret, nonce)})
+}
+
+// checkRecipients refuses any address of to that is not in digest.to:
+// whoever can reach the API must not be able to mail the digest (or use
+// the SMTP credentials) elsewhere.
+func (h *handler) checkRecipients(to []string) error {
+	if len(to) == 0 {
+		return nil
+	}
+	allowed := map[string]bool{}
+	if h.o.Recipients != nil {
+		for _, a := range h.o.Recipients() {
+			for _, addr := range mailAddrs(a) {
+				allowed[addr] = true
+			}
+		}
+	}
+	for _, a := range to {
+		addrs := mailAddrs(a)
+		if len(addrs) == 0 {
+			return backend.Usage(fmt.Errorf("digest send: %q is not an email address", a))
+		}
+		for _, addr := range addrs {
+			if !allowed[addr] {
+				return fmt.Errorf("digest send: %s is not in digest.to, and the API sends the digest to digest.to's recipients only (%w)", addr, backend.ErrForbidden)
+			}
+		}
+	}
+	return nil
+}
+
+// mailAddrs are the addresses (lower case) of a list like
+// "Alice <alice@example.com>, bob@example.com"; nil when it does not parse.
+func mailAddrs(s string) []string {
+	list, err := mail.ParseAddressList(s)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		out = append(out, strings.ToLower(a.Address))
+	}
+	return out
 }

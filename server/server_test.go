@@ -60,7 +60,7 @@ func serve(t *testing.T, st *store.Store, token string) (*backend.Client, string
 }
 
 // serveBackend starts the API over be on a unix socket and returns a client.
-func serveBackend(t *testing.T, be backend.Backend, path, token string) (*backend.Client, string) {
+func serveBackend(t *testing.T, be backend.Backend, path, token string, recipients ...string) (*backend.Client, string) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "impact.sock")
 	sc := config.ServerConfig{Listen: "unix:" + sock, Token: config.Secret(token)}
@@ -76,11 +76,12 @@ func serveBackend(t *testing.T, be backend.Backend, path, token string) (*backen
 		Gatherer:   reg,
 		Registerer: reg,
 		Now:        func() time.Time { return t0 },
+		Recipients: func() []string { return recipients },
 	})
-	srv := &http.Server{Handler: h}
+	srv := server.NewHTTPServer(h, server.HTTPOptions{})
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close(); cleanup() })
-	c := backend.NewClient(sc)
+	c := backend.NewClient(sc, path)
 	t.Cleanup(func() { c.Close() })
 	return c, sock
 }
@@ -220,7 +221,7 @@ func TestTokenAndBrowserGuards(t *testing.T) {
 	_ = remote
 
 	// Without the token: 401 with a one-line JSON error; health is open.
-	noTok := backend.NewClient(config.ServerConfig{Listen: "unix:" + sock})
+	noTok := backend.NewClient(config.ServerConfig{Listen: "unix:" + sock}, "")
 	defer noTok.Close()
 	_, err := noTok.Drafts(context.Background(), store.DraftFilter{})
 	var re *backend.RemoteError
@@ -243,7 +244,7 @@ func TestTokenAndBrowserGuards(t *testing.T) {
 		t.Errorf("wrong token: %d", code)
 	}
 	// With the token, right answers.
-	withTok := backend.NewClient(config.ServerConfig{Listen: "unix:" + sock, Token: "tok-123"})
+	withTok := backend.NewClient(config.ServerConfig{Listen: "unix:" + sock, Token: "tok-123"}, "")
 	defer withTok.Close()
 	if ds, err := withTok.Drafts(context.Background(), store.DraftFilter{}); err != nil || len(ds) != 5 {
 		t.Errorf("with token: %v, %d drafts", err, len(ds))
@@ -283,9 +284,10 @@ func TestCheckListen(t *testing.T) {
 		listen, token string
 		ok            bool
 	}{
-		{"127.0.0.1:7878", "", true},
-		{"localhost:7878", "", true},
-		{"[::1]:7878", "", true},
+		{"127.0.0.1:7878", "", false}, // every local user can reach loopback
+		{"localhost:7878", "", false},
+		{"[::1]:7878", "", false},
+		{"127.0.0.1:7878", "t", true},
 		{"unix:/run/impact.sock", "", true},
 		{"unix:relative.sock", "", false},
 		{"0.0.0.0:7878", "", false},
@@ -435,7 +437,7 @@ func TestDigestThroughAPI(t *testing.T) {
 	}
 	now := func() time.Time { return t0 }
 	local := &backend.Local{Store: st, KeepOpen: true, Now: now, Config: cfg}
-	remote, _ := serveBackend(t, &backend.Local{Store: st, KeepOpen: true, Now: now, ConfigFunc: func() *config.Config { return cfg }}, st.Path(), "")
+	remote, _ := serveBackend(t, &backend.Local{Store: st, KeepOpen: true, Now: now, ConfigFunc: func() *config.Config { return cfg }}, st.Path(), "", "Bob <bob@example.com>")
 
 	for _, req := range []backend.DigestPreviewRequest{
 		{},

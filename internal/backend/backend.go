@@ -76,6 +76,10 @@ type Backend interface {
 // sources configured): the CLI exits with code 2 for them.
 var ErrUsage = errors.New("bad request")
 
+// ErrForbidden marks requests the API never does, whoever asks (a digest
+// to a recipient that is not in digest.to).
+var ErrForbidden = errors.New("forbidden")
+
 // Status is what `impact status` shows.
 type Status struct {
 	// Path is the store file.
@@ -159,7 +163,8 @@ type DigestPreview struct {
 type DigestSendRequest struct {
 	// Week is the ISO week in me.timezone; "" is the last complete week.
 	Week string `json:"week,omitempty"`
-	// To replaces digest.to.
+	// To replaces digest.to. Through the API every address must be one
+	// of digest.to's (the API never mails anyone else).
 	To []string `json:"to,omitempty"`
 	// Force sends a week that was already sent (or left "sending").
 	Force bool `json:"force,omitempty"`

@@ -10,32 +10,60 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/daemonauth"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/version"
 	"github.com/impact-dev/impact/store"
 )
 
-// Client is a Backend that talks to the daemon's local API.
+// Client is a Backend that talks to the daemon's local API. It sends
+// nothing (no token, no request) to a daemon it cannot trust: on a unix
+// socket the process listening must be this user's (PeerUID); over TCP the
+// daemon must first answer a challenge with the store's secret
+// (daemonauth), which only a process that can read the store can do.
 type Client struct {
-	addr  string // as configured, for messages
-	base  string // scheme and host of the requests
-	token string
-	hc    *http.Client
+	addr      string // as configured, for messages
+	base      string // scheme and host of the requests
+	token     string
+	tcp       bool
+	storePath string
+	hc        *http.Client
 	// RequestTimeout bounds every call but Collect and RunDrafter; default 60s.
 	RequestTimeout time.Duration
+	// WantUID is the uid the process behind a unix socket must run as;
+	// default os.Getuid() (tests change it to stand for another user).
+	WantUID int
+
+	mu       sync.Mutex
+	verified bool
 }
 
 var _ Backend = (*Client)(nil)
 
+// UntrustedError is the client's refusal to talk to a daemon it cannot
+// trust (another user's socket, a TCP listener that cannot prove it holds
+// the store).
+type UntrustedError struct {
+	Addr string
+	Why  string
+}
+
+func (e *UntrustedError) Error() string {
+	return fmt.Sprintf("refusing to talk to the daemon at %s: %s (neither your token nor a request was sent to it)", e.Addr, e.Why)
+}
+
 // NewClient returns a client of the daemon listening at sc.Listen, sending
-// sc.Token as a bearer token when it is set.
-func NewClient(sc config.ServerConfig) *Client {
+// sc.Token as a bearer token when it is set. storePath is the store the
+// daemon must prove it holds when sc.Listen is TCP.
+func NewClient(sc config.ServerConfig, storePath string) *Client {
 	network, address := sc.Network()
 	tr := &http.Transport{
 		Proxy:               nil, // the daemon is local: never through a proxy
@@ -43,16 +71,93 @@ func NewClient(sc config.ServerConfig) *Client {
 		IdleConnTimeout:     30 * time.Second,
 	}
 	d := &net.Dialer{Timeout: 2 * time.Second}
-	base := "http://" + address
+	c := &Client{addr: sc.Listen, token: sc.Token.Value(), storePath: storePath, RequestTimeout: 60 * time.Second, WantUID: os.Getuid()}
+	c.base = "http://" + address
 	if network == "unix" {
-		base = "http://impact.sock"
+		c.base = "http://impact.sock"
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", address)
+			conn, err := d.DialContext(ctx, "unix", address)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.checkPeer(conn); err != nil {
+				conn.Close()
+				return nil, err
+			}
+			return conn, nil
 		}
 	} else {
+		c.tcp = true
 		tr.DialContext = d.DialContext
 	}
-	return &Client{addr: sc.Listen, base: base, token: sc.Token.Value(), hc: &http.Client{Transport: tr}, RequestTimeout: 60 * time.Second}
+	c.hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return c
+}
+
+// checkPeer refuses a unix socket whose listening process is not this
+// user's.
+func (c *Client) checkPeer(conn net.Conn) error {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return &UntrustedError{Addr: c.addr, Why: "not a unix socket connection"}
+	}
+	uid, err := daemonauth.PeerUID(uc)
+	if err != nil {
+		return &UntrustedError{Addr: c.addr, Why: fmt.Sprintf("cannot tell who listens on the socket (%v)", err)}
+	}
+	if uid != c.WantUID {
+		return &UntrustedError{Addr: c.addr, Why: fmt.Sprintf("the process listening on the socket runs as uid %d, not as you (uid %d)", uid, c.WantUID)}
+	}
+	return nil
+}
+
+// verify makes a TCP daemon prove it holds the store, once per client,
+// before the first request that carries a token or reads data.
+func (c *Client) verify(ctx context.Context) error {
+	if !c.tcp {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.verified {
+		return nil
+	}
+	if c.storePath == "" {
+		return &UntrustedError{Addr: c.addr, Why: "no store to check it against"}
+	}
+	secret, err := daemonauth.Read(c.storePath)
+	if err != nil {
+		return &UntrustedError{Addr: c.addr, Why: fmt.Sprintf("cannot check that it holds the store (%v)", err)}
+	}
+	nonce, err := daemonauth.NewNonce()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+PathHello+"?nonce="+nonce, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "impact-cli/"+version.String())
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return context.Canceled
+		}
+		if ue, ok := errors.AsType[*UntrustedError](err); ok {
+			return ue
+		}
+		return fmt.Errorf("daemon at %s: %s", c.addr, shortNetErr(err))
+	}
+	defer resp.Body.Close()
+	var hr HelloResponse
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&hr) != nil || !daemonauth.Verify(secret, nonce, hr.Proof) {
+		return &UntrustedError{Addr: c.addr, Why: fmt.Sprintf("it could not prove it holds the store %s (another program may be listening there)", c.storePath)}
+	}
+	c.verified = true
+	return nil
 }
 
 // Addr is the daemon's address as configured.
@@ -72,6 +177,9 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
+	}
+	if err := c.verify(ctx); err != nil {
+		return err
 	}
 	u := c.base + path
 	if len(query) > 0 {
@@ -101,6 +209,9 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, method, path str
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return context.Canceled
+		}
+		if ue, ok := errors.AsType[*UntrustedError](err); ok {
+			return ue
 		}
 		return fmt.Errorf("daemon at %s: %s", c.addr, shortNetErr(err))
 	}

@@ -32,6 +32,7 @@ import (
 //	GET  /v1/digest/preview?week=&command=&html=1   DigestPreview
 //	POST /v1/digest/send                 DigestSendRequest → DigestSendResult
 //	POST /v1/ui/login                    UILoginResponse (a one-time review page link)
+//	GET  /v1/hello?nonce=                HelloResponse (no token: the daemon proves it holds the store)
 const (
 	PathInfo    = "/v1/info"
 	PathDrafts  = "/v1/drafts"
@@ -45,7 +46,15 @@ const (
 	PathDigestPreview = "/v1/digest/preview"
 	PathDigestSend    = "/v1/digest/send"
 	PathUILogin       = "/v1/ui/login"
+	PathHello         = "/v1/hello"
 )
+
+// HelloResponse is the answer of /v1/hello?nonce=N: Proof is
+// daemonauth.Proof(the store's secret, N), which only a process that can
+// read the store's secret can compute.
+type HelloResponse struct {
+	Proof string `json:"proof"`
+}
 
 // DecideRequest is the body of accept and reject.
 type DecideRequest struct {
@@ -93,6 +102,8 @@ func ErrorKind(err error) (kind string, status int) {
 		return "usage", http.StatusBadRequest
 	case errors.Is(err, dg.ErrConfig):
 		return "config", http.StatusBadRequest
+	case errors.Is(err, ErrForbidden):
+		return "forbidden", http.StatusForbidden
 	}
 	var se *dg.SendError
 	if errors.As(err, &se) {
@@ -124,6 +135,8 @@ func (e *RemoteError) Is(target error) bool {
 		return target == ErrUsage
 	case "config":
 		return target == dg.ErrConfig
+	case "forbidden":
+		return target == ErrForbidden
 	}
 	return false
 }

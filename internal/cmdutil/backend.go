@@ -41,7 +41,7 @@ func (f *Factory) Backend(cfg *config.Config) (backend.Backend, error) {
 			return nil, err
 		}
 		if client == nil {
-			client = backend.NewClient(cfg.Server)
+			client = backend.NewClient(cfg.Server, cfg.Store.Path)
 		}
 		info, ierr := client.Info(ctx)
 		if ierr == nil {
@@ -50,6 +50,10 @@ func (f *Factory) Backend(cfg *config.Config) (backend.Backend, error) {
 				return nil, &ExitError{Code: 1, Err: fmt.Errorf("store %s is held by another process, and the daemon at %s serves a different store (%s)", cfg.Store.Path, cfg.Server.Listen, info.Store)}
 			}
 			return client, nil
+		}
+		if ue, ok := errors.AsType[*backend.UntrustedError](ierr); ok {
+			client.Close()
+			return nil, &ExitError{Code: 1, Err: fmt.Errorf("store %s is held by another process; %w", cfg.Store.Path, ue)}
 		}
 		var re *backend.RemoteError
 		if errors.As(ierr, &re) && re.Kind == "unauthorized" {

@@ -36,6 +36,7 @@ import (
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/backend"
+	"github.com/impact-dev/impact/internal/daemonauth"
 	"github.com/impact-dev/impact/internal/version"
 	"github.com/impact-dev/impact/server"
 	"github.com/impact-dev/impact/server/ui"
@@ -182,6 +183,12 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		}
 	}()
 
+	// The CLI checks that whoever answers on server.listen can read this
+	// secret before it sends its token (internal/daemonauth).
+	secret, err := daemonauth.Ensure(st.Path())
+	if err != nil {
+		return err
+	}
 	ln, cleanup, err := server.Listen(ctx, cfg.Server)
 	if err != nil {
 		return err
@@ -214,26 +221,26 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	network, _ := cfg.Server.Network()
 	host, _, _ := net.SplitHostPort(cfg.Server.Listen)
 	handler := server.New(server.Options{
-		Backend:    local,
-		Info:       d.info,
-		Token:      func() string { return d.config().Server.Token.Value() },
-		CheckHost:  network == "tcp" && server.IsLoopback(host),
-		Gatherer:   reg,
-		Registerer: reg,
-		Ready:      d.readyErr,
-		Logger:     d.log,
-		UILogin:    uiLogin,
-		Location:   func() *time.Location { return d.config().Location() },
+		Backend:     local,
+		Info:        d.info,
+		Token:       func() string { return d.config().Server.Token.Value() },
+		CheckHost:   network == "tcp" && server.IsLoopback(host),
+		Gatherer:    reg,
+		Registerer:  reg,
+		Ready:       d.readyErr,
+		Logger:      d.log,
+		UILogin:     uiLogin,
+		Location:    func() *time.Location { return d.config().Location() },
+		StoreSecret: secret,
+		Recipients:  func() []string { return d.config().Digest.To },
 	})
 	baseCtx, baseCancel := context.WithCancel(context.Background())
 	defer baseCancel()
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return baseCtx },
-		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	httpOpts := server.HTTPOptions{
+		BaseContext: func(net.Listener) context.Context { return baseCtx },
+		Logger:      d.log,
 	}
+	srv := server.NewHTTPServer(handler, httpOpts)
 
 	var g run.Group
 	{ // SIGTERM / SIGINT arrive as ctx's cancellation.
@@ -270,13 +277,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		})
 	}
 	if pageLn != nil { // The review page.
-		psrv := &http.Server{
-			Handler:           page.Handler(),
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			BaseContext:       func(net.Listener) context.Context { return baseCtx },
-			ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
-		}
+		psrv := server.NewHTTPServer(page.Handler(), httpOpts)
 		g.Add(func() error {
 			if err := psrv.Serve(pageLn); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("serving the review page: %w", err)

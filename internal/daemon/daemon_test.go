@@ -108,7 +108,9 @@ func TestFailingSourceBacksOffAndRecovers(t *testing.T) {
 	}()
 	var body string
 	waitFor(t, 30*time.Second, "GitHub to recover and Datadog to be collected", func() bool {
-		resp, err := httpClient.Get("http://" + addr + "/metrics")
+		req, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+daemontest.DefaultToken)
+		resp, err := httpClient.Do(req)
 		if err != nil {
 			return false
 		}

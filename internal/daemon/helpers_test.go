@@ -99,6 +99,9 @@ func newEnvWith(t *testing.T, gh, dd fakevendor.Options, co daemontest.ConfigOpt
 	if co.Listen == "" {
 		co.Listen = freeAddr(t)
 	}
+	if co.Token == "" && !co.NoToken {
+		co.Token = daemontest.DefaultToken // every TCP listen needs one
+	}
 	co.Store = e.store
 	e.listen = co.Listen
 	e.opts = co

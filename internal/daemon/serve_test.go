@@ -234,13 +234,16 @@ func httpGetNoAuth(url string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// TestRefusesPublicWithoutToken: a TCP listener on a non-loopback address
-// needs server.token; without it serve refuses to start and says why.
-func TestRefusesPublicWithoutToken(t *testing.T) {
+// TestRefusesTCPWithoutToken: every TCP listener, loopback included, needs
+// server.token; without it serve refuses to start and says why.
+func TestRefusesTCPWithoutToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakevendor.Options{}, daemontest.ConfigOptions{Listen: "0.0.0.0:" + strings.Split(freeAddr(t), ":")[1]})
-	_, errOut, code := e.cli(10*time.Second, "serve")
-	if code != 2 || !strings.Contains(errOut, "server.token") {
-		t.Errorf("serve on 0.0.0.0 without a token: exit %d, %q", code, errOut)
+	port := strings.Split(freeAddr(t), ":")[1]
+	for _, host := range []string{"0.0.0.0", "127.0.0.1"} {
+		e := newEnv(t, fakevendor.Options{}, daemontest.ConfigOptions{Listen: host + ":" + port, NoToken: true})
+		_, errOut, code := e.cli(10*time.Second, "serve")
+		if code != 2 || !strings.Contains(errOut, "server.token") {
+			t.Errorf("serve on %s without a token: exit %d, %q", host, code, errOut)
+		}
 	}
 }

@@ -101,6 +101,7 @@ func demoDaemon(t *testing.T, ctx context.Context) (*backend.Client, []model.Dra
 		t.Fatal(err)
 	}
 	cfg.Server.Listen, cfg.UI.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Server.Token = "browser-test-token" // any TCP listen needs one
 	// The demo's metrics (not its sources: nothing to poll), so the drafter
 	// reads their series and the draft page can explain them.
 	cfg.Metrics = out.World.Metrics
@@ -121,7 +122,7 @@ func demoDaemon(t *testing.T, ctx context.Context) (*backend.Client, []model.Dra
 	})
 	select {
 	case a := <-ready:
-		return backend.NewClient(config.ServerConfig{Listen: a.String()}), before
+		return backend.NewClient(config.ServerConfig{Listen: a.String(), Token: cfg.Server.Token}, cfg.Store.Path), before
 	case err := <-done:
 		t.Fatalf("daemon: %v", err)
 	case <-ctx.Done():

@@ -20,6 +20,7 @@ import (
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmdutil"
+	"github.com/impact-dev/impact/server"
 	"github.com/impact-dev/impact/server/ui"
 	"github.com/impact-dev/impact/store"
 )
@@ -117,13 +118,10 @@ func serve(ctx context.Context, f *cmdutil.Factory, o *Options, cfg *config.Conf
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	h := page.Handler()
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			last.Store(time.Now().UnixNano())
-			h.ServeHTTP(w, r)
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := server.NewHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		last.Store(time.Now().UnixNano())
+		h.ServeHTTP(w, r)
+	}), server.HTTPOptions{Logger: f.Logger})
 	base := "http://" + ln.Addr().String()
 	if cfg.UI.PublicURL != "" {
 		base = cfg.UI.PublicURL

@@ -43,7 +43,7 @@ func setup(t *testing.T) (*config.Config, *cmdutil.Factory, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "impact.yaml")
-	yaml := "me: {github: alice}\nstore: {path: " + filepath.Join(dir, "impact.db") + "}\nserver: {listen: 127.0.0.1:1}\nui: {listen: 127.0.0.1:0}\n"
+	yaml := "me: {github: alice}\nstore: {path: " + filepath.Join(dir, "impact.db") + "}\nserver: {listen: 127.0.0.1:1, token: review-test-token}\nui: {listen: 127.0.0.1:0}\n"
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -194,6 +194,9 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	srv := &http.Server{Handler: server.New(server.Options{
 		Backend: &backend.Local{Store: st, Config: cfg, KeepOpen: true, Now: func() time.Time { return demoEnd.Add(time.Hour) }},
 		Info:    func() backend.Info { return backend.Info{Store: st.Path()} },
+		// The daemon's digest.to: the API sends only there (this CLI's
+		// config has none, so a plain send is "no recipients" on both sides).
+		Recipients: func() []string { return []string{"Bob <bob@example.com>"} },
 	})}
 	go srv.Serve(ln)
 	stopServer := func() { srv.Close(); cleanup() }
@@ -213,6 +216,14 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	}
 	if n := delivered(); n != 2 {
 		t.Errorf("%d digests delivered, want 2 (one per round)", n)
+	}
+
+	// The API mails no one outside digest.to, whatever --to says.
+	if o, e, code := run(t, "--config", cfgPath, "digest", "send", "--week", "2026-W47", "--to", "eve@evil.example", "--force"); code == 0 || !strings.Contains(e, "eve@evil.example is not in digest.to") {
+		t.Errorf("digest send to a stranger through the daemon: exit %d, %q %q", code, o, e)
+	}
+	if n := delivered(); n != 2 {
+		t.Errorf("%d digests delivered after the refused send, want 2", n)
 	}
 
 	// Decisions through the daemon land in the store.

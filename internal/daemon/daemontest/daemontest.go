@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -150,9 +151,14 @@ type ConfigOptions struct {
 	Interval time.Duration // both sources; default 1h
 	// GitHubInterval overrides Interval for GitHub when set.
 	GitHubInterval time.Duration
-	// Token is server.token (optional).
-	Token string
+	// Token is server.token; a TCP Listen gets Token (DefaultToken when
+	// empty) unless NoToken is set, as every TCP listen needs one.
+	Token   string
+	NoToken bool
 }
+
+// DefaultToken is server.token of a config with a TCP listen and no Token.
+const DefaultToken = "daemontest-api-token"
 
 // ConfigYAML returns a config file for the vendors.
 func (v *Vendors) ConfigYAML(o ConfigOptions) []byte {
@@ -180,6 +186,9 @@ func (v *Vendors) ConfigYAML(o ConfigOptions) []byte {
 		metrics = append(metrics, e)
 	}
 	server := map[string]any{"listen": o.Listen}
+	if o.Token == "" && !o.NoToken && o.Listen != "" && !strings.HasPrefix(o.Listen, "unix:") {
+		o.Token = DefaultToken
+	}
 	if o.Token != "" {
 		server["token"] = o.Token
 	}
