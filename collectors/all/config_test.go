@@ -112,6 +112,7 @@ func TestGoodConfigs(t *testing.T) {
 		"minimal.yaml": func(t *testing.T, c *config.Config) {
 			want := config.Default()
 			want.Store.Path = "/home/alice/.local/share/impact/impact.db"
+			want.Server.Listen = "unix:/home/alice/.local/state/impact/impact.sock"
 			want.Me.GitHub = config.StringList{"alice"}
 			want.File = c.File
 			got, err := c.Show()
