@@ -74,11 +74,24 @@ func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]
 		first, last := credited[0].live, credited[len(credited)-1].live
 		m, why := a.measure(tau, earlier(first, tau), last.Add(a.p.Settle))
 		f.setMeasurement(m)
+		// Not drafted: nothing is credited; mine closest is the likeliest
+		// cause and my others near it go with it.
+		uncredit := func() {
+			for _, c := range credited {
+				if c == closest {
+					f.setRole(c, RoleLikeliest)
+				} else {
+					f.setRole(c, RoleWith)
+				}
+			}
+		}
 		if why != "" {
+			uncredit()
 			f.Verdict, f.Reason = why, m.why
 			return
 		}
 		if !m.improvement {
+			uncredit()
 			res.Regressions = append(res.Regressions, a.shift(tau, m, cs))
 			f.Verdict = VerdictRegression
 			f.Reason = fmt.Sprintf("a change of %s in the worse direction after %s: never written as a win", signedPct(m.change), describeCause(tau, closest))

@@ -65,8 +65,8 @@ func VerdictText(v string) string {
 // Candidate roles (Candidate.Role).
 const (
 	RoleCredited  = "credited"    // mine, credited by the draft
-	RoleLikeliest = "likeliest"   // someone else's, the closest: the likeliest cause
-	RoleWith      = "with"        // someone else's, within the tolerance of the closest: named ("with @bob")
+	RoleLikeliest = "likeliest"   // the closest, the likeliest cause: someone else's, or mine when nothing was drafted
+	RoleWith      = "with"        // within the tolerance of the closest: someone else's, named ("with @bob"); or mine when nothing was drafted
 	RoleLess      = "less-likely" // went live within settle, but farther from the shift than the tolerance allows
 )
 

@@ -64,6 +64,11 @@ func notDrafted(t *testing.T, r Result, allowed ...string) map[string]int {
 		if !slices.Contains(allowed, f.Verdict) {
 			t.Errorf("finding at %s: verdict %s (%s), want one of %v", f.At.Format(timeLayout), f.Verdict, f.Reason, allowed)
 		}
+		for _, c := range f.Candidates {
+			if c.Role == RoleCredited {
+				t.Errorf("finding at %s (%s): #%d is %s, but nothing was drafted", f.At.Format(timeLayout), f.Verdict, c.PR.Number, c.Role)
+			}
+		}
 	}
 	return n
 }

@@ -152,7 +152,7 @@ func Write(w io.Writer, ex drafter.Explanation, at time.Time) {
 			if c.Mine {
 				who += " (mine)"
 			}
-			fmt.Fprintf(w, "%s%s#%d by %s, %s — %s\n", label, c.PR.Repo, c.PR.Number, who, offset(c.OffsetSeconds), role(c.Role))
+			fmt.Fprintf(w, "%s%s#%d by %s, %s — %s\n", label, c.PR.Repo, c.PR.Number, who, offset(c.OffsetSeconds), role(c))
 		}
 		fmt.Fprintf(w, "  why: %s\n", f.Reason)
 	}
@@ -170,13 +170,16 @@ func verdict(f drafter.Finding) string {
 	return drafter.VerdictText(f.Verdict)
 }
 
-func role(r string) string {
-	switch r {
+func role(c drafter.Candidate) string {
+	switch c.Role {
 	case drafter.RoleCredited:
 		return "credited"
 	case drafter.RoleLikeliest:
 		return "the likeliest cause"
 	case drafter.RoleWith:
+		if c.Mine {
+			return "within the tolerance of the closest"
+		}
 		return "named (\"with\")"
 	}
 	return "farther from the shift: not credited"

@@ -138,6 +138,8 @@ func TestExplain(t *testing.T) {
 	if err := json.Unmarshal([]byte(direct[14].out), &reverted); err != nil || len(reverted.Findings) == 0 ||
 		reverted.Findings[0].Verdict != drafter.VerdictNotSustained || !strings.Contains(reverted.Findings[0].Reason, "reverted") {
 		t.Errorf("fraud-check-p99: want the reverted win first, not sustained: %v %s", err, direct[14].out)
+	} else if c := reverted.Findings[0].Candidates; len(c) == 0 || !c[0].Mine || c[0].Role != drafter.RoleLikeliest {
+		t.Errorf("fraud-check-p99: nothing drafted, so my PR is the likeliest cause, not credited: %+v", c)
 	}
 	if r := direct[6]; r.code != 0 || !strings.Contains(r.out, "0 shifts found near 2026-01-01") {
 		t.Errorf("--at far from any shift: exit %d\n%s%s", r.code, r.out, r.errOut)
