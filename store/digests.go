@@ -81,7 +81,7 @@ func (s *Store) Digest(ctx context.Context, week string) (DigestRecord, error) {
 		rec   DigestRecord
 		found bool
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		rec, found, err = getDigest(tx, week)
 		return err
@@ -101,7 +101,7 @@ func (s *Store) Digests(ctx context.Context) ([]DigestRecord, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	var out []DigestRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDigests)
 		if b == nil {
 			return nil // an older file opened read-only
@@ -133,7 +133,7 @@ func (s *Store) UpdateDigest(ctx context.Context, week string, fn func(rec *Dige
 	}
 	var rec DigestRecord
 	var fnErr error
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		old, found, err := getDigest(tx, week)
 		if err != nil {
 			return err

@@ -91,7 +91,7 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		return err
 	}
 	var ids [][]byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDrafts)
 		if b == nil {
 			return nil
@@ -136,7 +136,7 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		chunk := ids[:min(eachChunk, len(ids))]
 		ids = ids[len(chunk):]
 		buf, ends = buf[:0], ends[:0]
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.view(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketDrafts)
 			for _, id := range chunk {
 				if v := b.Get(id); v != nil {
@@ -352,7 +352,7 @@ func (s *Store) Draft(ctx context.Context, id string) (model.Draft, error) {
 		return model.Draft{}, fmt.Errorf("store: %w", err)
 	}
 	var d model.Draft
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		d, err = getDraft(tx, id)
 		return err
@@ -468,7 +468,7 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 		}
 	}
 	now := s.opts.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		res = SaveResult{}
 		b := tx.Bucket(bucketDrafts)
 		for _, d := range ds {
@@ -620,7 +620,7 @@ func (s *Store) updateDraft(ctx context.Context, id string, fn func(*model.Draft
 		return model.Draft{}, fmt.Errorf("store: %w", err)
 	}
 	var d model.Draft
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		d, err = getDraft(tx, id)
 		if err != nil {

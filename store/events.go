@@ -154,7 +154,7 @@ func rangeQuery[T any](ctx context.Context, s *Store, t eventTable[T], from, to 
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	var out []T
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		out, err = t.rangeOf(tx, from, to)
 		return err

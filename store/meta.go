@@ -13,7 +13,7 @@ func (s *Store) MarkDemo(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(keyDemo, []byte("1"))
 	})
 	if err != nil {
@@ -28,7 +28,7 @@ func (s *Store) IsDemo(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("store: %w", err)
 	}
 	demo := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bucketMeta); m != nil {
 			demo = string(m.Get(keyDemo)) == "1"
 		}

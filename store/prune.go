@@ -23,7 +23,7 @@ func (s *Store) DeleteDrafts(ctx context.Context, ids []string) (int, error) {
 		return 0, fmt.Errorf("store: %w", err)
 	}
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
 		b := tx.Bucket(bucketDrafts)
 		if b == nil {

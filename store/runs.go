@@ -43,7 +43,7 @@ func (s *Store) RecordRun(ctx context.Context, source string, r RunRecord) error
 	if source == "" || len(source) > maxIDLen {
 		return errorf(ErrInvalid, nil, "store: recording a run: bad source name %q", source)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns)
 		var prev RunRecord
 		if old := b.Get([]byte(source)); old != nil {
@@ -82,7 +82,7 @@ func (s *Store) Runs(ctx context.Context) (map[string]RunRecord, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	out := map[string]RunRecord{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns)
 		if b == nil {
 			return nil

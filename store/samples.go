@@ -91,7 +91,7 @@ func (s *Store) Cursor(ctx context.Context, source, key string) ([]byte, error) 
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketCursors); b != nil {
 			if v := b.Get(cursorKey(source, key)); v != nil {
 				out = bytes.Clone(v)
@@ -118,7 +118,7 @@ func (s *Store) Commit(ctx context.Context, b model.Batch) error {
 	if err := validateBatch(b); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return writeBatch(tx, b) })
+	err := s.update(func(tx *bolt.Tx) error { return writeBatch(tx, b) })
 	if err != nil {
 		return fmt.Errorf("store: commit from %s: %w", sourceName(b.Source), err)
 	}
@@ -344,7 +344,7 @@ func (s *Store) Samples(ctx context.Context, series string, from, to time.Time) 
 		return nil, nil
 	}
 	var out []model.Sample
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := seriesBucket(tx, series)
 		if b == nil {
 			return nil
@@ -398,7 +398,7 @@ func (s *Store) SeriesIDs(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	var ids []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketSeries)
 		if root == nil {
 			return nil
@@ -421,7 +421,7 @@ func (s *Store) SeriesStats(ctx context.Context) (map[string]SeriesStat, error) 
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	out := map[string]SeriesStat{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketSeries)
 		if root == nil {
 			return nil

@@ -57,6 +57,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives migration and backup notices; nil discards them.
 	Logger *slog.Logger
+	// NoCheck skips the check (Check) Open runs on an existing file before
+	// using it; for benchmarks and the tests of Check itself.
+	NoCheck bool
+	// Backups, when > 0, makes a read-write Open of an existing store take
+	// the day's backup copy (DailyBackup) and keep that many; the store is
+	// checked first, so a damaged one fails Open with ErrDamaged.
+	Backups int
 
 	// For tests: the schema version to migrate to and the migrations to use
 	// instead of SchemaVersion and the package's migrations.
@@ -70,6 +77,7 @@ type Store struct {
 	path    string
 	opts    Options
 	version int
+	fresh   bool // Open created the file's buckets
 }
 
 // msgError is an error with a complete one-line message that still matches
@@ -91,7 +99,10 @@ func errorf(kind, cause error, format string, args ...any) error {
 // Open opens (creating if needed) the database at path. A new file gets mode
 // 0600 and its missing parent directories 0700. When another process holds
 // the file, Open fails after Options.Timeout with an error wrapping
-// ErrLocked. An older file is backed up to <path>.bak-v<N>-<timestamp> and
+// ErrLocked. An existing file is checked before use (Check, unless
+// Options.NoCheck): an empty, truncated or corrupt file is an error wrapping
+// ErrDamaged that names the newest backup — never a panic, never a new
+// empty store. An older file is backed up to <path>.bak-v<N>-<timestamp> and
 // migrated; a file from a newer impact is refused (ErrNewerSchema).
 func Open(path string, o Options) (*Store, error) {
 	if path == "" {
@@ -116,6 +127,9 @@ func Open(path string, o Options) (*Store, error) {
 	case err == nil && fi.IsDir():
 		return nil, errorf(ErrNotDatabase, nil, "store: %s is a directory, not an impact database", path)
 	case err == nil:
+		if err := precheck(path, fi.Size()); err != nil {
+			return nil, err
+		}
 	case errors.Is(err, fs.ErrNotExist):
 		if o.ReadOnly {
 			return nil, errorf(fs.ErrNotExist, err, "store: %s does not exist (nothing collected yet?)", path)
@@ -127,25 +141,44 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	db, err := openBolt(path, &bolt.Options{
 		Timeout:      o.Timeout,
 		ReadOnly:     o.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
 	})
 	if err != nil {
 		switch {
+		case errors.Is(err, ErrDamaged):
+			return nil, err
+		case errors.Is(err, berrors.ErrChecksum):
+			return nil, damaged(path, err)
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, errorf(ErrLocked, err, "store: %s is in use by another process (is \"impact serve\" running?)", path)
-		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
-			errors.Is(err, berrors.ErrChecksum), isBoltSizeError(err):
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), isBoltSizeError(err):
 			return nil, errorf(ErrNotDatabase, err, "store: %s is not an impact database (%v)", path, err)
 		}
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, opts: o}
+	existed := fi != nil
+	if existed && !o.NoCheck {
+		// Before any use, and before a migration could rewrite it.
+		if _, err := s.Check(context.Background()); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
 	if err := s.initSchema(); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if o.Backups > 0 && !o.ReadOnly && existed && !s.fresh {
+		if _, err := s.dailyBackup(context.Background(), o.Backups, !o.NoCheck); errors.Is(err, ErrDamaged) {
+			_ = db.Close()
+			return nil, err
+		} else if err != nil {
+			o.Logger.Warn("store: no daily backup", "path", path, "err", err)
+		}
 	}
 	return s, nil
 }
@@ -182,7 +215,7 @@ func (s *Store) initSchema() error {
 		fresh   bool
 		missing bool
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			any := false
@@ -214,7 +247,7 @@ func (s *Store) initSchema() error {
 		if s.opts.ReadOnly {
 			return errorf(ErrNotDatabase, nil, "store: %s is empty (nothing collected yet?)", s.path)
 		}
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			if err := createBuckets(tx); err != nil {
 				return err
 			}
@@ -227,7 +260,7 @@ func (s *Store) initSchema() error {
 		if err != nil {
 			return fmt.Errorf("store: initialising %s: %w", s.path, err)
 		}
-		s.version = target
+		s.version, s.fresh = target, true
 		return nil
 
 	case version > target:
@@ -253,7 +286,7 @@ func (s *Store) initSchema() error {
 
 	s.version = version
 	if missing && !s.opts.ReadOnly {
-		if err := s.db.Update(createBuckets); err != nil {
+		if err := s.update(createBuckets); err != nil {
 			return fmt.Errorf("store: creating buckets in %s: %w", s.path, err)
 		}
 	}
@@ -316,7 +349,7 @@ func (s *Store) migrate(from, to int) error {
 	}
 	s.opts.Logger.Info("store: migrating", "path", s.path, "from", from, "to", to, "backup", backup)
 
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		for _, m := range plan {
 			if err := m.up(tx); err != nil {
 				return fmt.Errorf("store: migrating %s from schema v%d to v%d (%s) failed, file left at v%d (backup %s): %w",
@@ -351,7 +384,7 @@ func (s *Store) backup(from int) (string, error) {
 		}
 		name = fmt.Sprintf("%s-%d", base, i)
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		_, err := tx.WriteTo(f)
 		return err
 	})
@@ -393,7 +426,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("store: %w", err)
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		st.FileSize = tx.Size()
 		if sb := tx.Bucket(bucketSeries); sb != nil {
 			err := sb.ForEachBucket(func(name []byte) error {

@@ -106,7 +106,7 @@ func (s *Store) AddWin(ctx context.Context, w Win) (model.Draft, error) {
 		Evidence:      []string{"Written by you (impact wins add); no number in it was measured by impact."},
 	}
 	seedHistory(&d)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDrafts)
 		if b.Get([]byte(d.ID)) != nil {
 			return errorf(ErrInvalid, nil, "store: adding a win: a draft with id %s already exists; try again", d.ID)
@@ -189,7 +189,7 @@ func (s *Store) DeleteWin(ctx context.Context, id string) (model.Draft, error) {
 		return model.Draft{}, fmt.Errorf("store: %w", err)
 	}
 	var d model.Draft
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		if d, err = getDraft(tx, id); err != nil {
 			return err
@@ -265,7 +265,7 @@ func (s *Store) updateDraftTx(ctx context.Context, id string, fn func(*bolt.Tx, 
 		return model.Draft{}, fmt.Errorf("store: %w", err)
 	}
 	var d model.Draft
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		var err error
 		if d, err = getDraft(tx, id); err != nil {
 			return err
