@@ -20,7 +20,7 @@ const DefaultBackups = 7
 // Backup names, all beside the store: <path>.bak-v<N>-<time> (taken before
 // a migration from schema vN; never rotated) and <path>.bak-daily-<day>
 // (one a day, the newest Options.Backups kept). Restore keeps the file it
-// replaces as <path>.damaged-<time>.
+// replaces as <path>.replaced-<time>.
 const (
 	backupInfix = ".bak-"
 	dailyInfix  = ".bak-daily-"
@@ -172,7 +172,7 @@ type RestoreResult struct {
 
 // Restore replaces the store at path with a copy of backup ("" means the
 // newest backup that passes Check). The backup is checked before anything
-// moves; the file it replaces is kept as <path>.damaged-<time>, never
+// moves; the file it replaces is kept as <path>.replaced-<time>, never
 // deleted. Another process holding path gives an error wrapping ErrLocked.
 func Restore(ctx context.Context, path, backup string, now time.Time) (RestoreResult, error) {
 	res := RestoreResult{Path: path}
@@ -206,7 +206,7 @@ func Restore(ctx context.Context, path, backup string, now time.Time) (RestoreRe
 	} else {
 		rep, err := CheckFile(ctx, backup, opts)
 		if err != nil {
-			return res, fmt.Errorf("store: not restoring from %s: %w", backup, err)
+			return res, &msgError{msg: "store: not restoring from " + backup + ": " + strings.TrimPrefix(err.Error(), "store: "), cause: err}
 		}
 		res.Report = rep
 	}
@@ -219,7 +219,7 @@ func Restore(ctx context.Context, path, backup string, now time.Time) (RestoreRe
 		return res, fmt.Errorf("store: copying %s: %w", backup, err)
 	}
 	if _, err := os.Lstat(path); err == nil {
-		res.Kept = path + ".damaged-" + stamp
+		res.Kept = path + ".replaced-" + stamp
 		if err := os.Rename(path, res.Kept); err != nil {
 			_ = os.Remove(tmp)
 			return res, fmt.Errorf("store: moving %s aside: %w", path, err)

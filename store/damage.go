@@ -203,6 +203,9 @@ func precheck(path string, size int64) error {
 	return nil
 }
 
+// errRollback ends a transaction that must change nothing.
+var errRollback = errors.New("rollback")
+
 // CheckReport is what Check found in a sound store.
 type CheckReport struct {
 	Path          string `json:"path"`
@@ -255,18 +258,25 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	}
 	// Every reachable page has been read without a fault, so bbolt's own
 	// check (which runs in a goroutine of its own, beyond recover) is safe.
+	// It reads the freelist, which writers change: on a read-write store it
+	// runs in a write transaction (rolled back), as bbolt asks.
 	var problems []string
 	n := 0
-	err = s.view(func(tx *bolt.Tx) error {
+	check := func(tx *bolt.Tx) error {
 		for e := range tx.Check() {
 			n++
 			if len(problems) < 3 {
 				problems = append(problems, e.Error())
 			}
 		}
-		return nil
-	})
-	if err != nil {
+		return errRollback
+	}
+	if s.opts.ReadOnly {
+		err = s.view(check)
+	} else {
+		err = s.update(check)
+	}
+	if err != nil && !errors.Is(err, errRollback) {
 		return rep, err
 	}
 	if n > 0 {

@@ -148,7 +148,7 @@ func TestCheckAndRestore(t *testing.T) {
 	}
 	damagedBytes, _ := os.ReadFile(path)
 	res, err := Restore(ctx, path, "", time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
-	if err != nil || res.From != older || res.Kept != path+".damaged-20261206T100000Z" {
+	if err != nil || res.From != older || res.Kept != path+".replaced-20261206T100000Z" {
 		t.Fatalf("restore: %v %+v", err, res)
 	}
 	if kept, _ := os.ReadFile(res.Kept); string(kept) != string(damagedBytes) {

@@ -33,7 +33,7 @@ func (f *Factory) Backend(cfg *config.Config) (backend.Backend, error) {
 	var client *backend.Client
 	for {
 		// One attempt at the lock, no waiting: a daemon holds it for good.
-		st, err := store.Open(cfg.Store.Path, store.Options{Timeout: time.Nanosecond, Logger: f.Logger, Now: f.Now})
+		st, err := store.Open(cfg.Store.Path, store.Options{Timeout: time.Nanosecond, Logger: f.Logger, Now: f.Now, Backups: store.DefaultBackups})
 		if err == nil {
 			return &backend.Local{Store: st, Config: cfg, Logger: f.Logger, Now: f.Now}, nil
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/backend"
+	"github.com/impact-dev/impact/store"
 )
 
 // IOStreams are the command's standard streams.
@@ -72,7 +73,8 @@ func (f *Factory) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// ExitError carries an exit code: 1 failed, 2 bad usage or bad config.
+// ExitError carries an exit code: 1 failed, 2 bad usage or bad config
+// (3, ExitDamaged, is a damaged store: see ExitCode).
 type ExitError struct {
 	Code int
 	Err  error
@@ -94,6 +96,9 @@ func ExitCode(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	if errors.Is(err, store.ErrDamaged) {
+		return ExitDamaged
 	}
 	return 1
 }

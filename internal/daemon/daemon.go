@@ -167,7 +167,10 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		return err
 	}
 
-	st, err := store.Open(cfg.Store.Path, store.Options{Timeout: 2 * time.Second, Logger: d.log})
+	// Open checks the store before use (a damaged one is ErrDamaged: serve
+	// exits 3, which the systemd unit does not restart) and takes the day's
+	// backup; backupLoop takes the next days'.
+	st, err := store.Open(cfg.Store.Path, store.Options{Timeout: 2 * time.Second, Logger: d.log, Backups: store.DefaultBackups})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("%w; only one daemon can use a store", err)
@@ -302,6 +305,10 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	{ // The digest schedule.
 		dctx, cancel := context.WithCancel(context.Background())
 		g.Add(func() error { return d.digestLoop(dctx) }, func(error) { cancel() })
+	}
+	{ // A daily backup copy of the store (checked first).
+		bctx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error { return d.backupLoop(bctx) }, func(error) { cancel() })
 	}
 	{ // SIGHUP reloads the config.
 		hup := o.Hangup
@@ -529,6 +536,25 @@ func (d *Daemon) requestDraft() {
 	case d.draftReq <- struct{}{}:
 	default:
 	}
+}
+
+// backupLoop takes the day's backup copy of the store once an hour has
+// passed into a new UTC day (store.DailyBackup is a no-op while today's
+// copy exists). The check before each copy finding the store damaged stops
+// the daemon with that error: writing on would bury the damage.
+func (d *Daemon) backupLoop(ctx context.Context) error {
+	for sleep(ctx, time.Hour) {
+		name, err := d.st.DailyBackup(ctx, store.DefaultBackups)
+		switch {
+		case errors.Is(err, store.ErrDamaged):
+			return err
+		case err != nil && ctx.Err() == nil:
+			d.log.Warn("no daily backup of the store", "err", err)
+		case name != "":
+			d.log.Info("daily backup of the store", "path", name)
+		}
+	}
+	return nil
 }
 
 func (d *Daemon) drafterLoop(ctx context.Context) error {

@@ -90,7 +90,7 @@ func RunPreview(ctx context.Context, f *cmdutil.Factory, o *PreviewOptions) erro
 	if err != nil {
 		return err
 	}
-	be, err := f.Backend(cfg)
+	be, err := f.ReadBackend(cfg)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,21 @@ func withBackend(f *cmdutil.Factory, fn func(backend.Backend) error) error {
 	return fn(be)
 }
 
+// withReadBackend is withBackend for commands that only read: it never
+// creates the store and needs only read access to it (Factory.ReadBackend).
+func withReadBackend(f *cmdutil.Factory, fn func(backend.Backend) error) error {
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	be, err := f.ReadBackend(cfg)
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	return fn(be)
+}
+
 // ListOptions of `drafts list`.
 type ListOptions struct {
 	Status   string
@@ -112,7 +127,7 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	return withBackend(f, func(st backend.Backend) error {
+	return withReadBackend(f, func(st backend.Backend) error {
 		filter := store.DraftFilter{Status: status, Category: cat, Since: since}
 		if format == cmdutil.FormatJSON {
 			// The stored JSON is the output format: stream it without
@@ -151,7 +166,7 @@ func newShowCmd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withBackend(f, func(st backend.Backend) error {
+			return withReadBackend(f, func(st backend.Backend) error {
 				d, err := st.Draft(cmd.Context(), args[0])
 				if err != nil {
 					return err

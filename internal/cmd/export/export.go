@@ -96,7 +96,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		}
 		per, since, until = &p, p.Start, p.End
 	}
-	be, err := f.Backend(cfg)
+	be, err := f.ReadBackend(cfg)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmd/review"
 	"github.com/impact-dev/impact/internal/cmd/serve"
 	"github.com/impact-dev/impact/internal/cmd/status"
+	"github.com/impact-dev/impact/internal/cmd/storecmd"
 	versioncmd "github.com/impact-dev/impact/internal/cmd/version"
 	"github.com/impact-dev/impact/internal/cmd/wins"
 	"github.com/impact-dev/impact/internal/cmdutil"
@@ -70,6 +71,7 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		explain.NewCmd(f, nil),
 		serve.NewCmd(f),
 		review.NewCmd(f),
+		storecmd.NewCmd(f),
 		versioncmd.NewCmd(f),
 	)
 	refuseUnknownSubcommands(cmd)

@@ -108,7 +108,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 	if err != nil {
 		return err
 	}
-	be, err := f.Backend(cfg)
+	be, err := f.ReadBackend(cfg)
 	if err != nil {
 		return err
 	}

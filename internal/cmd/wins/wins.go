@@ -251,24 +251,27 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	return withBackend(f, cfg, func(be backend.Backend) error {
-		filter := store.DraftFilter{Kind: model.KindManual, Category: cat, Since: since}
-		if format == cmdutil.FormatJSON {
-			raws, err := be.DraftsJSON(ctx, filter)
-			if err != nil {
-				return err
-			}
-			return render.RawArray(f.IO.Out, raws)
-		}
-		ds, err := be.Drafts(ctx, filter)
+	be, err := f.ReadBackend(cfg) // list only reads
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	filter := store.DraftFilter{Kind: model.KindManual, Category: cat, Since: since}
+	if format == cmdutil.FormatJSON {
+		raws, err := be.DraftsJSON(ctx, filter)
 		if err != nil {
 			return err
 		}
-		if format == cmdutil.FormatMarkdown {
-			return render.Markdown(f.IO.Out, "", ds)
-		}
-		return render.Wins(f.IO.Out, ds)
-	})
+		return render.RawArray(f.IO.Out, raws)
+	}
+	ds, err := be.Drafts(ctx, filter)
+	if err != nil {
+		return err
+	}
+	if format == cmdutil.FormatMarkdown {
+		return render.Markdown(f.IO.Out, "", ds)
+	}
+	return render.Wins(f.IO.Out, ds)
 }
 
 // EditOptions of `wins edit`.
