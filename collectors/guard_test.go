@@ -254,18 +254,33 @@ func TestUnreachableFailsFast(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now: connection refused
-	clk := newClock()
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", Sleep: clk.Sleep, Now: clk.Now})
-	_, err = c.Get("http://" + addr + "/repos/a/b/pulls")
-	var he *HTTPError
-	if !errors.As(err, &he) {
-		t.Fatalf("err = %v, want an *HTTPError", err)
+	// An unknown host, without asking a real resolver.
+	noSuchHost := &http.Transport{DialContext: func(ctx context.Context, _, a string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "api.nosuch.invalid", IsNotFound: true}}
+	}}
+	tests := []struct {
+		name, url, want string
+		base            http.RoundTripper
+	}{
+		{"connection refused", "http://" + addr + "/repos/a/b/pulls", "connection refused", nil},
+		{"unknown host", "http://api.nosuch.invalid/repos/a/b/pulls", "host not found (api.nosuch.invalid)", noSuchHost},
 	}
-	if he.Attempts != 1 || len(clk.Sleeps()) != 0 {
-		t.Errorf("%d attempts, sleeps %v: want one attempt and no retry", he.Attempts, clk.Sleeps())
-	}
-	if !strings.Contains(he.Detail(), "connection refused") {
-		t.Errorf("detail %q does not say connection refused", he.Detail())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			c := NewHTTPClient(HTTPOptions{Vendor: "github", Sleep: clk.Sleep, Now: clk.Now, Base: tt.base})
+			_, err := c.Get(tt.url)
+			var he *HTTPError
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v, want an *HTTPError", err)
+			}
+			if he.Attempts != 1 || len(clk.Sleeps()) != 0 {
+				t.Errorf("%d attempts, sleeps %v: want one attempt and no retry", he.Attempts, clk.Sleeps())
+			}
+			if !strings.Contains(he.Detail(), tt.want) {
+				t.Errorf("detail %q does not say %q", he.Detail(), tt.want)
+			}
+		})
 	}
 }
 
