@@ -199,7 +199,7 @@ func (s *Store) DrafterState(ctx context.Context) (DrafterState, error) {
 		return DrafterState{}, fmt.Errorf("store: %w", err)
 	}
 	st := DrafterState{SeriesChanges: map[string]SeriesChange{}, Repos: map[string][]DayChange{}, Series: map[string]SeriesState{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketChanges); b != nil {
 			st.Seq = b.Sequence()
 			if err := b.ForEach(func(k, v []byte) error {
@@ -246,7 +246,7 @@ func (s *Store) SetSeriesStates(ctx context.Context, states map[string]SeriesSta
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if reset {
 			if err := tx.DeleteBucket(bucketDrafted); err != nil && err != bolt.ErrBucketNotFound {
 				return err
