@@ -95,7 +95,7 @@ func TestRedirectsStayOnTheConfiguredHost(t *testing.T) {
 			if tt.tls {
 				base = tlsSrv.Client().Transport
 			}
-			c := NewHTTPClient(HTTPOptions{Vendor: "github", Base: base, MaxRetries: -1})
+			c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Base: base, MaxRetries: -1})
 			if !tt.anonymous {
 				c.Transport = authTransport{c.Transport}
 			}
@@ -164,7 +164,7 @@ func TestResponseSizeCap(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.h)
 			defer srv.Close()
-			c := NewHTTPClient(HTTPOptions{Vendor: "datadog", MaxResponseBytes: tt.limit, MaxRetries: -1})
+			c := NewHTTPClient(HTTPOptions{Vendor: "datadog", RateLimit: HeaderRateLimit("X-RateLimit-", false), MaxResponseBytes: tt.limit, MaxRetries: -1})
 			resp, err := c.Get(srv.URL + "/api/v1/query")
 			var body []byte
 			if err == nil {
@@ -196,7 +196,7 @@ func TestErrorBodiesRedactedAndCapped(t *testing.T) {
 			r.Header.Get("Authorization"), r.Header.Get("DD-API-KEY"), strings.Repeat("y", 2*MaxErrorBody))
 	}))
 	defer srv.Close()
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", MaxRetries: -1})
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, MaxRetries: -1})
 	c.Transport = authTransport{c.Transport}
 	resp, err := c.Get(srv.URL)
 	if err != nil {
@@ -268,7 +268,7 @@ func TestUnreachableFailsFast(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			c := NewHTTPClient(HTTPOptions{Vendor: "github", Sleep: clk.Sleep, Now: clk.Now, Base: tt.base})
+			c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Sleep: clk.Sleep, Now: clk.Now, Base: tt.base})
 			_, err := c.Get(tt.url)
 			var he *HTTPError
 			if !errors.As(err, &he) {
@@ -306,7 +306,8 @@ func TestFarFutureResetGivesUp(t *testing.T) {
 			s, srv := serve(t, reply{status: 429, header: tt.header})
 			clk := newClock()
 			b := &Budget{}
-			c := NewHTTPClient(HTTPOptions{Vendor: vendor, Sleep: clk.Sleep, Now: clk.Now, Budget: b})
+			scheme, secondary := testScheme(vendor)
+			c := NewHTTPClient(HTTPOptions{Vendor: vendor, RateLimit: scheme, SecondaryRateLimit: secondary, Sleep: clk.Sleep, Now: clk.Now, Budget: b})
 			_, err := c.Get(srv.URL + "/x")
 			var he *HTTPError
 			if !errors.As(err, &he) || !strings.Contains(he.Detail(), tt.want) {
@@ -335,7 +336,7 @@ func TestPollGuard(t *testing.T) {
 		io.WriteString(w, "{}")
 	}))
 	defer srv.Close()
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", MaxRetries: -1})
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, MaxRetries: -1})
 	get := func(ctx context.Context, path string) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
 		resp, err := c.Do(req)

@@ -25,9 +25,7 @@ const (
 
 // HTTPOptions configure the shared HTTP client.
 type HTTPOptions struct {
-	// Vendor names the source in errors and metrics ("github", "datadog", ...)
-	// and picks the rate-limit header parser: github, github_actions,
-	// datadog, pagerduty, prometheus (none).
+	// Vendor names the source in errors and metrics ("github", "datadog", ...).
 	Vendor string
 	// UserAgent is sent on every request; default "impact/dev". Callers
 	// pass "impact/<version>".
@@ -69,10 +67,13 @@ type HTTPOptions struct {
 	// request with a *ResponseTooLargeError. 0 means
 	// DefaultMaxResponseBytes (64 MiB), negative no cap.
 	MaxResponseBytes int64
-	// RateLimit reads the vendor's rate-limit headers; nil uses the
-	// built-in reading for Vendor. A source declares its own in its
-	// collectors.Source.
+	// RateLimit reads the vendor's rate-limit headers (nil: the vendor
+	// sends none). A source declares its scheme in its collectors.Source;
+	// the registry passes it here.
 	RateLimit RateLimitScheme
+	// SecondaryRateLimit: a 403 whose body speaks of a secondary (abuse)
+	// rate limit is retried after at least RateLimitMinWait (GitHub).
+	SecondaryRateLimit bool
 }
 
 // RateLimitScheme reads a vendor's rate-limit headers: the budget's limit,
@@ -80,15 +81,16 @@ type HTTPOptions struct {
 // the response carried no budget.
 type RateLimitScheme func(h http.Header, now time.Time) (limit, remaining int, reset time.Time, ok bool)
 
-// budgetOf reads the budget a response reports.
+// budgetOf reads the budget a response reports through the source's
+// scheme (none: no budget), its reset bounded by MaxRateLimitWait.
 func (o HTTPOptions) budgetOf(h http.Header, now time.Time) budgetReading {
 	if o.RateLimit == nil {
-		return parseBudget(o.Vendor, h, now)
+		return budgetReading{}
 	}
 	l, r, reset, ok := o.RateLimit(h, now)
 	b := budgetReading{limit: l, remaining: r, reset: reset, ok: ok}
-	// As parseBudget: a reset a day or more away is a vendor's mistake or
-	// malice, bounded and not remembered for pacing.
+	// A reset a day or more away is a vendor's mistake or malice (GitHub's
+	// window is an hour): bounded, and not remembered for pacing.
 	if limit := now.Add(MaxRateLimitWait); !reset.IsZero() && !reset.Before(limit) {
 		b.said, b.reset = reset, limit
 	}
@@ -111,7 +113,7 @@ func HeaderRateLimit(prefix string, epoch bool) RateLimitScheme {
 		var reset time.Time
 		if v, ok := headerNumber(h, prefix+"Reset"); ok {
 			if epoch {
-				reset = time.Unix(int64(v), 0)
+				reset = time.Unix(int64(min(v, 1<<40)), 0)
 			} else {
 				reset = now.Add(seconds(v)) // a huge count must not overflow into no wait
 			}

@@ -42,6 +42,9 @@ type Source struct {
 	Config config.SourceType
 	// RateLimit reads the vendor's rate-limit headers (nil: none).
 	RateLimit RateLimitScheme
+	// SecondaryRateLimit: a 403 whose body speaks of a secondary rate
+	// limit is retried after a minute or more (GitHub).
+	SecondaryRateLimit bool
 	// New builds the collector. sc is the source's config (the pointer its
 	// Config.New returned, decoded and checked), metrics the `metrics:`
 	// entries naming the source, client the shared HTTP client (retries,
@@ -118,7 +121,7 @@ func sourceFactory(s Source) Factory {
 		}
 		return s.New(sc, cfg.MetricsFor(name), NewInput{
 			Config: cfg,
-			Client: env.client(HTTPOptions{Vendor: name, RateLimit: s.RateLimit}),
+			Client: env.client(HTTPOptions{Vendor: name, RateLimit: s.RateLimit, SecondaryRateLimit: s.SecondaryRateLimit}),
 			Logger: logger,
 		})
 	}

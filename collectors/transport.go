@@ -64,49 +64,6 @@ type budgetReading struct {
 	ok               bool      // remaining was present
 }
 
-// parseBudget reads the vendor's rate-limit headers. Header names are
-// case-insensitive (http.Header canonicalises them), but the meaning of
-// Reset differs: GitHub sends an epoch, Datadog and PagerDuty the seconds
-// until the reset.
-func parseBudget(vendor string, h http.Header, now time.Time) budgetReading {
-	var prefix string
-	var epoch bool
-	switch vendor {
-	case "github", "github_actions":
-		prefix, epoch = "X-RateLimit-", true
-	case "datadog":
-		prefix = "X-RateLimit-"
-	case "pagerduty":
-		prefix = "RateLimit-"
-	default:
-		return budgetReading{}
-	}
-	var r budgetReading
-	rem, ok := headerNumber(h, prefix+"Remaining")
-	if !ok {
-		return r
-	}
-	r.ok = true
-	r.remaining = int(rem)
-	if l, ok := headerNumber(h, prefix+"Limit"); ok {
-		r.limit = int(l)
-	}
-	if v, ok := headerNumber(h, prefix+"Reset"); ok {
-		if epoch {
-			r.reset = time.Unix(int64(min(v, 1<<40)), 0)
-		} else {
-			r.reset = time.Unix(now.Unix()+int64(min(v, 1<<40)), int64(now.Nanosecond())).Add(time.Duration((v - math.Floor(v)) * float64(time.Second)))
-		}
-		// A reset further away than any vendor's window (GitHub's is an
-		// hour) is a vendor's mistake or malice: keep it bounded, so
-		// waits and `impact status` stay sane, and remember what it said.
-		if limit := now.Add(MaxRateLimitWait); r.reset.After(limit) {
-			r.said, r.reset = r.reset, limit
-		}
-	}
-	return r
-}
-
 // MaxRateLimitWait bounds every wait a vendor can ask for (Retry-After, a
 // rate-limit reset): a reset further away is taken as this far, which is
 // longer than any MaxWait, so the request fails with a clear error rather
@@ -463,7 +420,7 @@ func (t *transport) classify(resp *http.Response, reading budgetReading, now tim
 		if status == http.StatusTooManyRequests {
 			return true, bo.NextBackOff(), "rate limited"
 		}
-		if t.o.Vendor == "github" || t.o.Vendor == "github_actions" {
+		if t.o.SecondaryRateLimit {
 			if secondaryLimit(resp) {
 				return true, max(bo.NextBackOff(), RateLimitMinWait), "secondary rate limit"
 			}

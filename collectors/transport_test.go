@@ -277,7 +277,8 @@ func TestRetries(t *testing.T) {
 			if vendor == "" {
 				vendor = "github"
 			}
-			c := NewHTTPClient(HTTPOptions{Vendor: vendor, MaxRetries: tt.maxRetries, Sleep: clk.Sleep, Now: clk.Now, Stats: &Stats{}})
+			scheme, secondary := testScheme(vendor)
+			c := NewHTTPClient(HTTPOptions{Vendor: vendor, RateLimit: scheme, SecondaryRateLimit: secondary, MaxRetries: tt.maxRetries, Sleep: clk.Sleep, Now: clk.Now, Stats: &Stats{}})
 			resp, err := c.Get(srv.URL + "/repos/acme/x/pulls?state=closed")
 			wantStatus := tt.wantStatus
 			if wantStatus == 0 && tt.wantErr == "" {
@@ -369,7 +370,7 @@ func TestPOSTBodyReplayed(t *testing.T) {
 func TestUserAgent(t *testing.T) {
 	for _, ua := range []string{"", "impact/1.2.3"} {
 		s, srv := serve(t)
-		c := NewHTTPClient(HTTPOptions{Vendor: "github", UserAgent: ua, Stats: &Stats{}})
+		c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, UserAgent: ua, Stats: &Stats{}})
 		req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
 		req.Header.Set("User-Agent", "go-github/v60.0.0")
 		resp, err := c.Do(req)
@@ -422,7 +423,8 @@ func TestBudgetParsed(t *testing.T) {
 	for i, tt := range tests {
 		_, srv := serve(t, reply{status: 200, header: tt.header, body: "ok"})
 		b := &Budget{}
-		c := NewHTTPClient(HTTPOptions{Vendor: tt.vendor, Budget: b, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
+		scheme, _ := testScheme(tt.vendor)
+		c := NewHTTPClient(HTTPOptions{Vendor: tt.vendor, RateLimit: scheme, Budget: b, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
 		resp, err := c.Get(srv.URL)
 		if err != nil {
 			t.Fatal(err)
@@ -464,7 +466,7 @@ func TestSlowsDownWhenBudgetLow(t *testing.T) {
 	srv := httptest.NewServer(gh)
 	defer srv.Close()
 	b := &Budget{}
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", Budget: b, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Budget: b, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
 	for i := 0; i < 4; i++ {
 		resp, err := c.Get(srv.URL + "/repos/acme/x/pulls")
 		if err != nil {
@@ -495,7 +497,7 @@ func TestNoSlowDownWithHealthyBudget(t *testing.T) {
 	gh := &githubBudget{remaining: 4000, reset: clk.Now().Add(time.Hour)}
 	srv := httptest.NewServer(gh)
 	defer srv.Close()
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
 	for i := 0; i < 5; i++ {
 		resp, err := c.Get(srv.URL)
 		if err != nil {
@@ -516,7 +518,7 @@ func TestWaitsForResetWhenBudgetExhausted(t *testing.T) {
 	srv := httptest.NewServer(gh)
 	defer srv.Close()
 	b := &Budget{}
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", Budget: b, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Budget: b, Now: clk.Now, Sleep: clk.Sleep, Stats: &Stats{}})
 	for i := 0; i < 2; i++ {
 		resp, err := c.Get(srv.URL)
 		if err != nil {
@@ -533,7 +535,7 @@ func TestWaitsForResetWhenBudgetExhausted(t *testing.T) {
 	gh2 := &githubBudget{remaining: 1, reset: clk2.Now().Add(time.Hour)}
 	srv2 := httptest.NewServer(gh2)
 	defer srv2.Close()
-	c2 := NewHTTPClient(HTTPOptions{Vendor: "github", Now: clk2.Now, Sleep: clk2.Sleep, Stats: &Stats{}})
+	c2 := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Now: clk2.Now, Sleep: clk2.Sleep, Stats: &Stats{}})
 	resp, err := c2.Get(srv2.URL + "/repos/acme/x/pulls")
 	if err != nil {
 		t.Fatal(err)
@@ -555,7 +557,7 @@ func TestWaitsForResetWhenBudgetExhausted(t *testing.T) {
 
 func TestContextCancelStopsWaiting(t *testing.T) {
 	_, srv := serve(t, reply{status: 429, header: map[string]string{"Retry-After": "60"}})
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", Stats: &Stats{}}) // real timer
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Stats: &Stats{}}) // real timer
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
@@ -572,7 +574,7 @@ func TestContextCancelStopsWaiting(t *testing.T) {
 func TestAttemptTimeout(t *testing.T) {
 	s, srv := serve(t, reply{status: 200, delay: 2 * time.Second, body: "slow"})
 	clk := newClock()
-	c := NewHTTPClient(HTTPOptions{Vendor: "github", Timeout: 100 * time.Millisecond, Sleep: clk.Sleep, Now: clk.Now, Stats: &Stats{}})
+	c := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Timeout: 100 * time.Millisecond, Sleep: clk.Sleep, Now: clk.Now, Stats: &Stats{}})
 	resp, err := c.Get(srv.URL + "/x")
 	if err != nil {
 		t.Fatal(err)
@@ -588,7 +590,7 @@ func TestAttemptTimeout(t *testing.T) {
 
 	// Every attempt timing out ends in an error saying so.
 	_, srv2 := serve(t, reply{delay: time.Second}, reply{delay: time.Second})
-	c2 := NewHTTPClient(HTTPOptions{Vendor: "github", Timeout: 50 * time.Millisecond, MaxRetries: 1, Sleep: clk.Sleep, Now: clk.Now, Stats: &Stats{}})
+	c2 := NewHTTPClient(HTTPOptions{Vendor: "github", RateLimit: HeaderRateLimit("X-RateLimit-", true), SecondaryRateLimit: true, Timeout: 50 * time.Millisecond, MaxRetries: 1, Sleep: clk.Sleep, Now: clk.Now, Stats: &Stats{}})
 	_, err = c2.Get(srv2.URL + "/x")
 	var he *HTTPError
 	if !errors.As(err, &he) || he.Error() != "github: GET /x: no response within 50ms after 2 attempts" {
@@ -602,7 +604,7 @@ func TestStats(t *testing.T) {
 	st := &Stats{}
 	var mu sync.Mutex
 	var seen []int
-	c := NewHTTPClient(HTTPOptions{Vendor: "datadog", Sleep: clk.Sleep, Now: clk.Now, Stats: st, OnResponse: func(v string, status int) {
+	c := NewHTTPClient(HTTPOptions{Vendor: "datadog", RateLimit: HeaderRateLimit("X-RateLimit-", false), Sleep: clk.Sleep, Now: clk.Now, Stats: st, OnResponse: func(v string, status int) {
 		mu.Lock()
 		defer mu.Unlock()
 		if v == "datadog" {
@@ -653,4 +655,18 @@ func TestSchemeResetBounded(t *testing.T) {
 			t.Errorf("%s: remaining %d, reset %v, ok %v; want 0, %v", name, rem, reset, ok, now.Add(MaxRateLimitWait))
 		}
 	}
+}
+
+// testScheme is the rate-limit scheme each vendor's source declares (the
+// sources' packages import this one, so the tests name them here).
+func testScheme(vendor string) (RateLimitScheme, bool) {
+	switch vendor {
+	case "github", "github_actions":
+		return HeaderRateLimit("X-RateLimit-", true), true
+	case "datadog":
+		return HeaderRateLimit("X-RateLimit-", false), false
+	case "pagerduty":
+		return HeaderRateLimit("RateLimit-", false), false
+	}
+	return nil, false
 }

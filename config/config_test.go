@@ -108,14 +108,17 @@ func TestValidateInCode(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("defaults plus me.github: %v", err)
 	}
-	c.Sources.GitHub = &GitHubSource{Repos: []string{"acme/x"}}
+	c.Sources.Set("a", &testSource{})
 	c.Drafter.Alpha = 0
+	c.Metrics = []Metric{{ID: "m", Source: "b", Query: "q", Unit: "ms", Better: "lower", Category: "api"}}
 	eq(t, "problems", fmt.Sprint(c.Validate()), strings.Join([]string{
-		"sources.github.api_url: required: an http(s) URL",
-		"sources.github.token: required (or token_file)",
-		"sources.github.interval: must be positive",
+		"sources.a.token: required (or token_file)",
+		`metrics[0].source: unknown source "b" (want a)`,
 		"drafter.alpha: must be between 0 and 0.5, e.g. 0.01",
 	}, "\n"))
+	if got := c.PollInterval("a"); got != time.Hour {
+		t.Errorf("PollInterval of a source without one = %v, want an hour", got)
+	}
 }
 
 func TestDefault(t *testing.T) {

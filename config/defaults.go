@@ -30,29 +30,6 @@ var (
 		PollTimeout:      Duration(30 * time.Minute),
 	}
 
-	// DefaultGitHubSource is where a `sources.github:` entry starts.
-	DefaultGitHubSource = GitHubSource{
-		APIURL:   "https://api.github.com/",
-		Interval: Duration(15 * time.Minute),
-	}
-
-	// DefaultGitHubActionsSource is where a `sources.github_actions:` entry
-	// starts. Its token and api_url fall back to sources.github's when
-	// left out.
-	DefaultGitHubActionsSource = GitHubActionsSource{
-		APIURL:   "https://api.github.com/",
-		Interval: Duration(30 * time.Minute),
-	}
-
-	// DefaultWorkflow is where each `workflows:` entry starts.
-	DefaultWorkflow = Workflow{Branch: "main"}
-
-	// DefaultPagerDutySource is where a `sources.pagerduty:` entry starts.
-	DefaultPagerDutySource = PagerDutySource{
-		APIURL:   "https://api.pagerduty.com",
-		Interval: Duration(time.Hour),
-	}
-
 	// DefaultMetric is where each `metrics:` entry starts.
 	DefaultMetric = Metric{Category: "performance"}
 
@@ -99,14 +76,6 @@ func defaultFor(t reflect.Type) reflect.Value {
 	v := reflect.New(t).Elem()
 	var d any
 	switch t {
-	case reflect.TypeFor[GitHubSource]():
-		d = DefaultGitHubSource
-	case reflect.TypeFor[GitHubActionsSource]():
-		d = DefaultGitHubActionsSource
-	case reflect.TypeFor[Workflow]():
-		d = DefaultWorkflow
-	case reflect.TypeFor[PagerDutySource]():
-		d = DefaultPagerDutySource
 	case reflect.TypeFor[Metric]():
 		d = DefaultMetric
 	default:

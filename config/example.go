@@ -92,38 +92,7 @@ ui:
   public_url: ""
 
 # Where work leaves numbers. Leave a source out to disable it.
-sources:
-  # Merged PRs and reviews of these repositories.
-  github:
-    token: ${GITHUB_TOKEN}             # a token that can read the repos
-    api_url: https://api.github.com/   # GitHub Enterprise: https://ghe.example.com/api/v3/
-    repos: [acme/search-api, acme/checkout]
-    interval: 15m                      # how often to poll
-    skip_reviews: false                # true: do not collect the reviews me.github gave (search API + per-PR reviews)
-
-  # CI build and deploy times (built-in series ci.duration/…, ci.queue/…,
-  # ci.success_rate/…). token and api_url default to sources.github's.
-  github_actions:
-    token: ${GITHUB_TOKEN}
-    api_url: https://api.github.com/
-    workflows:
-      # branch defaults to main; deploys: true marks deploy runs, whose
-      # finish time is when a PR went live.
-      - {repo: acme/search-api, workflow: ci.yml, branch: main}
-      - {repo: acme/search-api, workflow: deploy.yml, branch: main, deploys: true}
-    interval: 30m
-
-  # Incidents of these services (built-in series pagerduty.incidents/…,
-  # pagerduty.mttr/…, pagerduty.mtta/…, pagerduty.pages_to_me).
-  pagerduty:
-    token: ${PAGERDUTY_TOKEN}          # a read-only REST API key
-    api_url: https://api.pagerduty.com # EU: https://api.eu.pagerduty.com
-    services: [PSEARCH1]
-    user_id: PALICE1                   # your PagerDuty user: "pages to me"
-    service_repos:                     # which repos run on each service (default: every watched repo)
-      - {service: PSEARCH1, repos: [acme/search-api]}
-    interval: 1h
-`
+sources:`
 
 const exampleMetrics = `
 # Series that come from a query: each entry names a source configured above

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,53 +12,18 @@ import (
 
 var locations sync.Map // time zone name → *time.Location
 
-// Source names, as used by collectors, metrics' `source:` and --source.
-const (
-	SourceGitHub        = "github"
-	SourceGitHubActions = "github_actions"
-	SourcePagerDuty     = "pagerduty"
-)
-
-// ConfiguredSources lists the configured sources: github, github_actions,
-// datadog, prometheus, pagerduty (in that order, when configured), then
-// the registered sources in the order the file names them.
+// ConfiguredSources lists the configured sources in the order the file
+// names them (the order they were Set, for a config built in code).
 func (c *Config) ConfiguredSources() []string {
-	var out []string
-	s := c.Sources
-	if s.GitHub != nil {
-		out = append(out, SourceGitHub)
-	}
-	if s.GitHubActions != nil {
-		out = append(out, SourceGitHubActions)
-	}
-	if s.PagerDuty != nil {
-		out = append(out, SourcePagerDuty)
-	}
-	return append(out, s.registered()...)
+	return slices.Clone(c.Sources.registered())
 }
 
 // PollInterval is how often source name is polled: its interval when it is
 // configured with a positive one, else an hour.
 func (c *Config) PollInterval(name string) time.Duration {
 	var d time.Duration
-	s := &c.Sources
-	switch name {
-	case SourceGitHub:
-		if s.GitHub != nil {
-			d = s.GitHub.Interval.D()
-		}
-	case SourceGitHubActions:
-		if s.GitHubActions != nil {
-			d = s.GitHubActions.Interval.D()
-		}
-	case SourcePagerDuty:
-		if s.PagerDuty != nil {
-			d = s.PagerDuty.Interval.D()
-		}
-	default:
-		if sc := s.Get(name); sc != nil {
-			d = sc.PollInterval()
-		}
+	if sc := c.Sources.Get(name); sc != nil {
+		d = sc.PollInterval()
 	}
 	if d <= 0 {
 		return time.Hour

@@ -8,7 +8,7 @@ import (
 
 // Secrets must not leak through fmt, whatever the verb. Secret's String and
 // GoString cover %v, %s and %#v, but fmt prints a pointer given a verb it
-// does not fit (%s, %q, %d on a *GitHubSource inside another struct) as
+// does not fit (%s, %q, %d on a *github.Config inside another struct) as
 // "%!s(*T=&{…})" with every method switched off, which would print the
 // secrets inside raw. So Secret formats itself for every verb, and each
 // struct that holds a secret, directly or below, formats its pointer
@@ -57,15 +57,6 @@ func (s *ServerConfig) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
 
 // Format prints s like fmt would, with secrets masked.
 func (s *Sources) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
-
-// Format prints s like fmt would, with secrets masked.
-func (s *GitHubSource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
-
-// Format prints s like fmt would, with secrets masked.
-func (s *GitHubActionsSource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
-
-// Format prints s like fmt would, with secrets masked.
-func (s *PagerDutySource) Format(f fmt.State, verb rune) { formatPtr(f, verb, s) }
 
 // Format prints d like fmt would, with secrets masked.
 func (d *DigestConfig) Format(f fmt.State, verb rune) { formatPtr(f, verb, d) }

@@ -88,6 +88,9 @@ func (c *Check) AddAt(path, format string, args ...any) {
 // Prefix is the full path of the entry being checked ("sources.github").
 func (c *Check) Prefix() string { return c.prefix }
 
+// IsRepo reports whether repo has the owner/name form.
+func IsRepo(repo string) bool { return repoRe.MatchString(repo) }
+
 // Repo reports a value that is not owner/name.
 func (c *Check) Repo(key, repo string) {
 	checkRepo(c.ps, joinPath(c.prefix, key), repo)
@@ -119,14 +122,9 @@ func (c *Check) OneOf(key, value string, allowed ...string) {
 // Index is the key of the i-th entry of the list under key.
 func Index(key string, i int) string { return indexPath(key, i) }
 
-// Sources holds each configured source's settings. The fields are the
-// sources whose config still lives in this package; every other source is
-// registered (LoadOptions.Sources) and kept by name.
+// Sources holds each configured source's settings, by name: every source
+// is registered (LoadOptions.Sources) and owns its config type.
 type Sources struct {
-	GitHub        *GitHubSource        `yaml:"github"`
-	GitHubActions *GitHubActionsSource `yaml:"github_actions"`
-	PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
-
 	// Registered holds the registered sources' configs by name (use Get
 	// and Set). It is exported so that fmt calls its Format method.
 	Registered SourceMap `yaml:"-"`
@@ -179,17 +177,9 @@ func SourceAs[T any](cfg *Config, name string) *T {
 	return t
 }
 
-// MarshalYAML prints the built-in fields and then the registered sources.
+// MarshalYAML prints the configured sources in the file's order.
 func (s Sources) MarshalYAML() (any, error) {
-	type plain struct {
-		GitHub        *GitHubSource        `yaml:"github"`
-		GitHubActions *GitHubActionsSource `yaml:"github_actions"`
-		PagerDuty     *PagerDutySource     `yaml:"pagerduty"`
-	}
-	var n yaml.Node
-	if err := n.Encode(plain{s.GitHub, s.GitHubActions, s.PagerDuty}); err != nil {
-		return nil, err
-	}
+	n := yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	for _, name := range s.order {
 		var v yaml.Node
 		if err := v.Encode(s.Registered[name]); err != nil {

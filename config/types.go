@@ -68,66 +68,6 @@ type UIConfig struct {
 	PublicURL string `yaml:"public_url"`
 }
 
-// GitHubSource: merged PRs of the listed repos.
-type GitHubSource struct {
-	Token    Secret   `yaml:"token"`
-	APIURL   string   `yaml:"api_url"` // default https://api.github.com/ ; always ends in "/" after load
-	Repos    []string `yaml:"repos"`   // owner/name
-	Interval Duration `yaml:"interval"`
-	// SkipReviews turns off collecting the reviews me.github gave (the
-	// search and per-PR review requests).
-	SkipReviews bool `yaml:"skip_reviews"`
-}
-
-// CollectReviews reports whether reviews given are collected.
-func (g GitHubSource) CollectReviews() bool { return !g.SkipReviews }
-
-// Workflow is one GitHub Actions workflow to watch.
-type Workflow struct {
-	Repo     string `yaml:"repo"`
-	Workflow string `yaml:"workflow"` // file name (ci.yml) or numeric id
-	Branch   string `yaml:"branch"`   // default main
-	Deploys  bool   `yaml:"deploys"`
-}
-
-// GitHubActionsSource: workflow runs.
-type GitHubActionsSource struct {
-	Token     Secret     `yaml:"token"`
-	APIURL    string     `yaml:"api_url"`
-	Workflows []Workflow `yaml:"workflows"`
-	Interval  Duration   `yaml:"interval"`
-}
-
-// PagerDutySource: incidents of the listed services.
-type PagerDutySource struct {
-	Token    Secret   `yaml:"token"`
-	APIURL   string   `yaml:"api_url"` // default https://api.pagerduty.com ; never a trailing "/" after load
-	Services []string `yaml:"services"`
-	UserID   string   `yaml:"user_id"`
-	Interval Duration `yaml:"interval"`
-	// ServiceRepos maps services to the repos whose changes run there:
-	// their pagerduty.* series credit PRs to those repos only, and DORA's
-	// change failure rate counts their incidents against those repos'
-	// deploys. A service left out is credited to every watched repo.
-	ServiceRepos []ServiceRepos `yaml:"service_repos"`
-}
-
-// ServiceRepos is one PagerDuty service and the repos deployed to it.
-type ServiceRepos struct {
-	Service string   `yaml:"service"`
-	Repos   []string `yaml:"repos"`
-}
-
-// ReposOf returns the repos mapped to a service, or nil when it has none.
-func (p PagerDutySource) ReposOf(service string) []string {
-	for _, m := range p.ServiceRepos {
-		if m.Service == service {
-			return m.Repos
-		}
-	}
-	return nil
-}
-
 // Metric is one `metrics:` entry.
 type Metric struct {
 	ID     string `yaml:"id"`

@@ -21,9 +21,6 @@ var (
 	units      = []string{"ms", "s", "min", "percent", "count", "rps", "bytes", "usd"}
 	categories = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"}
 	tlsModes   = []string{"starttls", "tls", "none"}
-
-	// builtinPrefixes start the ids of built-in series; metrics may not use them.
-	builtinPrefixes = []string{"pagerduty.", "ci."}
 )
 
 var (
@@ -63,34 +60,6 @@ func (c *Config) normalize(opts LoadOptions, lines map[string]int) {
 		c.Server.Listen = "unix:" + expandHome(p, opts.UserHomeDir)
 	}
 
-	s := &c.Sources
-	if g := s.GitHub; g != nil {
-		if g.APIURL == "" {
-			g.APIURL = DefaultGitHubSource.APIURL
-		}
-		g.APIURL = withSlash(g.APIURL)
-	}
-	if a := s.GitHubActions; a != nil {
-		// Same account, same server: reuse sources.github's unless set.
-		if g := s.GitHub; g != nil {
-			if a.Token == "" && !set("sources.github_actions.token") {
-				a.Token = g.Token
-			}
-			if !set("sources.github_actions.api_url") {
-				a.APIURL = g.APIURL
-			}
-		}
-		if a.APIURL == "" {
-			a.APIURL = DefaultGitHubActionsSource.APIURL
-		}
-		a.APIURL = withSlash(a.APIURL)
-	}
-	if p := s.PagerDuty; p != nil {
-		if p.APIURL == "" {
-			p.APIURL = DefaultPagerDutySource.APIURL
-		}
-		p.APIURL = strings.TrimRight(p.APIURL, "/")
-	}
 	for i := range c.Metrics {
 		if c.Metrics[i].Category == "" {
 			c.Metrics[i].Category = DefaultMetric.Category
@@ -101,14 +70,6 @@ func (c *Config) normalize(opts LoadOptions, lines map[string]int) {
 	}
 }
 
-// withSlash ensures a non-empty URL ends in "/".
-func withSlash(u string) string {
-	if u != "" && !strings.HasSuffix(u, "/") {
-		return u + "/"
-	}
-	return u
-}
-
 // validate adds every problem of c to ps.
 func (c *Config) validate(ps *problems) {
 	c.validateMe(ps)
@@ -117,7 +78,6 @@ func (c *Config) validate(ps *problems) {
 	}
 	c.validateServer(ps)
 	c.validateUI(ps)
-	c.validateSources(ps)
 	c.checkRegistered(ps)
 	c.validateMetrics(ps)
 	c.validateDrafter(ps)
@@ -139,29 +99,7 @@ func (c *Config) validateCollect(ps *problems) {
 	}
 }
 
-func (c *Config) validateServiceRepos(ps *problems) {
-	pd := c.Sources.PagerDuty
-	if pd == nil {
-		return
-	}
-	for i, m := range pd.ServiceRepos {
-		p := indexPath("sources.pagerduty.service_repos", i)
-		if !slices.Contains(pd.Services, m.Service) {
-			ps.add(p+".service", "%q is not in sources.pagerduty.services", m.Service)
-		}
-		if len(m.Repos) == 0 {
-			ps.add(p+".repos", "required: the owner/name repos deployed to %s", m.Service)
-		}
-		for j, r := range m.Repos {
-			if c.Sources.GitHub != nil && !slices.ContainsFunc(c.Sources.GitHub.Repos, func(g string) bool { return strings.EqualFold(g, r) }) {
-				ps.add(indexPath(p+".repos", j), "%q is not in sources.github.repos", r)
-			}
-		}
-	}
-}
-
 func (c *Config) validateReview(ps *problems) {
-	c.validateServiceRepos(ps)
 	switch c.Review.Period {
 	case "", "half", "quarter":
 	default:
@@ -265,56 +203,6 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (c *Config) validateSources(ps *problems) {
-	s := &c.Sources
-	if g := s.GitHub; g != nil {
-		const p = "sources.github"
-		loop := checkURL(ps, p+".api_url", g.APIURL)
-		requireSecret(ps, p+".token", g.Token, loop)
-		if len(g.Repos) == 0 {
-			ps.add(p+".repos", "required: at least one repository (owner/name)")
-		}
-		for i, r := range g.Repos {
-			checkRepo(ps, indexPath(p+".repos", i), r)
-		}
-		positive(ps, p+".interval", g.Interval)
-	}
-	if a := s.GitHubActions; a != nil {
-		const p = "sources.github_actions"
-		loop := checkURL(ps, p+".api_url", a.APIURL)
-		requireSecret(ps, p+".token", a.Token, loop)
-		if len(a.Workflows) == 0 {
-			ps.add(p+".workflows", "required: at least one {repo, workflow}")
-		}
-		for i, w := range a.Workflows {
-			wp := indexPath(p+".workflows", i)
-			if w.Repo == "" {
-				ps.add(wp+".repo", "required: the repository (owner/name)")
-			} else {
-				checkRepo(ps, wp+".repo", w.Repo)
-			}
-			if strings.TrimSpace(w.Workflow) == "" {
-				ps.add(wp+".workflow", "required: the workflow file name (ci.yml) or id")
-			}
-		}
-		positive(ps, p+".interval", a.Interval)
-	}
-	if pd := s.PagerDuty; pd != nil {
-		const p = "sources.pagerduty"
-		loop := checkURL(ps, p+".api_url", pd.APIURL)
-		requireSecret(ps, p+".token", pd.Token, loop)
-		if len(pd.Services) == 0 {
-			ps.add(p+".services", "required: at least one service id (e.g. PSEARCH1)")
-		}
-		for i, svc := range pd.Services {
-			if strings.TrimSpace(svc) == "" || strings.ContainsAny(svc, "/ \t") {
-				ps.add(indexPath(p+".services", i), "invalid service id %q", svc)
-			}
-		}
-		positive(ps, p+".interval", pd.Interval)
-	}
-}
-
 // requireSecret reports an empty secret, unless the source talks to a
 // loopback test server.
 func requireSecret(ps *problems, path string, s Secret, loopback bool) {
@@ -356,10 +244,6 @@ func positive(ps *problems, path string, d Duration) {
 }
 
 func (c *Config) validateMetrics(ps *problems) {
-	var ghRepos []string
-	if g := c.Sources.GitHub; g != nil {
-		ghRepos = g.Repos
-	}
 	seen := map[string]int{}
 	for i, m := range c.Metrics {
 		p := indexPath("metrics", i)
@@ -413,13 +297,7 @@ func (c *Config) validateMetrics(ps *problems) {
 		}
 		for j, r := range m.Repos {
 			rp := indexPath(p+".repos", j)
-			if !repoRe.MatchString(r) {
-				checkRepo(ps, rp, r)
-				continue
-			}
-			if c.Sources.GitHub != nil && !slices.ContainsFunc(ghRepos, func(g string) bool { return strings.EqualFold(g, r) }) {
-				ps.add(rp, "%q is not in sources.github.repos", r)
-			}
+			checkRepo(ps, rp, r) // a source checks it reads PRs there (sources.github)
 		}
 		for j, pat := range m.Paths {
 			if err := checkGlob(pat); err != nil {
@@ -431,11 +309,6 @@ func (c *Config) validateMetrics(ps *problems) {
 
 // reservedID returns the built-in prefix id starts with, or "".
 func (c *Config) reservedID(id string) string {
-	for _, p := range builtinPrefixes {
-		if strings.HasPrefix(id, p) {
-			return p
-		}
-	}
 	for _, t := range c.types {
 		for _, p := range t.SeriesPrefixes {
 			if strings.HasPrefix(id, p) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
@@ -103,7 +105,7 @@ func Gather(ctx context.Context, cfg *config.Config, st *store.Store, week Week,
 			return in, fmt.Errorf("digest: %w", err)
 		}
 		in.PagerDuty = &PagerDutyActivity{Incidents: incs}
-		if pd := cfg.Sources.PagerDuty; pd != nil {
+		if pd := config.SourceAs[pagerduty.Config](cfg, pagerduty.Name); pd != nil {
 			in.PagerDuty.UserID = pd.UserID
 		}
 	}
@@ -113,7 +115,7 @@ func Gather(ctx context.Context, cfg *config.Config, st *store.Store, week Week,
 			return in, fmt.Errorf("digest: %w", err)
 		}
 		in.CI = &CIActivity{Runs: runs}
-		if ga := cfg.Sources.GitHubActions; ga != nil {
+		if ga := config.SourceAs[githubactions.Config](cfg, githubactions.Name); ga != nil {
 			for _, w := range ga.Workflows {
 				in.CI.Workflows = append(in.CI.Workflows, w.Repo+"/"+w.Workflow)
 			}

@@ -19,6 +19,9 @@ import (
 
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 )
@@ -130,17 +133,17 @@ func TestGoodConfigs(t *testing.T) {
 			eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
 			eq(t, "timezone", c.Location().String(), "Europe/Berlin")
 			eq(t, "store.path", c.Store.Path, "/home/alice/.local/share/impact/impact.db")
-			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_github_env")
-			eq(t, "github repos", c.Sources.GitHub.Repos, []string{"acme/search-api", "acme/checkout"})
-			eq(t, "github interval", c.Sources.GitHub.Interval.D(), 15*time.Minute)
-			eq(t, "workflows", c.Sources.GitHubActions.Workflows, []config.Workflow{
+			eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_github_env")
+			eq(t, "github repos", gh(c).Repos, []string{"acme/search-api", "acme/checkout"})
+			eq(t, "github interval", gh(c).Interval.D(), 15*time.Minute)
+			eq(t, "workflows", ga(c).Workflows, []githubactions.Workflow{
 				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
 				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
 			})
 			eq(t, "datadog app key", dd(c).AppKey.Value(), "SECRET_dd_app_env")
 			eq(t, "datadog URL", dd(c).URL(), "https://api.datadoghq.com")
 			eq(t, "prometheus bearer", prom(c).BearerToken.Value(), "SECRET_prom_env")
-			eq(t, "pagerduty", *c.Sources.PagerDuty, config.PagerDutySource{
+			eq(t, "pagerduty", *pd(c), pagerduty.Config{
 				Token: "SECRET_pd_env", APIURL: "https://api.pagerduty.com", Services: []string{"PSEARCH1"},
 				UserID: "PALICE1", Interval: config.Duration(time.Hour),
 			})
@@ -156,12 +159,12 @@ func TestGoodConfigs(t *testing.T) {
 		},
 		"file-secrets.yaml": func(t *testing.T, c *config.Config) {
 			eq(t, "server token", c.Server.Token.Value(), "SECRET_server_from_file")
-			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_from_file")
+			eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_from_file")
 			eq(t, "datadog api key (CRLF trimmed)", dd(c).APIKey.Value(), "SECRET_dd_api_from_file")
 			eq(t, "datadog app key (no newline)", dd(c).AppKey.Value(), "SECRET_dd_app_from_file")
 			eq(t, "prometheus url", prom(c).URL, "http://prometheus.internal:9090")
 			eq(t, "prometheus password", prom(c).BasicAuth.Password.Value(), "SECRET_prom_from_file")
-			eq(t, "pagerduty token", c.Sources.PagerDuty.Token.Value(), "SECRET_pd_from_file")
+			eq(t, "pagerduty token", pd(c).Token.Value(), "SECRET_pd_from_file")
 			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_from_file")
 			eq(t, "digest.to", c.Digest.To, []string{"alice@example.com"})
 			eq(t, "digest.from defaults to me.email", c.Digest.From, "alice@example.com")
@@ -170,31 +173,31 @@ func TestGoodConfigs(t *testing.T) {
 			eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
 			eq(t, "timezone default", c.Me.Timezone, "America/New_York")
 			eq(t, "store.path", c.Store.Path, "/var/lib/impact/impact.db")
-			eq(t, "github token", c.Sources.GitHub.Token.Value(), "ghp_SECRET_github_env")
-			eq(t, "repos", c.Sources.GitHub.Repos, []string{"acme/search-api"})
-			eq(t, "interval", c.Sources.GitHub.Interval.D(), 5*time.Minute)
+			eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_github_env")
+			eq(t, "repos", gh(c).Repos, []string{"acme/search-api"})
+			eq(t, "interval", gh(c).Interval.D(), 5*time.Minute)
 			eq(t, "escaped query", c.Metrics[0].Query, `label_replace(up, "x", "${1}", "", "")`)
 		},
 		"loopback.yaml": func(t *testing.T, c *config.Config) {
 			eq(t, "IsMe", c.IsMe("alice-work") && c.IsMe("@ALICE") && !c.IsMe("bob"), true)
 			network, addr := c.Server.Network()
 			eq(t, "listen", network+" "+addr, "unix /tmp/impact.sock")
-			eq(t, "github api_url", c.Sources.GitHub.APIURL, "http://127.0.0.1:8081/")
-			eq(t, "actions api_url from github", c.Sources.GitHubActions.APIURL, "http://127.0.0.1:8081/")
-			eq(t, "actions interval default", c.Sources.GitHubActions.Interval.D(), 30*time.Minute)
-			eq(t, "workflow branch default", c.Sources.GitHubActions.Workflows[0].Branch, "main")
+			eq(t, "github api_url", gh(c).APIURL, "http://127.0.0.1:8081/")
+			eq(t, "actions api_url from github", ga(c).APIURL, "http://127.0.0.1:8081/")
+			eq(t, "actions interval default", ga(c).Interval.D(), 30*time.Minute)
+			eq(t, "workflow branch default", ga(c).Workflows[0].Branch, "main")
 			eq(t, "datadog api_url", dd(c).URL(), "http://localhost:8082")
-			eq(t, "pagerduty api_url", c.Sources.PagerDuty.APIURL, "http://[::1]:8083")
+			eq(t, "pagerduty api_url", pd(c).APIURL, "http://[::1]:8083")
 			eq(t, "category default", c.Metrics[0].Category, "performance")
 			eq(t, "datadog metrics", len(c.MetricsFor("datadog")), 1)
 			eq(t, "prometheus metrics", len(c.MetricsFor("prometheus")), 0)
 		},
 		"anchors.yaml": func(t *testing.T, c *config.Config) {
-			eq(t, "workflows", c.Sources.GitHubActions.Workflows, []config.Workflow{
+			eq(t, "workflows", ga(c).Workflows, []githubactions.Workflow{
 				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "develop"},
 				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "develop", Deploys: true},
 			})
-			eq(t, "token inherited", c.Sources.GitHubActions.Token.Value(), "ghp_SECRET_github_env")
+			eq(t, "token inherited", ga(c).Token.Value(), "ghp_SECRET_github_env")
 			eq(t, "metric 2", c.Metrics[1], config.Metric{
 				ID: "search-p50", Source: "datadog", Query: "p50:trace.http.request.duration{service:search-api}",
 				Unit: "ms", Better: "lower", Repos: []string{"acme/search-api", "acme/checkout"},
@@ -236,7 +239,7 @@ func TestGoodConfigs(t *testing.T) {
 			assertNoSecrets(t, "Show", string(out))
 			assertNoSecrets(t, "fmt", fmt.Sprintf("%v %+v %#v", c, c, c))
 			assertNoSecrets(t, "fmt", fmtAllVerbs(c, *c, struct{ C *config.Config }{c}, &c.Sources, &c.Server, &c.Digest, &c.Digest.SMTP,
-				c.Sources.GitHub, c.Sources.GitHubActions, dd(c), prom(c), c.Sources.PagerDuty))
+				gh(c), ga(c), dd(c), prom(c), pd(c)))
 			if p := prom(c); p != nil && p.BasicAuth != nil {
 				assertNoSecrets(t, "fmt", fmtAllVerbs(p.BasicAuth, *p.BasicAuth, p.BasicAuth.Password))
 			}
@@ -387,4 +390,14 @@ func metricSources() string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+func gh(c *config.Config) *github.Config { return config.SourceAs[github.Config](c, github.Name) }
+
+func ga(c *config.Config) *githubactions.Config {
+	return config.SourceAs[githubactions.Config](c, githubactions.Name)
+}
+
+func pd(c *config.Config) *pagerduty.Config {
+	return config.SourceAs[pagerduty.Config](c, pagerduty.Name)
 }

@@ -139,7 +139,7 @@ func New(src Config, metrics []config.Metric, opt Options) (*Collector, error) {
 	cfg.RetryConfiguration.EnableRetry = false // our transport retries
 	cfg.HTTPClient = opt.HTTPClient
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
+		cfg.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit})
 	}
 
 	if strings.TrimSpace(src.APIURL) != "" {

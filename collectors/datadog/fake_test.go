@@ -393,7 +393,7 @@ func (s *sleeps) all() []time.Duration {
 
 // testClient is the shared HTTP client with sleeping replaced.
 func testClient(s *sleeps) *http.Client {
-	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, MaxRetries: 5, Sleep: s.sleep})
+	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, MaxRetries: 5, Sleep: s.sleep})
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -15,6 +15,7 @@ func Source() collectors.Source {
 			Example:        example,
 			ExampleMetrics: exampleMetrics,
 		},
+		RateLimit: RateLimit,
 		New: func(sc config.SourceConfig, metrics []config.Metric, in collectors.NewInput) (collectors.Collector, error) {
 			return New(*sc.(*Config), metrics, Options{HTTPClient: in.Client, Logger: in.Logger})
 		},
@@ -43,3 +44,7 @@ const exampleMetrics = `- id: search-p99                     # lower-case letter
   # api, database, performance, reliability, infrastructure or leadership.
   category: performance              # default performance
 `
+
+// RateLimit is Datadog's scheme: X-RateLimit-Limit, -Remaining, and -Reset
+// in seconds from now.
+var RateLimit = collectors.HeaderRateLimit("X-RateLimit-", false)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -253,8 +252,8 @@ func TestConditionalPollSharedFake(t *testing.T) {
 	srv := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{Counter: counter}))
 	t.Cleanup(srv.Close)
 	budget, stats := &collectors.Budget{}, &collectors.Stats{}
-	client := collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, Budget: budget, Stats: stats})
-	c, err := New(config.GitHubSource{Token: "demo", APIURL: srv.URL, Repos: w.Repos},
+	client := collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, Budget: budget, Stats: stats})
+	c, err := New(Config{Token: "demo", APIURL: srv.URL, Repos: w.Repos},
 		Options{HTTPClient: client, NeedFiles: NeedFilesFor(w.Metrics)})
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -593,9 +592,9 @@ func (h *harness) collector(t *testing.T, s setup) *Collector {
 		s.repos = []string{"acme/search-api"}
 	}
 	client := collectors.NewHTTPClient(collectors.HTTPOptions{
-		Vendor: Name, UserAgent: "impact/test", MaxRetries: s.maxRetries, Sleep: h.sl.sleep, Stats: h.stats, Budget: h.budget,
+		Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, UserAgent: "impact/test", MaxRetries: s.maxRetries, Sleep: h.sl.sleep, Stats: h.stats, Budget: h.budget,
 	})
-	c, err := New(config.GitHubSource{Token: testToken, APIURL: h.f.apiURL(), Repos: s.repos},
+	c, err := New(Config{Token: testToken, APIURL: h.f.apiURL(), Repos: s.repos},
 		Options{HTTPClient: client, NeedFiles: s.needFiles, Sleep: h.sl.sleep})
 	if err != nil {
 		t.Fatal(err)

@@ -121,7 +121,7 @@ type repo struct{ owner, name string }
 func (r repo) String() string { return r.owner + "/" + r.name }
 
 // New checks the source config and returns its collector.
-func New(src config.GitHubSource, opt Options) (*Collector, error) {
+func New(src Config, opt Options) (*Collector, error) {
 	api := strings.TrimSpace(src.APIURL)
 	if api == "" {
 		api = DefaultAPIURL
@@ -154,7 +154,7 @@ func New(src config.GitHubSource, opt Options) (*Collector, error) {
 		c.repos = append(c.repos, r)
 	}
 	if c.opt.HTTPClient == nil {
-		c.opt.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
+		c.opt.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true})
 	}
 	if c.opt.NeedFiles == nil {
 		c.opt.NeedFiles = func(string) bool { return false }

@@ -603,14 +603,14 @@ func TestContextCanceled(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	for _, tt := range []struct {
-		src  config.GitHubSource
+		src  Config
 		want string
 	}{
-		{config.GitHubSource{Repos: []string{"acme"}}, `github: repo "acme": want owner/name`},
-		{config.GitHubSource{Repos: []string{"acme/x/y"}}, `github: repo "acme/x/y": want owner/name`},
-		{config.GitHubSource{}, "github: no repos configured"},
-		{config.GitHubSource{APIURL: "ghe.example.com", Repos: []string{"a/b"}}, `github: api_url "ghe.example.com" is not an http(s) URL`},
-		{config.GitHubSource{APIURL: "https://alice:s3cret@ghe.example.com/api/v3/", Repos: []string{"a/b"}},
+		{Config{Repos: []string{"acme"}}, `github: repo "acme": want owner/name`},
+		{Config{Repos: []string{"acme/x/y"}}, `github: repo "acme/x/y": want owner/name`},
+		{Config{}, "github: no repos configured"},
+		{Config{APIURL: "ghe.example.com", Repos: []string{"a/b"}}, `github: api_url "ghe.example.com" is not an http(s) URL`},
+		{Config{APIURL: "https://alice:s3cret@ghe.example.com/api/v3/", Repos: []string{"a/b"}},
 			`github: api_url "https://alice:xxxxx@ghe.example.com/api/v3/" must not carry credentials, a query or a fragment (put the token in token:)`},
 	} {
 		_, err := New(tt.src, Options{})
@@ -618,7 +618,7 @@ func TestNew(t *testing.T) {
 			t.Errorf("New(%+v) = %v, want %s", tt.src, err, tt.want)
 		}
 	}
-	c, err := New(config.GitHubSource{APIURL: "https://ghe.example.com/api/v3", Repos: []string{"a/b", "A/B"}}, Options{})
+	c, err := New(Config{APIURL: "https://ghe.example.com/api/v3", Repos: []string{"a/b", "A/B"}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/collectorstest"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
@@ -61,8 +60,8 @@ func TestReviewsGiven(t *testing.T) {
 	counter := &fakevendor.Counter{}
 	srv := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{Counter: counter}))
 	t.Cleanup(srv.Close)
-	c, err := New(config.GitHubSource{Token: "t", APIURL: srv.URL, Repos: w.Repos},
-		Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name}), Reviewers: []string{"Alice"}})
+	c, err := New(Config{Token: "t", APIURL: srv.URL, Repos: w.Repos},
+		Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true}), Reviewers: []string{"Alice"}})
 	if err != nil {
 		t.Fatal(err)
 	}

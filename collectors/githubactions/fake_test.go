@@ -209,15 +209,15 @@ func (g wfGen) gen() []model.CIRun {
 	return out
 }
 
-func (g wfGen) config() config.Workflow {
-	return config.Workflow{Repo: g.repo, Workflow: g.file, Branch: g.branch, Deploys: g.deploys}
+func (g wfGen) config() Workflow {
+	return Workflow{Repo: g.repo, Workflow: g.file, Branch: g.branch, Deploys: g.deploys}
 }
 
 // newWorld builds a world of the generated workflows plus extra runs.
 func newWorld(end time.Time, gens []wfGen, extra ...model.CIRun) *world.World {
 	w := &world.World{End: end, Me: "alice"}
 	for _, g := range gens {
-		w.Workflows = append(w.Workflows, g.config())
+		w.Workflows = append(w.Workflows, world.Workflow(g.config()))
 		w.CIRuns = append(w.CIRuns, g.gen()...)
 	}
 	w.CIRuns = append(w.CIRuns, extra...)
@@ -355,7 +355,7 @@ func (e *env) slept() []time.Duration {
 // recorded instead of waited.
 func (e *env) httpClient() *http.Client {
 	return collectors.NewHTTPClient(collectors.HTTPOptions{
-		Vendor: Name,
+		Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true,
 		Stats:  e.stats,
 		Budget: e.budget,
 		Now:    e.clock,
@@ -368,12 +368,12 @@ func (e *env) httpClient() *http.Client {
 	})
 }
 
-func (e *env) collector(opt Options, wfs ...config.Workflow) *Collector {
+func (e *env) collector(opt Options, wfs ...Workflow) *Collector {
 	e.t.Helper()
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = e.httpClient()
 	}
-	c, err := New(config.GitHubActionsSource{Token: config.Secret(testToken), APIURL: e.srv.URL + "/", Workflows: wfs}, opt)
+	c, err := New(Config{Token: config.Secret(testToken), APIURL: e.srv.URL + "/", Workflows: wfs}, opt)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func (e *env) collect(c *Collector, since time.Time, backfill bool) error {
 // expected returns the runs of the world the collector should hold at
 // view time v for the given workflows: on the branch, created by v.
 // Completed ones carry their duration; the rest are pending.
-func expected(w *world.World, v time.Time, wfs ...config.Workflow) map[string]model.CIRun {
+func expected(w *world.World, v time.Time, wfs ...Workflow) map[string]model.CIRun {
 	out := map[string]model.CIRun{}
 	for _, r := range w.CIRuns {
 		for _, wf := range wfs {

@@ -114,7 +114,6 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/internal/ghapi"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -187,7 +186,7 @@ type workflow struct {
 func (w workflow) String() string { return w.repo + "/" + w.wf }
 
 // New checks the source config and returns its collector.
-func New(src config.GitHubActionsSource, opt Options) (*Collector, error) {
+func New(src Config, opt Options) (*Collector, error) {
 	api := strings.TrimSpace(src.APIURL)
 	if api == "" {
 		api = DefaultAPIURL
@@ -239,7 +238,7 @@ func New(src config.GitHubActionsSource, opt Options) (*Collector, error) {
 		c.workflows = append(c.workflows, w)
 	}
 	if c.opt.HTTPClient == nil {
-		c.opt.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
+		c.opt.HTTPClient = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true})
 	}
 	if c.opt.MaxWallTime <= 0 {
 		c.opt.MaxWallTime = DefaultMaxWallTime

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -47,7 +46,7 @@ func TestFixtures(t *testing.T) {
 	}
 	type tc struct {
 		name    string
-		wf      config.Workflow
+		wf      Workflow
 		now     time.Time
 		since   time.Time
 		cursor  *cursor
@@ -60,7 +59,7 @@ func TestFixtures(t *testing.T) {
 	created := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
 	cases := []tc{{
 		name:  "listing with updated_at 13 months after the run; /timing unavailable",
-		wf:    config.Workflow{Repo: "PyGithub/PyGithub", Workflow: "ci.yml", Branch: "patch-1"},
+		wf:    Workflow{Repo: "PyGithub/PyGithub", Workflow: "ci.yml", Branch: "patch-1"},
 		now:   created("2022-12-24T12:00:00Z"),
 		since: created("2022-12-24T00:00:00Z"),
 		routes: map[string]answer{
@@ -74,7 +73,7 @@ func TestFixtures(t *testing.T) {
 		reqs: 2,
 	}, {
 		name:  "pagination by the recorded Link headers",
-		wf:    config.Workflow{Repo: "octo/test", Workflow: "workflow.yml", Branch: "main", Deploys: true},
+		wf:    Workflow{Repo: "octo/test", Workflow: "workflow.yml", Branch: "main", Deploys: true},
 		now:   created("2022-09-22T23:30:00Z"),
 		since: created("2022-09-22T00:00:00Z"),
 		routes: map[string]answer{
@@ -96,7 +95,7 @@ func TestFixtures(t *testing.T) {
 		reqs: 3,
 	}, {
 		name: "pending run re-read by id; updated_at moved, /timing has the wall time",
-		wf:   config.Workflow{Repo: "PyGithub/PyGithub", Workflow: "ci.yml", Branch: "feat/workflow-run", Deploys: true},
+		wf:   Workflow{Repo: "PyGithub/PyGithub", Workflow: "ci.yml", Branch: "feat/workflow-run", Deploys: true},
 		now:  created("2023-01-13T13:20:00Z"),
 		cursor: &cursor{Through: created("2023-01-13T12:00:00Z"), Floor: "2023-01-13",
 			Pending: []int64{3881497935}},
@@ -156,8 +155,8 @@ func TestFixtures(t *testing.T) {
 				}
 			}))
 			defer srv.Close()
-			col, err := New(config.GitHubActionsSource{Token: testToken, APIURL: srv.URL, Workflows: []config.Workflow{c.wf}},
-				Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, Stats: &collectors.Stats{}})})
+			col, err := New(Config{Token: testToken, APIURL: srv.URL, Workflows: []Workflow{c.wf}},
+				Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, Stats: &collectors.Stats{}})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +266,7 @@ func TestYearOfRuns(t *testing.T) {
 		gens = append(gens, wfGen{repo: repo, file: f, branch: "main", deploys: f == "deploy.yml", n: 3000, from: from, to: T.Add(-time.Hour)})
 	}
 	e := newEnv(t, newWorld(T, gens))
-	var cfgs []config.Workflow
+	var cfgs []Workflow
 	for _, g := range gens {
 		cfgs = append(cfgs, g.config())
 	}
@@ -492,7 +491,7 @@ func TestPendingBeyondListing(t *testing.T) {
 // per workflow, answered 304, and no primary rate-limit budget.
 func TestNotModified(t *testing.T) {
 	var gens []wfGen
-	var cfgs []config.Workflow
+	var cfgs []Workflow
 	for _, f := range []string{"ci.yml", "deploy.yml", "e2e.yml"} {
 		g := wfGen{repo: repo, file: f, branch: "main", n: 300, other: 30, from: T.Add(-30 * 24 * time.Hour), to: T.Add(-time.Hour)}
 		gens = append(gens, g)
@@ -568,7 +567,7 @@ func TestErrors(t *testing.T) {
 	isCI := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/ci.yml/") }
 	type tc struct {
 		name   string
-		extra  []config.Workflow
+		extra  []Workflow
 		prime  bool // a successful poll first
 		inject func(t *testing.T, n int, r *http.Request) *failure
 		err    string // "" for success; else the exact error, or a prefix ending in "…"
@@ -626,7 +625,7 @@ func TestErrors(t *testing.T) {
 		err: "github_actions: list runs acme/search-api/ci.yml: 401 Bad credentials; github_actions: list runs acme/search-api/deploy.yml: 401 Bad credentials",
 	}, {
 		name:  "unknown workflow: 404 for it, the others collected",
-		extra: []config.Workflow{{Repo: repo, Workflow: "missing.yml", Branch: "main"}},
+		extra: []Workflow{{Repo: repo, Workflow: "missing.yml", Branch: "main"}},
 		err:   "github_actions: list runs acme/search-api/missing.yml: 404 Not Found",
 	}, {
 		name: "malformed page 2: page 1 kept, the next poll resumes",
@@ -668,7 +667,7 @@ func TestErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, newWorld(T, []wfGen{ci, deploy}))
-			col := e.collector(Options{}, append([]config.Workflow{ci.config(), deploy.config()}, c.extra...)...)
+			col := e.collector(Options{}, append([]Workflow{ci.config(), deploy.config()}, c.extra...)...)
 			if c.prime {
 				if err := e.collect(col, T.Add(-30*24*time.Hour), false); err != nil {
 					t.Fatal(err)
@@ -863,22 +862,22 @@ func TestWorkflowByIDAndAllBranches(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	wf := []config.Workflow{{Repo: repo, Workflow: "ci.yml", Branch: "main"}}
+	wf := []Workflow{{Repo: repo, Workflow: "ci.yml", Branch: "main"}}
 	for _, c := range []struct {
-		src config.GitHubActionsSource
+		src Config
 		err string
 	}{
-		{config.GitHubActionsSource{APIURL: "ftp://x/", Workflows: wf}, `github_actions: api_url "ftp://x/" is not an http(s) URL`},
-		{config.GitHubActionsSource{APIURL: "https://user:pw@ghe.example.com/api/v3/", Workflows: wf}, `github_actions: api_url "https://user:xxxxx@ghe.example.com/api/v3/" must not carry credentials, a query or a fragment (put the token in token:)`},
-		{config.GitHubActionsSource{}, "github_actions: no workflows configured"},
-		{config.GitHubActionsSource{Workflows: []config.Workflow{{Repo: "acme", Workflow: "ci.yml"}}}, `github_actions: workflows[0]: repo "acme": want owner/name`},
-		{config.GitHubActionsSource{Workflows: []config.Workflow{{Repo: repo, Workflow: " "}}}, "github_actions: workflows[0] (acme/search-api): workflow is empty: want a file name (ci.yml) or id"},
+		{Config{APIURL: "ftp://x/", Workflows: wf}, `github_actions: api_url "ftp://x/" is not an http(s) URL`},
+		{Config{APIURL: "https://user:pw@ghe.example.com/api/v3/", Workflows: wf}, `github_actions: api_url "https://user:xxxxx@ghe.example.com/api/v3/" must not carry credentials, a query or a fragment (put the token in token:)`},
+		{Config{}, "github_actions: no workflows configured"},
+		{Config{Workflows: []Workflow{{Repo: "acme", Workflow: "ci.yml"}}}, `github_actions: workflows[0]: repo "acme": want owner/name`},
+		{Config{Workflows: []Workflow{{Repo: repo, Workflow: " "}}}, "github_actions: workflows[0] (acme/search-api): workflow is empty: want a file name (ci.yml) or id"},
 	} {
 		if _, err := New(c.src, Options{}); err == nil || err.Error() != c.err {
 			t.Errorf("error %v, want %s", err, c.err)
 		}
 	}
-	c, err := New(config.GitHubActionsSource{Workflows: []config.Workflow{
+	c, err := New(Config{Workflows: []Workflow{
 		{Repo: repo, Workflow: "ci.yml", Branch: "main"},
 		{Repo: repo, Workflow: ".github/workflows/deploy.yml", Branch: "main", Deploys: true},
 		{Repo: repo, Workflow: "ci.yml", Branch: "main", Deploys: true}, // duplicate: merged

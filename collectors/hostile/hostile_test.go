@@ -21,8 +21,11 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
 	"github.com/impact-dev/impact/collectors/honeycomb"
 	"github.com/impact-dev/impact/collectors/newrelic"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
@@ -113,7 +116,7 @@ func sources() []source {
 			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{GitHub: url + "/"})
-				cfg.Sources.GitHub.Token = ghToken
+				config.SourceAs[github.Config](cfg, github.Name).Token = ghToken
 				return cfg
 			},
 			secrets: []string{ghToken},
@@ -137,7 +140,7 @@ func sources() []source {
 			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{Actions: url + "/"})
-				cfg.Sources.GitHubActions.Token = actionsToken
+				config.SourceAs[githubactions.Config](cfg, githubactions.Name).Token = actionsToken
 				return cfg
 			},
 			secrets: []string{actionsToken},
@@ -206,7 +209,7 @@ func sources() []source {
 			fake: func(w *world.World) http.Handler { return fakevendor.NewPagerDuty(w, fakevendor.Options{}) },
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{PagerDuty: url})
-				cfg.Sources.PagerDuty.Token = pdToken
+				config.SourceAs[pagerduty.Config](cfg, pagerduty.Name).Token = pdToken
 				return cfg
 			},
 			secrets: []string{pdToken},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/newrelic"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
@@ -190,7 +191,7 @@ func TestConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := "me: {github: alice}\nsources:\n  github: {token: t, repos: [acme/a]}\n  newrelic:\n" + indent(tt.yaml, "    ")
-			cfg, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{newrelic.Source().Config}})
+			cfg, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{github.Source().Config, newrelic.Source().Config}})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -216,7 +217,7 @@ metrics:
   - {id: b, source: newrelic, unit: ms, better: lower, query: "SELECT average(duration) FROM Transaction FACET appName"}
   - {id: c, source: newrelic, unit: ms, better: lower, query: "SELECT average(duration) FROM Transaction"}
 `
-	_, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{newrelic.Source().Config}})
+	_, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{github.Source().Config, newrelic.Source().Config}})
 	if err == nil {
 		t.Fatal("want errors")
 	}

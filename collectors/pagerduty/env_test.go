@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
@@ -241,7 +240,7 @@ func (e *env) requests() []*url.URL {
 }
 
 func (e *env) httpClient() *http.Client {
-	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, Sleep: e.clk.Sleep, Now: e.clk.Now, Stats: e.stats})
+	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, Sleep: e.clk.Sleep, Now: e.clk.Now, Stats: e.stats})
 }
 
 func (e *env) collector(services []string, opt Options) *Collector {
@@ -252,7 +251,7 @@ func (e *env) collector(services []string, opt Options) *Collector {
 	if services == nil {
 		services = e.w.Services
 	}
-	c, err := New(config.PagerDutySource{Token: testToken, APIURL: e.srv.URL, Services: services}, opt)
+	c, err := New(Config{Token: testToken, APIURL: e.srv.URL, Services: services}, opt)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -94,7 +94,6 @@ import (
 	pd "github.com/PagerDuty/go-pagerduty"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -205,7 +204,7 @@ type Collector struct {
 var _ collectors.Collector = (*Collector)(nil)
 
 // New checks the source config and returns its collector.
-func New(src config.PagerDutySource, opt Options) (*Collector, error) {
+func New(src Config, opt Options) (*Collector, error) {
 	token := strings.TrimSpace(src.Token.Value())
 	if token == "" {
 		return nil, errors.New("pagerduty: token is not set")
@@ -254,7 +253,7 @@ func New(src config.PagerDutySource, opt Options) (*Collector, error) {
 	}
 	hc := opt.HTTPClient
 	if hc == nil {
-		hc = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name})
+		hc = collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit})
 	}
 	c.api, c.token, c.hc = api, token, hc
 	c.client = pd.NewClient(token, pd.WithAPIEndpoint(api))

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 )
@@ -106,8 +105,8 @@ func TestDocumentedIncident(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, reqs := fixtureServer(t, tc.body)
-			c, err := New(config.PagerDutySource{Token: testToken, APIURL: srv.URL + "/", Services: []string{"PIJ90N7"}},
-				Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, Stats: &collectors.Stats{}})})
+			c, err := New(Config{Token: testToken, APIURL: srv.URL + "/", Services: []string{"PIJ90N7"}},
+				Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, Stats: &collectors.Stats{}})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1031,28 +1030,28 @@ func TestCanceled(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	ok := config.PagerDutySource{Token: "t", Services: []string{"P1"}}
+	ok := Config{Token: "t", Services: []string{"P1"}}
 	for _, tc := range []struct {
 		name string
-		src  func(s config.PagerDutySource) config.PagerDutySource
+		src  func(s Config) Config
 		opt  Options
 		want string
 	}{
-		{"ok", func(s config.PagerDutySource) config.PagerDutySource { return s }, Options{}, ""},
-		{"eu", func(s config.PagerDutySource) config.PagerDutySource {
+		{"ok", func(s Config) Config { return s }, Options{}, ""},
+		{"eu", func(s Config) Config {
 			s.APIURL = "https://api.eu.pagerduty.com/"
 			return s
 		}, Options{}, ""},
-		{"no token", func(s config.PagerDutySource) config.PagerDutySource { s.Token = " "; return s }, Options{}, "pagerduty: token is not set"},
-		{"no services", func(s config.PagerDutySource) config.PagerDutySource { s.Services = nil; return s }, Options{}, "pagerduty: no services configured"},
-		{"empty service", func(s config.PagerDutySource) config.PagerDutySource { s.Services = []string{"P1", ""}; return s }, Options{}, "pagerduty: a service id is empty"},
-		{"bad url", func(s config.PagerDutySource) config.PagerDutySource { s.APIURL = "api.pagerduty.com"; return s }, Options{}, `pagerduty: api_url "api.pagerduty.com" is not an http(s) URL`},
-		{"credentials", func(s config.PagerDutySource) config.PagerDutySource {
+		{"no token", func(s Config) Config { s.Token = " "; return s }, Options{}, "pagerduty: token is not set"},
+		{"no services", func(s Config) Config { s.Services = nil; return s }, Options{}, "pagerduty: no services configured"},
+		{"empty service", func(s Config) Config { s.Services = []string{"P1", ""}; return s }, Options{}, "pagerduty: a service id is empty"},
+		{"bad url", func(s Config) Config { s.APIURL = "api.pagerduty.com"; return s }, Options{}, `pagerduty: api_url "api.pagerduty.com" is not an http(s) URL`},
+		{"credentials", func(s Config) Config {
 			s.APIURL = "https://u:p@api.pagerduty.com"
 			return s
 		}, Options{}, "must not carry credentials"},
-		{"window too long", func(s config.PagerDutySource) config.PagerDutySource { return s }, Options{Window: 200 * day}, "pagerduty: window 4800h0m0s must be between"},
-		{"window too short", func(s config.PagerDutySource) config.PagerDutySource { return s }, Options{Window: time.Minute}, "must be between"},
+		{"window too long", func(s Config) Config { return s }, Options{Window: 200 * day}, "pagerduty: window 4800h0m0s must be between"},
+		{"window too short", func(s Config) Config { return s }, Options{Window: time.Minute}, "must be between"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := New(tc.src(ok), tc.opt)
@@ -1067,7 +1066,7 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-	c, _ := New(config.PagerDutySource{Token: "t", Services: []string{"P2", "P1", "P2", " P3 "}}, Options{})
+	c, _ := New(Config{Token: "t", Services: []string{"P2", "P1", "P2", " P3 "}}, Options{})
 	if !slices.Equal(c.Services(), []string{"P1", "P2", "P3"}) {
 		t.Errorf("services %v", c.Services())
 	}
@@ -1077,7 +1076,7 @@ func TestNew(t *testing.T) {
 func TestTrailingSlash(t *testing.T) {
 	services := []string{"PSEARCH1"}
 	e := newEnv(t, newWorld(services, spread("Q", services, 3, end.Add(-3*day), end.Add(-day), nil)))
-	c, err := New(config.PagerDutySource{Token: testToken, APIURL: e.srv.URL + "/", Services: services}, Options{HTTPClient: e.httpClient()})
+	c, err := New(Config{Token: testToken, APIURL: e.srv.URL + "/", Services: services}, Options{HTTPClient: e.httpClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

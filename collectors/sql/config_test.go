@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/github"
 	sqlsource "github.com/impact-dev/impact/collectors/sql"
 	"github.com/impact-dev/impact/config"
 )
 
 func parse(doc string) (*config.Config, error) {
-	opts := config.LoadOptions{Sources: []config.SourceType{sqlsource.Source().Config}}
+	opts := config.LoadOptions{Sources: []config.SourceType{github.Source().Config, sqlsource.Source().Config}}
 	opts.ReadFile = func(name string) ([]byte, error) {
 		if name == "/run/secrets/orders-dsn" {
 			return []byte("postgres://ro:file-s3cret@db.example.com/orders\n"), nil

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/drafter/activity"
@@ -410,7 +412,7 @@ func (p *Pipeline) builtinData(ctx context.Context, now time.Time) (builtin.Data
 	cfg := p.Config
 	d := builtin.Data{Now: now, Coverage: map[string]model.Window{}}
 	var err error
-	if cfg.Sources.PagerDuty != nil {
+	if cfg.Sources.Get(pagerduty.Name) != nil {
 		if d.Incidents, err = p.Store.Incidents(ctx, time.Time{}, time.Time{}); err != nil {
 			return d, fmt.Errorf("load incidents: %w", err)
 		}
@@ -430,7 +432,7 @@ func (p *Pipeline) builtinData(ctx context.Context, now time.Time) (builtin.Data
 			d.Coverage[builtin.SourcePagerDuty] = cov
 		}
 	}
-	if cfg.Sources.GitHubActions != nil {
+	if cfg.Sources.Get(githubactions.Name) != nil {
 		if d.Runs, err = p.Store.CIRuns(ctx, time.Time{}, time.Time{}); err != nil {
 			return d, fmt.Errorf("load workflow runs: %w", err)
 		}

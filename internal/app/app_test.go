@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
@@ -96,14 +99,12 @@ func TestDrafterInputBuiltins(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &config.Config{
-		Me: config.Me{GitHub: config.StringList{"alice"}},
-		Sources: config.Sources{
-			GitHub:        &config.GitHubSource{Repos: []string{"acme/a"}},
-			PagerDuty:     &config.PagerDutySource{Services: []string{"P1"}, UserID: "PME"},
-			GitHubActions: &config.GitHubActionsSource{Workflows: []config.Workflow{{Repo: "acme/a", Workflow: "ci.yml", Branch: "main"}}},
-		},
+		Me:      config.Me{GitHub: config.StringList{"alice"}},
 		Drafter: config.DefaultDrafterConfig,
 	}
+	cfg.Sources.Set(github.Name, &github.Config{Repos: []string{"acme/a"}})
+	cfg.Sources.Set(pagerduty.Name, &pagerduty.Config{Services: []string{"P1"}, UserID: "PME"})
+	cfg.Sources.Set(githubactions.Name, &githubactions.Config{Workflows: []githubactions.Workflow{{Repo: "acme/a", Workflow: "ci.yml", Branch: "main"}}})
 	p := &Pipeline{Config: cfg, Store: st, Now: func() time.Time { return now }}
 	in, err := p.DrafterInput(ctx)
 	if err != nil {

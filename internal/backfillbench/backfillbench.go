@@ -74,13 +74,17 @@ import (
 
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
 	"github.com/impact-dev/impact/collectors/honeycomb"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
+	"github.com/impact-dev/impact/internal/world/worldconfig"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -319,23 +323,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL, hnyURL string) *config.Config {
 	cfg := &config.Config{
-		File: "backfillbench",
-		Me:   config.Me{GitHub: config.StringList{w.Me}, Name: "Alice Example", Email: "alice@example.com", Timezone: "UTC"},
-		Sources: config.Sources{
-			// Reviews given (search + per-PR requests) are not part of
-			// what this bench measures: the PR walk against its minimum.
-			GitHub: &config.GitHubSource{Token: "bench", APIURL: ghURL + "/", Repos: slices.Clone(w.Repos), Interval: config.Duration(15 * time.Minute), SkipReviews: true},
-			GitHubActions: &config.GitHubActionsSource{Token: "bench", APIURL: ghURL + "/", Workflows: slices.Clone(w.Workflows),
-				Interval: config.Duration(30 * time.Minute)},
-			PagerDuty: &config.PagerDutySource{Token: "bench", APIURL: pdURL, Services: slices.Clone(w.Services),
-				UserID: w.PagerDutyUser, Interval: config.Duration(time.Hour)},
-		},
+		File:    "backfillbench",
+		Me:      config.Me{GitHub: config.StringList{w.Me}, Name: "Alice Example", Email: "alice@example.com", Timezone: "UTC"},
 		Metrics: slices.Clone(w.Metrics),
 		Drafter: config.DrafterConfig{Window: config.Duration(7 * 24 * time.Hour), Settle: config.Duration(24 * time.Hour),
 			MinChange: config.Percent(0.10), Alpha: 0.01},
 	}
+	// Reviews given (search + per-PR requests) are not part of what this
+	// bench measures: the PR walk against its minimum.
+	cfg.Sources.Set(github.Name, &github.Config{Token: "bench", APIURL: ghURL + "/", Repos: slices.Clone(w.Repos), Interval: config.Duration(15 * time.Minute), SkipReviews: true})
+	cfg.Sources.Set(githubactions.Name, &githubactions.Config{Token: "bench", APIURL: ghURL + "/", Workflows: worldconfig.Workflows(w),
+		Interval: config.Duration(30 * time.Minute)})
 	cfg.Sources.Set(datadog.Name, &datadog.Config{APIKey: "bench", AppKey: "bench", APIURL: ddURL, Interval: config.Duration(time.Hour)})
 	cfg.Sources.Set(prometheus.Name, &prometheus.Config{URL: promURL, Interval: config.Duration(time.Hour)})
+	cfg.Sources.Set(pagerduty.Name, &pagerduty.Config{Token: "bench", APIURL: pdURL, Services: slices.Clone(w.Services),
+		UserID: w.PagerDutyUser, Interval: config.Duration(time.Hour)})
 	cfg.Sources.Set(honeycomb.Name, &honeycomb.Config{APIKey: "bench", APIURL: hnyURL, Interval: config.Duration(time.Hour)})
 	cfg.Metrics = append(cfg.Metrics, honeycombMetrics(w)...)
 	return cfg

@@ -58,6 +58,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
@@ -113,10 +116,10 @@ func Series(cfg *config.Config, in Data) []drafter.Series {
 			out = append(out, s)
 		}
 	}
-	if pd := cfg.Sources.PagerDuty; pd != nil {
+	if pd := config.SourceAs[pagerduty.Config](cfg, pagerduty.Name); pd != nil {
 		var repos []string
-		if cfg.Sources.GitHub != nil {
-			repos = slices.Clone(cfg.Sources.GitHub.Repos)
+		if gh := config.SourceAs[github.Config](cfg, github.Name); gh != nil {
+			repos = slices.Clone(gh.Repos)
 		}
 		cov, hasCov := in.Coverage[SourcePagerDuty]
 		days := coveredDays(cov, in.Now)
@@ -158,7 +161,7 @@ func Series(cfg *config.Config, in Data) []drafter.Series {
 				Samples: dailyCounts(mine, days), End: daysEnd(days)})
 		}
 	}
-	if ga := cfg.Sources.GitHubActions; ga != nil {
+	if ga := config.SourceAs[githubactions.Config](cfg, githubactions.Name); ga != nil {
 		seen := map[string]bool{}
 		for _, wf := range ga.Workflows {
 			repo, file, branch := strings.TrimSpace(wf.Repo), strings.TrimSpace(wf.Workflow), strings.TrimSpace(wf.Branch)
@@ -206,7 +209,7 @@ func Series(cfg *config.Config, in Data) []drafter.Series {
 		if len(deployRepos) > 0 {
 			dora := DORAInput{Repos: deployRepos, Deploys: in.Deploys, PRs: in.PRs, Incidents: in.Incidents, Now: in.Now,
 				ServiceRepos: map[string][]string{}}
-			if pd := cfg.Sources.PagerDuty; pd != nil {
+			if pd := config.SourceAs[pagerduty.Config](cfg, pagerduty.Name); pd != nil {
 				for _, m := range pd.ServiceRepos {
 					dora.ServiceRepos[m.Service] = m.Repos
 				}

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
@@ -13,15 +16,15 @@ import (
 var t0 = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 
 func cfg() *config.Config {
-	return &config.Config{Sources: config.Sources{
-		GitHub:    &config.GitHubSource{Repos: []string{"acme/search-api", "acme/checkout"}},
-		PagerDuty: &config.PagerDutySource{Services: []string{"PSEARCH1", "PCHK1"}, UserID: "PALICE1"},
-		GitHubActions: &config.GitHubActionsSource{Workflows: []config.Workflow{
-			{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
-			{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
-			{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "release"},
-		}},
-	}}
+	c := &config.Config{}
+	c.Sources.Set(github.Name, &github.Config{Repos: []string{"acme/search-api", "acme/checkout"}})
+	c.Sources.Set(pagerduty.Name, &pagerduty.Config{Services: []string{"PSEARCH1", "PCHK1"}, UserID: "PALICE1"})
+	c.Sources.Set(githubactions.Name, &githubactions.Config{Workflows: []githubactions.Workflow{
+		{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
+		{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
+		{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "release"},
+	}})
+	return c
 }
 
 func at(d int, h int) time.Time {

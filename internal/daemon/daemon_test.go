@@ -17,6 +17,7 @@ import (
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/daemon"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
@@ -42,9 +43,8 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestInterval(t *testing.T) {
-	cfg := &config.Config{Sources: config.Sources{
-		GitHub: &config.GitHubSource{Interval: config.Duration(15 * time.Minute)},
-	}}
+	cfg := &config.Config{}
+	cfg.Sources.Set("github", &github.Config{Interval: config.Duration(15 * time.Minute)})
 	cfg.Sources.Set("datadog", &datadog.Config{})
 	if got := daemon.Interval(cfg, "github"); got != 15*time.Minute {
 		t.Errorf("github: %v", got)

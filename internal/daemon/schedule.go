@@ -10,7 +10,8 @@ import (
 )
 
 // Interval returns how often source is polled under cfg (the source's
-// interval, an hour when it has none).
+// interval, an hour when it has none); the loops ask the registry
+// (collectors.Registry.Interval), which answers the same.
 func Interval(cfg *config.Config, source string) time.Duration {
 	return cfg.PollInterval(source)
 }
@@ -108,7 +109,7 @@ func (d *Daemon) sourceLoop(ctx context.Context, source string, wake <-chan stru
 		case <-wake:
 			// The config was reloaded: a healthy source moves to its new interval.
 			if failures == 0 && !lastEnd.IsZero() {
-				next = lastEnd.Add(jitter(Interval(d.config(), source), d.o.Jitter))
+				next = lastEnd.Add(jitter(d.reg.Interval(d.config(), source), d.o.Jitter))
 				timer.Reset(time.Until(next))
 				d.m.nextPoll.WithLabelValues(source).Set(float64(next.Unix()))
 			}
@@ -122,7 +123,7 @@ func (d *Daemon) sourceLoop(ctx context.Context, source string, wake <-chan stru
 			return
 		}
 		lastEnd = time.Now()
-		interval := Interval(cfg, source)
+		interval := d.reg.Interval(cfg, source)
 		var wait time.Duration
 		if err != nil {
 			failures++

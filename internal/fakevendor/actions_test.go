@@ -16,7 +16,6 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -28,7 +27,7 @@ var actEnd = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 // (20 runs), plus the runs given.
 func actWorld(n int, extra ...model.CIRun) *world.World {
 	w := &world.World{End: actEnd, Me: "alice", Repos: []string{"acme/search-api"},
-		Workflows: []config.Workflow{
+		Workflows: []world.Workflow{
 			{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
 			{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
 		}}

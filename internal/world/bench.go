@@ -183,7 +183,7 @@ func benchIncidents(w *World) {
 }
 
 func benchRuns(w *World) {
-	w.Workflows = []config.Workflow{
+	w.Workflows = []Workflow{
 		{Repo: benchRepos[0], Workflow: "ci.yml", Branch: "main"},
 		{Repo: benchRepos[0], Workflow: "deploy.yml", Branch: "main", Deploys: true},
 		{Repo: benchRepos[1], Workflow: "ci.yml", Branch: "main"},

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -242,8 +241,8 @@ func poisson(rng *rand.Rand, mean float64) int {
 }
 
 // demoWorkflows are the GitHub Actions workflows the demo watches.
-func demoWorkflows() []config.Workflow {
-	return []config.Workflow{
+func demoWorkflows() []Workflow {
+	return []Workflow{
 		{Repo: repoSearch, Workflow: "ci.yml", Branch: "main"},
 		{Repo: repoSearch, Workflow: "deploy.yml", Branch: "main", Deploys: true},
 	}

@@ -92,7 +92,7 @@ type World struct {
 	PagerDutyUser string
 	// Workflows and CIRuns are GitHub Actions workflows and their runs
 	// (served by the fake GitHub's Actions endpoints).
-	Workflows []config.Workflow
+	Workflows []Workflow
 	CIRuns    []model.CIRun
 	// Shifts are all designed level changes (wins, regressions, other
 	// people's wins).
@@ -176,6 +176,15 @@ func (w *World) PR(key string) (model.PR, bool) {
 		}
 	}
 	return model.PR{}, false
+}
+
+// Workflow is one GitHub Actions workflow of the world (the fields of
+// sources.github_actions.workflows; worldconfig converts it).
+type Workflow struct {
+	Repo     string
+	Workflow string // file name (ci.yml)
+	Branch   string
+	Deploys  bool
 }
 
 // URLs locate the vendor servers a configuration points at

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
@@ -198,8 +199,8 @@ func (v *Vendors) ConfigYAML(o ConfigOptions) []byte {
 		"server": server,
 		"sources": map[string]any{
 			"github": map[string]any{
-				"token": "fake-github-token", "api_url": cfg.Sources.GitHub.APIURL,
-				"repos": cfg.Sources.GitHub.Repos, "interval": dur(ghIv),
+				"token": "fake-github-token", "api_url": config.SourceAs[github.Config](cfg, github.Name).APIURL,
+				"repos": config.SourceAs[github.Config](cfg, github.Name).Repos, "interval": dur(ghIv),
 			},
 			"datadog": map[string]any{
 				"api_key": "fake-dd-api-key", "app_key": "fake-dd-app-key",

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	sqlsource "github.com/impact-dev/impact/collectors/sql"
 	"github.com/impact-dev/impact/config"
@@ -36,20 +39,20 @@ func For(w *world.World, u world.URLs) *config.Config {
 	}
 	var src config.Sources
 	if u.GitHub != "" {
-		src.GitHub = &config.GitHubSource{
+		src.Set(github.Name, &github.Config{
 			Token:    config.Secret("demo"),
 			APIURL:   slash(u.GitHub),
 			Repos:    slices.Clone(w.Repos),
 			Interval: config.Duration(15 * time.Minute),
-		}
+		})
 	}
 	if u.Actions != "" && len(w.Workflows) > 0 {
-		src.GitHubActions = &config.GitHubActionsSource{
+		src.Set(githubactions.Name, &githubactions.Config{
 			Token:     config.Secret("demo"),
 			APIURL:    slash(u.Actions),
-			Workflows: slices.Clone(w.Workflows),
+			Workflows: Workflows(w),
 			Interval:  config.Duration(30 * time.Minute),
-		}
+		})
 	}
 	if u.Datadog != "" {
 		src.Set(datadog.Name, &datadog.Config{
@@ -66,13 +69,13 @@ func For(w *world.World, u world.URLs) *config.Config {
 		})
 	}
 	if u.PagerDuty != "" && len(w.Services) > 0 {
-		src.PagerDuty = &config.PagerDutySource{
+		src.Set(pagerduty.Name, &pagerduty.Config{
 			Token:    config.Secret("demo"),
 			APIURL:   strings.TrimSuffix(u.PagerDuty, "/"),
 			Services: slices.Clone(w.Services),
 			UserID:   w.PagerDutyUser,
 			Interval: config.Duration(time.Hour),
-		}
+		})
 	}
 	if u.SQL != "" {
 		src.Set(sqlsource.Name, &sqlsource.Config{
@@ -107,4 +110,13 @@ func For(w *world.World, u world.URLs) *config.Config {
 			Alpha:     0.01,
 		},
 	}
+}
+
+// Workflows are the world's workflows as sources.github_actions lists them.
+func Workflows(w *world.World) []githubactions.Workflow {
+	out := make([]githubactions.Workflow, len(w.Workflows))
+	for i, wf := range w.Workflows {
+		out[i] = githubactions.Workflow(wf)
+	}
+	return out
 }

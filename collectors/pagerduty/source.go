@@ -1,0 +1,38 @@
+package pagerduty
+
+import (
+	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/config"
+)
+
+// RateLimit is PagerDuty's scheme: RateLimit-Limit, -Remaining, and -Reset
+// in seconds from now.
+var RateLimit = collectors.HeaderRateLimit("RateLimit-", false)
+
+// Source is the pagerduty source, for collectors/all: r.Add(pagerduty.Source()).
+func Source() collectors.Source {
+	return collectors.Source{
+		Config: config.SourceType{
+			Name:           Name,
+			New:            func() config.SourceConfig { return Defaults() },
+			SeriesPrefixes: []string{"pagerduty."},
+			Example:        example,
+		},
+		RateLimit: RateLimit,
+		New: func(sc config.SourceConfig, _ []config.Metric, in collectors.NewInput) (collectors.Collector, error) {
+			return New(*sc.(*Config), Options{HTTPClient: in.Client, Logger: in.Logger})
+		},
+	}
+}
+
+const example = `# Incidents of these services (built-in series pagerduty.incidents/…,
+# pagerduty.mttr/…, pagerduty.mtta/…, pagerduty.pages_to_me).
+pagerduty:
+  token: ${PAGERDUTY_TOKEN}          # a read-only REST API key
+  api_url: https://api.pagerduty.com # EU: https://api.eu.pagerduty.com
+  services: [PSEARCH1]
+  user_id: PALICE1                   # your PagerDuty user: "pages to me"
+  service_repos:                     # which repos run on each service (default: every watched repo)
+    - {service: PSEARCH1, repos: [acme/search-api]}
+  interval: 1h
+`
