@@ -16,6 +16,7 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/honeycomb"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
@@ -319,7 +320,7 @@ func TestConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := "me: {github: alice}\nsources:\n  github: {token: t, repos: [acme/a]}\n  honeycomb:\n" + indent(tt.yaml, "    ")
-			cfg, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{honeycomb.Source().Config}})
+			cfg, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{github.Source().Config, honeycomb.Source().Config}})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -347,7 +348,7 @@ metrics:
   - {id: d, source: honeycomb, in: checkout, unit: ms, better: lower, query: '{"calculations":[{"op":"P95","column":"duration_ms"}],"breakdowns":["route"]}'}
   - {id: e, source: honeycomb, in: __all__, unit: count, better: lower, query: "COUNT WHERE error exists"}
 `
-	_, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{honeycomb.Source().Config}})
+	_, err := config.ParseWith([]byte(doc), "c.yaml", config.LoadOptions{Sources: []config.SourceType{github.Source().Config, honeycomb.Source().Config}})
 	if err == nil {
 		t.Fatal("want errors")
 	}
