@@ -67,6 +67,11 @@ type Options struct {
 	// parameters a change point adds (position, level, variance scale).
 	// Larger values report fewer, larger shifts.
 	Penalty float64
+
+	// huber is the Huber constant of the heavy-tailed wander model
+	// (default wanderHuber; negative: none). Unexported: it is set only by
+	// the package's own evaluation harness.
+	huber float64
 }
 
 // Point is one detected change point.
@@ -86,6 +91,21 @@ const (
 	defaultMinSegment = 5
 	defaultAlpha      = 0.01
 	defaultPenalty    = 3
+
+	// wanderHuber is the Huber constant, in standard deviations, of the
+	// heavy-tailed wander model that competes with the Gaussian one:
+	// innovations beyond 2 SDs (outside the Gaussian's central 95%) cost
+	// linearly, so a walk whose jumps are heavy-tailed (prices, traffic)
+	// explains its big jumps as wander rather than steps. Its density has
+	// ε ≈ 0.8% contamination, whose cost the model pays on every point,
+	// so on Gaussian data it loses to the Gaussian model. Not chosen on
+	// data: on the TCPD development split leave-one-series-out would pick
+	// no heavy-tailed model (F1 0.732 against 0.729 in-sample), and
+	// Huber's 95%-efficiency constant 1.345 loses 0.05 of F1 there; 2
+	// costs nothing measurable on those series and more than halves the
+	// change points on walks with Student-t (4 df) jumps: 14 against 32
+	// on four walks of 2,000 points (TestTCPDLOSO, TestHeavyTailedWalk).
+	wanderHuber = 2
 
 	hampelHalf = 3 // Hampel identifier window: ±3 points
 	hampelK    = 3 // … and threshold: 3 robust SDs
@@ -107,6 +127,12 @@ func (o Options) withDefaults() Options {
 	}
 	if !(o.Penalty > 0) || math.IsInf(o.Penalty, 0) {
 		o.Penalty = defaultPenalty
+	}
+	switch {
+	case o.huber == 0:
+		o.huber = wanderHuber
+	case o.huber < 0:
+		o.huber = 0
 	}
 	return o
 }
@@ -232,27 +258,38 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 				continue
 			}
 			tried[lambda] = true
-			m := localLevel(lambda, n)
-			c := m.propose(zs, thresh, o.MinSegment)
-			c, _ = m.eliminate(zs, c, thresh)
-			c = m.refine(zs, c, o.MinSegment)
-			c, lr := m.eliminate(zs, c, thresh)
-			if lambda == 0 {
-				best.steps = c
+			// The wander's jumps may be Gaussian or heavy-tailed (prices,
+			// traffic): for λ > 0 both noise laws compete.
+			laws := []float64{0}
+			if lambda > 0 && o.huber > 0 {
+				laws = append(laws, o.huber)
 			}
-			total := m.totalCost(zs, c) + beta*float64(len(c))
-			if lambda > 0 {
-				total += beta
-			}
-			if slope != 0 {
-				// A drift is charged like a step: it must fit better
-				// than a step to replace it, not merely cost fewer
-				// parameters (on a short series a line through a
-				// step often does nearly as well).
-				total += beta
-			}
-			if total < best.total {
-				best.cps, best.lrs, best.total = c, lr, total
+			for _, hc := range laws {
+				m := localLevel(lambda, n)
+				if hc > 0 {
+					m = m.huber(hc)
+				}
+				c := m.propose(zs, thresh, o.MinSegment)
+				c, _ = m.eliminate(zs, c, thresh)
+				c = m.refine(zs, c, o.MinSegment)
+				c, lr := m.eliminate(zs, c, thresh)
+				if lambda == 0 {
+					best.steps = c
+				}
+				total := m.totalCost(zs, c) + beta*float64(len(c))
+				if lambda > 0 {
+					total += beta
+				}
+				if slope != 0 {
+					// A drift is charged like a step: it must fit
+					// better than a step to replace it, not merely
+					// cost fewer parameters (on a short series a line
+					// through a step often does nearly as well).
+					total += beta
+				}
+				if total < best.total {
+					best.cps, best.lrs, best.total = c, lr, total
+				}
 			}
 		}
 		memo[slope] = best

@@ -11,6 +11,31 @@ type model struct {
 	// of points a segment has seen (they do not depend on the data), so
 	// scans skip a logarithm and two divisions per point.
 	tab *gainTable
+	// hc, when > 0, makes the innovations' cost Huber's: quadratic up to
+	// hc standard deviations, linear beyond (the −2·log density of
+	// Huber's least favourable distribution), and hpen is that density's
+	// extra cost per innovation, −2·log(1−ε), so that its likelihood is
+	// comparable with the Gaussian one.
+	hc, hpen float64
+}
+
+// rho is the cost of a squared standardised innovation u = v²/F.
+func (m model) rho(u float64) float64 {
+	if m.hc == 0 || u <= m.hc*m.hc {
+		return u
+	}
+	return 2*m.hc*math.Sqrt(u) - m.hc*m.hc
+}
+
+// huber returns m with Huber innovation costs at c standard deviations.
+// Huber's least favourable density for contamination ε is proportional to
+// (1−ε)·exp(−ρ(x)/2) with ε/(1−ε) = 2φ(c)/c − 2Φ(−c).
+func (m model) huber(c float64) model {
+	phi := math.Exp(-c*c/2) / math.Sqrt(2*math.Pi)
+	r := 2*phi/c - math.Erfc(c/math.Sqrt2)
+	eps := r / (1 + r)
+	m.hc, m.hpen = c, -2*math.Log(1-eps)
+	return m
 }
 
 // filter is the Kalman filter of one segment, started with a diffuse level at
@@ -22,6 +47,7 @@ type model struct {
 type filter struct {
 	a, P           float64 // filtered level and its variance
 	sumU2, sumLogF float64
+	hpen           float64 // the model's extra cost per innovation
 	cnt            int
 	started        bool
 }
@@ -34,7 +60,8 @@ func (f *filter) push(m model, y float64) {
 	Pp := f.P + m.q
 	F := Pp + m.r
 	v := y - f.a
-	f.sumU2 += v * v / F
+	f.sumU2 += m.rho(v * v / F)
+	f.hpen = m.hpen
 	f.sumLogF += math.Log(F)
 	f.cnt++
 	K := Pp / F
@@ -42,7 +69,9 @@ func (f *filter) push(m model, y float64) {
 	f.P = Pp - K*Pp
 }
 
-func (f *filter) cost() float64 { return costOf(f.sumU2, f.cnt, f.sumLogF) }
+func (f *filter) cost() float64 {
+	return costOf(f.sumU2, f.cnt, f.sumLogF) + f.hpen*float64(f.cnt)
+}
 
 // costOf is the segment cost from Σ v²/F over cnt innovations and Σ log F.
 func costOf(sumU2 float64, cnt int, sumLogF float64) float64 {

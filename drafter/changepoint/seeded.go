@@ -33,18 +33,18 @@ func (m model) scan(zs []float64, a, b, minSeg int, sc *scratch) (int, float64) 
 		for j := 2; j <= L; j++ {
 			k := j - 2
 			v := zs[a+j-1] - lvl
-			u2 += v * v / t.F[k]
+			u2 += m.rho(v * v / t.F[k])
 			lvl += t.K[k] * v
-			fwd[j] = costOf(u2, k+1, t.sumLog[k+1]) // cost of zs[a : a+j]
+			fwd[j] = costOf(u2, k+1, t.sumLog[k+1]) + m.hpen*float64(k+1) // cost of zs[a : a+j]
 		}
 		lvl, u2 = zs[b-1], 0.0
 		bwd[1] = 0
 		for j := 2; j <= L; j++ {
 			k := j - 2
 			v := zs[b-j] - lvl
-			u2 += v * v / t.F[k]
+			u2 += m.rho(v * v / t.F[k])
 			lvl += t.K[k] * v
-			bwd[j] = costOf(u2, k+1, t.sumLog[k+1]) // cost of zs[b−j : b]
+			bwd[j] = costOf(u2, k+1, t.sumLog[k+1]) + m.hpen*float64(k+1) // cost of zs[b−j : b]
 		}
 	} else {
 		var f filter

@@ -43,7 +43,7 @@ func TestTCPD(t *testing.T) {
 	if err != nil {
 		t.Skipf("TCPD data not available: %v", err)
 	}
-	scores, preds := runTCPD(t, dir, annRaw, Options{Penalty: envf("PEN", 0), MinSegment: int(envf("MINSEG", 0))})
+	scores, preds := runTCPD(t, dir, annRaw, Options{Penalty: envf("PEN", 0), MinSegment: int(envf("MINSEG", 0)), huber: envf("HC", 0)})
 	var f1, cov, p, r float64
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-20s %4s %6s %6s %6s %6s  predicted\n", "series", "n", "F1", "cover", "prec", "recall")
