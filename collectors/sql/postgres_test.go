@@ -62,8 +62,12 @@ func startPostgres(t *testing.T) string {
 		t.Skip("no PostgreSQL server (Debian package postgresql); set " + requireEnv + "=1 to fail instead")
 	}
 	// Not t.TempDir: its parents are 0700 root's, which the postgres user
-	// cannot enter.
-	dir, err := os.MkdirTemp("", "impact-pg-")
+	// cannot enter; as root, not $TMPDIR either (it may be under /root).
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "impact-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
