@@ -244,6 +244,9 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 			errs = append(errs, err)
 		}
 	}
+	if run.Backfill && len(c.scalars) > 0 {
+		run.Logger.Info("sql: scalar metrics have no history to backfill: sampled now, their baseline starts here", "metrics", len(c.scalars))
+	}
 	run.Progress.Total(Name, int64(len(c.scalars)))
 	for _, id := range c.scalars {
 		if err := c.scalar(ctx, p, run, c.metrics[id]); err != nil {
