@@ -184,6 +184,17 @@ func (r *Registry) RateLimit(name string) RateLimitScheme {
 	return nil
 }
 
+// SeriesPrefixes lists the id prefixes of every registered source's
+// built-in series (pagerduty., ci., dora., github.): the one list of them.
+// `metrics:` ids may not use them; `impact wins --metric` accepts them.
+func (r *Registry) SeriesPrefixes() []string {
+	var out []string
+	for _, s := range r.sources {
+		out = append(out, s.Config.SeriesPrefixes...)
+	}
+	return out
+}
+
 // Names lists registered sources in registration order.
 func (r *Registry) Names() []string { return append([]string(nil), r.order...) }
 

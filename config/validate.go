@@ -19,7 +19,7 @@ import (
 // Allowed values, in the order messages list them.
 var (
 	units      = []string{"ms", "s", "min", "percent", "count", "rps", "bytes", "usd"}
-	categories = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"}
+	categories = []string{"api", "database", "performance", "reliability", "infrastructure", "leadership"} // model.Categories (values_test.go checks they agree)
 	tlsModes   = []string{"starttls", "tls", "none"}
 )
 

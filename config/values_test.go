@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/impact-dev/impact/internal/glob"
+	"github.com/impact-dev/impact/internal/model"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -202,4 +204,13 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = fmt.Sprintf("%v %+v %#v", c, c, c)
 	})
+}
+
+// TestCategoriesAreTheModels: config imports nothing of the project, so
+// the categories it accepts are written here and checked against the one
+// list the rest reads (model.Categories).
+func TestCategoriesAreTheModels(t *testing.T) {
+	if !slices.Equal(categories, model.Categories) {
+		t.Errorf("config accepts %v, model.Categories is %v", categories, model.Categories)
+	}
 }

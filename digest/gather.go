@@ -10,6 +10,7 @@ import (
 	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
+	"github.com/impact-dev/impact/internal/builtin"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/store"
 )
@@ -132,7 +133,7 @@ func listed(d model.Draft, w Week) bool {
 // weeklySeries reports whether a built-in series holds counts compared as
 // per-week rates (when the drafter's own metric is not at hand).
 func weeklySeries(id string) bool {
-	return strings.HasPrefix(id, "pagerduty.incidents/") || id == "pagerduty.pages_to_me"
+	return strings.HasPrefix(id, builtin.PrefixIncidents) || id == builtin.IDPagesToMe
 }
 
 // mergeSamples merges two time-sorted sample slices, dropping duplicates.

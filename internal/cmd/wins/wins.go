@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impact-dev/impact/collectors/all"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmd/drafts"
@@ -164,9 +165,6 @@ func fill(w *store.Win, cfg *config.Config, now time.Time, category, date string
 	return nil
 }
 
-// builtinPrefixes are the id prefixes of the built-in series (SPEC.md).
-var builtinPrefixes = []string{"pagerduty.", "ci.", "github.", "dora."}
-
 // ResolveMetric finds a metric id in the config's metrics, or accepts the
 // id of a built-in series, and returns what a draft carries of it and its
 // category ("" when unknown).
@@ -178,6 +176,7 @@ func ResolveMetric(cfg *config.Config, id string) (model.MetricRef, string, erro
 		}
 		ids = append(ids, m.ID)
 	}
+	builtinPrefixes := all.Registry().SeriesPrefixes()
 	for _, p := range builtinPrefixes {
 		if strings.HasPrefix(id, p) && len(id) > len(p) {
 			return model.MetricRef{ID: id, Name: id}, "", nil
