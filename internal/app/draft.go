@@ -30,8 +30,12 @@ type DraftOptions struct {
 	Full bool
 	// KeepSeries keeps the series read in DraftReport.Series (the demo
 	// charts them); otherwise each series is dropped once analysed, so a
-	// pass holds about one series per CPU at a time.
-	KeepSeries bool
+	// pass holds about one series per CPU at a time. KeepBuiltins keeps
+	// only the built-in series (computed from events, not stored).
+	KeepSeries, KeepBuiltins bool
+	// DryRun analyses (every series, with Full) and reports, saving
+	// nothing: the digest's look for regressions and others' wins.
+	DryRun bool
 }
 
 // Draft runs an incremental drafter pass and saves its drafts (see
@@ -211,7 +215,7 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 					s := *w.builtin
 					w.builtin = nil
 					parts[i] = done{res: drAll.Run([]drafter.Series{s}, ex, now), clock: true}
-					if o.KeepSeries {
+					if o.KeepSeries || o.KeepBuiltins {
 						parts[i].series = s
 					}
 					continue
@@ -258,7 +262,7 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 		res.Unattributed = append(res.Unattributed, pt.res.Unattributed...)
 		res.Findings = append(res.Findings, pt.res.Findings...)
 		res.Superseded = append(res.Superseded, pt.res.Superseded...)
-		if o.KeepSeries {
+		if pt.series.Metric.ID != "" {
 			rep.Series = append(rep.Series, pt.series)
 		}
 		if !isBuiltin(cfg, todo[i].metric.ID) {
@@ -282,6 +286,9 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 		}
 	}
 	rep.Result = res
+	if o.DryRun {
+		return rep, nil
+	}
 	if rep.Saved, err = p.Store.SaveDrafts(ctx, res.Drafts); err != nil {
 		return rep, fmt.Errorf("save drafts: %w", err)
 	}

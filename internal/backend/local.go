@@ -234,12 +234,15 @@ func PreviewDigest(ctx context.Context, cfg *config.Config, st *store.Store, wee
 // over the series it read (built-in ones included) for the charts.
 func DigestAnalyzer(cfg *config.Config, st *store.Store, now func() time.Time) dg.Analyzer {
 	return func(ctx context.Context) (dg.Analysis, error) {
+		// A full pass that saves nothing, one series at a time: the
+		// digest's charts read the configured series' windows from the
+		// store, and get the built-in series (not stored) from here.
 		p := &app.Pipeline{Config: cfg, Store: st, Now: now}
-		in, err := p.DrafterInput(ctx)
+		rep, err := p.DraftWith(ctx, app.DraftOptions{Full: true, DryRun: true, KeepBuiltins: true})
 		if err != nil {
 			return dg.Analysis{}, err
 		}
-		return dg.Analysis{Series: in.Series, Result: drafter.Run(in)}, nil
+		return dg.Analysis{Series: rep.Series, Result: rep.Result}, nil
 	}
 }
 

@@ -510,8 +510,11 @@ func (d *Daemon) draftNow(ctx context.Context, req backend.DraftRequest) (backen
 	// The pass's input and report are unreachable now: hand their memory
 	// back to the OS at once rather than minutes later, since the daemon
 	// mostly idles. (Freeing while the report is still referenced frees
-	// nothing: every sample it read stays resident.)
-	debug.FreeOSMemory()
+	// nothing: every sample it read stays resident.) A pass that found
+	// nothing to analyse read only the change log.
+	if err != nil || s.Examined > 0 {
+		debug.FreeOSMemory()
+	}
 	if err != nil {
 		return backend.DraftSummary{}, err
 	}
