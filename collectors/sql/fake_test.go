@@ -53,6 +53,7 @@ func TestMySQLStatements(t *testing.T) {
 	}
 	want := []string{
 		"BEGIN READ ONLY",
+		"SET SESSION time_zone = '+00:00'",
 		"SET SESSION max_execution_time = 30000",
 		"SELECT DATE_FORMAT(t, '%Y-%m-%d %H:00:00'), SUM(x) FROM o WHERE t >= ? AND t < ? AND t <> ? GROUP BY 1",
 		"ROLLBACK",

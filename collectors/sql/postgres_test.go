@@ -50,7 +50,8 @@ func pgBin() string {
 
 // startPostgres runs initdb and pg_ctl in a fresh directory on a free
 // loopback port with pg_stat_statements loaded, and returns a DSN for a
-// superuser of it. PostgreSQL refuses to run as root: as root, the server
+// superuser of it. Its time zone is Asia/Kolkata (UTC+05:30): the
+// collector's queries must bucket in UTC regardless. PostgreSQL refuses to run as root: as root, the server
 // runs as the postgres user (runuser).
 func startPostgres(t *testing.T) string {
 	t.Helper()
@@ -100,7 +101,7 @@ func startPostgres(t *testing.T) string {
 	data := filepath.Join(dir, "data")
 	run("initdb", "-D", data, "-U", "impact", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C")
 	port := freePort(t)
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c shared_preload_libraries=pg_stat_statements -c fsync=off", port)
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c shared_preload_libraries=pg_stat_statements -c fsync=off -c timezone=Asia/Kolkata", port)
 	run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start")
 	t.Cleanup(func() {
 		argv := append(append(append([]string{}, prefix...), filepath.Join(bin, "pg_ctl")), "-D", data, "-m", "immediate", "-w", "stop")

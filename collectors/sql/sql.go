@@ -277,12 +277,18 @@ func (c *Collector) readOnly(ctx context.Context, p *pools, m metric, fn func(ct
 	ms := strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
 	switch m.db.Driver {
 	case Postgres:
-		for _, s := range []string{"SET TRANSACTION READ ONLY", "SET LOCAL statement_timeout = " + ms} {
+		// UTC: date_trunc buckets and timestamps read back are in the
+		// session's time zone, which may be half an hour off UTC.
+		for _, s := range []string{"SET TRANSACTION READ ONLY", "SET LOCAL statement_timeout = " + ms, "SET LOCAL TimeZone = 'UTC'"} {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
 				return c.fail(m, s, err)
 			}
 		}
 	case MySQL:
+		// UTC, as for Postgres (an offset needs no time zone tables).
+		if _, err := tx.ExecContext(ctx, "SET SESSION time_zone = '+00:00'"); err != nil {
+			return c.fail(m, "set the session time zone to UTC", err)
+		}
 		// MySQL's max_execution_time (ms); MariaDB's max_statement_time (s).
 		if _, err := tx.ExecContext(ctx, "SET SESSION max_execution_time = "+ms); err != nil {
 			secs := strconv.FormatFloat(max(timeout.Seconds(), 0.001), 'f', 3, 64)
