@@ -214,6 +214,7 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 			break
 		}
 		w := &walker{c: c, gh: cl, run: run, repo: r, log: log.With("repo", r.String())}
+		w.prog.Source, w.prog.Progress = Name, run.Progress
 		if err := w.collect(ctx); err != nil {
 			w.log.Debug("repo failed", "err", err) // the caller reports the joined error
 			errs = append(errs, err)
@@ -313,14 +314,13 @@ type walker struct {
 	etag     string
 	etagRead bool
 
-	// progress, in list pages
-	announced, done int64
+	prog collectors.PageProgress // in list pages
 
 	warnedFuture bool
 }
 
 func (w *walker) collect(ctx context.Context) (err error) {
-	defer w.finishProgress()
+	defer w.prog.Finish()
 	raw, err := w.run.Sink.Cursor(ctx, Name, w.repo.String())
 	if err != nil {
 		return fmt.Errorf("github: %s: read cursor: %w", w.repo, err)
@@ -451,7 +451,7 @@ func (w *walker) walkFrom(ctx context.Context, wk *walk, page int, check bool) e
 		if notModified {
 			// Page 1 is as the last walk left it: nothing new.
 			w.log.Debug("not modified")
-			w.progressDone()
+			w.prog.DoneOne()
 			return nil
 		}
 		if check {
@@ -575,7 +575,7 @@ func (w *walker) commit(ctx context.Context, batch []*gh.PullRequest, wk *walk, 
 	if err := w.run.Sink.Commit(ctx, b); err != nil {
 		return fmt.Errorf("github: %s: store: %w", w.repo, err)
 	}
-	w.progressDone()
+	w.prog.DoneOne()
 	return nil
 }
 
@@ -593,7 +593,7 @@ func (w *walker) list(ctx context.Context, page int) (prs []*gh.PullRequest, res
 		w.cache = nil
 		return f.prs, f.resp, false, nil
 	}
-	w.progressStart()
+	w.prog.Start()
 	tag := ""
 	if page == 1 {
 		tag, w.ifNoneMatch = w.ifNoneMatch, ""
@@ -622,10 +622,10 @@ func (w *walker) list(ctx context.Context, page int) (prs []*gh.PullRequest, res
 		return nil, resp, true, nil
 	}
 	if err != nil {
-		return nil, nil, false, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
+		return nil, nil, false, &Error{Source: Name, Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
 	}
 	if err := checkPulls(prs, page, resp.NextPage); err != nil {
-		return nil, nil, false, &Error{Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
+		return nil, nil, false, &Error{Source: Name, Op: "list pulls", Target: w.repo.String(), Page: page, Err: err}
 	}
 	if page == 1 && !w.etagRead {
 		w.etagRead, w.etag = true, resp.Header.Get("ETag")
@@ -660,7 +660,7 @@ func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
 			return resp, err
 		})
 		if err != nil {
-			return nil, &Error{Op: "list files", Target: fmt.Sprintf("%s#%d", w.repo, number), Page: opts.Page, Err: err}
+			return nil, &Error{Source: Name, Op: "list files", Target: fmt.Sprintf("%s#%d", w.repo, number), Page: opts.Page, Err: err}
 		}
 		for _, f := range files {
 			out = append(out, f.GetFilename())
@@ -669,34 +669,10 @@ func (w *walker) listFiles(ctx context.Context, number int) ([]string, error) {
 			return out, nil
 		}
 		if resp.NextPage <= max(opts.Page, 1) {
-			return nil, &Error{Op: "list files", Target: fmt.Sprintf("%s#%d", w.repo, number), Page: opts.Page,
+			return nil, &Error{Source: Name, Op: "list files", Target: fmt.Sprintf("%s#%d", w.repo, number), Page: opts.Page,
 				Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", max(opts.Page, 1), resp.NextPage)}
 		}
 		opts.Page = resp.NextPage
-	}
-}
-
-// Progress is counted in pages of the pull list. The first page of a walk
-// gives an estimate of the pages down to the floor; more are announced as
-// needed, and whatever was announced is marked done at the end.
-func (w *walker) progressStart() {
-	if w.done >= w.announced {
-		w.run.Progress.Total(Name, 1)
-		w.announced++
-	}
-}
-
-func (w *walker) progressDone() {
-	if w.done < w.announced {
-		w.run.Progress.Done(Name, 1)
-		w.done++
-	}
-}
-
-func (w *walker) finishProgress() {
-	if n := w.announced - w.done; n > 0 {
-		w.run.Progress.Done(Name, n)
-		w.done = w.announced
 	}
 }
 
@@ -712,28 +688,10 @@ func (w *walker) estimate(resp *gh.Response, high, low, floor time.Time) {
 		est := int64(high.Sub(floor)/span) + 1
 		pages = min(pages, est)
 	}
-	if n := pages - w.announced + w.done - 1; n > 0 {
-		// -1 and +done: the first page is announced and done already.
-		w.run.Progress.Total(Name, n)
-		w.announced += n
-	}
+	// -1: the first page is announced and done already.
+	w.prog.Announce(pages - w.prog.Outstanding() - 1)
 }
 
-// Error is a failed GitHub call: it names the operation, the repo (or PR)
-// and what went wrong — the HTTP status and GitHub's message, or a
-// malformed body — on one line.
-type Error struct {
-	Op     string // "list pulls", "list files"
-	Target string // "acme/search-api" or "acme/search-api#12"
-	Page   int
-	Err    error
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("github: %s %s: %s", e.Op, e.Target, ghapi.Describe(e.Err, e.Page))
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// StatusCode is the HTTP status behind the error, or 0.
-func (e *Error) StatusCode() int { return ghapi.StatusCode(e.Err) }
+// Error is a failed GitHub call (ghapi.Error, shared with the other
+// GitHub source): source, operation, target and what went wrong, on one line.
+type Error = ghapi.Error

@@ -126,14 +126,14 @@ func (w *walker) collectReviews(ctx context.Context, login string) error {
 			// Search serves the first 1,000 results only: ask again from
 			// the cursor (pages run oldest update first).
 			if !cur.UpdatedAt.After(floor) {
-				return &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
+				return &Error{Source: Name, Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
 					Err: fmt.Errorf("more than %d PRs updated at %s; cannot page past the search API's limit", searchMaxPages*perPage, floor.Format(time.RFC3339))}
 			}
 			floor, q, page = cur.UpdatedAt, query(cur.UpdatedAt), 1
 			continue
 		}
 		if resp.NextPage <= page {
-			return &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
+			return &Error{Source: Name, Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
 				Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", page, resp.NextPage)}
 		}
 		page = resp.NextPage
@@ -151,14 +151,14 @@ func (w *walker) search(ctx context.Context, q string, page int) (*gh.IssuesSear
 		return resp, err
 	})
 	if err != nil {
-		return nil, nil, &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page, Err: err}
+		return nil, nil, &Error{Source: Name, Op: "search reviewed pulls", Target: w.repo.String(), Page: page, Err: err}
 	}
 	if res == nil {
-		return nil, nil, &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page, Err: fmt.Errorf("malformed response: no body")}
+		return nil, nil, &Error{Source: Name, Op: "search reviewed pulls", Target: w.repo.String(), Page: page, Err: fmt.Errorf("malformed response: no body")}
 	}
 	for i, is := range res.Issues {
 		if is == nil || is.GetNumber() <= 0 || is.GetUpdatedAt().IsZero() {
-			return nil, nil, &Error{Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
+			return nil, nil, &Error{Source: Name, Op: "search reviewed pulls", Target: w.repo.String(), Page: page,
 				Err: fmt.Errorf("malformed response: item %d has no number or updated_at", i)}
 		}
 	}
@@ -249,16 +249,16 @@ func (w *walker) pages(ctx context.Context, op, target, path string, mk func() a
 			return w.gh.Do(ctx, req, v)
 		})
 		if err != nil {
-			return &Error{Op: op, Target: target, Page: page, Err: err}
+			return &Error{Source: Name, Op: op, Target: target, Page: page, Err: err}
 		}
 		if err := fn(v); err != nil {
-			return &Error{Op: op, Target: target, Page: page, Err: err}
+			return &Error{Source: Name, Op: op, Target: target, Page: page, Err: err}
 		}
 		if resp.NextPage == 0 {
 			return nil
 		}
 		if resp.NextPage <= page {
-			return &Error{Op: op, Target: target, Page: page, Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", page, resp.NextPage)}
+			return &Error{Source: Name, Op: op, Target: target, Page: page, Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", page, resp.NextPage)}
 		}
 		page = resp.NextPage
 	}

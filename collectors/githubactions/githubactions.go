@@ -301,6 +301,7 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 		}
 		p := &poller{c: c, gh: cl, run: run, wf: w, log: log.With("workflow", w.String()),
 			timingLeft: c.opt.MaxTimingRequests}
+		p.prog.Source, p.prog.Progress = Name, run.Progress
 		if err := p.collect(ctx); err != nil {
 			p.log.Debug("workflow failed", "err", err) // the caller reports the joined error
 			errs = append(errs, err)
@@ -377,14 +378,14 @@ type poller struct {
 	timingLeft int
 	unknown    int // runs stored with an unknown wall time
 
-	announced, done int64 // progress, in requests
+	prog collectors.PageProgress // in requests
 }
 
 func (p *poller) collect(ctx context.Context) error {
-	defer p.finishProgress()
+	defer p.prog.Finish()
 	raw, err := p.run.Sink.Cursor(ctx, Name, p.wf.key)
 	if err != nil {
-		return &Error{Op: "read cursor", Target: p.wf.String(), Err: err}
+		return &Error{Source: Name, Op: "read cursor", Target: p.wf.String(), Err: err}
 	}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &p.cur); err != nil {
@@ -505,7 +506,7 @@ func (p *poller) walk(ctx context.Context, w *walk, first, etag string) (*firstQ
 				return q1, err
 			}
 			if notModified {
-				p.progressDone()
+				p.prog.DoneOne()
 				return &firstQuery{created: created, notModified: true}, nil
 			}
 			if page == 1 {
@@ -536,7 +537,7 @@ func (p *poller) walk(ctx context.Context, w *walk, first, etag string) (*firstQ
 					return q1, err
 				}
 			}
-			p.progressDone()
+			p.prog.DoneOne()
 			if !low.IsZero() {
 				// Whatever this query has not handed out yet was created
 				// at or before low.
@@ -553,7 +554,7 @@ func (p *poller) walk(ctx context.Context, w *walk, first, etag string) (*firstQ
 			// read.
 			next := keyset(low, onLowDay, hi)
 			if next == hi {
-				return q1, &Error{Op: "list runs", Target: p.wf.String(),
+				return q1, &Error{Source: Name, Op: "list runs", Target: p.wf.String(),
 					Err: fmt.Errorf("more than %d runs created at %s: cannot split the created range further", resultCap, low.Format(time.RFC3339))}
 			}
 			p.log.Debug("listing capped, next window", "created", created, "runs", n, "total", total, "next_hi", next)
@@ -678,7 +679,7 @@ func (p *poller) finish(ctx context.Context, w *walk, q1 *firstQuery) error {
 
 // reread fetches one pending run the listing did not cover.
 func (p *poller) reread(ctx context.Context, id int64) error {
-	p.progressStart()
+	p.prog.Start()
 	var r *gh.WorkflowRun
 	_, err := ghapi.Call(ctx, p.c.opt.MaxWait, p.c.opt.Sleep, p.log, func() (*gh.Response, error) {
 		var resp *gh.Response
@@ -686,14 +687,14 @@ func (p *poller) reread(ctx context.Context, id int64) error {
 		r, resp, err = p.gh.Actions.GetWorkflowRunByID(ctx, p.wf.owner, p.wf.name, id)
 		return resp, err
 	})
-	p.progressDone()
+	p.prog.DoneOne()
 	if err != nil {
 		if s := ghapi.StatusCode(err); s == http.StatusNotFound || s == http.StatusGone {
 			p.log.Info("pending run is gone; forgetting it", "run", id)
 			delete(p.pending, id)
 			return nil
 		}
-		return &Error{Op: "get run", Target: fmt.Sprintf("%s#%d", p.wf, id), Err: err}
+		return &Error{Source: Name, Op: "get run", Target: fmt.Sprintf("%s#%d", p.wf, id), Err: err}
 	}
 	return p.convert(ctx, r)
 }
@@ -771,7 +772,7 @@ func (p *poller) wallTime(ctx context.Context, r *gh.WorkflowRun, run model.CIRu
 		return 0, nil
 	}
 	p.timingLeft--
-	p.progressStart()
+	p.prog.Start()
 	var usage *gh.WorkflowRunUsage
 	_, err := ghapi.Call(ctx, p.c.opt.MaxWait, p.c.opt.Sleep, p.log, func() (*gh.Response, error) {
 		var resp *gh.Response
@@ -779,7 +780,7 @@ func (p *poller) wallTime(ctx context.Context, r *gh.WorkflowRun, run model.CIRu
 		usage, resp, err = p.gh.Actions.GetWorkflowRunUsageByID(ctx, p.wf.owner, p.wf.name, run.RunID)
 		return resp, err
 	})
-	p.progressDone()
+	p.prog.DoneOne()
 	if err != nil {
 		var er *gh.ErrorResponse
 		if errors.As(err, &er) {
@@ -797,7 +798,7 @@ func (p *poller) wallTime(ctx context.Context, r *gh.WorkflowRun, run model.CIRu
 				return 0, nil
 			}
 		}
-		return 0, &Error{Op: "run timing", Target: fmt.Sprintf("%s#%d", p.wf, run.RunID), Err: err}
+		return 0, &Error{Source: Name, Op: "run timing", Target: fmt.Sprintf("%s#%d", p.wf, run.RunID), Err: err}
 	}
 	if usage.RunDurationMS == nil || *usage.RunDurationMS < 0 {
 		p.unknown++
@@ -810,7 +811,7 @@ func (p *poller) wallTime(ctx context.Context, r *gh.WorkflowRun, run model.CIRu
 func (p *poller) commit(ctx context.Context, next cursor) error {
 	b := model.Batch{Source: Name, CIRuns: p.runs, Deploys: p.deploys, Cursors: map[string][]byte{p.wf.key: next.encode()}}
 	if err := p.run.Sink.Commit(ctx, b); err != nil {
-		return &Error{Op: "store", Target: p.wf.String(), Err: err}
+		return &Error{Source: Name, Op: "store", Target: p.wf.String(), Err: err}
 	}
 	p.runs, p.deploys = nil, nil
 	return nil
@@ -819,7 +820,7 @@ func (p *poller) commit(ctx context.Context, next cursor) error {
 // list reads one page of the workflow's runs on its branch, created as the
 // qualifier says. With etag set, a 304 reports notModified.
 func (p *poller) list(ctx context.Context, created string, page int, etag string) (runs *gh.WorkflowRuns, resp *gh.Response, notModified bool, err error) {
-	p.progressStart()
+	p.prog.Start()
 	q := url.Values{}
 	if p.wf.branch != "" {
 		q.Set("branch", p.wf.branch)
@@ -849,15 +850,15 @@ func (p *poller) list(ctx context.Context, created string, page int, etag string
 		return nil, resp, true, nil
 	}
 	if err != nil {
-		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
+		return nil, nil, false, &Error{Source: Name, Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
 	}
 	if err := checkRuns(runs, p.run.Now); err != nil {
 		// A 200 that is not a page of runs must not pass for an empty
 		// one: the cursor would move past every run not read.
-		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
+		return nil, nil, false, &Error{Source: Name, Op: "list runs", Target: p.wf.String(), Page: page, Err: err}
 	}
 	if resp.NextPage != 0 && resp.NextPage <= page {
-		return nil, nil, false, &Error{Op: "list runs", Target: p.wf.String(), Page: page,
+		return nil, nil, false, &Error{Source: Name, Op: "list runs", Target: p.wf.String(), Page: page,
 			Err: fmt.Errorf("pagination loops: page %d links to page %d as the next", page, resp.NextPage)}
 	}
 	return runs, resp, false, nil
@@ -881,30 +882,6 @@ func checkRuns(runs *gh.WorkflowRuns, now time.Time) error {
 	return nil
 }
 
-// Progress is counted in requests: the first page of a walk announces the
-// pages its total_count implies; more are announced as needed, and
-// whatever was announced is marked done at the end.
-func (p *poller) progressStart() {
-	if p.done >= p.announced {
-		p.run.Progress.Total(Name, 1)
-		p.announced++
-	}
-}
-
-func (p *poller) progressDone() {
-	if p.done < p.announced {
-		p.run.Progress.Done(Name, 1)
-		p.done++
-	}
-}
-
-func (p *poller) finishProgress() {
-	if n := p.announced - p.done; n > 0 {
-		p.run.Progress.Done(Name, n)
-		p.done = p.announced
-	}
-}
-
 // estimate announces the pages a query's total_count implies (at most
 // the cap's worth), beyond those announced already.
 func (p *poller) estimate(total int, resp *gh.Response) {
@@ -913,28 +890,9 @@ func (p *poller) estimate(total int, resp *gh.Response) {
 		pages = max(pages, int64(resp.LastPage))
 	}
 	// The page in hand is announced, and so may be some not read yet.
-	if n := pages - (p.announced - p.done); n > 0 {
-		p.run.Progress.Total(Name, n)
-		p.announced += n
-	}
+	p.prog.Announce(pages - p.prog.Outstanding())
 }
 
-// Error is a failed GitHub call: it names the operation, the workflow (or
-// run) and what went wrong — the HTTP status and GitHub's message, or a
-// malformed body — on one line, e.g.
-// "github_actions: list runs acme/search-api/ci.yml: 404 Not Found".
-type Error struct {
-	Op     string // "list runs", "get run", "run timing", "read cursor", "store"
-	Target string // "acme/search-api/ci.yml" or "acme/search-api/ci.yml#123"
-	Page   int
-	Err    error
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s %s: %s", Name, e.Op, e.Target, ghapi.Describe(e.Err, e.Page))
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// StatusCode is the HTTP status behind the error, or 0.
-func (e *Error) StatusCode() int { return ghapi.StatusCode(e.Err) }
+// Error is a failed GitHub call (ghapi.Error, shared with the other
+// GitHub source): source, operation, target and what went wrong, on one line.
+type Error = ghapi.Error

@@ -237,9 +237,9 @@ func (s *anStream) next(ctx context.Context) error {
 	if s.budget > 0 {
 		s.budget--
 	}
-	s.j.prog.add(1)
+	s.j.prog.Announce(1)
 	resp, err := s.j.c.analyticsPage(ctx, body)
-	s.j.prog.done(1)
+	s.j.prog.Done(1)
 	s.j.anPages.Add(1)
 	if err != nil {
 		e, ok := err.(*Error)

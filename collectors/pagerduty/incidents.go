@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	pd "github.com/PagerDuty/go-pagerduty"
 
-	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -51,7 +49,7 @@ func (j *job) reread(ctx context.Context, before time.Time) error {
 	}
 	gone := 0
 	if len(missing) > 0 {
-		j.prog.add(len(missing))
+		j.prog.Announce(int64(len(missing)))
 		got := make([]*pd.Incident, len(missing))
 		err := j.parallel(ctx, len(missing), func(ctx context.Context, k int) error {
 			id := missing[k].ID
@@ -139,13 +137,13 @@ func (j *job) listOpen(ctx context.Context, from, to time.Time) (map[string]pd.I
 				TimeZone:   "UTC",
 				SortBy:     "created_at:asc",
 			}
-			j.prog.add(1)
+			j.prog.Announce(1)
 			var resp *pd.ListIncidentsResponse
 			err := j.c.call(ctx, "list open incidents", func(ctx context.Context) (err error) {
 				resp, err = j.c.client.ListIncidentsWithContext(ctx, opts)
 				return err
 			})
-			j.prog.done(1)
+			j.prog.Done(1)
 			if err != nil {
 				return nil, err
 			}
@@ -198,7 +196,7 @@ func (j *job) complete(ctx context.Context, pending []model.Incident) error {
 		}
 	}
 	if len(need) > 0 {
-		j.prog.add(len(need))
+		j.prog.Announce(int64(len(need)))
 		dets := make([]detail, len(need))
 		err := j.parallel(ctx, len(need), func(ctx context.Context, k int) error {
 			d, err := j.details(ctx, need[k].ID)
@@ -254,7 +252,7 @@ func (j *job) details(ctx context.Context, id string) (detail, error) {
 	op := "list log entries of " + id
 	for offset, pagesRead := 0, 0; ; pagesRead++ {
 		if pagesRead > 0 {
-			j.prog.add(1)
+			j.prog.Announce(1)
 		}
 		opts := pd.ListIncidentLogEntriesOptions{Limit: PageLimit, Offset: uint(offset), TimeZone: "UTC"}
 		var resp *pd.ListIncidentLogEntriesResponse
@@ -264,7 +262,7 @@ func (j *job) details(ctx context.Context, id string) (detail, error) {
 		})
 		j.logReads.Add(1)
 		if pagesRead > 0 {
-			j.prog.done(1)
+			j.prog.Done(1)
 		}
 		if notFound(err) {
 			j.log.Warn("pagerduty: incident has no log entries (gone?); keeping it without acknowledgement and assignees", "incident", id)
@@ -400,46 +398,4 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("unreadable time %q", s)
-}
-
-// --- progress -----------------------------------------------------------------
-
-// prog reports requests as progress units: announced when known (a
-// window's first page, a page's log-entry reads), done as they finish.
-type prog struct {
-	mu        sync.Mutex
-	p         collectors.Progress
-	announced int
-	finished  int
-}
-
-func (p *prog) add(n int) {
-	if n <= 0 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.announced += n
-	p.p.Total(Name, int64(n))
-}
-
-func (p *prog) done(n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if extra := p.finished + n - p.announced; extra > 0 {
-		p.announced += extra
-		p.p.Total(Name, int64(extra))
-	}
-	p.finished += n
-	p.p.Done(Name, int64(n))
-}
-
-// finish completes the bar when a run ends early or announced too much.
-func (p *prog) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if rest := p.announced - p.finished; rest > 0 {
-		p.finished += rest
-		p.p.Done(Name, int64(rest))
-	}
 }

@@ -357,10 +357,10 @@ func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
 	}
 	since = since.UTC().Truncate(time.Second)
 
-	j := &job{c: c, sink: run.Sink, log: log, prog: &prog{p: progress}, now: now,
+	j := &job{c: c, sink: run.Sink, log: log, prog: &collectors.PageProgress{Source: Name, Progress: progress}, now: now,
 		open: map[string]Ref{}, recent: map[string]Ref{}, done: map[string]Ref{}, tail: map[string]Ref{}, backfill: run.Backfill,
 		pending: map[string]model.Incident{}}
-	defer j.prog.finish()
+	defer j.prog.Finish()
 
 	raw, err := run.Sink.Cursor(ctx, Name, CursorKey)
 	if err != nil {
@@ -484,7 +484,7 @@ type job struct {
 	c        *Collector
 	sink     collectors.Sink
 	log      *slog.Logger
-	prog     *prog
+	prog     *collectors.PageProgress
 	now      time.Time
 	backfill bool
 
@@ -579,7 +579,7 @@ func (j *job) walk(ctx context.Context, seg *segment) error {
 		j.advance(seg, seg.to)
 		return j.commit(ctx, nil)
 	}
-	j.prog.add(len(queue))
+	j.prog.Announce(int64(len(queue)))
 	for len(queue) > 0 {
 		w := queue[0]
 		queue = queue[1:]
@@ -588,7 +588,7 @@ func (j *job) walk(ctx context.Context, seg *segment) error {
 			return err
 		}
 		if len(halves) > 0 {
-			j.prog.add(len(halves))
+			j.prog.Announce(int64(len(halves)))
 			queue = append(halves, queue...)
 		}
 	}
@@ -623,7 +623,7 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 			resp, err = j.c.client.ListIncidentsWithContext(ctx, opts)
 			return err
 		})
-		j.prog.done(1)
+		j.prog.Done(1)
 		if err != nil {
 			return nil, err
 		}
@@ -634,7 +634,7 @@ func (j *job) window(ctx context.Context, seg *segment, w window) ([]window, err
 			return nil, &Error{Op: "list incidents", Msg: "malformed response: 200 OK without incidents"}
 		}
 		if first && resp.Total > 0 {
-			j.prog.add(pages(int(resp.Total)) - 1)
+			j.prog.Announce(int64(pages(int(resp.Total)) - 1))
 		}
 		first = false
 		if resp.More && len(resp.Incidents) == 0 {
@@ -767,7 +767,7 @@ func (j *job) process(ctx context.Context, seg *segment, page []pd.Incident, an 
 		need = append(need, i)
 	}
 	if len(need) > 0 {
-		j.prog.add(len(need))
+		j.prog.Announce(int64(len(need)))
 		dets := make([]detail, len(need))
 		err := j.parallel(ctx, len(need), func(ctx context.Context, k int) error {
 			d, err := j.details(ctx, items[need[k]].m.ID)
@@ -848,7 +848,7 @@ func (j *job) parallel(ctx context.Context, n int, f func(ctx context.Context, k
 			defer wg.Done()
 			defer func() { <-sem }()
 			err := f(ctx, k)
-			j.prog.done(1)
+			j.prog.Done(1)
 			if err != nil {
 				mu.Lock()
 				if first == nil {

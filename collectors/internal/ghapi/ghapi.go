@@ -20,6 +20,27 @@ import (
 	"github.com/impact-dev/impact/collectors"
 )
 
+// Error is a failed GitHub call of the github or github_actions source: it
+// names the source, the operation, the repo, PR, workflow or run, and what
+// went wrong — the HTTP status and GitHub's message, or a malformed body —
+// on one line, e.g. "github_actions: list runs acme/search-api/ci.yml: 404 Not Found".
+type Error struct {
+	Source string // "github", "github_actions"
+	Op     string // "list pulls", "list files", "list runs", "run timing", "store"
+	Target string // "acme/search-api", "acme/search-api#12", "acme/search-api/ci.yml#123"
+	Page   int
+	Err    error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s %s: %s", e.Source, e.Op, e.Target, Describe(e.Err, e.Page))
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// StatusCode is the HTTP status behind the error, or 0.
+func (e *Error) StatusCode() int { return StatusCode(e.Err) }
+
 // StatusCode is the HTTP status behind a go-github or transport error, or 0.
 func StatusCode(err error) int {
 	var he *collectors.HTTPError
