@@ -176,9 +176,15 @@ func abs(x int) int {
 	return x
 }
 
-// lrAt is the likelihood ratio of splitting zs[a:c] at b.
+// lrAt is the likelihood ratio of splitting zs[a:c] at b; −Inf when it
+// is not a number (costs overflowed on extreme values), so such a split is
+// never kept.
 func (m model) lrAt(zs []float64, a, b, c int) float64 {
-	return m.segCost(zs, a, c) - m.segCost(zs, a, b) - m.segCost(zs, b, c)
+	lr := m.segCost(zs, a, c) - m.segCost(zs, a, b) - m.segCost(zs, b, c)
+	if math.IsNaN(lr) {
+		return math.Inf(-1)
+	}
+	return lr
 }
 
 // eliminate removes, weakest first, change points whose likelihood ratio
