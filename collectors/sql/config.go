@@ -1,6 +1,7 @@
 package sqlsource
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -38,6 +39,14 @@ type Database struct {
 	// from a file.
 	DSN config.Secret `yaml:"dsn"`
 }
+
+// Format prints the config as fmt would, with the DSNs masked for every
+// verb (fmt prints a pointer given a verb it does not fit with the methods
+// off).
+func (c *Config) Format(f fmt.State, verb rune) { config.FormatPointer(f, verb, c) }
+
+// Format prints the database as fmt would, with the DSN masked.
+func (d *Database) Format(f fmt.State, verb rune) { config.FormatPointer(f, verb, d) }
 
 // Defaults is where a `sources.sql:` entry starts.
 func Defaults() *Config {

@@ -1,6 +1,7 @@
 package sqlsource_test
 
 import (
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -100,6 +101,22 @@ metrics:
 		})
 	}
 }
+
+// TestFmtMasksDSN: fmt never prints a DSN, whatever the verb, even for a
+// pointer inside another struct (printed with its methods off).
+func TestFmtMasksDSN(t *testing.T) {
+	c := &sqlsource.Config{Databases: []sqlsource.Database{{Name: "orders", Driver: "postgres", DSN: "postgres://ro:s3cret-pw@db/orders"}}}
+	d := &c.Databases[0]
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x"} {
+		for _, v := range []any{c, *c, d, *d, struct{ C *sqlsource.Config }{c}, struct{ D *sqlsource.Database }{d}} {
+			if s := fmt.Sprintf(verb, v); strings.Contains(s, "s3cret") || strings.Contains(s, hexOf("s3cret")) {
+				t.Errorf("fmt %s of %T prints the DSN: %s", verb, v, s)
+			}
+		}
+	}
+}
+
+func hexOf(s string) string { return fmt.Sprintf("%x", s) }
 
 func TestDelta(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
