@@ -55,6 +55,7 @@ import (
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
 	reviewperiod "github.com/impact-dev/impact/internal/period"
+	"github.com/impact-dev/impact/internal/weblink"
 )
 
 // minAfterWindow mirrors the drafter's rule: a shift is measured once its
@@ -76,6 +77,9 @@ type Input struct {
 	// PageURL is ui.public_url: when set, each draft links to its review
 	// page, PageURL/drafts/ID.
 	PageURL string
+	// Links are the hosts a PR may link to (weblink.ForConfig); the zero
+	// value allows github.com only. A PR elsewhere is shown as text.
+	Links weblink.GitHubHosts
 	// Drafts are the stored drafts, any status; Build picks the week's new
 	// pending ones and counts the accepted ones.
 	Drafts []model.Draft
@@ -297,12 +301,12 @@ func Build(in Input) *Digest {
 	// Shifts that became measurable this week.
 	for _, s := range in.Unattributed {
 		if s.Improvement && w.Contains(readyAt(s)) {
-			d.Unattributed = append(d.Unattributed, shiftItem(s, false, w.Loc))
+			d.Unattributed = append(d.Unattributed, shiftItem(s, false, w.Loc, in.Links))
 		}
 	}
 	for _, s := range in.Regressions {
 		if !s.Improvement && w.Contains(readyAt(s)) {
-			d.Regressions = append(d.Regressions, shiftItem(s, true, w.Loc))
+			d.Regressions = append(d.Regressions, shiftItem(s, true, w.Loc, in.Links))
 		}
 	}
 
@@ -337,7 +341,7 @@ func draftItem(dr model.Draft, command string, in Input, loc *time.Location) Dra
 		Accept:     command + " drafts accept " + shellWord(id),
 		Reject:     command + " drafts reject " + shellWord(id),
 	}
-	if base := safeURL(in.PageURL); base != "" {
+	if base := weblink.User(in.PageURL); base != "" {
 		it.Page = strings.TrimSuffix(base, "/") + "/drafts/" + url.PathEscape(id)
 	}
 	if it.Before == it.After { // a small change rounded to the same figure
@@ -346,7 +350,7 @@ func draftItem(dr model.Draft, command string, in Input, loc *time.Location) Dra
 	}
 	var live []time.Time
 	for _, p := range dr.PRs {
-		it.PRs = append(it.PRs, prLink(p))
+		it.PRs = append(it.PRs, prLink(p, in.Links))
 		if !p.LiveAt.IsZero() {
 			live = append(live, p.LiveAt)
 		} else if !p.MergedAt.IsZero() {
@@ -363,7 +367,7 @@ func draftItem(dr model.Draft, command string, in Input, loc *time.Location) Dra
 	return it
 }
 
-func shiftItem(s drafter.Shift, regression bool, loc *time.Location) ShiftItem {
+func shiftItem(s drafter.Shift, regression bool, loc *time.Location, links weblink.GitHubHosts) ShiftItem {
 	it := ShiftItem{
 		Metric: metricName(s.Metric),
 		Before: drafter.FormatValue(s.Before, s.Metric.Unit),
@@ -372,7 +376,7 @@ func shiftItem(s drafter.Shift, regression bool, loc *time.Location) ShiftItem {
 		At:     s.At,
 	}
 	if s.Cause != nil {
-		l := prLink(*s.Cause)
+		l := prLink(*s.Cause, links)
 		it.Cause = &l
 	}
 	verb := "rose"
@@ -403,11 +407,11 @@ func metricName(m model.MetricRef) string {
 	return oneLine(m.ID, 120)
 }
 
-func prLink(p model.PRRef) PRLink {
+func prLink(p model.PRRef, links weblink.GitHubHosts) PRLink {
 	return PRLink{
 		Ref:    oneLine(fmt.Sprintf("%s#%d", p.Repo, p.Number), 140),
 		Title:  oneLine(p.Title, 200),
-		URL:    safeURL(p.URL),
+		URL:    links.PR(p.URL),
 		Author: oneLine(strings.TrimPrefix(p.Author, "@"), 60),
 	}
 }
@@ -616,16 +620,6 @@ func oneLine(s string, max int) string {
 		n++
 	}
 	return b.String()
-}
-
-// safeURL keeps only absolute http(s) URLs.
-func safeURL(s string) string {
-	s = strings.TrimSpace(s)
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, " \r\n\t\"'<>") {
-		return ""
-	}
-	return u.String()
 }
 
 // shellWord quotes a draft id for a shell command line if it needs it

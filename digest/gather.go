@@ -12,6 +12,7 @@ import (
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/builtin"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/weblink"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -34,7 +35,7 @@ type Analyzer func(ctx context.Context) (Analysis, error)
 // samples of the week's drafts (for the charts), the sources' events
 // around the week, and the drafter's shifts from analyze (nil: none).
 func Gather(ctx context.Context, cfg *config.Config, st *store.Store, week Week, now time.Time, analyze Analyzer) (Input, error) {
-	in := Input{Week: week, Now: now, PeriodLength: cfg.Review.Period, Samples: map[string][]model.Sample{}, Weekly: map[string]bool{}, PageURL: cfg.UI.PublicURL}
+	in := Input{Week: week, Now: now, PeriodLength: cfg.Review.Period, Samples: map[string][]model.Sample{}, Weekly: map[string]bool{}, PageURL: cfg.UI.PublicURL, Links: weblink.ForConfig(cfg)}
 	var err error
 	if in.Drafts, err = st.Drafts(ctx, store.DraftFilter{}); err != nil {
 		return in, fmt.Errorf("digest: %w", err)

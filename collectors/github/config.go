@@ -26,6 +26,10 @@ func Defaults() *Config {
 	return &Config{APIURL: DefaultAPIURL, Interval: config.Duration(15 * time.Minute)}
 }
 
+// GitHubAPIURL implements weblink.GitHubAPI: PRs link to this API's web
+// host (github.com, or a GitHub Enterprise host).
+func (c *Config) GitHubAPIURL() string { return c.APIURL }
+
 // CollectReviews reports whether reviews given are collected.
 func (c Config) CollectReviews() bool { return !c.SkipReviews }
 

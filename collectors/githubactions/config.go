@@ -37,6 +37,10 @@ func Defaults() *Config {
 // PollInterval implements config.SourceConfig.
 func (c *Config) PollInterval() time.Duration { return c.Interval.D() }
 
+// GitHubAPIURL implements weblink.GitHubAPI: PRs link to this API's web
+// host (github.com, or a GitHub Enterprise host).
+func (c *Config) GitHubAPIURL() string { return c.APIURL }
+
 // credentialer is sources.github's config (collectors/github.Config),
 // whose token and api_url this source reuses unless it sets its own.
 type credentialer interface {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/weblink"
 )
 
 // JSON writes v indented, with a trailing newline.
@@ -273,8 +274,9 @@ func ByCategory(ds []model.Draft) []Group {
 	return gs
 }
 
-// Markdown prints drafts grouped by competency, one bullet each, with PR links.
-func Markdown(w io.Writer, title string, ds []model.Draft) error {
+// Markdown prints drafts grouped by competency, one bullet each, with PR
+// links (to the hosts links allows; see internal/weblink).
+func Markdown(w io.Writer, title string, ds []model.Draft, links weblink.GitHubHosts) error {
 	if title != "" {
 		fmt.Fprintf(w, "# %s\n\n", title)
 	}
@@ -285,7 +287,7 @@ func Markdown(w io.Writer, title string, ds []model.Draft) error {
 	for _, g := range ByCategory(ds) {
 		fmt.Fprintf(w, "## %s\n\n", g.Title)
 		for _, d := range g.Drafts {
-			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs), kindNote(d))
+			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs, links), kindNote(d))
 		}
 		fmt.Fprintln(w)
 	}
@@ -293,17 +295,19 @@ func Markdown(w io.Writer, title string, ds []model.Draft) error {
 }
 
 // linkPRs turns the PR references in an escaped statement into links; PRs
-// the text does not mention are appended.
-func linkPRs(text string, prs []model.PRRef) string {
+// the text does not mention are appended. A PR whose URL links does not
+// allow stays plain text.
+func linkPRs(text string, prs []model.PRRef, links weblink.GitHubHosts) string {
 	var missing []string
 	for _, p := range prs {
 		ref := mdEscape(fmt.Sprintf("%s#%d", p.Repo, p.Number))
-		link := fmt.Sprintf("[%s](%s)", ref, p.URL)
+		u := links.PR(p.URL)
+		link := weblink.Markdown(ref, u)
 		switch short := fmt.Sprintf("#%d", p.Number); {
 		case strings.Contains(text, ref):
 			text = strings.Replace(text, ref, link, 1)
 		case strings.Contains(text, ", "+short+")") || strings.Contains(text, ", "+short+","):
-			text = strings.Replace(text, ", "+short, ", "+fmt.Sprintf("[%s](%s)", short, p.URL), 1)
+			text = strings.Replace(text, ", "+short, ", "+weblink.Markdown(short, u), 1)
 		default:
 			missing = append(missing, link)
 		}

@@ -4,11 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/weblink"
 )
 
 // Levels of `impact export --level`: the order a review form wants.
@@ -143,7 +143,7 @@ func levelScore(level string, d model.Draft) int {
 
 // ReviewMarkdown prints a review export: a title, the highlights (when a
 // level picked some), then every competency with its statements.
-func ReviewMarkdown(w io.Writer, title, level string, groups []Group, highlights []model.Draft) error {
+func ReviewMarkdown(w io.Writer, title, level string, groups []Group, highlights []model.Draft, links weblink.GitHubHosts) error {
 	if title != "" {
 		fmt.Fprintf(w, "# %s\n\n", title)
 	}
@@ -154,14 +154,14 @@ func ReviewMarkdown(w io.Writer, title, level string, groups []Group, highlights
 	if len(highlights) > 0 {
 		fmt.Fprintf(w, "## Lead with (%s level)\n\n", level)
 		for _, d := range highlights {
-			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs), kindNote(d))
+			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs, links), kindNote(d))
 		}
 		fmt.Fprintln(w)
 	}
 	for _, g := range groups {
 		fmt.Fprintf(w, "## %s\n\n", g.Title)
 		for _, d := range g.Drafts {
-			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs), kindNote(d))
+			fmt.Fprintf(w, "- %s%s\n", linkPRs(mdEscape(d.Text), d.PRs, links), kindNote(d))
 		}
 		fmt.Fprintln(w)
 	}
@@ -173,7 +173,7 @@ func ReviewMarkdown(w io.Writer, title, level string, groups []Group, highlights
 func kindNote(d model.Draft) string {
 	var b strings.Builder
 	for _, l := range d.Links {
-		if u := safeURL(l); u != "" {
+		if u := weblink.User(l); u != "" {
 			fmt.Fprintf(&b, " [link](%s)", u)
 		}
 	}
@@ -184,15 +184,4 @@ func kindNote(d model.Draft) string {
 		b.WriteString(" _(manual)_")
 	}
 	return b.String()
-}
-
-// safeURL returns an http(s) URL re-encoded so it cannot end a Markdown
-// link early, or "" for anything else.
-func safeURL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	r := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "[", "%5B", "]", "%5D", "`", "%60")
-	return r.Replace(u.String())
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/weblink"
 )
 
 func TestReview(t *testing.T) {
@@ -71,7 +72,7 @@ func TestReview(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	groups, hl := Review(ds, "staff")
-	if err := ReviewMarkdown(&buf, "T", "staff", groups, hl); err != nil {
+	if err := ReviewMarkdown(&buf, "T", "staff", groups, hl, weblink.GitHubHosts{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"# T\n\n## Lead with (staff level)\n\n- did a1 _(activity)_\n", "## Technical leadership\n\n- did a1 _(activity)_\n- did m1 _(manual)_\n"} {
@@ -81,7 +82,7 @@ func TestReview(t *testing.T) {
 	}
 }
 
-func TestSafeURL(t *testing.T) {
+func TestUserLinks(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://wiki.example.com/pm/42":        "https://wiki.example.com/pm/42",
 		"https://x.example/a)b(c":               "https://x.example/a%29b%28c",
@@ -90,8 +91,8 @@ func TestSafeURL(t *testing.T) {
 		"ftp://x.example/":                      "",
 		"https://x.example/](https://evil.test": "https://x.example/%5D%28https://evil.test",
 	} {
-		if got := safeURL(in); got != want {
-			t.Errorf("safeURL(%q) = %q, want %q", in, got, want)
+		if got := weblink.User(in); got != want {
+			t.Errorf("weblink.User(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmd/status"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/internal/weblink"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -45,7 +46,6 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"safeURL": safeURL,
 	// card: a draft's decide forms in the inbox; after a decision the
 	// browser comes back to the next draft.
 	"card": func(d draftView, csrf string) cardData {
@@ -87,15 +87,6 @@ func clean(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// safeURL keeps http(s) links only.
-func safeURL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }
 
 // pageData is what every template gets.
@@ -149,7 +140,7 @@ type candidateView struct {
 	Offset string
 }
 
-func explainView(f drafter.Finding, draftID string) findingView {
+func explainView(f drafter.Finding, draftID string, links weblink.GitHubHosts) findingView {
 	v := findingView{
 		At: f.At.UTC().Format("2006-01-02 15:04 UTC"), Tolerance: f.Tolerance().String(),
 		Verdict: clean(drafter.VerdictText(f.Verdict)), Reason: clean(f.Reason),
@@ -169,7 +160,7 @@ func explainView(f drafter.Finding, draftID string) findingView {
 		if off > 0 {
 			when = off.Round(time.Minute).String() + " after the shift"
 		}
-		v.Candidates = append(v.Candidates, candidateView{PR: prRef(c.PR), Mine: c.Mine, Role: clean(c.Role), Offset: "went live " + when})
+		v.Candidates = append(v.Candidates, candidateView{PR: prRef(c.PR, links), Mine: c.Mine, Role: clean(c.Role), Offset: "went live " + when})
 	}
 	return v
 }
@@ -225,11 +216,12 @@ func (s *Server) view(ctx context.Context, d model.Draft, chart bool) draftView 
 	v.Measured = v.Kind == model.KindImpact || d.Metric.Unit != ""
 	v.Numbers = Numbers(d)
 	v.Missing = Missing(d, d.Text)
+	links := weblink.ForConfig(s.o.Config())
 	for _, p := range d.PRs {
-		v.PRs = append(v.PRs, prRef(p))
+		v.PRs = append(v.PRs, prRef(p, links))
 	}
 	for _, p := range d.Others {
-		v.Others = append(v.Others, prRef(p))
+		v.Others = append(v.Others, prRef(p, links))
 	}
 	for _, e := range d.Evidence {
 		v.Evidence = append(v.Evidence, clean(e))
@@ -244,12 +236,12 @@ func (s *Server) view(ctx context.Context, d model.Draft, chart bool) draftView 
 	return v
 }
 
-func prRef(p model.PRRef) prView {
+func prRef(p model.PRRef, links weblink.GitHubHosts) prView {
 	live := p.LiveAt
 	if live.IsZero() {
 		live = p.MergedAt
 	}
-	return prView{Ref: clean(fmt.Sprintf("%s#%d", p.Repo, p.Number)), Title: clean(p.Title), URL: safeURL(p.URL), Author: clean(p.Author), LiveAt: live}
+	return prView{Ref: clean(fmt.Sprintf("%s#%d", p.Repo, p.Number)), Title: clean(p.Title), URL: links.PR(p.URL), Author: clean(p.Author), LiveAt: live}
 }
 
 func metricName(m model.MetricRef) string {
@@ -372,7 +364,7 @@ func (s *Server) draftPage(w http.ResponseWriter, r *http.Request, sess *session
 		case ex != nil:
 			data.Explained = true
 			for _, f := range ex.Findings {
-				data.Explain = append(data.Explain, explainView(f, d.ID))
+				data.Explain = append(data.Explain, explainView(f, d.ID, weblink.ForConfig(s.o.Config())))
 			}
 		}
 	}
@@ -521,7 +513,7 @@ func (s *Server) periodMarkdownText(ctx context.Context, p string) (string, int,
 		return "", 0, err
 	}
 	var b bytes.Buffer
-	if err := render.Markdown(&b, export.Title(cfg.Me.Name, since, until), ds); err != nil {
+	if err := render.Markdown(&b, export.Title(cfg.Me.Name, since, until), ds, weblink.ForConfig(cfg)); err != nil {
 		return "", 0, err
 	}
 	return b.String(), len(ds), nil

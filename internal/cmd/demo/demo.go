@@ -29,6 +29,7 @@ import (
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/internal/weblink"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/internal/world/worldconfig"
 	"github.com/impact-dev/impact/store"
@@ -257,7 +258,7 @@ func showKinds(ctx context.Context, wr io.Writer, st *store.Store, cfg *config.C
 	groups, _ := render.Review(ds, "")
 	fmt.Fprintf(wr, "The review-period export, every status (impact export --period %s --status all):\n\n", per.Name)
 	var b strings.Builder
-	if err := render.ReviewMarkdown(&b, "", "", groups, nil); err != nil {
+	if err := render.ReviewMarkdown(&b, "", "", groups, nil, weblink.ForConfig(cfg)); err != nil {
 		return err
 	}
 	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {

@@ -12,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/internal/weblink"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -46,7 +48,8 @@ func withBackend(f *cmdutil.Factory, fn func(backend.Backend) error) error {
 
 // withReadBackend is withBackend for commands that only read: it never
 // creates the store and needs only read access to it (Factory.ReadBackend).
-func withReadBackend(f *cmdutil.Factory, fn func(backend.Backend) error) error {
+// fn gets the config too (the Markdown output's link hosts).
+func withReadBackend(f *cmdutil.Factory, fn func(*config.Config, backend.Backend) error) error {
 	cfg, err := f.Config()
 	if err != nil {
 		return err
@@ -56,7 +59,7 @@ func withReadBackend(f *cmdutil.Factory, fn func(backend.Backend) error) error {
 		return err
 	}
 	defer be.Close()
-	return fn(be)
+	return fn(cfg, be)
 }
 
 // ListOptions of `drafts list`.
@@ -127,7 +130,7 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	return withReadBackend(f, func(st backend.Backend) error {
+	return withReadBackend(f, func(cfg *config.Config, st backend.Backend) error {
 		filter := store.DraftFilter{Status: status, Category: cat, Since: since}
 		if format == cmdutil.FormatJSON {
 			// The stored JSON is the output format: stream it without
@@ -144,7 +147,7 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 		}
 		switch format {
 		case cmdutil.FormatMarkdown:
-			return render.Markdown(f.IO.Out, "", ds)
+			return render.Markdown(f.IO.Out, "", ds, weblink.ForConfig(cfg))
 		default:
 			if len(ds) == 0 && status == model.StatusPending {
 				_, err := fmt.Fprintln(f.IO.Out, "No pending drafts. Run 'impact collect' to look for new shifts, or 'impact drafts list --status all'.")
@@ -166,7 +169,7 @@ func newShowCmd(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withReadBackend(f, func(st backend.Backend) error {
+			return withReadBackend(f, func(_ *config.Config, st backend.Backend) error {
 				d, err := st.Draft(cmd.Context(), args[0])
 				if err != nil {
 					return err

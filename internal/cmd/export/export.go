@@ -17,6 +17,7 @@ import (
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/internal/weblink"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -159,9 +160,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 				per.Start.In(loc).Format("2006-01-02"), per.End.In(loc).AddDate(0, 0, -1).Format("2006-01-02"))
 		}
 		if per == nil && o.Level == "" {
-			return render.Markdown(f.IO.Out, title, ds)
+			return render.Markdown(f.IO.Out, title, ds, weblink.ForConfig(cfg))
 		}
-		return render.ReviewMarkdown(f.IO.Out, title, o.Level, groups, highlights)
+		return render.ReviewMarkdown(f.IO.Out, title, o.Level, groups, highlights, weblink.ForConfig(cfg))
 	}
 }
 

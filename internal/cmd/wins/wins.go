@@ -20,6 +20,7 @@ import (
 	"github.com/impact-dev/impact/internal/cmdutil"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/render"
+	"github.com/impact-dev/impact/internal/weblink"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -268,7 +269,7 @@ func RunList(ctx context.Context, f *cmdutil.Factory, o *ListOptions) error {
 		return err
 	}
 	if format == cmdutil.FormatMarkdown {
-		return render.Markdown(f.IO.Out, "", ds)
+		return render.Markdown(f.IO.Out, "", ds, weblink.ForConfig(cfg))
 	}
 	return render.Wins(f.IO.Out, ds)
 }
