@@ -107,8 +107,8 @@ func Listen(ctx context.Context, sc config.ServerConfig) (net.Listener, func(), 
 }
 
 // privateDir makes sure dir exists and belongs to this user. A directory of
-// the daemon's own (named "impact", as the default's is) is kept at mode
-// 0700; another directory the user chose (say /tmp) is left as it is, as
+// the daemon's own (named "impact" or "impact-…", as the default's is) is
+// kept at mode 0700; another directory the user chose (say /tmp) is left as it is, as
 // the socket's own mode keeps other users out.
 func privateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -124,7 +124,7 @@ func privateDir(dir string) error {
 	if uid, ok := daemonauth.FileUID(fi); ok && uid != os.Getuid() && uid != 0 {
 		return fmt.Errorf("the socket's directory %s belongs to uid %d, not to you (uid %d)", dir, uid, os.Getuid())
 	}
-	if filepath.Base(dir) == "impact" && fi.Mode().Perm() != 0o700 {
+	if base := filepath.Base(dir); (base == "impact" || strings.HasPrefix(base, "impact-")) && fi.Mode().Perm() != 0o700 {
 		if uid, ok := daemonauth.FileUID(fi); ok && uid != os.Getuid() {
 			return fmt.Errorf("the socket's directory %s belongs to uid %d, not to you (uid %d)", dir, uid, os.Getuid())
 		}
