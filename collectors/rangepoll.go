@@ -60,9 +60,14 @@ type RangePoll struct {
 	// DefaultSince is how far back a first poll reaches when Run.Since is
 	// zero.
 	DefaultSince time.Duration
-	Metrics      []RangeMetric
-	Query        RangeQuery
-	Logger       *slog.Logger
+	// OpenHour reads the still-open hour too: the last chunk ends at
+	// Run.Now, its partial hour is stored and overwritten, final, by the
+	// first poll after the hour closes (the cursor never passes the open
+	// hour's start). Datadog answers a partial hour; others leave it out.
+	OpenHour bool
+	Metrics  []RangeMetric
+	Query    RangeQuery
+	Logger   *slog.Logger
 }
 
 type rangeChunk struct{ from, to time.Time }
@@ -107,7 +112,7 @@ func (p *RangePoll) Collect(ctx context.Context, run Run) error {
 		if p.MinRange > 0 && open.Sub(start) < p.MinRange {
 			start = open.Add(-p.MinRange)
 		}
-		pl := rangePlan{m: m, chunks: p.split(start, open)}
+		pl := rangePlan{m: m, chunks: p.split(start, open, now)}
 		if len(pl.chunks) == 0 {
 			continue
 		}
@@ -120,7 +125,7 @@ func (p *RangePoll) Collect(ctx context.Context, run Run) error {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: query %s: %w", p.Source, pl.m.ID, err))
 			progress.Done(p.Source, int64(len(pl.chunks)))
-		} else if err := p.collectMetric(ctx, run.Sink, progress, log, pl); err != nil {
+		} else if err := p.collectMetric(ctx, run.Sink, progress, log, pl, open); err != nil {
 			errs = append(errs, err)
 		}
 		if ctx.Err() != nil {
@@ -167,21 +172,29 @@ func (p *RangePoll) start(ctx context.Context, run Run, m RangeMetric) (time.Tim
 	return cur.Through.UTC().Truncate(time.Hour), true, nil
 }
 
-// split cuts [start, end) — end on an hour boundary — into chunks of at
-// most p.Chunk, oldest first.
-func (p *RangePoll) split(start, end time.Time) []rangeChunk {
+// split cuts [start, open) — open on an hour boundary — into chunks of at
+// most p.Chunk, oldest first. With OpenHour the last chunk ends at now
+// instead (a range within the open hour is one chunk), so the partial hour
+// costs no request of its own.
+func (p *RangePoll) split(start, open, now time.Time) []rangeChunk {
 	var out []rangeChunk
-	for from := start; from.Before(end); from = from.Add(p.Chunk) {
+	for from := start; from.Before(open); from = from.Add(p.Chunk) {
 		to := from.Add(p.Chunk)
-		if to.After(end) {
-			to = end
+		if to.After(open) {
+			to = open
 		}
 		out = append(out, rangeChunk{from, to})
+	}
+	if p.OpenHour && now.After(start) {
+		if len(out) == 0 {
+			return []rangeChunk{{start, now}}
+		}
+		out[len(out)-1].to = now
 	}
 	return out
 }
 
-func (p *RangePoll) collectMetric(ctx context.Context, sink Sink, progress Progress, log *slog.Logger, pl rangePlan) error {
+func (p *RangePoll) collectMetric(ctx context.Context, sink Sink, progress Progress, log *slog.Logger, pl rangePlan, open time.Time) error {
 	stored := 0
 	for i, ch := range pl.chunks {
 		samples, err := p.Query(ctx, pl.m, ch.from, ch.to)
@@ -195,7 +208,11 @@ func (p *RangePoll) collectMetric(ctx context.Context, sink Sink, progress Progr
 				kept = append(kept, s)
 			}
 		}
-		cur, err := json.Marshal(RangeCursor{Through: ch.to, Query: pl.m.Query})
+		through := ch.to
+		if through.After(open) {
+			through = open // OpenHour: the open hour is read again once it closes
+		}
+		cur, err := json.Marshal(RangeCursor{Through: through, Query: pl.m.Query})
 		if err != nil {
 			return err
 		}

@@ -71,15 +71,9 @@ type Options struct {
 	Chunk time.Duration
 }
 
-// Cursor is what the collector stores under each metric id.
-type Cursor struct {
-	// Through is the end of the range stored: the next poll starts here. It
-	// is always on an hour boundary.
-	Through time.Time `json:"through"`
-	// Query is the query (rollup included) the data was read with; when the
-	// configured query changes, the metric is read again from Run.Since.
-	Query string `json:"query,omitempty"`
-}
+// Cursor is what the collector stores under each metric id: the range
+// poll's cursor ({"through": RFC 3339, "query": q}).
+type Cursor = collectors.RangeCursor
 
 // QueryError is a failed query: the HTTP status when the API answered,
 // else the transport error.
@@ -221,159 +215,43 @@ func (c *Collector) Name() string { return Name }
 
 type chunk struct{ from, to time.Time }
 
-type plan struct {
-	m      metric
-	chunks []chunk
-}
-
-// Collect reads every metric from its cursor (or Run.Since) to Run.Now. A
-// failing metric does not stop the others; the errors are joined.
+// Collect reads every metric from its cursor (or Run.Since) to Run.Now
+// through the range-poll loop (collectors.RangePoll: chunking, cursors,
+// progress, per-chunk commits); Datadog supplies only "query this metric
+// between these times". The still-open hour is read too, and read again,
+// final, by the first poll after it closes. A failing metric does not stop
+// the others; the errors are joined.
 func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
-	if run.Sink == nil {
-		return errors.New("datadog: no sink")
-	}
 	run = run.WithDefaults(c.log)
-	log, progress, now := run.Logger, run.Progress, run.Now
-
-	var errs []error
-	var plans []plan
-	var total int64
+	log := run.Logger
+	byID := make(map[string]metric, len(c.metrics))
+	poll := collectors.RangePoll{Source: Name, Chunk: c.chunk, DefaultSince: DefaultSince, OpenHour: true, Logger: log}
 	for _, m := range c.metrics {
-		start, resumed, err := c.start(ctx, run, m, now, log)
+		byID[m.id] = m
+		poll.Metrics = append(poll.Metrics, collectors.RangeMetric{ID: m.id, Query: m.query})
+	}
+	// Each warning once per metric and run.
+	warnedSeries, warnedInterval := map[string]bool{}, map[string]bool{}
+	poll.Query = func(ctx context.Context, rm collectors.RangeMetric, from, to time.Time) ([]model.Sample, error) {
+		m := byID[rm.ID]
+		samples, sh, err := c.query(ctx, m, chunk{from, to})
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
-		if resumed && !start.Before(now.Truncate(time.Hour)) {
-			// No hour has completed since the last poll: the open hour is
-			// read again, final, by the first poll after it closes. A poll
-			// with nothing new costs no request.
-			continue
-		}
-		p := plan{m: m, chunks: c.split(start, now)}
-		total += int64(len(p.chunks))
-		plans = append(plans, p)
-	}
-	progress.Total(Name, total)
-
-	for i, p := range plans {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("datadog: query %s: %w", p.m.id, err))
-			progress.Done(Name, int64(len(p.chunks)))
-		} else if err := c.collectMetric(ctx, run.Sink, progress, log, p, now); err != nil {
-			errs = append(errs, err)
-		}
-		if ctx.Err() != nil {
-			// Stopped: the remaining metrics are not started, and the
-			// progress bar still completes.
-			for _, rest := range plans[i+1:] {
-				progress.Done(Name, int64(len(rest.chunks)))
-			}
-			break
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// start is where metric m's range begins: its cursor, unless this is a
-// backfill, there is none, or the query changed since it was written.
-func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (start time.Time, resumed bool, err error) {
-	since := run.Since
-	if since.IsZero() {
-		since = now.Add(-DefaultSince)
-	}
-	since = since.UTC().Truncate(time.Hour)
-	if run.Backfill {
-		return since, false, nil
-	}
-	raw, err := run.Sink.Cursor(ctx, Name, m.id)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("datadog: read cursor of %s: %w", m.id, err)
-	}
-	if raw == nil {
-		return since, false, nil
-	}
-	var cur Cursor
-	if err := json.Unmarshal(raw, &cur); err != nil || cur.Through.IsZero() {
-		log.Warn("datadog: unreadable cursor, reading again from since", "metric", m.id, "since", since)
-		return since, false, nil
-	}
-	if cur.Query != "" && cur.Query != m.query {
-		log.Info("datadog: query changed, reading again from since", "metric", m.id, "since", since)
-		return since, false, nil
-	}
-	return cur.Through.UTC().Truncate(time.Hour), true, nil
-}
-
-// split cuts [start, end) into chunks of c.chunk, oldest first. The last
-// chunk ends at end and absorbs a remainder shorter than an hour, so a
-// 90-day backfill started at an odd minute is three 30-day requests, not
-// three and a sliver.
-func (c *Collector) split(start, end time.Time) []chunk {
-	if !end.After(start) {
-		return nil
-	}
-	span := end.Truncate(time.Hour).Sub(start)
-	n := int((span + c.chunk - 1) / c.chunk)
-	if n < 1 {
-		n = 1
-	}
-	out := make([]chunk, n)
-	for i := range out {
-		from := start.Add(time.Duration(i) * c.chunk)
-		to := from.Add(c.chunk)
-		if i == n-1 {
-			to = end
-		}
-		out[i] = chunk{from, to}
-	}
-	return out
-}
-
-func (c *Collector) collectMetric(ctx context.Context, sink collectors.Sink, progress collectors.Progress, log *slog.Logger, p plan, now time.Time) error {
-	open := now.Truncate(time.Hour) // start of the still-open hour
-	warnedSeries, warnedInterval := false, false
-	stored := 0
-	for i, ch := range p.chunks {
-		samples, sh, err := c.query(ctx, p.m, ch)
-		if err != nil {
-			progress.Done(Name, int64(len(p.chunks)-i)) // the bar still completes
-			return err
-		}
-		if sh.series > 1 && !warnedSeries {
-			warnedSeries = true
+		if sh.series > 1 && !warnedSeries[m.id] {
+			warnedSeries[m.id] = true
 			log.Warn("datadog: query returned several series; averaging them per timestamp (drop the `by {…}` grouping from the query)",
-				"metric", p.m.id, "series", sh.series)
+				"metric", m.id, "series", sh.series)
 		}
-		if sh.interval > 3600 && !warnedInterval {
-			warnedInterval = true
+		if sh.interval > 3600 && !warnedInterval[m.id] {
+			warnedInterval[m.id] = true
 			log.Warn("datadog: points are coarser than hourly; the query's own rollup or the chunk size is too large",
-				"metric", p.m.id, "interval_seconds", sh.interval)
+				"metric", m.id, "interval_seconds", sh.interval)
 		}
-		through := ch.to
-		if through.After(open) {
-			through = open
-		}
-		cur, err := json.Marshal(Cursor{Through: through, Query: p.m.query})
-		if err != nil {
-			return err
-		}
-		b := model.Batch{Source: Name, Cursors: map[string][]byte{p.m.id: cur}}
-		if len(samples) > 0 {
-			b.Samples = map[string][]model.Sample{p.m.id: samples}
-		}
-		if err := sink.Commit(ctx, b); err != nil {
-			progress.Done(Name, int64(len(p.chunks)-i))
-			return fmt.Errorf("datadog: store %s: %w", p.m.id, err)
-		}
-		stored += len(samples)
-		progress.Done(Name, 1)
-		log.Debug("datadog: chunk stored", "metric", p.m.id, "from", ch.from, "to", ch.to, "samples", len(samples))
+		log.Debug("datadog: chunk read", "metric", m.id, "from", from, "to", to, "samples", len(samples))
+		return samples, nil
 	}
-	if len(p.chunks) > 0 {
-		log.Info("datadog: collected", "metric", p.m.id, "chunks", len(p.chunks), "samples", stored)
-	}
-	return nil
+	return poll.Collect(ctx, run)
 }
 
 func (c *Collector) reqContext(ctx context.Context) context.Context {
