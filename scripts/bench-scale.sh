@@ -33,30 +33,33 @@ echo "== building (work in $DIR)" >&2
 go build -o "$DIR/scale" ./bench/scale
 go build -o "$DIR/impact" ./cmd/impact
 
-# timed CMD...: runs it, prints "wall_s rss_mb" (GNU time: %e, %M KiB).
+# timed CMD...: runs it, prints "wall_s rss_mb cpu_s" (GNU time: %e, %M
+# KiB, %U+%S). CPU time varies far less with the machine's load than wall
+# time does.
 timed() {
 	local tf
 	tf=$(mktemp)
-	/usr/bin/time -f "%e %M" -o "$tf" "$@" >"$DIR/last.out" 2>"$DIR/last.err" || { cat "$DIR/last.err" >&2; rm -f "$tf"; return 1; }
-	awk '{printf "%s %.1f\n", $1, $2/1024}' "$tf"
+	/usr/bin/time -f "%e %M %U %S" -o "$tf" "$@" >"$DIR/last.out" 2>"$DIR/last.err" || { cat "$DIR/last.err" >&2; rm -f "$tf"; return 1; }
+	awk '{printf "%s %.1f %.2f\n", $1, $2/1024, $3+$4}' "$tf"
 	rm -f "$tf"
 }
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
-# measure N CMD...: N timed runs; prints "median_wall median_rss"
+# measure N CMD...: N timed runs; prints "median_wall median_rss median_cpu"
 measure() {
-	local n=$1 i walls="" rsss=""
+	local n=$1 i walls="" rsss="" cpus=""
 	shift
 	for ((i = 0; i < n; i++)); do
-		read -r w r < <(timed "$@")
+		read -r w r c < <(timed "$@")
 		walls+="$w"$'\n'
 		rsss+="$r"$'\n'
+		cpus+="$c"$'\n'
 	done
-	echo "$(printf '%s' "$walls" | median) $(printf '%s' "$rsss" | median)"
+	echo "$(printf '%s' "$walls" | median) $(printf '%s' "$rsss" | median) $(printf '%s' "$cpus" | median)"
 }
 examined() { sed -n 's/.*examined=\([0-9]*\).*/\1/p' "$DIR/last.out"; }
 
-echo "| store | samples | full redraft (wall, peak RSS) | hourly poll + pass (wall, peak RSS; series analysed) | first poll after midnight (wall, peak RSS; series analysed) |"
+echo "| store | samples | full redraft: wall, CPU, peak RSS | hourly poll + pass: wall, CPU, peak RSS; series analysed | first poll after midnight: wall, CPU, peak RSS; series analysed |"
 echo "|---|---|---|---|---|"
 for spec in $SPECS; do
 	n=${spec%x*}
@@ -70,28 +73,28 @@ for spec in $SPECS; do
 	runs=$RUNS
 	[ "$samples" -gt 2500000 ] && runs=$BIG_RUNS
 	echo "== $spec: redraft ×$runs" >&2
-	read -r rw rr < <(measure "$runs" "$DIR/scale" redraft -dir "$st")
+	read -r rw rr rc < <(measure "$runs" "$DIR/scale" redraft -dir "$st")
 	echo "== $spec: hourly poll ×$RUNS" >&2
-	read -r pw pr < <(measure "$RUNS" "$DIR/scale" poll -dir "$st")
+	read -r pw pr pc < <(measure "$RUNS" "$DIR/scale" poll -dir "$st")
 	pe=$(examined)
 	# Up to the next midnight and one hour past it: the closed day has
 	# data for every series.
 	echo "== $spec: rollover ×$BIG_RUNS" >&2
-	read -r ow or < <(measure "$BIG_RUNS" "$DIR/scale" poll -hours 24 -dir "$st")
+	read -r ow or oc < <(measure "$BIG_RUNS" "$DIR/scale" poll -hours 24 -dir "$st")
 	oe=$(examined)
-	echo "| $n series × $y y | $samples | ${rw} s, ${rr} MB | ${pw} s, ${pr} MB; $pe | ${ow} s, ${or} MB; $oe |"
+	echo "| $n series × $y y | $samples | ${rw} s, ${rc} s, ${rr} MB | ${pw} s, ${pc} s, ${pr} MB; $pe | ${ow} s, ${oc} s, ${or} MB; $oe |"
 done
 
 echo
 echo "== 100,000 drafts" >&2
 dd="$DIR/drafts100k"
 [ -s "$dd/impact.db" ] || "$DIR/scale" drafts -n 100000 -dir "$dd" >&2
-read -r lw lr < <(measure 5 "$DIR/impact" --config "$dd/impact.yaml" drafts list --status all -o json)
-read -r ew er < <(measure 5 "$DIR/impact" --config "$dd/impact.yaml" export --status all -f json)
-echo "| command (100,000 drafts, whole process) | wall | peak RSS |"
-echo "|---|---|---|"
-echo "| drafts list --status all -o json | ${lw} s | ${lr} MB |"
-echo "| export --status all -f json | ${ew} s | ${er} MB |"
+read -r lw lr lc < <(measure 5 "$DIR/impact" --config "$dd/impact.yaml" drafts list --status all -o json)
+read -r ew er ec < <(measure 5 "$DIR/impact" --config "$dd/impact.yaml" export --status all -f json)
+echo "| command (100,000 drafts, whole process) | wall | CPU | peak RSS |"
+echo "|---|---|---|---|"
+echo "| drafts list --status all -o json | ${lw} s | ${lc} s | ${lr} MB |"
+echo "| export --status all -f json | ${ew} s | ${ec} s | ${er} MB |"
 
 echo
 echo "== daemon: 200 series × 1 year, a full pass, then ${IDLE}s idle" >&2

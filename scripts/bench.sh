@@ -23,7 +23,7 @@ awk '
 /^BenchmarkRun/            { d=$1; sub(/-[0-9]+$/, "", d); sub(/^BenchmarkRun\/?/, "", d); if (d != "") d=" (" d ")"
                              printf "| drafter%s: 1,000 PRs × 50 hourly series × 1 year | %.2f s per run | < 2 s |\n", d, $3/1e9 }
 /^BenchmarkBytesPerSample/ { for (i=1;i<=NF;i++) if ($(i+1)=="bytes/sample") printf "| store: bytes on disk per hourly sample | %s | ≤ 32 |\n", $i }
-/^BenchmarkCommitHourlyYear/ { printf "| store: commit one year of hourly samples (one series) | %.1f ms | — |\n", $3/1e6 }
+/^BenchmarkCommitHourlyYear/ { printf "| store: commit one year of hourly samples of 50 series, a day per commit | %.1f ms | — |\n", $3/1e6 }
 /^BenchmarkDraftsList10k/  { printf "| store: read 10,000 drafts | %.1f ms | — |\n", $3/1e6 }
 /^BenchmarkListJSONProcess/ { printf "| `impact drafts list -o json`, 10,000 drafts, whole process | %.0f ms | < 150 ms |\n", $3/1e6 }
 /^BenchmarkBackfill/ {
