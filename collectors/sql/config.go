@@ -98,8 +98,8 @@ func (c *Config) Check(ch *config.Check) {
 		}
 	}
 	ch.Positive("statement_timeout", c.StatementTimeout)
-	if c.MaxRows <= 0 {
-		ch.Add("max_rows", "must be positive")
+	if minRows := int(MaxChunk / time.Hour); c.MaxRows < minRows {
+		ch.Add("max_rows", "must be at least %d: a bucketed query returns up to one row per hour of a 30-day chunk", minRows)
 	}
 	ch.Positive("interval", c.Interval)
 }

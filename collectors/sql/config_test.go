@@ -60,7 +60,7 @@ metrics:
 			`c.yaml:7: sources.sql.databases[1].name: duplicate database name "orders"`,
 			`sources.sql.databases[1].dsn: not a MySQL DSN`,
 			`sources.sql.databases[2].dsn: required`,
-			`sources.sql.max_rows: must be positive`,
+			`sources.sql.max_rows: must be at least 720`,
 			`c.yaml:11: metrics[0].in: required: which of sources.sql.databases`,
 			`c.yaml:12: metrics[1].in: unknown database "nope"`,
 		}},
