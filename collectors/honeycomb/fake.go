@@ -44,6 +44,9 @@ type Fake struct {
 	Now func() time.Time
 	// Unlimited turns the 10-a-minute limit on query results off.
 	Unlimited bool
+	// Instant answers a result complete when it is created, as a query
+	// that ran at once (the demo: no polling waits).
+	Instant bool
 
 	requests atomic.Int64
 	mu       sync.Mutex
@@ -235,6 +238,10 @@ func (f *Fake) createResult(rw http.ResponseWriter, r *http.Request, dataset str
 		f.results = map[string]*fakeResult{}
 	}
 	f.results[id] = &fakeResult{dataset: dataset, query: req.QueryID}
+	if f.Instant {
+		reply(rw, http.StatusCreated, f.complete(dataset, id, req.QueryID, q.spec))
+		return
+	}
 	reply(rw, http.StatusCreated, map[string]any{"id": id, "query_id": req.QueryID, "complete": false,
 		"links": links(dataset, id)})
 }
@@ -263,17 +270,22 @@ func (f *Fake) getResult(rw http.ResponseWriter, dataset, id string) {
 		reply(rw, http.StatusOK, map[string]any{"id": id, "query_id": res.query, "complete": false, "links": links(dataset, id)})
 		return
 	}
-	from, to := time.Unix(q.spec.StartTime, 0).UTC(), time.Unix(q.spec.EndTime, 0).UTC()
+	reply(rw, http.StatusOK, f.complete(dataset, id, res.query, q.spec))
+}
+
+// complete is the body of a complete result of query spec q.
+func (f *Fake) complete(dataset, id, queryID string, q querySpec) map[string]any {
+	from, to := time.Unix(q.StartTime, 0).UTC(), time.Unix(q.EndTime, 0).UTC()
 	var samples []model.Sample
 	if f.Series != nil {
-		samples = f.Series(dataset, q.spec.Spec, from, to)
+		samples = f.Series(dataset, q.Spec, from, to)
 	}
-	step := time.Duration(q.spec.Granularity) * time.Second
+	step := time.Duration(q.Granularity) * time.Second
 	byBucket := map[int64]float64{}
 	for _, s := range samples {
 		byBucket[s.Time.Truncate(step).Unix()] = s.Value
 	}
-	key := q.spec.Calculations[0].Name()
+	key := q.Calculations[0].Name()
 	series := []map[string]any{}
 	var total float64
 	for t := from; t.Before(to); t = t.Add(step) {
@@ -284,12 +296,12 @@ func (f *Fake) getResult(rw http.ResponseWriter, dataset, id string) {
 		}
 		series = append(series, map[string]any{"time": t.Format(time.RFC3339), "data": data})
 	}
-	reply(rw, http.StatusOK, map[string]any{
-		"id": id, "query_id": res.query, "complete": true,
+	return map[string]any{
+		"id": id, "query_id": queryID, "complete": true,
 		"data": map[string]any{
 			"series":  series,
 			"results": []any{map[string]any{"data": map[string]any{key: total}}},
 		},
 		"links": links(dataset, id),
-	})
+	}
 }

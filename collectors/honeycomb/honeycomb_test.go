@@ -374,3 +374,20 @@ func indent(s, p string) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// TestInstantResult: a result complete at creation is read without
+// polling (2 requests a chunk).
+func TestInstantResult(t *testing.T) {
+	fake, c, _ := setup(t, setupOpts{})
+	fake.Instant = true
+	sink := &collectorstest.Sink{}
+	if err := c.Collect(context.Background(), collectors.Run{Since: now0.Add(-2 * 24 * time.Hour), Backfill: true, Now: now0, Sink: sink}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.Requests(); got != 2 {
+		t.Errorf("%d requests, want 2 (create, run)", got)
+	}
+	if n := len(sink.Samples("checkout-p99")); n != 48 {
+		t.Errorf("%d samples, want 48", n)
+	}
+}

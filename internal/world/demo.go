@@ -28,6 +28,8 @@ const (
 //
 //	search-p99         1800 → 210 ms   alice "Move Elasticsearch query construction off the request path", ~35 d → draft
 //	checkout-errors    2.4 → 0.6 %     alice's retry fix + circuit breaker, same afternoon, ~25 d    → one draft for both
+//	checkout-trace-p99 (Honeycomb traces) 1400 → 600 ms  the same two PRs (the breaker stops waiting on
+//	                   fraud-check timeouts)                                                        → one draft for both
 //	checkout-p95       320 → 450 ms    regression after alice's "Add request logging middleware", ~45 d → no draft
 //	platform-db-p99    900 → 300 ms    bob's "Add index on orders.customer_id", ~20 d; alice merged
 //	                                   an unrelated platform PR 4 d before, carol one 2 d after → no draft
@@ -235,6 +237,7 @@ func Demo(end time.Time) *World {
 	w.Shifts = []Shift{
 		{Metric: "search-p99", At: at1, From: 1800, To: 210, Cause: []string{es.key()}},
 		{Metric: "checkout-errors", At: at2, From: 2.4, To: 0.6, Cause: []string{retry.key(), breaker.key()}},
+		{Metric: "checkout-trace-p99", At: at2, From: 1400, To: 600, Cause: []string{retry.key(), breaker.key()}},
 		{Metric: "checkout-p95", At: at3, From: 320, To: 450, Cause: []string{logging.key()}},
 		{Metric: "platform-db-p99", At: at4, From: 900, To: 300, Cause: []string{index.key()}},
 		{Metric: "ingest-throughput", At: at6, From: 1200, To: 3400, Cause: []string{kafka.key()}},
@@ -251,6 +254,7 @@ func Demo(end time.Time) *World {
 	w.Expect = []Expect{
 		{Metric: "search-p99", PRs: []string{es.key()}, Before: 1800, After: 210},
 		{Metric: "checkout-errors", PRs: sorted(retry.key(), breaker.key()), Before: 2.4, After: 0.6},
+		{Metric: "checkout-trace-p99", PRs: sorted(retry.key(), breaker.key()), Before: 1400, After: 600},
 		{Metric: "ingest-throughput", PRs: []string{kafka.key()}, Before: 1200, After: 3400},
 		{Metric: "checkout-queue-depth", PRs: []string{pool.key()}, Before: 1200, After: 140},
 		{Metric: "orders-sync-seconds", PRs: []string{syncPR.key()}, Before: 190, After: 40},
@@ -302,6 +306,8 @@ func Demo(end time.Time) *World {
 			Shape{DailyAmp: 0.15, PeakHour: 15, Weekend: 0.95, Sigma: 0.15, Spikes: 3, Max: 100}, []time.Time{esMerge}},
 		{"checkout-errors", []Regime{{start, 2.4}, {at2, 0.6}},
 			Shape{DailyAmp: 0.15, PeakHour: 16, Weekend: 0.9, Sigma: 0.12, Spikes: 4, Max: 100}, []time.Time{retryMerge, logMerge}},
+		{"checkout-trace-p99", []Regime{{start, 1400}, {at2, 600}},
+			Shape{DailyAmp: 0.18, PeakHour: 16, Weekend: 0.93, Sigma: 0.10, Spikes: 3}, []time.Time{retryMerge, logMerge}},
 		{"checkout-p95", []Regime{{start, 320}, {at3, 450}},
 			Shape{DailyAmp: 0.18, PeakHour: 16, Weekend: 0.95, Sigma: 0.08, Spikes: 3}, []time.Time{retryMerge}},
 		{"platform-db-p99", []Regime{{start, 900}, {at4, 300}},
@@ -359,6 +365,11 @@ func demoMetrics() []config.Metric {
 		{ID: "checkout-errors", Name: "checkout error rate", Source: "datadog",
 			Query: "avg:checkout.requests.error_rate{env:prod}",
 			Unit:  "percent", Better: "lower", Repos: []string{repoCheckout}, Category: "reliability"},
+		// The checkout service's p99 from its traces in Honeycomb (the
+		// demo's fake Query Data API answers it from the series).
+		{ID: "checkout-trace-p99", Name: "checkout p99 latency (traces)", Source: "honeycomb", In: "checkout",
+			Query: "P99(duration_ms) WHERE service.name = checkout AND span.kind = server",
+			Unit:  "ms", Better: "lower", Repos: []string{repoCheckout}, Category: "performance"},
 		{ID: "checkout-p95", Name: "checkout p95 latency", Source: "datadog",
 			Query: "p95:trace.http.request.duration{service:checkout,env:prod}",
 			Unit:  "ms", Better: "lower", Repos: []string{repoCheckout}, Category: "performance"},

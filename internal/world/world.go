@@ -202,6 +202,8 @@ type URLs struct {
 	// demo's in-memory database stands in for the drivers, so it is never
 	// dialled.
 	SQL string
+	// Honeycomb is the base URL of a fake Honeycomb Query Data API.
+	Honeycomb string
 }
 
 // sha returns a stable fake git SHA for s.

@@ -62,8 +62,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Use:   "demo",
 		Short: "Run the whole pipeline on built-in sample data; no accounts needed",
 		Long: `demo starts local servers that speak the APIs of GitHub (pull requests and
-Actions), Datadog, Prometheus and PagerDuty, and an in-memory orders
-database, serving 90 days of a made-up team's merged PRs, hourly latency,
+Actions), Datadog, Prometheus, PagerDuty and Honeycomb, and an in-memory
+orders database, serving 90 days of a made-up team's merged PRs, hourly latency,
 error-rate, throughput, queue and job-duration series, CI and deploy runs,
 and incidents. The real collectors read them, the
 drafter finds the shifts that are real and credits them, and the drafts are
@@ -106,7 +106,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	defer prom.Close()
 	pd := httptest.NewServer(fakevendor.NewPagerDuty(w, fakevendor.Options{}))
 	defer pd.Close()
-	cfg := worldconfig.For(w, world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL, SQL: demoDSN})
+	clock := &demoClock{t: end}
+	hny := httptest.NewServer(honeycombFake(w, clock.Now))
+	defer hny.Close()
+	cfg := worldconfig.For(w, world.URLs{GitHub: gh.URL + "/", Actions: gh.URL + "/", Datadog: dd.URL, Prometheus: prom.URL, PagerDuty: pd.URL, SQL: demoDSN, Honeycomb: hny.URL})
 
 	storePath := o.Store
 	if storePath == "" {
@@ -144,12 +147,17 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	}
 
 	p := &app.Pipeline{Config: cfg, Store: st, Registry: registry(w), Logger: f.Logger, Now: func() time.Time { return end }}
-	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub and Actions (%s), Datadog (%s), Prometheus (%s) and PagerDuty (%s) servers and an in-memory orders database…\n",
-		gh.URL, dd.URL, prom.URL, pd.URL)
+	fmt.Fprintf(f.IO.ErrOut, "collecting 90 days from local GitHub and Actions (%s), Datadog (%s), Prometheus (%s), PagerDuty (%s) and Honeycomb (%s) servers and an in-memory orders database…\n",
+		gh.URL, dd.URL, prom.URL, pd.URL, hny.URL)
+	past, err := honeycombHistory(ctx, &app.Pipeline{Config: cfg, Store: st, Registry: registry(w), Logger: f.Logger, Now: clock.Now}, w, end, clock)
+	if err != nil {
+		return nil, err
+	}
 	results, err := p.Collect(ctx, app.CollectOptions{Since: w.Start})
 	if err != nil {
 		return nil, fmt.Errorf("demo: collect: %w", err)
 	}
+	results = append(results, past...)
 	samples, events := 0, 0
 	for _, r := range results {
 		samples += r.Samples

@@ -13,6 +13,7 @@ import (
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/honeycomb"
 	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	sqlsource "github.com/impact-dev/impact/collectors/sql"
@@ -74,6 +75,13 @@ func For(w *world.World, u world.URLs) *config.Config {
 			APIURL:   strings.TrimSuffix(u.PagerDuty, "/"),
 			Services: slices.Clone(w.Services),
 			UserID:   w.PagerDutyUser,
+			Interval: config.Duration(time.Hour),
+		})
+	}
+	if u.Honeycomb != "" {
+		src.Set(honeycomb.Name, &honeycomb.Config{
+			APIKey:   config.Secret("demo"),
+			APIURL:   u.Honeycomb,
 			Interval: config.Duration(time.Hour),
 		})
 	}
