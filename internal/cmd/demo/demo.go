@@ -356,6 +356,9 @@ func telling(f drafter.Finding) int {
 	case drafter.VerdictCredited:
 		return 7
 	case drafter.VerdictRegression:
+		if len(f.Candidates) == 0 {
+			return 1 // no PR went live before it: no one's change
+		}
 		return 6
 	case drafter.VerdictNotSustained:
 		return 5
