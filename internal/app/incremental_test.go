@@ -91,10 +91,10 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 			return rep
 		}
 
-		// Backfill the first 120 days, then poll every 12 hours (at 09:00
+		// Backfill the first 135 days, then poll every 12 hours (at 09:00
 		// and 21:00: the second poll of a day sees its samples go to the
 		// open day, which the drafter reads once it closes).
-		now := w.Start.Add(120 * 24 * time.Hour)
+		now := w.Start.Add(135 * 24 * time.Hour)
 		commit(poll(now, 1))
 		draft(inc, now, false)
 		checkpoints, examined, passes := 0, 0, 0
