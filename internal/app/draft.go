@@ -223,7 +223,7 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 				samples, err := p.Store.Samples(ctx, w.metric.ID, time.Time{}, horizon)
 				if err == nil {
 					var late []model.Sample
-					late, err = p.Store.Samples(ctx, w.metric.ID, horizon, horizon.Add(24*time.Hour))
+					late, err = p.Store.Samples(ctx, w.metric.ID, horizon, time.Time{})
 					parts[i].open = len(late) > 0
 				}
 				if err != nil {
