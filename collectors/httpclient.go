@@ -115,11 +115,19 @@ func HeaderRateLimit(prefix string, epoch bool) RateLimitScheme {
 			if epoch {
 				reset = time.Unix(int64(min(v, 1<<40)), 0)
 			} else {
-				reset = now.Add(seconds(v)) // a huge count must not overflow into no wait
+				reset = secondsFrom(now, v)
 			}
 		}
 		return limit, int(rem), reset, true
 	}
+}
+
+// secondsFrom is now plus a vendor's count of seconds, without overflowing
+// a duration: a huge count stays a far time (budgetOf bounds the wait and
+// keeps what the vendor said for the error).
+func secondsFrom(now time.Time, v float64) time.Time {
+	whole := math.Floor(min(v, 1<<40))
+	return time.Unix(now.Unix()+int64(whole), int64(now.Nanosecond())).Add(time.Duration((min(v, 1<<40) - whole) * float64(time.Second)))
 }
 
 // StructuredRateLimit is the scheme of vendors that send one header in the
@@ -149,7 +157,7 @@ func StructuredRateLimit(header string) RateLimitScheme {
 			case "remaining":
 				remaining, found = int(n), true
 			case "reset":
-				reset = now.Add(seconds(n)) // a huge count must not overflow into no wait
+				reset = secondsFrom(now, n)
 			}
 		}
 		return limit, remaining, reset, found

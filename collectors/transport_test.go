@@ -638,9 +638,9 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// TestSchemeResetBounded: a reset of 10^12 seconds is read as the longest
-// wait, not overflowed into a past time (the rate-limit schemes a source
-// declares).
+// TestSchemeResetBounded: a reset of 10^12 seconds is a far time, not
+// overflowed into a past one, and the budget bounds the wait to a day (the
+// rate-limit schemes a source declares).
 func TestSchemeResetBounded(t *testing.T) {
 	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	for name, tt := range map[string]struct {
@@ -651,8 +651,12 @@ func TestSchemeResetBounded(t *testing.T) {
 		"headers":    {HeaderRateLimit("X-RateLimit-", false), http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset": {"1000000000000"}}},
 	} {
 		_, rem, reset, ok := tt.scheme(tt.h, now)
-		if !ok || rem != 0 || !reset.Equal(now.Add(MaxRateLimitWait)) {
-			t.Errorf("%s: remaining %d, reset %v, ok %v; want 0, %v", name, rem, reset, ok, now.Add(MaxRateLimitWait))
+		if !ok || rem != 0 || reset.Year() < 30000 {
+			t.Errorf("%s: remaining %d, reset %v, ok %v; want 0 and a reset 31,700 years on", name, rem, reset, ok)
+		}
+		b := HTTPOptions{RateLimit: tt.scheme}.budgetOf(tt.h, now)
+		if !b.reset.Equal(now.Add(MaxRateLimitWait)) || !b.said.Equal(reset) {
+			t.Errorf("%s: budget reset %v (said %v), want %v bounded, the far time kept", name, b.reset, b.said, now.Add(MaxRateLimitWait))
 		}
 	}
 }
