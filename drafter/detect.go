@@ -76,7 +76,7 @@ var detect = changepointDetect
 // every PR. Sparse daily counts that changepoint sees as constant (most
 // days zero) fall back to the rank split.
 func changepointDetect(xs []float64) []int {
-	pts := changepoint.DetectExact(xs, changepoint.Options{MinSegment: minSegment})
+	pts := changepoint.Detect(xs, changepoint.Options{MinSegment: minSegment})
 	if len(pts) == 0 && sparse(xs) {
 		return binsegDetect(xs)
 	}

@@ -103,7 +103,7 @@ func meanScore(scores []tcpdScore, skip int) (f1, cov float64) {
 }
 
 // BenchmarkDetectScaling times Detect (and, for daily points, the
-// previous detector DetectExact, which the drafter still uses) on white
+// previous detector DetectExact, which the drafter used before) on white
 // noise with one step, over 1, 2, 3 and 5 years of daily and of hourly
 // points.
 //
