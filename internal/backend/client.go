@@ -57,7 +57,7 @@ type UntrustedError struct {
 }
 
 func (e *UntrustedError) Error() string {
-	return fmt.Sprintf("refusing to talk to the daemon at %s: %s (neither your token nor a request was sent to it)", e.Addr, e.Why)
+	return fmt.Sprintf("refusing to talk to the daemon at %s: %s (it was sent neither your token nor any request for data)", e.Addr, e.Why)
 }
 
 // NewClient returns a client of the daemon listening at sc.Listen, sending
