@@ -32,6 +32,7 @@ type analysis struct {
 	wf   [7]float64 // each weekday's factor: xs = dxs × wf
 
 	scratch []float64
+	profile *[24]float64 // the daily cycle (dailyProfile), once needed
 }
 
 func newAnalysis(se *Series, p Params, now time.Time) *analysis {
@@ -526,7 +527,8 @@ type measurement struct {
 // It returns the measurement and "" when it is, else the verdict
 // (VerdictTooLittleData, VerdictTooSmall, VerdictNotSignificant,
 // VerdictDrift, VerdictNotSustained) with m.why saying more.
-func (a *analysis) measure(tau, beforeEnd, afterStart time.Time) (measurement, string) {
+func (a *analysis) measure(est shiftEst, beforeEnd, afterStart time.Time) (measurement, string) {
+	tau := est.at
 	if a.weekly {
 		return a.measureCounts(beforeEnd, afterStart)
 	}
@@ -626,6 +628,10 @@ func (a *analysis) measure(tau, beforeEnd, afterStart time.Time) (measurement, s
 			return m, VerdictDrift
 		}
 	}
+	if why := a.spread(est, m); why != "" {
+		m.why = why
+		return m, VerdictDrift
+	}
 	m.mid = (m.before + m.after) / 2
 	mid := (m.rawBefore + m.rawAfter) / 2
 	up := m.rawAfter > m.rawBefore
@@ -672,6 +678,70 @@ func (a *analysis) measure(tau, beforeEnd, afterStart time.Time) (measurement, s
 	}
 	m.improvement = (m.change < 0) == a.lower
 	return m, ""
+}
+
+// concentration is the share of the claimed change the local step must
+// carry (see spread): a step carries all of it, give or take the noise of
+// two days; a ramp over a week, anchored at a PR in its middle, about half.
+const concentration = 0.75
+
+// spread reports, for an hourly series, whether the change between the
+// windows is spread over them rather than concentrated at the shift: a
+// ramp over days (a gradual rollout of traffic, a slow change) moves the
+// window medians though no one moment did. The local step — the day just
+// before the shift's span of plausible start times against the day just
+// after it, on values with the daily and weekly cycles removed — must
+// carry at least concentration of the windows' (trend-free) change,
+// unless what it misses is within the noise of those two days (z_alpha
+// robust standard errors): a small step on a noisy series is not judged
+// this way. It returns a sentence, or "".
+func (a *analysis) spread(est shiftEst, m measurement) string {
+	if !a.hourly || !(m.before > 0) || !(m.after > 0) {
+		return ""
+	}
+	lo, hi := est.at.Add(-est.tol), est.at.Add(est.lateTol())
+	before := a.window(lo.Add(-day), lo)
+	after := a.window(hi, hi.Add(day))
+	if len(before) < 12 || len(after) < 12 {
+		return "" // a gap beside the shift: nothing to judge by
+	}
+	if a.profile == nil {
+		a.profile = a.dailyProfile()
+	}
+	logs := func(ss []model.Sample) (med, se float64, ok bool) {
+		xs := make([]float64, 0, len(ss))
+		for _, x := range ss {
+			if v := x.Value / a.profile[hourOf(x.Time)] / a.wf[weekday(dayOf(x.Time))]; v > 0 {
+				xs = append(xs, math.Log(v))
+			}
+		}
+		if len(xs) < 12 {
+			return 0, 0, false
+		}
+		med = median(xs)
+		dev := make([]float64, len(xs))
+		for i, x := range xs {
+			dev[i] = math.Abs(x - med)
+		}
+		// Standard error of a median: 1.2533 σ/√n, σ from the MAD.
+		return med, 1.2533 * 1.4826 * median(dev) / math.Sqrt(float64(len(xs))), true
+	}
+	mb, sb, okb := logs(before)
+	ma, sa, oka := logs(after)
+	if !okb || !oka {
+		return ""
+	}
+	whole := math.Log(m.after / m.before) // the claimed change: trend-free when detrended
+	local := ma - mb
+	if m.detrended {
+		local -= m.step.perDayLog * hi.Add(day).Sub(lo.Add(-day)).Hours() / 48
+	}
+	missed := whole - local
+	if whole == 0 || local/whole >= concentration || math.Abs(missed) < zAlpha(a.p.Alpha)*math.Hypot(sa, sb) {
+		return ""
+	}
+	return fmt.Sprintf("the windows differ by %s, but across the shift (the day before %s against the day after %s) the level moved %s: the change is spread over days, a ramp or a drift, not a step",
+		signedPct(math.Expm1(whole)), fmtTime(lo), fmtTime(hi), signedPct(math.Expm1(local)))
 }
 
 // reverted reports, for a shift whose after window shows no lasting

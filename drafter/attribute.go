@@ -72,7 +72,7 @@ func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]
 		}
 		credited = byLive(credited)
 		first, last := credited[0].live, credited[len(credited)-1].live
-		m, why := a.measure(tau, earlier(first, tau), last.Add(a.p.Settle))
+		m, why := a.measure(est, earlier(first, tau), last.Add(a.p.Settle))
 		f.setMeasurement(m)
 		// Not drafted: nothing is credited; mine closest is the likeliest
 		// cause and my others near it go with it.
@@ -112,10 +112,10 @@ func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]
 	var m measurement
 	var why string
 	if len(cs) == 0 {
-		m, why = a.measure(tau, tau, tau.Add(a.p.Settle))
+		m, why = a.measure(est, tau, tau.Add(a.p.Settle))
 	} else {
 		f.setRole(cs[0], RoleLikeliest)
-		m, why = a.measure(tau, earlier(cs[0].live, tau), cs[0].live.Add(a.p.Settle))
+		m, why = a.measure(est, earlier(cs[0].live, tau), cs[0].live.Add(a.p.Settle))
 	}
 	f.setMeasurement(m)
 	if why != "" {

@@ -464,3 +464,39 @@ func TestTrapMyPRsTogether(t *testing.T) {
 		})
 	}
 }
+
+// TestTrapRamp: the level climbs +40% over 6, 8 or 12 days (a gradual
+// rollout, a slow change), with my PR at the ramp's start or in its
+// middle. The windows differ by about +30%, but the change is spread over
+// days, not concentrated at one moment: judged drift, not a step. Some
+// ramps still pass — the local step carries three quarters of a
+// mid-ramp PR's windows now and then — so the bound is on the count.
+func TestTrapRamp(t *testing.T) {
+	for _, c := range []struct {
+		days      float64
+		maxDrafts int
+	}{{6, 4}, {8, 3}, {12, 1}} {
+		drafts, drift := 0, 0
+		for seed := uint64(0); seed < 10; seed++ {
+			s := gen{base: 900, seed: 800 + seed, sigma: 0.12}.samples()
+			for j := range s {
+				d := s[j].Time.Sub(shiftAt).Hours() / 24
+				s[j].Value *= math.Pow(1.4, math.Min(math.Max(d/c.days, 0), 1))
+			}
+			for _, off := range []time.Duration{-2 * time.Hour, time.Duration(c.days*12) * time.Hour} {
+				r := Run(Input{Params: params(), Series: []Series{{Metric: throughput, Samples: s}},
+					PRs: []model.PR{pr(1234, "alice", shiftAt.Add(off), "Pool connections")}, Now: now})
+				drafts += len(r.Drafts)
+				for _, f := range r.Findings {
+					if f.Verdict == VerdictDrift {
+						drift++
+					}
+				}
+			}
+		}
+		t.Logf("ramp over %v days: %d of 20 drafted, %d findings judged drift", c.days, drafts, drift)
+		if drafts > c.maxDrafts || drift < 10 {
+			t.Errorf("ramp over %v days: %d of 20 drafted (at most %d), %d judged drift (at least 10)", c.days, drafts, c.maxDrafts, drift)
+		}
+	}
+}
