@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	gojson "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
@@ -133,6 +134,10 @@ func parseMeta(page []byte) boltMeta {
 // a file shorter than its pages, and meta, root or freelist pages that point
 // nowhere are ErrDamaged. What it cannot judge (no valid meta page at all)
 // it leaves to bbolt's own checks.
+//
+// It reads without bbolt's lock, so a daemon may commit meanwhile (and
+// reuse the pages the meta it read points to): a problem only counts when
+// a second look finds the same transaction.
 func precheck(path string, size int64) error {
 	if size == 0 {
 		return damaged(path, "the file is empty")
@@ -142,6 +147,30 @@ func precheck(path string, size int64) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
+	for range 3 {
+		txid, err := precheckFile(f, path)
+		if err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+		if txid2, again := precheckFile(f, path); again == nil || txid2 == txid {
+			return again
+		}
+	}
+	return nil // still being written: a live store, for bbolt and its lock to handle
+}
+
+// precheckFile is one look at the open file; txid is the transaction of
+// the meta page it judged.
+func precheckFile(f *os.File, path string) (txid uint64, err error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	size := fi.Size()
+	if size == 0 {
+		return 0, damaged(path, "the file is empty")
+	}
 	readAt := func(n int, off int64) []byte {
 		b := make([]byte, n)
 		k, _ := f.ReadAt(b, off)
@@ -158,13 +187,13 @@ func precheck(path string, size int64) error {
 	case m0.valid && m1.valid && m1.txid > m0.txid, !m0.valid && m1.valid:
 		m = m1
 	case !m0.valid && !m1.valid:
-		return nil
+		return 0, nil
 	}
 	if int64(m.pageSize) != ps {
-		return damaged(path, fmt.Sprintf("its meta pages disagree on the page size (%d, %d)", ps, m.pageSize))
+		return m.txid, damaged(path, fmt.Sprintf("its meta pages disagree on the page size (%d, %d)", ps, m.pageSize))
 	}
 	if m.pgid < 2 || m.pgid > uint64(size/ps) {
-		return damaged(path, fmt.Sprintf("truncated: %d bytes, but its pages reach byte %d", size, m.pgid*uint64(ps)))
+		return m.txid, damaged(path, fmt.Sprintf("truncated: %d bytes, but its pages reach byte %d", size, m.pgid*uint64(ps)))
 	}
 	header := func(id uint64) (pid uint64, flags, count uint16, overflow uint32) {
 		h := readAt(pageHeaderSize, int64(id)*ps)
@@ -175,32 +204,32 @@ func precheck(path string, size int64) error {
 		return e.Uint64(h), e.Uint16(h[8:]), e.Uint16(h[10:]), e.Uint32(h[12:])
 	}
 	if m.root < 2 || m.root >= m.pgid {
-		return damaged(path, fmt.Sprintf("its root page %d lies outside its %d pages", m.root, m.pgid))
+		return m.txid, damaged(path, fmt.Sprintf("its root page %d lies outside its %d pages", m.root, m.pgid))
 	}
 	if id, flags, _, _ := header(m.root); id != m.root || (flags != flagBranch && flags != flagLeaf) {
-		return damaged(path, fmt.Sprintf("page %d, its root, is not a branch or leaf page", m.root))
+		return m.txid, damaged(path, fmt.Sprintf("page %d, its root, is not a branch or leaf page", m.root))
 	}
 	if m.freelist != noFreelist {
 		if m.freelist < 2 || m.freelist >= m.pgid {
-			return damaged(path, fmt.Sprintf("its freelist page %d lies outside its %d pages", m.freelist, m.pgid))
+			return m.txid, damaged(path, fmt.Sprintf("its freelist page %d lies outside its %d pages", m.freelist, m.pgid))
 		}
 		id, flags, count, overflow := header(m.freelist)
 		if id != m.freelist || flags != flagFreelist || m.freelist+uint64(overflow) >= m.pgid {
-			return damaged(path, fmt.Sprintf("page %d, its freelist, is not a freelist page", m.freelist))
+			return m.txid, damaged(path, fmt.Sprintf("page %d, its freelist, is not a freelist page", m.freelist))
 		}
 		n := uint64(count)
 		if count == 0xFFFF { // the real count is the first element
 			b := readAt(8, int64(m.freelist)*ps+pageHeaderSize)
 			if len(b) < 8 {
-				return damaged(path, "its freelist is cut short")
+				return m.txid, damaged(path, "its freelist is cut short")
 			}
 			n = binary.NativeEndian.Uint64(b) + 1
 		}
 		if n*8 > (uint64(overflow)+1)*uint64(ps)-pageHeaderSize {
-			return damaged(path, fmt.Sprintf("its freelist page %d claims %d entries", m.freelist, n))
+			return m.txid, damaged(path, fmt.Sprintf("its freelist page %d claims %d entries", m.freelist, n))
 		}
 	}
-	return nil
+	return m.txid, nil
 }
 
 // errRollback ends a transaction that must change nothing.

@@ -216,3 +216,45 @@ func TestNoBackupOfANewStore(t *testing.T) {
 		t.Errorf("backups of a new store: %+v", bs)
 	}
 }
+
+// TestPrecheckOfALiveStore: precheck reads without bbolt's lock, while
+// another process (here: a goroutine) commits, grows the file and reuses
+// pages; a live, sound store is never called damaged.
+func TestPrecheckOfALiveStore(t *testing.T) {
+	s, path := openTest(t, Options{})
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for day := range 60 {
+			b := model.Batch{Source: "datadog", Samples: map[string][]model.Sample{}}
+			for i := range 8 {
+				id := "m" + string(rune('a'+i))
+				for h := range 24 {
+					b.Samples[id] = append(b.Samples[id], model.Sample{Time: t0.Add(time.Duration(day*24+h) * time.Hour), Value: float64(h)})
+				}
+			}
+			if err := s.Commit(ctx, b); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for checks := 0; ; checks++ {
+		select {
+		case <-done:
+			if checks < 10 {
+				t.Logf("only %d prechecks ran during the writes", checks)
+			}
+			return
+		default:
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := precheck(path, fi.Size()); err != nil {
+			t.Fatalf("a live store: %v", err)
+		}
+	}
+}
