@@ -23,15 +23,25 @@ func storeConfig(t *testing.T, dir, db string) string {
 	return cfg
 }
 
-// TestCorruptStoreEveryCommand: every command that uses the store, serve
+// TestStoreSafety, corrupt: every command that uses the store, serve
 // included, answers a damaged store with one line naming it and the backup
 // to restore from, and exit 3 — never a panic, never a new empty store.
-func TestCorruptStoreEveryCommand(t *testing.T) {
+//
+// TestStoreSafety, read-only: the commands that only read never create a store
+// or its directory, and work with read access alone.
+//
+// Both share one demo store (a demo run is the slow part).
+func TestStoreSafety(t *testing.T) {
 	demoDB := strings.TrimSuffix(demoStore(t), ".yaml")
 	good, err := os.ReadFile(demoDB)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("corrupt", func(t *testing.T) { corruptStoreEveryCommand(t, good) })
+	t.Run("read-only", func(t *testing.T) { readOnlyCommands(t, good) })
+}
+
+func corruptStoreEveryCommand(t *testing.T, good []byte) {
 	commands := [][]string{
 		{"drafts", "list"}, {"drafts", "show", "abcd"}, {"drafts", "accept", "abcd"}, {"drafts", "reject", "abcd"},
 		{"drafts", "edit", "abcd"},
@@ -89,9 +99,7 @@ func TestCorruptStoreEveryCommand(t *testing.T) {
 	}
 }
 
-// TestReadOnlyCommands: the commands that only read never create a store
-// or its directory, and work with read access alone.
-func TestReadOnlyCommands(t *testing.T) {
+func readOnlyCommands(t *testing.T, good []byte) {
 	reads := [][]string{
 		{"drafts", "list"}, {"drafts", "show", "abcd"}, {"status"}, {"export"}, {"explain", "github.prs_merged"},
 		{"digest", "preview"}, {"wins", "list"}, {"store", "check"},
@@ -110,8 +118,6 @@ func TestReadOnlyCommands(t *testing.T) {
 	}
 
 	// Read access only: a 0400 file in a 0500 directory.
-	demoDB := strings.TrimSuffix(demoStore(t), ".yaml")
-	good, _ := os.ReadFile(demoDB)
 	roDir := filepath.Join(t.TempDir(), "ro")
 	os.Mkdir(roDir, 0o700)
 	db := filepath.Join(roDir, "impact.db")
