@@ -23,9 +23,9 @@ type Kind struct {
 var Kinds = []Kind{
 	{Name: "zero-length", Seeds: 1, MustDetect: true},
 	{Name: "truncated", Seeds: 3, MustDetect: true},
-	{Name: "random-pages", Seeds: 3, MustDetect: true},
+	{Name: "random-pages", Seeds: 8, MustDetect: true},
 	{Name: "meta-checksum", Seeds: 1, MustDetect: true},
-	{Name: "flipped-bits", Seeds: 3},
+	{Name: "flipped-bits", Seeds: 8},
 }
 
 // Corrupt returns a damaged copy of a store file's bytes.

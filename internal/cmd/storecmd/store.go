@@ -37,7 +37,7 @@ func newCheckCmd(f *cmdutil.Factory) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Read the whole store and check its consistency; exit 3 when it is damaged",
+		Short: "Read every page, key and value of the store; exit 3 when it is damaged",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return RunCheck(cmd.Context(), f, output)
@@ -79,7 +79,7 @@ func RunCheck(ctx context.Context, f *cmdutil.Factory, output string) error {
 		return render.JSON(f.IO.Out, CheckOutput{CheckReport: rep, Backups: bs})
 	}
 	w := f.IO.Out
-	fmt.Fprintf(w, "store %s: ok (schema v%d, %s, %d buckets and %d keys read, bbolt's consistency check passed)\n",
+	fmt.Fprintf(w, "store %s: ok (schema v%d, %s: every page of %d buckets and %d keys and values read, keys in order)\n",
 		path, rep.SchemaVersion, humanBytes(rep.FileSize), rep.Buckets, rep.Keys)
 	if len(bs) == 0 {
 		fmt.Fprintln(w, "backups: none yet (the daemon and every command that writes take one a day)")
