@@ -31,6 +31,10 @@ type analysis struct {
 	dxs  []float64  // daily values with the weekly cycle removed (see deseasonalize)
 	wf   [7]float64 // each weekday's factor: xs = dxs × wf
 
+	// shifts are the shifts found in the series (shiftTimes), set before
+	// they are attributed: a before window stops at the previous one.
+	shifts []shiftEst
+
 	scratch []float64
 	profile *[24]float64 // the daily cycle (dailyProfile), once needed
 }
@@ -552,6 +556,23 @@ func (a *analysis) measure(est shiftEst, beforeEnd, afterStart time.Time) (measu
 			afterEnd = afterStart.Add(W + extra)
 		}
 	}
+	// A clearer shift found earlier in the before window (another PR's
+	// step, or the same step seen twice by the detector) would mix two
+	// levels into "before" and credit part of that shift to this one: the
+	// before window starts after it (its time plus its tolerance), and a
+	// window that is then too short is too little data. Weaker proposals
+	// are left alone (they are the detector's noise next to this shift).
+	// A later shift in the after window is left there too: a revert must
+	// read as not sustained.
+	var bounded *shiftEst
+	self := est.score
+	for i := range a.shifts {
+		o := &a.shifts[i]
+		if end := o.at.Add(o.tol); o.at.Before(tau) && o.score > self && end.After(m.bw.Start) && end.Before(tau) {
+			m.bw.Start = end.UTC()
+			bounded = o
+		}
+	}
 	if afterEnd.After(a.end) {
 		avail := a.end.Sub(afterStart).Truncate(a.block)
 		if avail < min(minAfterWindow, W) {
@@ -568,6 +589,9 @@ func (a *analysis) measure(est shiftEst, beforeEnd, afterStart time.Time) (measu
 	need := int(min(minAfterWindow, W) / a.block)
 	if len(bBlocks) < need || len(aBlocks) < need {
 		m.why = fmt.Sprintf("%d and %d %s with data before and after; the test needs %d on each side", len(bBlocks), len(aBlocks), a.blockName(), need)
+		if bounded != nil {
+			m.why += fmt.Sprintf(" (the before window starts after the shift found at %s)", bounded.at.UTC().Format("2006-01-02 15:04 UTC"))
+		}
 		return m, VerdictTooLittleData
 	}
 	m.nb, m.na = len(bBlocks), len(aBlocks)

@@ -48,6 +48,10 @@
 //     shift is skipped, and the draft is updated as the window fills. For
 //     irregular events each window stretches (by up to another Window)
 //     until it holds as many days with data as Window has days.
+//     A clearer shift found earlier inside the before window bounds it:
+//     the window starts after that shift (plus its tolerance), and a
+//     window left too short is too little data — a weaker proposal days
+//     after a real step is never measured across the step.
 //     Weekly counts compare per-week rates over windows of at least four
 //     weeks, snapped to whole days, with the exact conditional test for
 //     two Poisson rates, and "held" counts whole weeks (see counts.go).
@@ -275,7 +279,8 @@ func (pp *Prepared) Run(series []Series, existing []model.Draft, now time.Time) 
 				if a == nil {
 					continue
 				}
-				for _, est := range a.shiftTimes() {
+				a.shifts = a.shiftTimes()
+				for _, est := range a.shifts {
 					a.attribute(est, prs, &parts[i].res, &parts[i].cands)
 				}
 			}

@@ -500,3 +500,30 @@ func TestTrapRamp(t *testing.T) {
 		}
 	}
 }
+
+// TestBeforeWindowStopsAtClearerShift: a weaker shift proposed four days
+// after a real step (the detector's echo of it, or another PR's nudge) is
+// measured from after the step, not across it: its before window would
+// otherwise mix both levels and credit part of the step to a PR that went
+// live days later (the demo once drafted "Added pprof endpoints …,
+// reducing orders sync job duration from 58 s to 40 s").
+func TestBeforeWindowStopsAtClearerShift(t *testing.T) {
+	s := gen{base: 1800, shifts: []step{{shiftAt, 0.2}}, seed: 5}.samples()
+	se := Series{Metric: latency, Samples: s}
+	a := newAnalysis(&se, params().withDefaults(), now)
+	echo := shiftAt.Add(4*day + 3*time.Hour)
+	a.shifts = []shiftEst{{at: shiftAt, tol: 4 * time.Hour, score: 60}, {at: echo, tol: 9 * time.Hour, score: 14}}
+	if m, why := a.measure(a.shifts[1], echo.Add(8*time.Hour), echo.Add(8*time.Hour+day)); why != VerdictTooLittleData ||
+		!m.bw.Start.Equal(shiftAt.Add(4*time.Hour)) || !strings.Contains(m.why, "starts after the shift found at") {
+		t.Errorf("echo: verdict %q (%s), before window %v", why, m.why, m.bw)
+	}
+	// The step itself is measured as before: the echo is later and weaker.
+	if m, why := a.measure(a.shifts[0], shiftAt.Add(-2*time.Hour), shiftAt.Add(day)); why != "" || m.change > -0.7 {
+		t.Errorf("step: verdict %q (%s), change %.2f", why, m.why, m.change)
+	}
+	// A weaker shift earlier in the before window does not cut it.
+	a.shifts[0].score = 5
+	if m, _ := a.measure(a.shifts[1], echo.Add(8*time.Hour), echo.Add(8*time.Hour+day)); !m.bw.Start.Equal(echo.Add(8*time.Hour - a.p.Window)) {
+		t.Errorf("a weaker earlier shift cut the before window: %v", m.bw)
+	}
+}

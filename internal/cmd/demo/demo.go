@@ -324,7 +324,7 @@ func printNotDrafted(w io.Writer, metrics []config.Metric, builtins []string, ds
 	for _, m := range metrics {
 		note(m.ID)
 		if !drafted[m.ID] && !explained[m.ID] {
-			lines = append(lines, fmt.Sprintf("  %-18s no shift found: the series held steady", m.ID))
+			lines = append(lines, fmt.Sprintf("  %-18s no step found: steady, or moving too gradually to split into two levels (growth and wander are not steps)", m.ID))
 		}
 	}
 	for _, id := range builtins {

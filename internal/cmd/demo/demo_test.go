@@ -90,9 +90,11 @@ func TestDemoEndToEnd(t *testing.T) {
 		"checkout-p95       regression 319 ms → 450 ms (+41%) on Oct 9 after acme/checkout#",
 		"platform-db-p99    moved 897 ms → 301 ms (−66%) on Nov 3, credited to @bob: acme/platform#",
 		"fraud-check-p99    not sustained (after acme/checkout#",
-		"search-throughput  drift, not a step (around ",
+		// Growth of 1.5% a day with wander: the detector's trend and
+		// wander models take it, so no step is proposed at all.
+		"search-throughput  no step found",
 		"dora.time_to_restore/acme/search-api too little data: ",
-		"search-errors      no shift found",
+		"search-errors      no step found",
 	} {
 		if !strings.Contains(section, "\n  "+want) {
 			t.Errorf("not drafted: no line %q in\n%s", want, section)
