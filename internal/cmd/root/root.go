@@ -75,6 +75,20 @@ Start with "impact demo" to see it work on built-in sample data.`,
 		versioncmd.NewCmd(f),
 	)
 	refuseUnknownSubcommands(cmd)
+	cmd.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			switch {
+			case err != nil:
+				return cmdutil.UsageError("%v", err)
+			case len(rest) > 0:
+				return unknownCommand(target, rest[0])
+			}
+			return target.Help()
+		},
+	})
 	return cmd
 }
 

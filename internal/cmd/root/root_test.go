@@ -209,6 +209,8 @@ func TestUnknownSubcommands(t *testing.T) {
 		{[]string{"config", "chek"}, `unknown command "chek" for "impact config"; did you mean "check"?`},
 		{[]string{"drafts", "accpet"}, `did you mean "accept"?`},
 		{[]string{"wins", "lst"}, `did you mean "list"?`},
+		{[]string{"help", "nosuch"}, `unknown command "nosuch" for "impact"`},
+		{[]string{"help", "drafts", "accpet"}, `did you mean "accept"?`},
 	}
 	// Every group of the tree, with a name nothing resembles.
 	var groups func(c *cobra.Command)
@@ -242,6 +244,9 @@ func TestUnknownSubcommands(t *testing.T) {
 	// A group alone still shows its help.
 	if out, _, code := run(t, "drafts"); code != 0 || !strings.Contains(out, "accept") {
 		t.Errorf("impact drafts: exit %d\n%s", code, out)
+	}
+	if out, _, code := run(t, "help", "drafts"); code != 0 || !strings.Contains(out, "accept") {
+		t.Errorf("impact help drafts: exit %d\n%s", code, out)
 	}
 }
 
