@@ -93,10 +93,19 @@ func TestServeConcurrentCLI(t *testing.T) {
 	})
 	wg.Wait()
 
-	viaDaemon, errOut, code := e.cli(timeout, "drafts", "list", "--status", "all", "-o", "json")
-	if code != 0 {
-		t.Fatalf("list: %s", errOut)
-	}
+	// The collect's drafter pass may still be running (it refreshes the
+	// activity draft's as_of): wait until two reads a moment apart agree.
+	var viaDaemon string
+	waitFor(t, 30*time.Second, "the daemon's drafts to settle", func() bool {
+		a, errOut, code := e.cli(timeout, "drafts", "list", "--status", "all", "-o", "json")
+		if code != 0 {
+			t.Fatalf("list: %s", errOut)
+		}
+		time.Sleep(500 * time.Millisecond)
+		b, _, _ := e.cli(timeout, "drafts", "list", "--status", "all", "-o", "json")
+		viaDaemon = b
+		return a == b
+	})
 	if code, took := p.stop(t, syscall.SIGTERM, 10*time.Second); code != 0 {
 		t.Fatalf("daemon exit %d after %v:\n%s", code, took, p.logs)
 	}
