@@ -27,7 +27,6 @@ BIG_RUNS=${BIG_RUNS:-1}
 SPECS=${SPECS:-"50x1 50x2 50x3 50x5 200x3 1000x3"}
 DIR=${DIR:-$(mktemp -d -t impact-bench-scale.XXXXXX)}
 IDLE=${IDLE:-30}
-PORT=${PORT:-17931}
 mkdir -p "$DIR"
 echo "== building (work in $DIR)" >&2
 go build -o "$DIR/scale" ./bench/scale
@@ -101,7 +100,6 @@ echo "== daemon: 200 series × 1 year, a full pass, then ${IDLE}s idle" >&2
 ds="$DIR/daemon-s200-y1"
 rm -rf "$ds"
 "$DIR/scale" gen -series 200 -years 1 -dir "$ds" >&2
-sed -i "s/127.0.0.1:17931/127.0.0.1:$PORT/" "$ds/impact.yaml"
 "$DIR/impact" --config "$ds/impact.yaml" serve --log-format json --log-level info 2>"$ds/serve.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT

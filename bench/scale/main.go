@@ -112,11 +112,12 @@ func configFor(dir string, n int) *config.Config {
 }
 
 // writeConfig writes a config the CLI and the daemon load: the store,
-// a Datadog source on a closed local port (polls fail at once and back
-// off; the daemon's idle figure needs none) and the metrics.
-func writeConfig(dir string, n int, listen string) error {
+// the default local API (a unix socket), a Datadog source on a closed
+// local port (polls fail at once and back off; the daemon's idle figure
+// needs none) and the metrics.
+func writeConfig(dir string, n int) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "me:\n  github: %s\nstore:\n  path: %s\nserver:\n  listen: %s\nui:\n  listen: \"\"\n", me, filepath.Join(dir, "impact.db"), listen)
+	fmt.Fprintf(&b, "me:\n  github: %s\nstore:\n  path: %s\nui:\n  listen: \"\"\n", me, filepath.Join(dir, "impact.db"))
 	b.WriteString("sources:\n  datadog:\n    api_key: bench\n    app_key: bench\n    api_url: http://127.0.0.1:9/\n    interval: 1h\nmetrics:\n")
 	for _, m := range metrics(n) {
 		fmt.Fprintf(&b, "  - {id: %s, name: %q, source: datadog, query: %q, unit: ms, better: lower, repos: [%s]}\n", m.ID, m.Name, m.Query, m.Repos[0])
@@ -197,7 +198,7 @@ func gen(ctx context.Context, dir string, n int, years float64, end time.Time) (
 	if err := st.Commit(ctx, model.Batch{Source: stampKey, Cursors: map[string][]byte{"end": []byte(end.Format(time.RFC3339))}}); err != nil {
 		return "", err
 	}
-	if err := writeConfig(dir, n, "127.0.0.1:17931"); err != nil {
+	if err := writeConfig(dir, n); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("series=%d years=%g samples=%d prs=%d", n, years, samples, len(prs)), nil
@@ -294,7 +295,7 @@ func drafts(ctx context.Context, dir string, n int) (string, error) {
 			return "", err
 		}
 	}
-	if err := writeConfig(dir, 1, "127.0.0.1:17931"); err != nil {
+	if err := writeConfig(dir, 1); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("drafts=%d", n), nil
