@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -44,20 +45,28 @@ func Ensure(storePath string) ([]byte, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("store secret %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process made it first
-		return Read(storePath)
+	// Written whole to a temporary file, then linked into place: a kill at
+	// any moment leaves either no secret or a whole one, never an empty
+	// file that would stop the next start.
+	enc := hex.EncodeToString(raw)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".impact-secret-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("store secret: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(enc + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store secret: %w", err)
 	}
-	enc := hex.EncodeToString(raw)
-	_, err = f.WriteString(enc + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(path)
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) { // another process made it first
+		return Read(storePath)
+	} else if err != nil {
 		return nil, fmt.Errorf("store secret: %w", err)
 	}
 	return []byte(enc), nil

@@ -69,3 +69,24 @@ func TestProof(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureWritesWhole: the secret appears whole (linked from a written
+// temporary file), 0600, and no temporary file stays behind.
+func TestEnsureWritesWhole(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "impact.db")
+	s, err := Ensure(store)
+	if err != nil || len(s) != 64 {
+		t.Fatalf("Ensure: %q %v", s, err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "impact.db.secret" {
+		t.Errorf("directory holds %v, want only the secret", ents)
+	}
+	if fi, err := os.Stat(SecretPath(store)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret mode: %v %v", fi.Mode(), err)
+	}
+	if again, err := Ensure(store); err != nil || string(again) != string(s) {
+		t.Errorf("second Ensure: %q %v", again, err)
+	}
+}
