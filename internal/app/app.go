@@ -369,6 +369,9 @@ func (p *Pipeline) Explain(ctx context.Context, metric string, at time.Time) (dr
 			ids = append(ids, s.Metric.ID)
 		}
 		sort.Strings(ids)
+		if len(ids) == 0 {
+			return ex, fmt.Errorf("%w %q: the config names no metrics and no source with built-in series (a config written by 'impact demo --store' has none)", ErrUnknownMetric, metric)
+		}
 		return ex, fmt.Errorf("%w %q (configured and built-in series: %s)", ErrUnknownMetric, metric, strings.Join(ids, ", "))
 	}
 	return ex, nil
