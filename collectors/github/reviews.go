@@ -119,10 +119,13 @@ func (w *walker) collectReviews(ctx context.Context, login string) error {
 			return fmt.Errorf("github: %s: store: %w", w.repo, err)
 		}
 		cur = next
-		if resp.NextPage == 0 {
+		// At the last page search serves, its links stop (or point past
+		// it) while total_count says more PRs match.
+		capped := page >= searchMaxPages && res.GetTotal() > page*perPage
+		if resp.NextPage == 0 && !capped {
 			return nil
 		}
-		if resp.NextPage > searchMaxPages {
+		if resp.NextPage > searchMaxPages || capped {
 			// Search serves the first 1,000 results only: ask again from
 			// the cursor (pages run oldest update first).
 			if !cur.UpdatedAt.After(floor) {

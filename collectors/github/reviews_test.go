@@ -139,3 +139,44 @@ func TestReviewsGiven(t *testing.T) {
 		t.Errorf("incremental poll: %d searches, %d reviews re-read; want 1 and 1", counter.Count("GET /search/issues")-before, n)
 	}
 }
+
+// TestReviewsPastSearchCap: search serves the first 1,000 results of a
+// query (a page past them is a 422, the links stop at page 10); with 1,050
+// PRs reviewed the collector searches again from the newest update it
+// stored and gets every one.
+func TestReviewsPastSearchCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,050 PRs, three requests each")
+	}
+	end := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	w := &world.World{Start: end.Add(-120 * 24 * time.Hour), End: end, Me: "alice", Repos: []string{"acme/x"}, Info: map[string]world.PRInfo{}}
+	const n = 1050
+	for i := 1; i <= n; i++ {
+		created := w.Start.Add(time.Duration(i) * 2 * time.Hour)
+		p := model.PR{Repo: "acme/x", Number: i, Title: fmt.Sprintf("Change %d", i), URL: fmt.Sprintf("https://github.com/acme/x/pull/%d", i),
+			Author: "bob", MergedAt: created.Add(time.Hour), Base: "main"}
+		w.PRs = append(w.PRs, p)
+		w.Info[p.Key()] = world.PRInfo{CreatedAt: created, ClosedAt: p.MergedAt, UpdatedAt: p.MergedAt.Add(time.Minute)}
+		w.Reviews = append(w.Reviews, world.Review{Repo: "acme/x", Number: i, ID: int64(1000 + i), Reviewer: "alice", State: "APPROVED", SubmittedAt: created.Add(30 * time.Minute)})
+	}
+	srv := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Token: "t", APIURL: srv.URL, Repos: w.Repos},
+		Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true}), Reviewers: []string{"alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &collectorstest.Sink{}
+	if err := c.Collect(context.Background(), collectors.Run{Since: w.Start, Backfill: true, Now: end, Sink: sink}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]bool{}
+	for _, b := range sink.Batches {
+		for _, r := range b.Reviews {
+			got[r.Number] = true
+		}
+	}
+	if len(got) != n {
+		t.Errorf("stored reviews on %d PRs, want %d", len(got), n)
+	}
+}

@@ -80,6 +80,9 @@ func (g *ghServer) prReviews(repo string, number int) []world.Review {
 	return out
 }
 
+// searchCap is how many results of a query the search API serves.
+const searchCap = 1000
+
 func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var repo, reviewer string
@@ -139,7 +142,25 @@ func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 		}
 		return c
 	})
-	lo, hi, link := paginate(r, len(sel))
+	// Search serves the first 1,000 results only: a page past them is a
+	// 422, and the links stop at the page that holds the 1,000th.
+	per, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || per < 1 {
+		per = 30 // as paginate
+	}
+	per = min(per, 100)
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 1 {
+		page = 1
+	}
+	if (page-1)*per >= searchCap {
+		g.send(rw, r, http.StatusUnprocessableEntity, map[string]any{
+			"message":           "Only the first 1000 search results are available",
+			"documentation_url": ghDocs + "/search/search",
+		}, "")
+		return
+	}
+	lo, hi, link := paginate(r, min(len(sel), searchCap))
 	items := make([]map[string]any, 0, hi-lo)
 	for _, e := range sel[lo:hi] {
 		pull := g.pull(r, e)
