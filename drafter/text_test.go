@@ -267,7 +267,7 @@ func FuzzStatement(f *testing.F) {
 		if n := utf8.RuneCountInString(s); n > 300 {
 			t.Fatalf("%d runes: %q", n, s)
 		}
-		a, b := formatPair(before, after, unit)
+		a, b := shownPair(before, after, change, unit, ref.Better)
 		if !strings.Contains(s, " from "+a+" to "+b) {
 			t.Fatalf("numbers %q, %q missing from %q", a, b, s)
 		}
@@ -286,6 +286,26 @@ func TestPastTenseCompoundNouns(t *testing.T) {
 	} {
 		if got, _ := PastTense(in); got != want {
 			t.Errorf("PastTense(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestShownPairAgreesWithChange: the values shown carry as many digits as
+// it takes for the change they imply to read as the one in brackets.
+func TestShownPairAgreesWithChange(t *testing.T) {
+	for _, c := range []struct {
+		before, after float64
+		unit, better  string
+		wantA, wantB  string
+	}{
+		{1190, 3440, "req/s", "higher", "1.19k req/s", "3.44k req/s"}, // 1.2k → 3.4k would read 2.8×, not 2.9×
+		{1202, 142, "count", "lower", "1,202", "142"},
+		{1800, 209, "ms", "lower", "1.8 s", "209 ms"}, // different tiers: not compared
+		{2.4, 0.6, "percent", "lower", "2.4%", "0.6%"},
+	} {
+		a, b := shownPair(c.before, c.after, (c.after-c.before)/c.before, c.unit, c.better)
+		if a != c.wantA || b != c.wantB {
+			t.Errorf("%v → %v %s: %q → %q, want %q → %q", c.before, c.after, c.unit, a, b, c.wantA, c.wantB)
 		}
 	}
 }
