@@ -455,22 +455,12 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	doc := ExportDocument{Status: q.Get("status"), Period: p, Level: level, GeneratedAt: h.o.Now().UTC().Truncate(time.Second)}
-	groups, highlights := render.Review(ds, level)
-	if level != "" {
-		doc.Highlights = []string{}
-		for _, d := range highlights {
-			doc.Highlights = append(doc.Highlights, d.ID)
-		}
-	}
-	doc.Groups = groups
+	doc.SetDrafts(ds)
 	if !f.Since.IsZero() {
 		doc.Since = &f.Since
 	}
 	if !f.Until.IsZero() {
 		doc.Until = &f.Until
-	}
-	if doc.Groups == nil {
-		doc.Groups = []render.Group{}
 	}
 	writeJSON(w, http.StatusOK, doc)
 	return nil

@@ -26,6 +26,21 @@ type ExportDocument struct {
 	Groups     []Group  `json:"groups"`
 }
 
+// SetDrafts fills doc's groups (and, with a level, its highlights: always a
+// list then) from ds, as render.Review orders and picks them for the level.
+func (doc *ExportDocument) SetDrafts(ds []model.Draft) {
+	groups, highlights := Review(ds, doc.Level)
+	if doc.Level != "" {
+		doc.Highlights = make([]string, 0, len(highlights))
+		for _, d := range highlights {
+			doc.Highlights = append(doc.Highlights, d.ID)
+		}
+	}
+	if doc.Groups = groups; doc.Groups == nil {
+		doc.Groups = []Group{}
+	}
+}
+
 // WriteExportJSON writes doc as JSON does, with doc.Groups made of the
 // drafts each gives, which must come grouped by category in the export's
 // order (store.OrderCompetency). Nothing but the draft being written is

@@ -118,14 +118,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			if err != nil {
 				return err
 			}
-			groups, highlights := render.Review(ds, o.Level)
-			doc.Highlights = []string{} // with a level, always a list
-			for _, d := range highlights {
-				doc.Highlights = append(doc.Highlights, d.ID)
-			}
-			if doc.Groups = groups; doc.Groups == nil {
-				doc.Groups = []render.Group{}
-			}
+			doc.SetDrafts(ds)
 			return render.JSON(f.IO.Out, doc)
 		}
 		// Streamed in the export's order, one draft in memory at a time.
