@@ -63,7 +63,8 @@ type RangePoll struct {
 	// OpenHour reads the still-open hour too: the last chunk ends at
 	// Run.Now, its partial hour is stored and overwritten, final, by the
 	// first poll after the hour closes (the cursor never passes the open
-	// hour's start). Datadog answers a partial hour; others leave it out.
+	// hour's start). Datadog answers a partial hour and Prometheus evaluates
+	// the open hour's start; others leave it out.
 	OpenHour bool
 	Metrics  []RangeMetric
 	Query    RangeQuery

@@ -2,21 +2,21 @@
 // prometheus` through Prometheus's HTTP API (range queries,
 // /api/v1/query_range) at an hourly step.
 //
-// Each configured query is evaluated at step-aligned times (multiples of the
-// step since the Unix epoch, so every poll hits the same timestamps and the
-// store upserts instead of piling up near-duplicates). Long ranges are split
-// so one request returns at most Options.MaxPoints points per series
-// (default 10,000; Prometheus refuses a range of more than 11,000 steps), so
-// at the hourly step one request covers about 416 days. Each request's
-// samples are committed together with the metric's cursor ({"through":
-// RFC 3339, "query": q}); an interrupted backfill resumes at the first
-// request it did not store, and a changed query is read again from
-// Run.Since.
+// Each configured query is evaluated at whole hours (UTC), so every poll
+// hits the same timestamps and the store upserts instead of piling up
+// near-duplicates. The poll loop is the shared one, collectors.RangePoll:
+// long ranges are split into requests of Options.Chunk (default 10,000
+// hours, about 416 days; Prometheus refuses a range of more than 11,000
+// steps per series), oldest first, and each request's samples are committed
+// together with the metric's cursor ({"through": RFC 3339, "query": q}); an
+// interrupted backfill resumes at the first request it did not store, and a
+// changed query is read again from Run.Since.
 //
 // The cursor names the first evaluation time the next poll reads. It never
-// moves past the last complete step, floor(Run.Now/step)·step: that point is
-// stored by the poll that reads it and read again by the next one, which
-// overwrites it once late scrapes have arrived.
+// moves past the start of the still-open hour, the last whole hour at or
+// before Run.Now: that point is stored by the poll that reads it (the last
+// request of a poll evaluates it, one point more than its chunk) and read
+// again by the next one, which overwrites it once late scrapes have arrived.
 //
 // NaN and ±Inf values are skipped. A query that returns several series is
 // averaged per timestamp, with a warning (once per metric and run): the
@@ -61,15 +61,19 @@ import (
 const Name = "prometheus"
 
 const (
-	// DefaultStep is the query resolution when Options.Step is zero.
-	DefaultStep = time.Hour
-	// DefaultMaxPoints is the most points one request asks for when
-	// Options.MaxPoints is zero: 10,000 hourly points, about 416 days.
-	DefaultMaxPoints = 10_000
-	// MaxPoints is the largest accepted Options.MaxPoints: Prometheus
-	// refuses a range query of more than 11,000 steps per series
-	// ("exceeded maximum resolution of 11,000 points per timeseries").
+	// Step is the query resolution: the product stores hourly samples.
+	Step = time.Hour
+	// MaxPoints is the most evaluation times Prometheus accepts in one range
+	// query ("exceeded maximum resolution of 11,000 points per
+	// timeseries").
 	MaxPoints = 11_000
+	// MaxChunk is the largest accepted Options.Chunk: a request evaluates
+	// each hour of its chunk, and the last of a poll also the open hour's
+	// start, so 10,999 hours keep every request within MaxPoints.
+	MaxChunk = (MaxPoints - 1) * Step
+	// DefaultChunk is the range one request covers when Options.Chunk is
+	// zero: 10,000 hours, about 416 days.
+	DefaultChunk = 10_000 * Step
 	// DefaultSince is how far back a first collection reaches when Run.Since
 	// is zero.
 	DefaultSince = 90 * 24 * time.Hour
@@ -84,23 +88,16 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives warnings and progress notes when Run.Logger is nil.
 	Logger *slog.Logger
-	// MaxPoints is the most evaluation times one request covers, between 1
-	// and MaxPoints. Default DefaultMaxPoints.
-	MaxPoints int
-	// Step is the query resolution: a whole number of seconds, at least one.
-	// Default DefaultStep (1h).
-	Step time.Duration
+	// Chunk is the time range of one request: a whole number of hours
+	// between 1h and MaxChunk. Default DefaultChunk (10,000 hours).
+	Chunk time.Duration
 }
 
-// Cursor is what the collector stores under each metric id.
-type Cursor struct {
-	// Through is the first evaluation time the next poll reads; always a
-	// multiple of the step.
-	Through time.Time `json:"through"`
-	// Query is the query the data was read with; when the configured query
-	// changes, the metric is read again from Run.Since.
-	Query string `json:"query,omitempty"`
-}
+// Cursor is what the collector stores under each metric id: the range
+// poll's cursor ({"through": RFC 3339, "query": q}). Through is the first
+// evaluation time the next poll reads, always a whole hour; when the
+// configured query changes, the metric is read again from Run.Since.
+type Cursor = collectors.RangeCursor
 
 // QueryError is a failed range query.
 type QueryError struct {
@@ -125,11 +122,10 @@ type metric struct {
 
 // Collector polls Prometheus for the configured metrics.
 type Collector struct {
-	api       promv1.API
-	metrics   []metric
-	step      time.Duration
-	maxPoints int
-	log       *slog.Logger
+	api     promv1.API
+	metrics []metric
+	chunk   time.Duration
+	log     *slog.Logger
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -140,18 +136,12 @@ var _ collectors.Collector = (*Collector)(nil)
 // basic_auth, or from user:password in the URL when neither is set; they
 // are sent only to the configured host and never appear in errors or logs.
 func New(src Config, metrics []config.Metric, opt Options) (*Collector, error) {
-	c := &Collector{step: opt.Step, maxPoints: opt.MaxPoints, log: opt.Logger}
-	if c.step == 0 {
-		c.step = DefaultStep
+	c := &Collector{chunk: opt.Chunk, log: opt.Logger}
+	if c.chunk == 0 {
+		c.chunk = DefaultChunk
 	}
-	if c.step < time.Second || c.step%time.Second != 0 {
-		return nil, fmt.Errorf("prometheus: step %v must be a whole number of seconds, at least 1s", opt.Step)
-	}
-	if c.maxPoints == 0 {
-		c.maxPoints = DefaultMaxPoints
-	}
-	if c.maxPoints < 1 || c.maxPoints > MaxPoints {
-		return nil, fmt.Errorf("prometheus: max points %d must be between 1 and %d", opt.MaxPoints, MaxPoints)
+	if c.chunk < time.Hour || c.chunk > MaxChunk || c.chunk%time.Hour != 0 {
+		return nil, fmt.Errorf("prometheus: chunk %v must be a whole number of hours between 1h and %v", opt.Chunk, MaxChunk)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -287,150 +277,40 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 // Name implements collectors.Collector.
 func (c *Collector) Name() string { return Name }
 
-// chunk is one request: evaluation times first, first+step, …, last.
-// next is the cursor after it.
-type chunk struct{ first, last, next time.Time }
-
-type plan struct {
-	m      metric
-	chunks []chunk
-}
-
-// Collect reads every metric from its cursor (or Run.Since) to Run.Now. A
-// failing metric does not stop the others; the errors are joined.
+// Collect reads every metric from its cursor (or Run.Since) to Run.Now
+// through the range-poll loop (collectors.RangePoll: chunking, cursors,
+// progress, per-chunk commits); Prometheus supplies only "query this metric
+// between these times". The last request of a poll also evaluates the
+// still-open hour's start, and the next poll evaluates it again. A failing
+// metric does not stop the others; the errors are joined.
 func (c *Collector) Collect(ctx context.Context, run collectors.Run) error {
-	if run.Sink == nil {
-		return errors.New("prometheus: no sink")
-	}
 	run = run.WithDefaults(c.log)
-	log, progress, now := run.Logger, run.Progress, run.Now
-	through := c.align(now) // the last complete step
-
-	var errs []error
-	var plans []plan
-	var total int64
+	log := run.Logger
+	byID := make(map[string]metric, len(c.metrics))
+	poll := collectors.RangePoll{Source: Name, Chunk: c.chunk, DefaultSince: DefaultSince, OpenHour: true, Logger: log}
 	for _, m := range c.metrics {
-		start, resumed, err := c.start(ctx, run, m, now, log)
+		byID[m.id] = m
+		poll.Metrics = append(poll.Metrics, collectors.RangeMetric{ID: m.id, Query: m.query})
+	}
+	warnedBy := map[string]*warned{} // each warning once per metric and run
+	poll.Query = func(ctx context.Context, rm collectors.RangeMetric, from, to time.Time) ([]model.Sample, error) {
+		m := byID[rm.ID]
+		w := warnedBy[m.id]
+		if w == nil {
+			w = &warned{}
+			warnedBy[m.id] = w
+		}
+		// The whole hours in [from, to): to is an hour boundary, or Run.Now
+		// for the last request, whose open hour's start is evaluated too.
+		first, last := from, to.Add(-time.Nanosecond).Truncate(time.Hour)
+		samples, err := c.query(ctx, m, first, last, log, w)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
-		if resumed && !start.Before(through) {
-			// No step has completed since the last poll: the last one is
-			// read again by the first poll after the next step closes. A
-			// poll with nothing new costs no request.
-			continue
-		}
-		p := plan{m: m, chunks: c.split(start, through)}
-		total += int64(len(p.chunks))
-		plans = append(plans, p)
+		log.Debug("prometheus: range read", "metric", m.id, "first", first, "last", last, "samples", len(samples))
+		return samples, nil
 	}
-	progress.Total(Name, total)
-
-	for i, p := range plans {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("prometheus: query_range %s: %w", p.m.id, err))
-			progress.Done(Name, int64(len(p.chunks)))
-		} else if err := c.collectMetric(ctx, run.Sink, progress, log, p); err != nil {
-			errs = append(errs, err)
-		}
-		if ctx.Err() != nil {
-			for _, rest := range plans[i+1:] {
-				progress.Done(Name, int64(len(rest.chunks)))
-			}
-			break
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// align rounds t down to a multiple of the step since the Unix epoch.
-func (c *Collector) align(t time.Time) time.Time {
-	s := int64(c.step / time.Second)
-	u := t.Unix()
-	u -= ((u % s) + s) % s
-	return time.Unix(u, 0).UTC()
-}
-
-// start is the first evaluation time of metric m: its cursor, unless this is
-// a backfill, there is none, or the query changed since it was written.
-func (c *Collector) start(ctx context.Context, run collectors.Run, m metric, now time.Time, log *slog.Logger) (start time.Time, resumed bool, err error) {
-	since := run.Since
-	if since.IsZero() {
-		since = now.Add(-DefaultSince)
-	}
-	since = c.align(since)
-	if run.Backfill {
-		return since, false, nil
-	}
-	raw, err := run.Sink.Cursor(ctx, Name, m.id)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("prometheus: read cursor of %s: %w", m.id, err)
-	}
-	if raw == nil {
-		return since, false, nil
-	}
-	var cur Cursor
-	if err := json.Unmarshal(raw, &cur); err != nil || cur.Through.IsZero() {
-		log.Warn("prometheus: unreadable cursor, reading again from since", "metric", m.id, "since", since)
-		return since, false, nil
-	}
-	if cur.Query != "" && cur.Query != m.query {
-		log.Info("prometheus: query changed, reading again from since", "metric", m.id, "since", since)
-		return since, false, nil
-	}
-	return c.align(cur.Through), true, nil
-}
-
-// split cuts the evaluation times start, start+step, …, through into
-// requests of at most maxPoints points, oldest first.
-func (c *Collector) split(start, through time.Time) []chunk {
-	if start.After(through) {
-		return nil
-	}
-	span := time.Duration(c.maxPoints) * c.step
-	var out []chunk
-	for first := start; !first.After(through); first = first.Add(span) {
-		last := first.Add(span - c.step)
-		next := last.Add(c.step)
-		if !last.Before(through) {
-			// The last complete step is read again next time.
-			last, next = through, through
-		}
-		out = append(out, chunk{first, last, next})
-	}
-	return out
-}
-
-func (c *Collector) collectMetric(ctx context.Context, sink collectors.Sink, progress collectors.Progress, log *slog.Logger, p plan) error {
-	var w warned
-	stored := 0
-	for i, ch := range p.chunks {
-		samples, err := c.query(ctx, p.m, ch, log, &w)
-		if err != nil {
-			progress.Done(Name, int64(len(p.chunks)-i)) // the bar still completes
-			return err
-		}
-		cur, err := json.Marshal(Cursor{Through: ch.next, Query: p.m.query})
-		if err != nil {
-			return err
-		}
-		b := model.Batch{Source: Name, Cursors: map[string][]byte{p.m.id: cur}}
-		if len(samples) > 0 {
-			b.Samples = map[string][]model.Sample{p.m.id: samples}
-		}
-		if err := sink.Commit(ctx, b); err != nil {
-			progress.Done(Name, int64(len(p.chunks)-i))
-			return fmt.Errorf("prometheus: store %s: %w", p.m.id, err)
-		}
-		stored += len(samples)
-		progress.Done(Name, 1)
-		log.Debug("prometheus: chunk stored", "metric", p.m.id, "first", ch.first, "last", ch.last, "samples", len(samples))
-	}
-	if len(p.chunks) > 0 {
-		log.Info("prometheus: collected", "metric", p.m.id, "requests", len(p.chunks), "samples", stored)
-	}
-	return nil
+	return poll.Collect(ctx, run)
 }
 
 // warned remembers what was logged for a metric during one run.
@@ -451,11 +331,12 @@ func (w *warned) once(msg string) bool {
 	return true
 }
 
-// query reads one chunk and returns its samples, in time order.
-func (c *Collector) query(ctx context.Context, m metric, ch chunk, log *slog.Logger, w *warned) ([]model.Sample, error) {
+// query evaluates m at every hour from first to last (both included) and
+// returns its samples, in time order.
+func (c *Collector) query(ctx context.Context, m metric, first, last time.Time, log *slog.Logger, w *warned) ([]model.Sample, error) {
 	a := &answer{}
 	qctx := context.WithValue(ctx, answerKey{}, a)
-	val, warnings, infos, err := c.api.QueryRange(qctx, m.query, promv1.Range{Start: ch.first, End: ch.last, Step: c.step})
+	val, warnings, infos, err := c.api.QueryRange(qctx, m.query, promv1.Range{Start: first, End: last, Step: Step})
 	for _, s := range warnings {
 		if w.once("w" + s) {
 			log.Warn("prometheus: the server warned about a query", "metric", m.id, "warning", oneLine(s, 300))
@@ -478,7 +359,7 @@ func (c *Collector) query(ctx context.Context, m metric, ch chunk, log *slog.Log
 		}
 		return nil, &QueryError{Metric: m.id, Msg: "malformed response: " + msg}
 	}
-	samples, series, hist := points(mat, ch)
+	samples, series, hist := points(mat, first, last)
 	if series > 1 && !w.series {
 		w.series = true
 		log.Warn("prometheus: query returned several series; averaging them per timestamp (aggregate them in the query, e.g. with sum or avg)",
@@ -492,15 +373,15 @@ func (c *Collector) query(ctx context.Context, m metric, ch chunk, log *slog.Log
 }
 
 // points averages the float samples of all series per timestamp, skipping
-// NaN and ±Inf and anything outside the chunk. It also returns the number of
-// series with float samples and whether any held histograms.
-func points(mat pmodel.Matrix, ch chunk) (out []model.Sample, series int, hist bool) {
+// NaN and ±Inf and anything outside [first, last]. It also returns the
+// number of series with float samples and whether any held histograms.
+func points(mat pmodel.Matrix, first, last time.Time) (out []model.Sample, series int, hist bool) {
 	type acc struct {
 		sum float64
 		n   int
 	}
 	byTime := map[int64]*acc{}
-	lo, hi := ch.first.UnixMilli(), ch.last.UnixMilli()
+	lo, hi := first.UnixMilli(), last.UnixMilli()
 	for _, s := range mat {
 		if s == nil {
 			continue

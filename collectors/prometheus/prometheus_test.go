@@ -36,43 +36,44 @@ func checkSamples(t *testing.T, sink *memSink, id string, i int, from, to time.T
 
 func TestBackfillSplit(t *testing.T) {
 	since := now.Add(-30 * 24 * time.Hour)
-	start := since.Truncate(time.Hour) // 721 evaluation times: start … open
+	start := since.Truncate(time.Hour) // 720 whole hours to open, and open: 721 evaluation times
 	tests := []struct {
-		name      string
-		maxPoints int
-		n         int
+		name  string
+		chunk time.Duration
+		n     int
 	}{
-		{"100 points", 100, 8},
-		{"721 points, one request", 721, 1},
-		{"720 points", 720, 2},
-		{"1 point", 1, 721},
+		{"100 hours", 100 * time.Hour, 8},
+		{"720 hours, one request", 720 * time.Hour, 1},
+		{"719 hours", 719 * time.Hour, 2},
+		{"1 hour", time.Hour, 720},
 		{"default", 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			c, _ := newTest(t, f, Options{MaxPoints: tt.maxPoints})
+			c, _ := newTest(t, f, Options{Chunk: tt.chunk})
 			sink, prog := newSink(), &countProgress{}
 			if err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog}); err != nil {
 				t.Fatal(err)
 			}
-			max := tt.maxPoints
-			if max == 0 {
-				max = DefaultMaxPoints
+			span := tt.chunk
+			if span == 0 {
+				span = DefaultChunk
 			}
-			span := time.Duration(max) * time.Hour
 			reqs := f.requests()
 			if len(reqs) != tt.n {
 				t.Fatalf("%d requests, want %d", len(reqs), tt.n)
 			}
 			for i, r := range reqs {
+				// Each request evaluates the hours of its chunk; the last
+				// also the open hour's start.
 				first := start.Add(time.Duration(i) * span)
-				last := first.Add(span - time.Hour)
+				last, max := first.Add(span-time.Hour), int(span/time.Hour)
 				if i == tt.n-1 {
-					last = open
+					last, max = open, max+1
 				}
 				if r.Method != http.MethodPost || r.ContentType != "application/x-www-form-urlencoded" || r.Query != testQuery ||
-					r.Step != "3600" || !r.Start.Equal(first) || !r.End.Equal(last) || r.points(t) > max {
+					r.Step != "3600" || !r.Start.Equal(first) || !r.End.Equal(last) || r.points(t) > max || r.points(t) > MaxPoints {
 					t.Fatalf("request %d = %+v, want POST %v…%v step 3600", i, r, first, last)
 				}
 			}
@@ -99,9 +100,9 @@ func TestBackfillSplit(t *testing.T) {
 	}
 }
 
-// A backfill longer than the default request: 500 days at 10,000 points
-// a request is two requests, the first of exactly 10,000 points.
-func TestDefaultMaxPointsSplit(t *testing.T) {
+// A backfill longer than the default request: 500 days at 10,000 hours a
+// request is two requests, the first of exactly 10,000 points.
+func TestDefaultChunkSplit(t *testing.T) {
 	f := newFake(t)
 	c, _ := newTest(t, f, Options{})
 	sink := newSink()
@@ -110,7 +111,7 @@ func TestDefaultMaxPointsSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := f.requests()
-	if len(reqs) != 2 || reqs[0].points(t) != DefaultMaxPoints || reqs[1].points(t) != 500*24+1-DefaultMaxPoints {
+	if n := int(DefaultChunk / time.Hour); len(reqs) != 2 || reqs[0].points(t) != n || reqs[1].points(t) != 500*24+1-n {
 		t.Fatalf("requests %+v", reqs)
 	}
 	checkSamples(t, sink, "search-p99", 0, since.Truncate(time.Hour), open)
@@ -220,38 +221,33 @@ func TestSuccessivePolls(t *testing.T) {
 	}
 }
 
-// Step-aligned evaluation times for a step that does not divide an hour:
-// multiples of the step since the Unix epoch, whatever Since and Now.
-func TestStepAlignment(t *testing.T) {
+// A poll exactly on the hour does not evaluate that hour (its start is not
+// past yet): the first poll after the next hour closes reads it, and no
+// hour is lost or read twice in one poll.
+func TestPollOnTheHour(t *testing.T) {
 	f := newFake(t)
-	c, _ := newTest(t, f, Options{Step: 7 * time.Minute, MaxPoints: 50})
+	c, _ := newTest(t, f, Options{})
 	sink := newSink()
-	if err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-24 * time.Hour), Now: now, Sink: sink}); err != nil {
-		t.Fatal(err)
+	since := now.Add(-24 * time.Hour)
+	for _, at := range []time.Time{open, now, now.Add(time.Hour)} {
+		if err := c.Collect(context.Background(), collectors.Run{Since: since, Now: at, Sink: sink}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	reqs := f.requests()
-	if len(reqs) < 2 {
-		t.Fatalf("%d requests", len(reqs))
+	want := [][2]time.Time{
+		{since.Truncate(time.Hour), open.Add(-time.Hour)},
+		{open, open.Add(time.Hour)},
+	}
+	if len(reqs) != len(want) {
+		t.Fatalf("%d requests, want %d: %+v", len(reqs), len(want), reqs)
 	}
 	for i, r := range reqs {
-		if r.Start.Unix()%420 != 0 || r.End.Unix()%420 != 0 || r.Step != "420" || r.points(t) > 50 {
-			t.Errorf("request %d: %+v", i, r)
-		}
-		if i > 0 && !r.Start.Equal(reqs[i-1].End.Add(7*time.Minute)) {
-			t.Errorf("request %d starts at %v, previous ended %v", i, r.Start, reqs[i-1].End)
+		if !r.Start.Equal(want[i][0]) || !r.End.Equal(want[i][1]) {
+			t.Errorf("request %d: %v…%v, want %v…%v", i, r.Start, r.End, want[i][0], want[i][1])
 		}
 	}
-	if last := reqs[len(reqs)-1].End; now.Sub(last) < 0 || now.Sub(last) >= 7*time.Minute {
-		t.Errorf("last evaluation %v, now %v", last, now)
-	}
-	// Hourly samples are found only by the evaluations within 5 minutes
-	// after them: the ones at a multiple of 7 minutes that is also whole
-	// hour or up to 5 minutes past it.
-	for _, s := range sink.sorted("search-p99") {
-		if s.Time.Unix()%420 != 0 || s.Time.Sub(s.Time.Truncate(time.Hour)) > 5*time.Minute {
-			t.Errorf("sample at %v", s.Time)
-		}
-	}
+	checkSamples(t, sink, "search-p99", 0, since.Truncate(time.Hour), open.Add(time.Hour))
 }
 
 func TestAuth(t *testing.T) {
@@ -279,7 +275,7 @@ func TestAuth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			sl := &sleeps{}
-			c, err := New(tt.src(f.srv.URL), []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(sl), MaxPoints: 30})
+			c, err := New(tt.src(f.srv.URL), []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(sl), Chunk: 30 * time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -336,15 +332,15 @@ func TestGetFallback(t *testing.T) {
 		}
 		return false
 	}
-	c, _ := newTest(t, f, Options{MaxPoints: 24})
+	c, _ := newTest(t, f, Options{Chunk: 24 * time.Hour})
 	sink := newSink()
 	since := now.Add(-2 * 24 * time.Hour)
 	if err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink}); err != nil {
 		t.Fatal(err)
 	}
 	reqs := f.requests()
-	if len(reqs) != 6 {
-		t.Fatalf("%d requests, want 3 POST + 3 GET", len(reqs))
+	if len(reqs) != 4 {
+		t.Fatalf("%d requests, want 2 POST + 2 GET", len(reqs))
 	}
 	for i, r := range reqs {
 		want := http.MethodPost
@@ -487,7 +483,7 @@ func TestHTTPErrors(t *testing.T) {
 				return false
 			}
 			var logs syncBuffer
-			c, _ := newTest(t, f, Options{MaxPoints: 30 * 24, Logger: bufLogger(&logs)}, promMetric("search-p99", q), promMetric("checkout-errors", errQuery))
+			c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour, Logger: bufLogger(&logs)}, promMetric("search-p99", q), promMetric("checkout-errors", errQuery))
 			sink, prog := newSink(), &countProgress{}
 			since := now.Add(-90 * 24 * time.Hour)
 			err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog})
@@ -522,8 +518,8 @@ func TestHTTPErrors(t *testing.T) {
 			}
 			// The other metric is collected in full.
 			checkSamples(t, sink, "checkout-errors", 1, start, open)
-			if prog.total != 8 || prog.done != 8 {
-				t.Errorf("progress %d/%d, want 8/8", prog.done, prog.total)
+			if prog.total != 6 || prog.done != 6 {
+				t.Errorf("progress %d/%d, want 6/6", prog.done, prog.total)
 			}
 		})
 	}
@@ -613,7 +609,7 @@ func TestSeveralSeriesAndWarnings(t *testing.T) {
 		return true
 	}
 	var logs syncBuffer
-	c, _ := newTest(t, f, Options{Logger: bufLogger(&logs), MaxPoints: 24})
+	c, _ := newTest(t, f, Options{Logger: bufLogger(&logs), Chunk: 24 * time.Hour})
 	sink := newSink()
 	since := now.Add(-3 * 24 * time.Hour)
 	if err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink}); err != nil {
@@ -632,7 +628,7 @@ func TestSeveralSeriesAndWarnings(t *testing.T) {
 			t.Fatalf("%v = %v, want %v", s.Time, s.Value, want)
 		}
 	}
-	if len(f.requests()) != 4 {
+	if len(f.requests()) != 3 {
 		t.Errorf("%d requests", len(f.requests()))
 	}
 	l := logs.String()
@@ -698,7 +694,7 @@ func (s *failSink) Commit(ctx context.Context, b model.Batch) error {
 
 func TestCommitError(t *testing.T) {
 	f := newFake(t)
-	c, _ := newTest(t, f, Options{MaxPoints: 30 * 24}, promMetric("a", testQuery), promMetric("b", errQuery))
+	c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour}, promMetric("a", testQuery), promMetric("b", errQuery))
 	sink := &failSink{memSink: newSink(), n: 1}
 	prog := &countProgress{}
 	err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: sink, Progress: prog})
@@ -706,13 +702,13 @@ func TestCommitError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	// a stops after its second request; b is collected in full.
-	if n := len(f.requests()); n != 2+4 {
-		t.Errorf("%d requests, want 6", n)
+	if n := len(f.requests()); n != 2+3 {
+		t.Errorf("%d requests, want 5", n)
 	}
 	if got := sink.cursor(t, "b"); !got.Through.Equal(open) {
 		t.Errorf("b cursor = %v", got.Through)
 	}
-	if prog.total != 8 || prog.done != 8 {
+	if prog.total != 6 || prog.done != 6 {
 		t.Errorf("progress %d/%d", prog.done, prog.total)
 	}
 }
@@ -736,11 +732,10 @@ func TestNew(t *testing.T) {
 		{name: "unparsable url", src: Config{URL: "http://u:hunter2@exa mple.com:x/"}, metrics: good, want: "prometheus: url is not a valid URL"},
 		{name: "both auths", src: Config{URL: "http://x", BearerToken: "hunter2", BasicAuth: &BasicAuth{Username: "u"}}, metrics: good, want: "not both"},
 		{name: "basic without username", src: Config{URL: "http://x", BasicAuth: &BasicAuth{Password: "hunter2"}}, metrics: good, want: "basic_auth.username is not set"},
-		{name: "step not whole seconds", src: src, metrics: good, opt: Options{Step: 1500 * time.Millisecond}, want: "whole number of seconds"},
-		{name: "step negative", src: src, metrics: good, opt: Options{Step: -time.Hour}, want: "whole number of seconds"},
-		{name: "max points too large", src: src, metrics: good, opt: Options{MaxPoints: 11_001}, want: "between 1 and 11000"},
-		{name: "max points negative", src: src, metrics: good, opt: Options{MaxPoints: -1}, want: "between 1 and 11000"},
-		{name: "max points at the cap", src: src, metrics: good, opt: Options{MaxPoints: MaxPoints}},
+		{name: "chunk not whole hours", src: src, metrics: good, opt: Options{Chunk: 90 * time.Minute}, want: "whole number of hours between 1h and 10999h"},
+		{name: "chunk negative", src: src, metrics: good, opt: Options{Chunk: -time.Hour}, want: "whole number of hours"},
+		{name: "chunk too large", src: src, metrics: good, opt: Options{Chunk: 11_000 * time.Hour}, want: "whole number of hours"},
+		{name: "chunk at the cap", src: src, metrics: good, opt: Options{Chunk: MaxChunk}},
 		{name: "metric without id", src: src, metrics: []config.Metric{promMetric("", "up")}, want: "prometheus: a metric has no id"},
 		{name: "metric without query", src: src, metrics: []config.Metric{promMetric("a", " ")}, want: "prometheus: metric a has no query"},
 		{name: "duplicate id", src: src, metrics: []config.Metric{promMetric("a", "up"), promMetric("a", "up2")}, want: "prometheus: metric id a is used twice"},

@@ -227,8 +227,8 @@ func TestRealPrometheus(t *testing.T) {
 	}})
 	metric := config.Metric{ID: "search-p99", Name: "search API p99 latency", Source: "prometheus", Query: realQuery,
 		Unit: "ms", Better: "lower", Repos: []string{"acme/search-api"}, Category: "performance"}
-	const maxPoints = 1000
-	c, err := New(Config{URL: base}, []config.Metric{metric}, Options{HTTPClient: client, MaxPoints: maxPoints})
+	const chunkHours = 1000
+	c, err := New(Config{URL: base}, []config.Metric{metric}, Options{HTTPClient: client, Chunk: chunkHours * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,9 +238,9 @@ func TestRealPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// 8761 evaluation times (the year's hours and `end`) in requests of at
-	// most 1000: 9 requests, 9 commits.
-	wantChunks := (realHours + 1 + maxPoints - 1) / maxPoints
+	// The year's 8760 hours in requests of 1000 (Now is on the hour: `end`
+	// is evaluated by the next poll): 9 requests, 9 commits.
+	wantChunks := (realHours + chunkHours - 1) / chunkHours
 	if len(sink.batches) != wantChunks || prog.total != int64(wantChunks) || prog.done != int64(wantChunks) {
 		t.Errorf("%d commits, progress %d/%d; want %d", len(sink.batches), prog.done, prog.total, wantChunks)
 	}
@@ -250,7 +250,7 @@ func TestRealPrometheus(t *testing.T) {
 	}
 	mu.Unlock()
 	for i, b := range sink.batches {
-		if n := len(b.Samples["search-p99"]); n == 0 || n > maxPoints {
+		if n := len(b.Samples["search-p99"]); n == 0 || n > chunkHours {
 			t.Errorf("commit %d holds %d samples", i, n)
 		}
 	}
@@ -287,7 +287,7 @@ func TestRealPrometheus(t *testing.T) {
 	// stop the good metric.
 	bad := metric
 	bad.ID, bad.Query = "bad", realMetric+"{"
-	c2, err := New(Config{URL: base}, []config.Metric{bad, metric}, Options{HTTPClient: client, MaxPoints: maxPoints})
+	c2, err := New(Config{URL: base}, []config.Metric{bad, metric}, Options{HTTPClient: client, Chunk: chunkHours * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -502,8 +502,12 @@ func minimums(w *world.World, since, end time.Time) map[string]minimum {
 			per := ceilDiv(hours, 1500)
 			out[src] = minimum{series * per, fmt.Sprintf("⌈%d points/1,500⌉ = %d per series", hours, per), fmt.Sprintf("%d series", series)}
 		case "prometheus":
-			per := ceilDiv(hours+1, 11000) // both ends are evaluated
-			out[src] = minimum{series * per, fmt.Sprintf("⌈%d points/11,000⌉ = %d per series", hours+1, per), fmt.Sprintf("%d series", series)}
+			points := hours // each whole hour, and the open hour's start when end is past it
+			if !end.Equal(end.Truncate(time.Hour)) {
+				points++
+			}
+			per := ceilDiv(points, 11000)
+			out[src] = minimum{series * per, fmt.Sprintf("⌈%d points/11,000⌉ = %d per series", points, per), fmt.Sprintf("%d series", series)}
 		}
 	}
 
