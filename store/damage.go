@@ -49,13 +49,21 @@ func RestoreHint(path string) string {
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.catch(&err)
-	return s.db.View(fn)
+	return s.db.View(func(tx *bolt.Tx) error {
+		err := fn(tx)
+		s.release(tx)
+		return err
+	})
 }
 
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer s.catch(&err)
-	return s.db.Update(fn)
+	return s.db.Update(func(tx *bolt.Tx) error {
+		err := fn(tx)
+		s.release(tx) // before the commit, which may remap
+		return err
+	})
 }
 
 func (s *Store) catch(err *error) {
@@ -251,16 +259,23 @@ type CheckReport struct {
 // backup), never a panic. (bbolt's own tx.Check is not used: it runs in a
 // goroutine of its own, where a fault on a damaged page cannot be
 // recovered and kills the process.)
+//
+// The cursor goes through every branch and leaf page of every bucket, and
+// bbolt asserts each page's id and type as it reads it. Every
+// releaseEvery bytes read, the pages read are released (release), so a
+// check of a store of any size keeps little of it resident.
 func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	rep := CheckReport{Path: s.path, SchemaVersion: s.version, NewestBackup: NewestBackup(s.path)}
 	if fi, err := os.Stat(s.path); err == nil {
 		rep.FileSize = fi.Size()
 	}
-	var sum uint32
-	var walk func(name string, b *bolt.Bucket) error
-	walk = func(name string, b *bolt.Bucket) error {
+	var (
+		sum  uint32
+		read int64
+		walk func(tx *bolt.Tx, name string, b *bolt.Bucket) error
+	)
+	walk = func(tx *bolt.Tx, name string, b *bolt.Bucket) error {
 		rep.Buckets++
-		_ = b.Stats() // visits every page of the bucket: bbolt asserts each page's id and type
 		var prev []byte
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -270,7 +285,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 			prev = k
 			if v == nil {
 				if nb := b.Bucket(k); nb != nil {
-					if err := walk(name+"/"+string(k), nb); err != nil {
+					if err := walk(tx, name+"/"+string(k), nb); err != nil {
 						return err
 					}
 					continue
@@ -278,6 +293,10 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 			}
 			sum = crc32.Update(sum, crc32.IEEETable, v) // reads every value byte
 			rep.Keys++
+			if read += int64(len(k) + len(v)); read >= s.opts.releaseEvery {
+				s.release(tx)
+				read = 0
+			}
 			if rep.Keys%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -287,7 +306,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 		return nil
 	}
 	err := s.view(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(string(name), b) })
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(tx, string(name), b) })
 	})
 	switch {
 	case err == nil:

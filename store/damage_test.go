@@ -44,7 +44,8 @@ func goodStore(t *testing.T) string {
 	return path
 }
 
-// TestCorruptStore: every kind of damage to the file is one clear error
+// TestCorruptStore: with or without the mapped pages released after each
+// read, every kind of damage to the file is one clear error
 // (ErrDamaged, one line, naming the file and the newest backup), at Open
 // or — for damage no check sees, such as a flipped bit inside a value —
 // when the value is read; never a panic. A 0-byte file is never re-created.
@@ -66,23 +67,28 @@ func TestCorruptStore(t *testing.T) {
 				if err := os.WriteFile(backup, data, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				for _, ro := range []bool{true, false} {
-					err := exercise(t, path, ro)
+				for _, c := range []struct{ ro, release bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+					ro := c.ro
+					o := Options{ReadOnly: ro, Timeout: time.Second}
+					if c.release {
+						o.releaseEvery = 1 // every read drops the mapped pages
+					}
+					err := exercise(t, path, o)
 					if err == nil {
 						if kind.MustDetect {
-							t.Errorf("read-only %v: no error on a %s store", ro, kind.Name)
+							t.Errorf("read-only %v, released %v: no error on a %s store", ro, c.release, kind.Name)
 						}
 						continue
 					}
 					msg := err.Error()
 					if !errors.Is(err, ErrDamaged) {
-						t.Errorf("read-only %v: %v, want ErrDamaged", ro, err)
+						t.Errorf("read-only %v, released %v: %v, want ErrDamaged", ro, c.release, err)
 					}
 					if errors.Is(err, ErrDamaged) && (!strings.Contains(msg, path+" is damaged") || !strings.Contains(msg, "restore from the backup at "+backup)) {
-						t.Errorf("read-only %v: %q does not name the file and its backup", ro, msg)
+						t.Errorf("read-only %v, released %v: %q does not name the file and its backup", ro, c.release, msg)
 					}
 					if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "store: ") {
-						t.Errorf("read-only %v: not one store line: %q", ro, msg)
+						t.Errorf("read-only %v, released %v: not one store line: %q", ro, c.release, msg)
 					}
 				}
 				if fi, err := os.Stat(path); kind.Name == "zero-length" && (err != nil || fi.Size() != 0) {
@@ -95,9 +101,10 @@ func TestCorruptStore(t *testing.T) {
 
 // exercise opens path and reads and writes what the commands do; it
 // returns the first error. A panic fails the test.
-func exercise(t *testing.T, path string, readOnly bool) error {
+func exercise(t *testing.T, path string, o Options) error {
 	ctx := context.Background()
-	s, err := Open(path, Options{ReadOnly: readOnly, Timeout: time.Second})
+	readOnly := o.ReadOnly
+	s, err := Open(path, o)
 	if err != nil {
 		return err
 	}
@@ -256,5 +263,61 @@ func TestPrecheckOfALiveStore(t *testing.T) {
 		if err := precheck(path, fi.Size()); err != nil {
 			t.Fatalf("a live store: %v", err)
 		}
+	}
+}
+
+// TestReleasedPagesReadBack: with the mapped pages released after every
+// read (and every key of a check), what a writer commits meanwhile is read
+// back whole by concurrent readers, and the store checks sound.
+func TestReleasedPagesReadBack(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t, Options{releaseEvery: 1})
+	const days = 40
+	done := make(chan error, 1)
+	go func() {
+		for day := range days {
+			b := model.Batch{Source: "datadog", Samples: map[string][]model.Sample{}}
+			for i := range 4 {
+				id := "m" + string(rune('a'+i))
+				for h := range 24 {
+					b.Samples[id] = append(b.Samples[id], model.Sample{Time: t0.Add(time.Duration(day*24+h) * time.Hour), Value: float64(day*100 + h)})
+				}
+			}
+			if err := s.Commit(ctx, b); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	check := func() {
+		for _, id := range []string{"ma", "md"} {
+			got, err := s.Samples(ctx, id, t0, t0.AddDate(1, 0, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range got {
+				if want := float64(i/24*100 + i%24); p.Value != want || !p.Time.Equal(t0.Add(time.Duration(i)*time.Hour)) {
+					t.Fatalf("%s sample %d: %v %v, want %v", id, i, p.Time, p.Value, want)
+				}
+			}
+		}
+		if _, err := s.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for writing := true; writing; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			writing = false
+		default:
+		}
+		check()
+	}
+	if got, _ := s.Samples(ctx, "mb", t0, t0.AddDate(1, 0, 0)); len(got) != days*24 {
+		t.Errorf("%d samples, want %d", len(got), days*24)
 	}
 }

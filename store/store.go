@@ -69,6 +69,9 @@ type Options struct {
 	// instead of SchemaVersion and the package's migrations.
 	schemaVersion int
 	migrations    []migration
+	// releaseEvery, when > 0, replaces the package's releaseEvery (tests
+	// release the mapped pages after every read).
+	releaseEvery int64
 }
 
 // Store is an open impact database.
@@ -116,6 +119,9 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.releaseEvery <= 0 {
+		o.releaseEvery = releaseEvery
 	}
 	if o.schemaVersion == 0 {
 		o.schemaVersion = SchemaVersion

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+// dropPages does nothing here: madvise's MADV_DONTNEED drops a shared
+// file mapping's pages from the resident set on Linux only.
+func dropPages(addr, n uintptr) {}
