@@ -37,6 +37,15 @@ type analysis struct {
 
 	scratch []float64
 	profile *[24]float64 // the daily cycle (dailyProfile), once needed
+
+	// What the step test (placebo) computes once per series: the median
+	// of every run of wmed consecutive dxs (medW[i] of dxs[i:i+wmed]),
+	// and the local-level fit of dxs (localLevel) up to lag wlev.
+	medW         []float64
+	wmed         int
+	levQ, levR   float64
+	wlev         int
+	levOK, medOK bool
 }
 
 func newAnalysis(se *Series, p Params, now time.Time) *analysis {
@@ -219,7 +228,10 @@ func (a *analysis) shiftTimes() []shiftEst {
 	}
 	var profile *[24]float64
 	if a.hourly {
-		profile = a.dailyProfile()
+		if a.profile == nil {
+			a.profile = a.dailyProfile()
+		}
+		profile = a.profile
 	}
 	out := make([]shiftEst, 0, len(idx))
 	for n, i := range idx {

@@ -77,20 +77,14 @@ func (a *analysis) placebo(b0, b1, a0, a1 int, d float64) stepTest {
 			return st
 		}
 	}
-	scratch := make([]float64, wd)
-	med := func(lo, hi int) float64 {
-		s := append(scratch[:0], xs[lo:hi]...)
-		return median(s)
-	}
+	medW := a.windowMedians(wd)
 	var ps []float64
-	var ks []int
 	for k := wd; k+gap+wd <= len(xs); k++ {
 		lo, hi := k-wd, k+gap+wd
 		if hi > b0 && lo < a1 {
 			continue // overlaps the shift's windows
 		}
-		ps = append(ps, math.Log(med(k+gap, k+gap+wd)/med(lo, k)))
-		ks = append(ks, k)
+		ps = append(ps, math.Log(medW[k+gap]/medW[lo]))
 	}
 	st.n = len(ps)
 	if len(ps) < minPlacebos {
@@ -127,6 +121,23 @@ func (a *analysis) placebo(b0, b1, a0, a1 int, d float64) stepTest {
 	return st
 }
 
+// windowMedians returns the median of every run of wd consecutive daily
+// values with the weekly cycle removed (element i: dxs[i:i+wd]), computed
+// once per series: every shift's step test reads the same ones.
+func (a *analysis) windowMedians(wd int) []float64 {
+	if a.medOK && a.wmed == wd {
+		return a.medW
+	}
+	xs := a.dxs
+	out := make([]float64, max(len(xs)-wd+1, 0))
+	scratch := make([]float64, wd)
+	for i := range out {
+		out[i] = median(append(scratch[:0], xs[i:i+wd]...))
+	}
+	a.medW, a.wmed, a.medOK = out, wd, true
+	return out
+}
+
 // zAlpha is the two-sided normal quantile of alpha (2.58 at 0.01).
 func zAlpha(alpha float64) float64 {
 	return stats.NormalDist{Mu: 0, Sigma: 1}.InvCDF(1 - alpha/2)
@@ -147,6 +158,16 @@ func (a *analysis) dayIndex(d int64) int {
 // (both at least 0). Steps in the series are a few large differences the
 // medians ignore.
 func (a *analysis) localLevel(maxLag int) (q, r float64) {
+	if a.levOK && a.wlev == maxLag {
+		return a.levQ, a.levR
+	}
+	q, r = a.fitLocalLevel(maxLag)
+	a.levQ, a.levR, a.wlev, a.levOK = q, r, maxLag, true
+	return q, r
+}
+
+// fitLocalLevel is localLevel, computed.
+func (a *analysis) fitLocalLevel(maxLag int) (q, r float64) {
 	xs := a.dxs
 	n := len(xs)
 	lx := make([]float64, n)

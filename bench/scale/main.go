@@ -8,6 +8,10 @@
 //	go run ./bench/scale quiet -dir DIR                        # a poll that brought nothing: an incremental pass
 //	go run ./bench/scale drafts -n 100000 -dir DIR             # a store of n drafts (for drafts list / export)
 //
+// -cpuprofile FILE and -memprofile FILE write a CPU profile of the step
+// and its allocations (go tool pprof); -dump FILE writes the pass's result
+// as JSON (to compare two builds' drafts and findings).
+//
 // Each step prints one line, "step=… wall_s=… samples=… series=…"; peak
 // RSS is the caller's to measure (getrusage of the child: /usr/bin/time).
 // The store's clock: gen's history ends at -end (default 2026-11-02
@@ -17,12 +21,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -54,6 +60,9 @@ func main() {
 	endS := fs.String("end", "2026-11-02T00:00:00Z", "gen: the history's end (UTC hour)")
 	n := fs.Int("n", 100000, "drafts: how many drafts")
 	hours := fs.Int("hours", 1, "poll: hours of samples the poll brings (one commit per 100 series and hour)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the step to this file")
+	memprofile := fs.String("memprofile", "", "write a heap (allocations) profile at the step's end to this file")
+	dump := fs.String("dump", "", "redraft, poll, quiet: write the pass's result (drafts, findings, regressions, unattributed shifts) as JSON to this file")
 	_ = fs.Parse(os.Args[2:])
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "scale: -dir is required")
@@ -65,23 +74,52 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scale: -cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+	}
 	start := time.Now()
 	var line string
 	switch os.Args[1] {
 	case "gen":
 		line, err = gen(ctx, *dir, *series, *years, end)
 	case "redraft", "poll", "quiet":
-		line, err = step(ctx, *dir, os.Args[1], *hours)
+		line, err = step(ctx, *dir, os.Args[1], *hours, *dump)
 	case "drafts":
 		line, err = drafts(ctx, *dir, *n)
 	default:
 		err = fmt.Errorf("unknown step %q", os.Args[1])
+	}
+	pprof.StopCPUProfile()
+	if err == nil && *memprofile != "" {
+		err = writeHeapProfile(*memprofile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
 	fmt.Printf("step=%s wall_s=%.3f %s\n", os.Args[1], time.Since(start).Seconds(), line)
+}
+
+// writeHeapProfile writes the allocations profile (every allocation
+// since the start, sampled) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	return nil
 }
 
 func repo(i int) string { return fmt.Sprintf("acme/svc-%02d", i%reposN) }
@@ -214,7 +252,7 @@ func storeEnd(ctx context.Context, st *store.Store) (time.Time, error) {
 }
 
 // step runs a redraft, an hourly poll and its pass, or a quiet pass.
-func step(ctx context.Context, dir, what string, hours int) (string, error) {
+func step(ctx context.Context, dir, what string, hours int, dump string) (string, error) {
 	path := filepath.Join(dir, "impact.db")
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
@@ -269,6 +307,15 @@ func step(ctx context.Context, dir, what string, hours int) (string, error) {
 	rep, err := p.DraftWith(ctx, app.DraftOptions{Full: what == "redraft"})
 	if err != nil {
 		return "", err
+	}
+	if dump != "" {
+		b, err := json.MarshalIndent(rep.Result, "", " ")
+		if err == nil {
+			err = os.WriteFile(dump, b, 0o644)
+		}
+		if err != nil {
+			return "", fmt.Errorf("-dump: %w", err)
+		}
 	}
 	return fmt.Sprintf("draft_s=%.3f series=%d examined=%d added=%d updated=%d", time.Since(t0).Seconds(), len(ids), rep.Examined, rep.Saved.Added, rep.Saved.Updated), nil
 }

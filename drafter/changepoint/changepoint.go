@@ -269,9 +269,10 @@ func detect(ys []float64, o Options) ([]int, []float64) {
 				if hc > 0 {
 					m = m.huber(hc)
 				}
-				c := m.propose(zs, thresh, o.MinSegment)
+				sn := m.scanner(zs, o.MinSegment)
+				c := sn.propose(thresh)
 				c, _ = m.eliminate(zs, c, thresh)
-				c = m.refine(zs, c, o.MinSegment)
+				c = sn.refine(c)
 				c, lr := m.eliminate(zs, c, thresh)
 				if lambda == 0 {
 					best.steps = c

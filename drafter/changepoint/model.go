@@ -85,6 +85,19 @@ func costOf(sumU2 float64, cnt int, sumLogF float64) float64 {
 
 // segCost is the cost of zs[a:b] as one segment.
 func (m model) segCost(zs []float64, a, b int) float64 {
+	if t := m.tab; t != nil && b-a >= 1 && len(t.F) >= b-a {
+		// The same arithmetic as filter.push, with the data-free
+		// variances from the table (as scan does): bit for bit the
+		// filter's cost, without a logarithm per point.
+		lvl, u2 := zs[a], 0.0
+		for k, z := range zs[a+1 : b] {
+			v := z - lvl
+			u2 += m.rho(v * v / t.F[k])
+			lvl += t.K[k] * v
+		}
+		cnt := b - a - 1
+		return costOf(u2, cnt, t.sumLog[cnt]) + m.hpen*float64(cnt)
+	}
 	var f filter
 	for _, z := range zs[a:b] {
 		f.push(m, z)

@@ -77,6 +77,39 @@ func (m model) scan(zs []float64, a, b, minSeg int, sc *scratch) (int, float64) 
 // each: O(n log n) in all.
 const seedDecay = 0.5
 
+// scanner scans the stretches of one series under one model, and
+// remembers each stretch's best split: the rounds of seeded segmentation
+// and the refinement scan many of the same stretches again (every seeded
+// interval that holds no new change point, and the stretch between two
+// change points each interval around them is cut to).
+type scanner struct {
+	m      model
+	zs     []float64
+	minSeg int
+	sc     scratch
+	memo   map[[2]int]scanHit
+}
+
+type scanHit struct {
+	s  int
+	lr float64
+}
+
+func (m model) scanner(zs []float64, minSeg int) *scanner {
+	return &scanner{m: m, zs: zs, minSeg: minSeg, memo: map[[2]int]scanHit{}}
+}
+
+// scan is m.scan(zs, a, b, minSeg), remembered.
+func (sn *scanner) scan(a, b int) (int, float64) {
+	k := [2]int{a, b}
+	if h, ok := sn.memo[k]; ok {
+		return h.s, h.lr
+	}
+	s, lr := sn.m.scan(sn.zs, a, b, sn.minSeg, &sn.sc)
+	sn.memo[k] = scanHit{s, lr}
+	return s, lr
+}
+
 type seedHit struct {
 	a, b, s int
 	lr      float64
@@ -88,10 +121,9 @@ type seedHit struct {
 // kept and every interval containing it is dropped (as is any split closer
 // than minSeg to one already kept). Intervals are cut at the change
 // points in fixed, which are kept. The result is sorted.
-func (m model) seededSplits(zs []float64, beta float64, minSeg int, fixed []int) []int {
-	n := len(zs)
+func (sn *scanner) seededSplits(beta float64, fixed []int) []int {
+	n, minSeg := len(sn.zs), sn.minSeg
 	var hits []seedHit
-	var sc scratch
 	for L := float64(n); int(L) >= 2*minSeg; L *= seedDecay {
 		ln := int(math.Ceil(L))
 		shift := max(1, int(L*seedDecay))
@@ -107,7 +139,7 @@ func (m model) seededSplits(zs []float64, beta float64, minSeg int, fixed []int)
 					}
 					hi = min(b, fixed[k])
 				}
-				if s, lr := m.scan(zs, lo, hi, minSeg, &sc); s >= 0 && lr > beta {
+				if s, lr := sn.scan(lo, hi); s >= 0 && lr > beta {
 					hits = append(hits, seedHit{lo, hi, s, lr})
 				}
 				if hi == b {
@@ -157,10 +189,10 @@ const maxRounds = 4
 
 // propose runs seededSplits for up to maxRounds rounds, until a round adds
 // nothing.
-func (m model) propose(zs []float64, beta float64, minSeg int) []int {
+func (sn *scanner) propose(beta float64) []int {
 	var cps []int
 	for range maxRounds {
-		next := m.seededSplits(zs, beta, minSeg, cps)
+		next := sn.seededSplits(beta, cps)
 		if len(next) == len(cps) {
 			break
 		}
@@ -232,18 +264,17 @@ func (m model) eliminate(zs []float64, cps []int, thresh float64) ([]int, []floa
 // the stretch between its neighbours (a coordinate-descent step of the
 // penalised cost: the likelihood ratio of each point can only grow). It
 // costs one scan of the series per sweep.
-func (m model) refine(zs []float64, cps []int, minSeg int) []int {
+func (sn *scanner) refine(cps []int) []int {
 	cps = append([]int(nil), cps...)
-	var sc scratch
 	for k := range cps {
-		a, b := 0, len(zs)
+		a, b := 0, len(sn.zs)
 		if k > 0 {
 			a = cps[k-1]
 		}
 		if k+1 < len(cps) {
 			b = cps[k+1]
 		}
-		if s, _ := m.scan(zs, a, b, minSeg, &sc); s >= 0 {
+		if s, _ := sn.scan(a, b); s >= 0 {
 			cps[k] = s
 		}
 	}
