@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/model"
 )
 
 // Env is what a collector factory may use besides the config.
@@ -137,9 +138,10 @@ func (r *Registry) Types() []config.SourceType {
 	return out
 }
 
-// LoadOptions are config.LoadOptions that know the registered sources.
+// LoadOptions are config.LoadOptions that know the registered sources and
+// the categories (model.Categories).
 func (r *Registry) LoadOptions() config.LoadOptions {
-	return config.LoadOptions{Sources: r.Types()}
+	return config.LoadOptions{Sources: r.Types(), Categories: model.Categories}
 }
 
 // Load loads and validates the config at path with the registered sources.
@@ -154,7 +156,7 @@ func (r *Registry) Parse(data []byte, filename string) (*config.Config, error) {
 
 // Example is `impact config example`: the commented config with every
 // registered source's entry.
-func (r *Registry) Example() string { return config.ExampleWith(r.Types()) }
+func (r *Registry) Example() string { return config.ExampleWith(r.LoadOptions()) }
 
 // Configured lists the sources configured in cfg that the registry knows,
 // in the config's order.

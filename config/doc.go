@@ -7,6 +7,10 @@
 // <key>_file. Defaults are the Default* values, applied before decoding, so
 // a partial file keeps the defaults of whatever it leaves out.
 //
+// The package imports nothing of the project: the collectors registry
+// hands the loader the registered sources' config types and the allowed
+// categories (model.Categories) through LoadOptions.
+//
 // Secrets are of type Secret, which prints as "<secret>" in fmt, YAML and
 // JSON; no error from this package contains a secret's value.
 package config

@@ -6,11 +6,13 @@ import "strings"
 // `impact config example`. It parses and validates once the environment
 // variables it references (GITHUB_TOKEN, DD_API_KEY, DD_APP_KEY, PROM_TOKEN,
 // PAGERDUTY_TOKEN, SMTP_PASSWORD) are set.
-func Example() string { return ExampleWith(nil) }
+func Example() string { return ExampleWith(LoadOptions{}) }
 
-// ExampleWith is Example with the registered sources' entries (and their
-// example metrics) added.
-func ExampleWith(types []SourceType) string {
+// ExampleWith is Example for what a load with opts accepts: the registered
+// sources' entries (and their example metrics) added, and the categories
+// listed.
+func ExampleWith(opts LoadOptions) string {
+	types := opts.Sources
 	var b strings.Builder
 	b.WriteString(exampleHead)
 	for _, t := range types {
@@ -21,7 +23,7 @@ func ExampleWith(types []SourceType) string {
 		b.WriteString(indent(strings.TrimRight(t.Example, "\n"), "  "))
 		b.WriteString("\n")
 	}
-	b.WriteString(exampleMetrics)
+	b.WriteString(exampleMetrics(opts.Categories))
 	for _, t := range types {
 		if t.ExampleMetrics == "" {
 			continue
@@ -94,18 +96,35 @@ ui:
 # Where work leaves numbers. Leave a source out to disable it.
 sources:`
 
-const exampleMetrics = `
-# Series that come from a query: each entry names a source configured above
-# that takes metrics, and each needs a unique id. The keys every entry has:
-# id (lower-case letters, digits and . _ / -), name (how statements name
-# it), source, query, unit (ms, s, min, percent, count, rps, bytes, usd),
-# better (lower or higher: which way is a win), repos (PRs to these repos
-# may be credited; they must be in sources.github.repos), paths (optional:
-# the PR must touch one of these; ** spans directories) and category (api,
-# database, performance, reliability, infrastructure or leadership; default
-# performance).
-metrics:
-`
+// exampleMetrics is the comment above `metrics:`, naming the categories.
+func exampleMetrics(categories []string) string {
+	category := "category (default " + DefaultMetric.Category + ")"
+	if len(categories) > 0 {
+		category = "category (" + orList(categories) + "; default " + DefaultMetric.Category + ")"
+	}
+	return "\n" + comment("Series that come from a query: each entry names a source configured above "+
+		"that takes metrics, and each needs a unique id. The keys every entry has: "+
+		"id (lower-case letters, digits and . _ / -), name (how statements name it), source, query, "+
+		"unit ("+strings.Join(units, ", ")+"), better (lower or higher: which way is a win), "+
+		"repos (PRs to these repos may be credited; they must be in sources.github.repos), "+
+		"paths (optional: the PR must touch one of these; ** spans directories) and "+category+".") +
+		"metrics:\n"
+}
+
+// comment wraps text into "# " lines of at most 76 columns.
+func comment(text string) string {
+	var b strings.Builder
+	line := "#"
+	for _, w := range strings.Fields(text) {
+		if len(line) > 1 && len(line)+1+len(w) > 76 {
+			b.WriteString(line + "\n")
+			line = "#"
+		}
+		line += " " + w
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
 
 const exampleTail = `
 # How shifts become drafts.

@@ -28,6 +28,11 @@ type LoadOptions struct {
 	// registry's Types); a `sources:` key that is neither one of them nor
 	// a built-in field is an unknown key.
 	Sources []SourceType
+	// Categories are the categories `metrics[].category` and
+	// `docs.category` may name, in the order messages list them (the
+	// collectors registry passes model.Categories, the one list). Empty:
+	// any category is accepted.
+	Categories []string
 }
 
 func (o LoadOptions) withDefaults() LoadOptions {
@@ -104,7 +109,7 @@ func ParseWith(data []byte, filename string, opts LoadOptions) (*Config, error) 
 	cfg := DefaultConfig
 	d := &decoder{opts: opts, ps: ps, dir: filepath.Dir(filename)}
 	d.decodeFile(data, &cfg)
-	cfg.types = opts.Sources
+	cfg.types, cfg.categories = opts.Sources, opts.Categories
 	cfg.normalize(opts, ps.lines)
 	cfg.validate(ps)
 	if err := ps.err(); err != nil {

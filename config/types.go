@@ -22,6 +22,9 @@ type Config struct {
 
 	// types are the registered sources' config types it was loaded with.
 	types []SourceType
+	// categories are the categories it was loaded with
+	// (LoadOptions.Categories).
+	categories []string
 }
 
 // CollectConfig bounds what a vendor can make a poll do.
@@ -81,7 +84,7 @@ type Metric struct {
 	Better   string   `yaml:"better"` // lower | higher
 	Repos    []string `yaml:"repos"`
 	Paths    []string `yaml:"paths"`
-	Category string   `yaml:"category"` // api, database, performance, reliability, infrastructure, leadership
+	Category string   `yaml:"category"` // one of LoadOptions.Categories; default DefaultMetric.Category
 }
 
 // DrafterConfig tunes the drafter.

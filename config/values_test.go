@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/impact-dev/impact/internal/glob"
-	"github.com/impact-dev/impact/internal/model"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -206,11 +204,48 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// TestCategoriesAreTheModels: config imports nothing of the project, so
-// the categories it accepts are written here and checked against the one
-// list the rest reads (model.Categories).
-func TestCategoriesAreTheModels(t *testing.T) {
-	if !slices.Equal(categories, model.Categories) {
-		t.Errorf("config accepts %v, model.Categories is %v", categories, model.Categories)
+// TestCategoriesInjected: config knows no category; the loader accepts
+// the ones it is given (the registry gives model.Categories), and any when
+// given none.
+func TestCategoriesInjected(t *testing.T) {
+	doc := "me: {github: alice}\nsources:\n  a: {token: t}\nmetrics:\n" +
+		"  - {id: m, source: a, query: q, unit: ms, better: lower, category: %s}\n" +
+		"docs: {category: %s}\n"
+	opts := LoadOptions{Sources: []SourceType{{Name: "a", Metrics: true, New: func() SourceConfig { return &testSource{} }}},
+		LookupEnv: lookupEnv, UserHomeDir: fakeHome}
+	tests := []struct {
+		name       string
+		categories []string
+		metric     string
+		docs       string
+		want       string // "" = ok
+	}{
+		{name: "known", categories: []string{"api", "speed"}, metric: "speed", docs: "api"},
+		{name: "unknown", categories: []string{"api", "speed"}, metric: "slowness", docs: "ops", want: strings.Join([]string{
+			`c.yaml:5: metrics[0].category: unknown category "slowness" (one of api, speed)`,
+			`c.yaml:6: docs.category: "ops": want one of api, speed`,
+		}, "\n")},
+		{name: "none given: any", metric: "slowness", docs: "ops"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts
+			o.Categories = tt.categories
+			c, err := ParseWith([]byte(fmt.Sprintf(doc, tt.metric, tt.docs)), "c.yaml", o)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Validate(); err != nil {
+					t.Fatalf("Validate again: %v", err)
+				}
+				return
+			}
+			eq(t, "problems", fmt.Sprint(err), tt.want)
+		})
+	}
+	ex := ExampleWith(LoadOptions{Categories: []string{"api", "speed"}})
+	if !strings.Contains(strings.ReplaceAll(ex, "\n# ", " "), "category (api or speed; default performance)") {
+		t.Errorf("the example does not list the categories given:\n%s", ex)
 	}
 }

@@ -41,8 +41,7 @@ const exampleMetrics = `- id: search-p99                     # lower-case letter
   better: lower                      # lower or higher: which way is a win
   repos: [acme/search-api]           # PRs to these repos may be credited (must be in sources.github.repos)
   paths: ["internal/query/**"]       # optional: the PR must touch one of these (** spans directories)
-  # api, database, performance, reliability, infrastructure or leadership.
-  category: performance              # default performance
+  category: performance              # one of those listed above; default performance
 `
 
 // RateLimit is Datadog's scheme: X-RateLimit-Limit, -Remaining, and -Reset

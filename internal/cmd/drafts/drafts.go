@@ -81,7 +81,7 @@ func newListCmd(f *cmdutil.Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.Status, "status", "pending", "pending, accepted, rejected or all")
-	cmd.Flags().StringVar(&o.Category, "category", "", "only this competency (api, database, performance, reliability, infrastructure, leadership)")
+	cmd.Flags().StringVar(&o.Category, "category", "", "only this competency ("+strings.Join(model.Categories, ", ")+")")
 	cmd.Flags().StringVar(&o.Since, "since", "", "only shifts since (e.g. 90d, 2026-01-01)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "table, json or markdown")
 	return cmd

@@ -66,7 +66,7 @@ func newAddCmd(f *cmdutil.Factory, runF func(context.Context, *AddOptions) error
 			return RunAdd(cmd.Context(), f, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Category, "category", "", "competency: api, database, performance, reliability, infrastructure or leadership (default leadership, or the --metric's)")
+	cmd.Flags().StringVar(&o.Category, "category", "", "competency: "+strings.Join(model.Categories, ", ")+" (default leadership, or the --metric's)")
 	cmd.Flags().StringVar(&o.Date, "date", "", "when it happened (2026-11-03, or 3d for three days ago; default now)")
 	cmd.Flags().StringArrayVar(&o.Links, "link", nil, "a URL to attach (repeatable)")
 	cmd.Flags().StringArrayVar(&o.PRs, "pr", nil, "a PR to attach, owner/repo#123 (repeatable)")
