@@ -1,6 +1,7 @@
 // Package collectorstest holds what every source's tests need: an
-// in-memory Sink, and a check that a registered source's sample config
-// parses and keeps its secrets out of `config show`.
+// in-memory Sink, and what the vendors' fake servers share (FakeOptions,
+// request counting, latency and fault injection, an hourly budget; see
+// fakeserver.go).
 package collectorstest
 
 import (

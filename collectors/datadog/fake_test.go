@@ -1,15 +1,13 @@
 package datadog
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,407 +15,358 @@ import (
 	"testing"
 	"time"
 
-	"github.com/impact-dev/impact/collectors"
+	"github.com/DataDog/datadog-api-client-go/v2/api/datadog"
+	"github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
+
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/world"
 )
 
-// ---- fake Datadog API --------------------------------------------------
+var testEnd = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-// request is what the fake saw of one call.
-type request struct {
-	Method, Path   string
-	From, To       int64
-	Query          string
-	APIKey, AppKey string
-	Host           string
-}
+var demo = sync.OnceValue(func() *world.World { return world.Demo(testEnd) })
 
-// response is one scripted answer.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// synthOpts shape the responses the fake builds for any from/to.
-type synthOpts struct {
-	intTS   bool                 // timestamps as ints (2022 cassette form) instead of floats
-	msExtra float64              // added to every timestamp (ms), to test truncation to the second
-	series  int                  // number of series; 0 means 1
-	null    func(t int64) string // "value" → [t,null], "time" → [null,v], "both" → [null,null]
-	// partialMarker, when set, is added to the value of the bucket that
-	// contains `to` (the still-open hour), so tests can see it re-read.
-	partialMarker float64
-}
-
-// fakeDD serves GET /api/v1/query like Datadog: scripted answers first,
-// else an hourly response synthesized from the v1_query.json shape.
-type fakeDD struct {
-	t      *testing.T
-	prefix string // path prefix, for api_url with a path
-	synth  synthOpts
-	// respond may answer the n-th request (0-based); nil → synthesize.
-	respond func(n int, r request) *response
-
-	mu   sync.Mutex
-	reqs []request
-	srv  *httptest.Server
-}
-
-func newFake(t *testing.T) *fakeDD {
+func get(t *testing.T, rawURL string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
-	f := &fakeDD{t: t}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeDD) requests() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.reqs)
-}
-
-func (f *fakeDD) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet || r.URL.Path != f.prefix+"/api/v1/query" {
-		f.t.Errorf("fake datadog: unexpected %s %s", r.Method, r.URL.Path)
-		http.Error(w, `{"errors":["Not found"]}`, http.StatusNotFound)
-		return
+	req, _ := http.NewRequest("GET", rawURL, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	q := r.URL.Query()
-	from, err1 := strconv.ParseInt(q.Get("from"), 10, 64)
-	to, err2 := strconv.ParseInt(q.Get("to"), 10, 64)
-	if err1 != nil || err2 != nil || q.Get("query") == "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"status":"error","code":400,"errors":["Missing required parameter"]}`))
-		return
-	}
-	req := request{Method: r.Method, Path: r.URL.Path, From: from, To: to, Query: q.Get("query"),
-		APIKey: r.Header.Get("DD-API-KEY"), AppKey: r.Header.Get("DD-APPLICATION-KEY"), Host: r.Host}
-	f.mu.Lock()
-	n := len(f.reqs)
-	f.reqs = append(f.reqs, req)
-	respond := f.respond
-	f.mu.Unlock()
-
-	var resp *response
-	if respond != nil {
-		resp = respond(n, req)
-	}
-	if resp == nil {
-		resp = &response{status: 200, header: okHeaders(f.t), body: f.synthBody(req)}
-	}
-	for k, vs := range resp.header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.WriteHeader(resp.status)
-	w.Write(resp.body)
-}
-
-// synthValue is the value the fake reports for hour t (epoch seconds) of
-// series i.
-func synthValue(i int, t int64) float64 { return float64(t/3600%500) + 0.25 + 10*float64(i) }
-
-// synthBody builds a v1 query response with hourly points for [from, to):
-// every bucket that starts at or after from and before to, as Datadog does
-// (the last one may be partial).
-func (f *fakeDD) synthBody(r request) []byte {
-	f.t.Helper()
-	nseries := max(f.synth.series, 1)
-	top := readObject(f.t, "v1_query.json")
-	tmpl := firstSeries(f.t, top)
-	if nseries > 1 {
-		tmpl = firstSeries(f.t, readObject(f.t, "v1_query_by_host.json"))
-	}
-	first := (r.From + 3599) / 3600 * 3600
-	var series []map[string]json.RawMessage
-	for i := range nseries {
-		var pts []string
-		for t := first; t < r.To; t += 3600 {
-			v := synthValue(i, t)
-			if t+3600 > r.To {
-				v += f.synth.partialMarker
-			}
-			ms := float64(t*1000) + f.synth.msExtra
-			ts := strconv.FormatFloat(ms, 'f', -1, 64)
-			if !f.synth.intTS && !strings.Contains(ts, ".") {
-				ts += ".0"
-			}
-			vs := strconv.FormatFloat(v, 'f', -1, 64)
-			kind := ""
-			if f.synth.null != nil {
-				kind = f.synth.null(t)
-			}
-			switch kind {
-			case "value":
-				vs = "null"
-			case "time":
-				ts = "null"
-			case "both":
-				ts, vs = "null", "null"
-			}
-			pts = append(pts, "["+ts+","+vs+"]")
-		}
-		s := cloneObj(tmpl)
-		s["pointlist"] = json.RawMessage("[" + strings.Join(pts, ",") + "]")
-		s["start"] = rawJSON(first * 1000)
-		s["end"] = rawJSON(r.To*1000 - 1)
-		s["length"] = rawJSON(len(pts))
-		s["interval"] = rawJSON(3600)
-		if nseries > 1 {
-			s["tag_set"] = rawJSON([]string{fmt.Sprintf("host:web-%d", i+1)})
-			s["scope"] = rawJSON(fmt.Sprintf("host:web-%d", i+1))
-		}
-		series = append(series, s)
-	}
-	top["series"] = rawJSON(series)
-	top["query"] = rawJSON(r.Query)
-	top["from_date"] = rawJSON(r.From * 1000)
-	top["to_date"] = rawJSON(r.To * 1000)
-	b, err := json.Marshal(top)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return b
-}
-
-func readObject(t *testing.T, name string) map[string]json.RawMessage {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(readTestdata(t, name), &m); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return m
-}
-
-func firstSeries(t *testing.T, top map[string]json.RawMessage) map[string]json.RawMessage {
-	t.Helper()
-	var ss []map[string]json.RawMessage
-	if err := json.Unmarshal(top["series"], &ss); err != nil || len(ss) == 0 {
-		t.Fatalf("template series: %v", err)
-	}
-	return ss[0]
-}
-
-func cloneObj(m map[string]json.RawMessage) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func rawJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
 }
 
-// meta is a raw/<name>.meta.json file.
-type meta struct {
-	RequestURL string              `json:"request_url"`
-	Status     int                 `json:"status"`
-	Headers    map[string][]string `json:"response_headers"`
+type ddResp struct {
+	Status   string `json:"status"`
+	ResType  string `json:"res_type"`
+	Query    string `json:"query"`
+	FromDate int64  `json:"from_date"`
+	ToDate   int64  `json:"to_date"`
+	GroupBy  []any  `json:"group_by"`
+	Message  string `json:"message"`
+	Series   []struct {
+		Metric      string         `json:"metric"`
+		DisplayName string         `json:"display_name"`
+		Pointlist   [][]*float64   `json:"pointlist"`
+		Start       int64          `json:"start"`
+		End         int64          `json:"end"`
+		Interval    int64          `json:"interval"`
+		Length      int            `json:"length"`
+		Scope       string         `json:"scope"`
+		Expression  string         `json:"expression"`
+		Unit        []any          `json:"unit"`
+		QueryIndex  int            `json:"query_index"`
+		Aggr        *string        `json:"aggr"`
+		TagSet      []string       `json:"tag_set"`
+		Attributes  map[string]any `json:"attributes"`
+	} `json:"series"`
+	Errors []string `json:"errors"`
 }
 
-func readMeta(t *testing.T, name string) meta {
+var keys = []string{"DD-API-KEY", "k", "DD-APPLICATION-KEY", "a"}
+
+func ddQuery(t *testing.T, base, q string, from, to time.Time) (ddResp, []byte, int) {
 	t.Helper()
-	var m meta
-	if err := json.Unmarshal(readTestdata(t, filepath.Join("raw", name+".meta.json")), &m); err != nil {
-		t.Fatal(err)
+	v := url.Values{"query": {q}, "from": {strconv.FormatInt(from.Unix(), 10)}, "to": {strconv.FormatInt(to.Unix(), 10)}}
+	resp, body := get(t, base+"/api/v1/query?"+v.Encode(), keys...)
+	var r ddResp
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("%s: %v", body, err)
 	}
-	return m
+	return r, body, resp.StatusCode
 }
 
-// metaHeaders are a recording's response headers minus the ones the test
-// server sets itself.
-func metaHeaders(m meta) http.Header {
-	h := http.Header{}
-	for k, vs := range m.Headers {
-		switch http.CanonicalHeaderKey(k) {
-		case "Content-Length", "Connection", "Date", "Transfer-Encoding":
+func TestDatadogAuth(t *testing.T) {
+	srv := httptest.NewServer(NewFake(demo(), collectorstest.FakeOptions{}))
+	defer srv.Close()
+	u := srv.URL + "/api/v1/query?from=0&to=3600&query=" + url.QueryEscape(demo().Metrics[0].Query)
+	for _, hdr := range [][]string{nil, {"DD-API-KEY", "k"}, {"DD-APPLICATION-KEY", "a"}} {
+		resp, body := get(t, u, hdr...)
+		var r ddResp
+		json.Unmarshal(body, &r)
+		if resp.StatusCode != 403 || !slices.Equal(r.Errors, []string{"Forbidden"}) {
+			t.Errorf("headers %v: %d %s", hdr, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := get(t, u, keys...); resp.StatusCode != 200 {
+		t.Errorf("with keys: %d", resp.StatusCode)
+	}
+}
+
+func TestDatadogQueryMatching(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	from, to := w.End.Add(-48*time.Hour), w.End
+	for _, m := range w.Metrics {
+		if m.Source != "datadog" {
+			continue // served by the fake Prometheus
+		}
+		for _, q := range []string{
+			m.Query,
+			m.Query + ".rollup(avg, 3600)",
+			m.Query + ".rollup(avg,3600)",
+			" " + m.Query + " .rollup( avg , 3600 ) ",
+			m.Query + ".rollup(max)",
+		} {
+			r, _, status := ddQuery(t, srv.URL, q, from, to)
+			if status != 200 || r.Status != "ok" || r.ResType != "time_series" || len(r.Series) != 1 {
+				t.Errorf("%s %q: %d %+v", m.ID, q, status, r)
+				continue
+			}
+			s := r.Series[0]
+			if s.Interval != 3600 || s.Length != len(s.Pointlist) || s.Length != 48 || r.Query != q ||
+				r.FromDate != from.Unix()*1000 || r.ToDate != to.Unix()*1000 || s.Metric == "" || s.Scope == "" || s.QueryIndex != 0 {
+				t.Errorf("%s %q: series %+v", m.ID, q, s)
+			}
+		}
+	}
+	for _, q := range []string{
+		"avg:system.cpu.idle{*}",
+		"p99:trace.http.request.duration{service:search-api,env:staging}",
+		"p99:trace.http.request.duration{service:search-api,env:prod}.rollup(avg, 3600).as_count()",
+	} {
+		r, body, status := ddQuery(t, srv.URL, q, from, to)
+		if status != 200 || r.Status != "ok" || r.Series == nil || len(r.Series) != 0 {
+			t.Errorf("%q: %d %s", q, status, body)
+		}
+	}
+	// Shape details of a known metric.
+	r, body, _ := ddQuery(t, srv.URL, "p99:trace.http.request.duration{service:search-api,env:prod}.rollup(avg, 3600)", from, to)
+	s := r.Series[0]
+	if s.Metric != "trace.http.request.duration" || s.Scope != "service:search-api,env:prod" || s.Aggr == nil || *s.Aggr != "p99" ||
+		!slices.Equal(s.TagSet, []string{"service:search-api", "env:prod"}) || len(s.Unit) != 2 || s.Unit[1] != nil {
+		t.Errorf("shape: %s", body)
+	}
+}
+
+func TestDatadogBadRequests(t *testing.T) {
+	srv := httptest.NewServer(NewFake(demo(), collectorstest.FakeOptions{}))
+	defer srv.Close()
+	for _, q := range []string{
+		"from=1&to=2",
+		"query=x&to=2",
+		"query=x&from=1",
+		"query=x&from=abc&to=2",
+		"query=x&from=5&to=2",
+	} {
+		resp, body := get(t, srv.URL+"/api/v1/query?"+q, keys...)
+		var r ddResp
+		json.Unmarshal(body, &r)
+		if resp.StatusCode != 400 || len(r.Errors) != 1 {
+			t.Errorf("%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestDatadogRange(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	m := w.Metrics[0]
+	truth := w.Series[m.ID]
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		want     int
+	}{
+		{"inclusive both ends", w.End.Add(-10 * time.Hour), w.End.Add(-time.Hour), 10},
+		{"unaligned", w.End.Add(-10*time.Hour + 30*time.Minute), w.End.Add(-90 * time.Minute), 8},
+		{"one point", w.End.Add(-5 * time.Hour), w.End.Add(-5 * time.Hour), 1},
+		{"inside one hour", w.End.Add(-5*time.Hour + time.Minute), w.End.Add(-4*time.Hour - time.Minute), 0},
+		{"before start", w.Start.Add(-100 * time.Hour), w.Start.Add(-time.Hour), 0},
+		{"straddles start", w.Start.Add(-100 * time.Hour), w.Start.Add(4 * time.Hour), 5},
+		{"beyond end", w.End.Add(-2 * time.Hour), w.End.Add(100 * time.Hour), 2},
+		{"everything", w.Start.Add(-time.Hour), w.End, len(truth)},
+	} {
+		r, _, status := ddQuery(t, srv.URL, m.Query+".rollup(avg, 3600)", tc.from, tc.to)
+		if status != 200 {
+			t.Fatalf("%s: %d", tc.name, status)
+		}
+		n := 0
+		if len(r.Series) == 1 {
+			n = len(r.Series[0].Pointlist)
+		}
+		if n != tc.want {
+			t.Errorf("%s: %d points, want %d", tc.name, n, tc.want)
 			continue
 		}
-		for _, v := range vs {
-			h.Add(k, v)
+		if n == 0 {
+			continue
+		}
+		s := r.Series[0]
+		for i, p := range s.Pointlist {
+			ts := int64(*p[0])
+			if ts < tc.from.Unix()*1000 || ts > tc.to.Unix()*1000 || ts%3600000 != 0 {
+				t.Errorf("%s: point %d at %d outside range", tc.name, i, ts)
+			}
+			if i > 0 && ts != int64(*s.Pointlist[i-1][0])+3600000 {
+				t.Errorf("%s: gap at %d", tc.name, i)
+			}
+		}
+		if s.Start != int64(*s.Pointlist[0][0]) || s.End != int64(*s.Pointlist[n-1][0])+3599000 {
+			t.Errorf("%s: start/end %d %d", tc.name, s.Start, s.End)
 		}
 	}
-	return h
 }
 
-// fixture answers with testdata/<name>.json and its recorded status and headers.
-func fixture(t *testing.T, name string) *response {
-	t.Helper()
-	m := readMeta(t, name)
-	return &response{status: m.Status, header: metaHeaders(m), body: readTestdata(t, name+".json")}
-}
-
-// okHeaders are those of a real 200 query answer, rate-limit headers included.
-func okHeaders(t *testing.T) http.Header { return metaHeaders(readMeta(t, "v1_query_by_host")) }
-
-func jsonResponse(status int, body string) *response {
-	return &response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: []byte(body)}
-}
-
-// ---- fake sink, progress, client ----------------------------------------
-
-type memSink struct {
-	mu      sync.Mutex
-	cursors map[string][]byte
-	samples map[string]map[time.Time]float64
-	batches []model.Batch
-}
-
-func newSink() *memSink {
-	return &memSink{cursors: map[string][]byte{}, samples: map[string]map[time.Time]float64{}}
-}
-
-func (s *memSink) Cursor(_ context.Context, source, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cursors[source+"/"+key], nil
-}
-
-func (s *memSink) Commit(_ context.Context, b model.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.batches = append(s.batches, b)
-	for id, ss := range b.Samples {
-		if s.samples[id] == nil {
-			s.samples[id] = map[time.Time]float64{}
+// TestDatadogValues: the served values are the world's truth, with a few
+// deterministic nulls and a mix of integer and float timestamps.
+func TestDatadogValues(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	for _, m := range w.Metrics {
+		if m.Source != "datadog" {
+			continue // served by the fake Prometheus
 		}
-		for _, x := range ss {
-			s.samples[id][x.Time] = x.Value
+		r, body, _ := ddQuery(t, srv.URL, m.Query+".rollup(avg, 3600)", w.Start, w.End)
+		truth := w.Series[m.ID]
+		pl := r.Series[0].Pointlist
+		if len(pl) != len(truth) {
+			t.Fatalf("%s: %d points, %d samples", m.ID, len(pl), len(truth))
+		}
+		nulls := 0
+		for i, p := range pl {
+			if p[1] == nil {
+				nulls++
+				if !FakeNullAt(m.ID, truth[i].Time) {
+					t.Errorf("%s: unexpected null", m.ID)
+				}
+				continue
+			}
+			if *p[1] != truth[i].Value || int64(*p[0]) != truth[i].Time.UnixMilli() {
+				t.Errorf("%s: point %d = %v,%v want %v", m.ID, i, *p[0], *p[1], truth[i])
+			}
+		}
+		if nulls < 10 || nulls > len(pl)/20 {
+			t.Errorf("%s: %d nulls in %d points", m.ID, nulls, len(pl))
+		}
+		text := string(body)
+		if !strings.Contains(text, "000.0,") || !strings.Contains(text, ",null]") || !strings.Contains(text, `[`+strconv.FormatInt(truth[1].Time.UnixMilli(), 10)+`,`) &&
+			!strings.Contains(text, `[`+strconv.FormatInt(truth[2].Time.UnixMilli(), 10)+`,`) {
+			t.Errorf("%s: want float and integer timestamps and nulls", m.ID)
 		}
 	}
-	for k, v := range b.Cursors {
-		s.cursors[b.Source+"/"+k] = v
-	}
-	return nil
 }
 
-func (s *memSink) setCursor(t *testing.T, id string, c any) {
-	t.Helper()
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cursors[Name+"/"+id] = b
-}
-
-func (s *memSink) cursor(t *testing.T, id string) Cursor {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	raw := s.cursors[Name+"/"+id]
-	if raw == nil {
-		t.Fatalf("no cursor for %s", id)
-	}
-	var c Cursor
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatalf("cursor %s = %s: %v", id, raw, err)
-	}
-	return c
-}
-
-// sorted returns the samples of id in time order.
-func (s *memSink) sorted(id string) []model.Sample {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []model.Sample
-	for t, v := range s.samples[id] {
-		out = append(out, model.Sample{Time: t, Value: v})
-	}
-	slices.SortFunc(out, func(a, b model.Sample) int { return a.Time.Compare(b.Time) })
-	return out
-}
-
-type countProgress struct {
-	mu          sync.Mutex
-	total, done int64
-}
-
-func (p *countProgress) Total(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.total += n
-	}
-}
-
-func (p *countProgress) Done(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.done += n
+// TestDemoServedLevels is the end-to-end sanity of the demo world as the
+// collector sees it: medians of the served (non-null) samples over the
+// drafter's windows match the expected true levels within 3%.
+func TestDemoServedLevels(t *testing.T) {
+	for _, end := range []time.Time{testEnd, testEnd.AddDate(0, 0, 3).Add(7 * time.Hour), testEnd.AddDate(0, 0, 5)} {
+		w := world.Demo(end)
+		srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
+		for _, e := range w.Expect {
+			m, ok := w.Metric(e.Metric)
+			if !ok || m.Source != "datadog" {
+				continue // a built-in series (PagerDuty, CI) or a Prometheus metric
+			}
+			var first, last time.Time
+			for _, k := range e.PRs {
+				p, _ := w.PR(k)
+				if first.IsZero() || p.MergedAt.Before(first) {
+					first = p.MergedAt
+				}
+				if p.MergedAt.After(last) {
+					last = p.MergedAt
+				}
+			}
+			var shift world.Shift
+			for _, s := range w.Shifts {
+				if s.Metric == e.Metric {
+					shift = s
+				}
+			}
+			if d := shift.At.Sub(first); d < time.Hour || d > 6*time.Hour {
+				t.Errorf("%s: first cause %v before the shift", e.Metric, d)
+			}
+			r, _, _ := ddQuery(t, srv.URL, m.Query+".rollup(avg, 3600)", w.Start, w.End)
+			var served []model.Sample
+			for _, p := range r.Series[0].Pointlist {
+				if p[0] != nil && p[1] != nil {
+					served = append(served, model.Sample{Time: time.UnixMilli(int64(*p[0])).UTC(), Value: *p[1]})
+				}
+			}
+			before, nb := world.WindowMedian(served, first.Add(-7*24*time.Hour), first)
+			after, na := world.WindowMedian(served, last.Add(24*time.Hour), last.Add(8*24*time.Hour))
+			if nb < 150 || na < 150 {
+				t.Errorf("%s: windows hold %d and %d served points", e.Metric, nb, na)
+			}
+			if math.Abs(before/e.Before-1) > 0.03 || math.Abs(after/e.After-1) > 0.03 {
+				t.Errorf("%s: served medians %.4g → %.4g, expected %.4g → %.4g", e.Metric, before, after, e.Before, e.After)
+			}
+			if !last.Add(8 * 24 * time.Hour).Before(w.End) {
+				t.Errorf("%s: after window incomplete", e.Metric)
+			}
+		}
+		srv.Close()
 	}
 }
 
-// sleeps records the waits the shared transport asked for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(done <-chan struct{}, d time.Duration) bool {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	select {
-	case <-done:
-		return false
-	default:
-		return true
+func TestRateLimit(t *testing.T) {
+	now := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(NewFake(demo(), collectorstest.FakeOptions{RateLimit: 2, Now: func() time.Time { return now }}))
+	defer srv.Close()
+	u := srv.URL + "/api/v1/query?from=0&to=1&query=x"
+	resp, _ := get(t, u, keys...)
+	h := resp.Header
+	if h.Get("X-Ratelimit-Limit") != "2" || h.Get("X-Ratelimit-Remaining") != "1" || h.Get("X-Ratelimit-Period") != "3600" ||
+		h.Get("X-Ratelimit-Reset") != "3600" || h.Get("X-Ratelimit-Name") != "query" {
+		t.Errorf("headers %v", h)
+	}
+	now = now.Add(10 * time.Minute)
+	get(t, u, keys...)
+	resp, body := get(t, u, keys...)
+	if resp.StatusCode != 429 || resp.Header.Get("X-Ratelimit-Remaining") != "0" || resp.Header.Get("X-Ratelimit-Reset") != "3000" || !strings.Contains(string(body), `"errors"`) {
+		t.Errorf("exhausted: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
 }
 
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
-// testClient is the shared HTTP client with sleeping replaced.
-func testClient(s *sleeps) *http.Client {
-	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, MaxRetries: 5, Sleep: s.sleep})
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func bufLogger(b *syncBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// TestDatadogClient reads a series through datadog-api-client-go, as the
+// collector does.
+func TestDatadogClient(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ctx := context.WithValue(context.Background(), datadog.ContextServerIndex, 1)
+	ctx = context.WithValue(ctx, datadog.ContextServerVariables, map[string]string{"protocol": "http", "name": host})
+	ctx = context.WithValue(ctx, datadog.ContextAPIKeys, map[string]datadog.APIKey{
+		"apiKeyAuth": {Key: "demo"}, "appKeyAuth": {Key: "demo"},
+	})
+	api := datadogV1.NewMetricsApi(datadog.NewAPIClient(datadog.NewConfiguration()))
+	for _, m := range w.Metrics {
+		if m.Source != "datadog" {
+			continue // served by the fake Prometheus
+		}
+		resp, _, err := api.QueryMetrics(ctx, w.Start.Unix(), w.End.Unix(), m.Query+".rollup(avg, 3600)")
+		if err != nil {
+			t.Fatalf("%s: %v", m.ID, err)
+		}
+		if resp.GetStatus() != "ok" || len(resp.Series) != 1 || len(resp.Series[0].Pointlist) != len(w.Series[m.ID]) {
+			t.Fatalf("%s: %+v", m.ID, resp)
+		}
+		nulls := 0
+		for _, p := range resp.Series[0].Pointlist {
+			if p[1] == nil {
+				nulls++
+			}
+		}
+		if nulls == 0 || resp.Series[0].GetInterval() != 3600 {
+			t.Errorf("%s: nulls %d", m.ID, nulls)
+		}
+	}
+	// Without keys the client gets a 403.
+	bare := context.WithValue(context.WithValue(context.Background(), datadog.ContextServerIndex, 1),
+		datadog.ContextServerVariables, map[string]string{"protocol": "http", "name": host})
+	if _, hr, err := api.QueryMetrics(bare, 0, 1, "x"); err == nil || hr == nil || hr.StatusCode != 403 {
+		t.Errorf("no keys: %v", err)
+	}
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/internal/fakevendor"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/world"
 )
 
@@ -242,14 +242,14 @@ func TestNoConditionalRequestWhenReadingDeeper(t *testing.T) {
 	}
 }
 
-// Against the shared fake GitHub (internal/fakevendor) serving the demo
+// Against the shared fake GitHub (NewFake) serving the demo
 // world: a second poll with nothing new is one 304 per repo and leaves
 // X-RateLimit-Remaining where it was.
 func TestConditionalPollSharedFake(t *testing.T) {
 	end := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	w := world.Demo(end)
-	counter := &fakevendor.Counter{}
-	srv := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{Counter: counter}))
+	counter := &collectorstest.Counter{}
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{Counter: counter}))
 	t.Cleanup(srv.Close)
 	budget, stats := &collectors.Budget{}, &collectors.Stats{}
 	client := collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, Budget: budget, Stats: stats})

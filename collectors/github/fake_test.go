@@ -1,607 +1,564 @@
-package github
+package github_test
 
 import (
-	"bytes"
-	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net/url"
+	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/internal/model"
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/internal/world"
 )
 
-const testToken = "ghp_test-token-0123456789"
+var testEnd = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
-// T is "now" in the tests; the fixture PR pull_get.json (PyGithub#3370) was
-// merged the day before.
-var T = time.Date(2025, 11, 20, 12, 0, 0, 0, time.UTC)
+var demo = sync.OnceValue(func() *world.World { return world.Demo(testEnd) })
 
-func readJSON(t *testing.T, name string, v any) {
+// pullItem is the part of a list item the tests look at.
+type pullItem struct {
+	Number   int        `json:"number"`
+	State    string     `json:"state"`
+	Title    string     `json:"title"`
+	HTMLURL  string     `json:"html_url"`
+	URL      string     `json:"url"`
+	Created  time.Time  `json:"created_at"`
+	Updated  time.Time  `json:"updated_at"`
+	Closed   *time.Time `json:"closed_at"`
+	Merged   *time.Time `json:"merged_at"`
+	MergeSHA string     `json:"merge_commit_sha"`
+	Draft    bool       `json:"draft"`
+	User     struct {
+		Login string `json:"login"`
+		ID    int64  `json:"id"`
+		Type  string `json:"type"`
+	} `json:"user"`
+	Base struct {
+		Ref  string `json:"ref"`
+		Repo struct {
+			FullName string `json:"full_name"`
+		} `json:"repo"`
+	} `json:"base"`
+	Head struct {
+		Ref string `json:"ref"`
+		SHA string `json:"sha"`
+	} `json:"head"`
+}
+
+func get(t *testing.T, rawURL string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	req, _ := http.NewRequest("GET", rawURL, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
 }
 
-func readFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+var linkRE = regexp.MustCompile(`<([^>]+)>; rel="(\w+)"`)
+
+func links(h string) map[string]string {
+	out := map[string]string{}
+	for _, m := range linkRE.FindAllStringSubmatch(h, -1) {
+		out[m[2]] = m[1]
+	}
+	return out
+}
+
+func pageOf(t *testing.T, u string) int {
+	pu, err := url.Parse(u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	n, _ := strconv.Atoi(pu.Query().Get("page"))
+	return n
 }
 
-// metaHeaders returns the recorded response headers of a fixture, minus the
-// ones that described the recorded transfer (gzip, chunking).
-func metaHeaders(t *testing.T, name string) http.Header {
-	t.Helper()
-	var meta struct {
-		Headers map[string]json.RawMessage `json:"response_headers"`
+// repoPRs counts the merged and closed-unmerged PRs of repo.
+func repoPRs(w *world.World, repo string) (merged, closed int) {
+	for _, p := range w.PRs {
+		if p.Repo == repo {
+			merged++
+		}
 	}
-	readJSON(t, filepath.Join("raw", name+".meta.json"), &meta)
-	h := http.Header{}
-	for k, raw := range meta.Headers {
-		switch strings.ToLower(k) {
-		case "content-encoding", "transfer-encoding", "content-length", "status", "connection":
+	for _, p := range w.ClosedUnmerged {
+		if p.Repo == repo {
+			closed++
+		}
+	}
+	return
+}
+
+func TestGitHubListPaging(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(github.NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		repo    string
+		perPage string
+		want    int // items per full page
+	}{
+		{"acme/search-api", "", 30},
+		{"acme/search-api", "10", 10},
+		{"acme/checkout", "7", 7},
+		{"acme/platform", "100", 100},
+		{"acme/platform", "250", 100},
+		{"acme/checkout", "1", 1},
+	} {
+		t.Run(tc.repo+"/"+tc.perPage, func(t *testing.T) {
+			merged, closed := repoPRs(w, tc.repo)
+			total := merged + closed
+			lastPage := (total + tc.want - 1) / tc.want
+			next := srv.URL + "/repos/" + tc.repo + "/pulls?state=closed&sort=updated&direction=desc"
+			if tc.perPage != "" {
+				next += "&per_page=" + tc.perPage
+			}
+			var all []pullItem
+			for page := 1; next != ""; page++ {
+				resp, body := get(t, next, "Authorization", "Bearer x")
+				if resp.StatusCode != 200 {
+					t.Fatalf("page %d: %d %s", page, resp.StatusCode, body)
+				}
+				var items []pullItem
+				if err := json.Unmarshal(body, &items); err != nil {
+					t.Fatal(err)
+				}
+				if page < lastPage && len(items) != tc.want {
+					t.Errorf("page %d has %d items, want %d", page, len(items), tc.want)
+				}
+				all = append(all, items...)
+				l := links(resp.Header.Get("Link"))
+				if lastPage == 1 {
+					if len(l) != 0 {
+						t.Errorf("single page has Link %q", resp.Header.Get("Link"))
+					}
+				} else {
+					if page < lastPage && (pageOf(t, l["next"]) != page+1 || pageOf(t, l["last"]) != lastPage) {
+						t.Errorf("page %d: Link %q", page, resp.Header.Get("Link"))
+					}
+					if page == lastPage && (l["next"] != "" || l["last"] != "") {
+						t.Errorf("last page has next/last: %q", resp.Header.Get("Link"))
+					}
+					if page > 1 && (pageOf(t, l["prev"]) != page-1 || pageOf(t, l["first"]) != 1) {
+						t.Errorf("page %d: Link %q", page, resp.Header.Get("Link"))
+					}
+					if page == 1 && (l["prev"] != "" || l["first"] != "") {
+						t.Errorf("first page has prev/first")
+					}
+					if n := l["next"]; n != "" && (!strings.HasPrefix(n, srv.URL+"/repos/"+tc.repo+"/pulls?") || !strings.Contains(n, "state=closed")) {
+						t.Errorf("next link %q lost the request", n)
+					}
+				}
+				next = l["next"]
+				if page > 100 {
+					t.Fatal("runaway paging")
+				}
+			}
+			if len(all) != total {
+				t.Fatalf("got %d PRs, want %d", len(all), total)
+			}
+			nMerged := 0
+			seen := map[int]bool{}
+			for i, p := range all {
+				if seen[p.Number] {
+					t.Errorf("#%d twice", p.Number)
+				}
+				seen[p.Number] = true
+				if i > 0 && p.Updated.After(all[i-1].Updated) {
+					t.Errorf("not sorted by updated desc at %d", i)
+				}
+				if p.State != "closed" || p.Closed == nil || p.Draft || p.Base.Ref != "main" || p.Base.Repo.FullName != tc.repo || p.Head.SHA == "" || p.User.Login == "" || p.User.ID == 0 {
+					t.Errorf("bad item %+v", p)
+				}
+				if p.HTMLURL != "https://github.com/"+tc.repo+"/pull/"+strconv.Itoa(p.Number) || !strings.HasPrefix(p.URL, srv.URL+"/repos/") {
+					t.Errorf("urls %s %s", p.HTMLURL, p.URL)
+				}
+				if p.Merged != nil {
+					nMerged++
+					if !p.Merged.Equal(*p.Closed) || p.Updated.Sub(*p.Merged) <= 0 || p.Updated.Sub(*p.Merged) > 15*time.Minute {
+						t.Errorf("#%d times: merged %v closed %v updated %v", p.Number, p.Merged, p.Closed, p.Updated)
+					}
+				}
+				if p.Created.After(w.End) {
+					t.Errorf("#%d created after End", p.Number)
+				}
+			}
+			if nMerged != merged {
+				t.Errorf("%d merged, want %d", nMerged, merged)
+			}
+		})
+	}
+}
+
+func TestGitHubListVariants(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(github.NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	merged, closed := repoPRs(w, "acme/checkout")
+	list := func(q string) (int, []pullItem, http.Header) {
+		resp, body := get(t, srv.URL+"/repos/acme/checkout/pulls?per_page=100&"+q)
+		var items []pullItem
+		if resp.StatusCode == 200 {
+			if err := json.Unmarshal(body, &items); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, items, resp.Header
+	}
+	sorted := func(items []pullItem, key func(pullItem) time.Time, desc bool) bool {
+		return slices.IsSortedFunc(items, func(a, b pullItem) int {
+			c := key(a).Compare(key(b))
+			if desc {
+				return -c
+			}
+			return c
+		})
+	}
+	upd := func(p pullItem) time.Time { return p.Updated }
+	cre := func(p pullItem) time.Time { return p.Created }
+	for _, tc := range []struct {
+		q      string
+		status int
+		n      int
+		key    func(pullItem) time.Time
+		desc   bool
+	}{
+		{"", 200, 0, nil, false}, // default state=open: the world has none
+		{"state=open", 200, 0, nil, false},
+		{"state=closed", 200, merged + closed, cre, true}, // default sort created, desc
+		{"state=all&sort=created&direction=asc", 200, merged + closed, cre, false},
+		{"state=closed&sort=updated", 200, merged + closed, upd, false}, // direction defaults to asc
+		{"state=closed&sort=updated&direction=desc", 200, merged + closed, upd, true},
+		{"state=closed&base=main", 200, merged + closed, cre, true},
+		{"state=closed&base=release", 200, 0, nil, false},
+		{"state=bogus", 422, 0, nil, false},
+		{"state=closed&direction=sideways", 422, 0, nil, false},
+		{"state=closed&page=99", 200, 0, nil, false},
+	} {
+		status, items, _ := list(tc.q)
+		if status != tc.status || len(items) != tc.n {
+			t.Errorf("%q: status %d, %d items; want %d, %d", tc.q, status, len(items), tc.status, tc.n)
 			continue
 		}
-		var one string
-		var many []string
-		if json.Unmarshal(raw, &one) == nil {
-			h.Add(k, one)
-		} else if json.Unmarshal(raw, &many) == nil {
-			for _, v := range many {
-				h.Add(k, v)
+		if tc.key != nil && !sorted(items, tc.key, tc.desc) {
+			t.Errorf("%q: wrong order", tc.q)
+		}
+	}
+
+	// Closed-unmerged PRs are listed with merged_at null.
+	_, items, _ := list("state=closed")
+	var unmerged []string
+	for _, p := range items {
+		if p.Merged == nil {
+			unmerged = append(unmerged, p.Title)
+		}
+	}
+	if len(unmerged) != closed || closed == 0 {
+		t.Errorf("unmerged listed: %v", unmerged)
+	}
+}
+
+func TestGitHubNotFound(t *testing.T) {
+	srv := httptest.NewServer(github.NewFake(demo(), collectorstest.FakeOptions{}))
+	defer srv.Close()
+	for _, path := range []string{
+		"/repos/acme/nope/pulls?state=closed",
+		"/repos/other/search-api/pulls",
+		"/repos/acme/search-api/pulls/999999",
+		"/repos/acme/search-api/pulls/abc/files",
+		"/repos/acme/nope/pulls/1234/files",
+		"/users/alice",
+	} {
+		resp, body := get(t, srv.URL+path)
+		if resp.StatusCode != 404 || string(body) != `{"documentation_url":"https://docs.github.com/rest","message":"Not Found"}` {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if resp.Header.Get("X-RateLimit-Limit") == "" {
+			t.Errorf("%s: no rate-limit headers", path)
+		}
+	}
+	// GitHub repo names are case-insensitive.
+	if resp, _ := get(t, srv.URL+"/repos/ACME/Search-API/pulls?state=closed"); resp.StatusCode != 200 {
+		t.Errorf("case-insensitive repo: %d", resp.StatusCode)
+	}
+}
+
+func TestGitHubFiles(t *testing.T) {
+	w := demo()
+	srv := httptest.NewServer(github.NewFake(w, collectorstest.FakeOptions{}))
+	defer srv.Close()
+	type file struct {
+		SHA       string `json:"sha"`
+		Filename  string `json:"filename"`
+		Status    string `json:"status"`
+		Additions int    `json:"additions"`
+		Deletions int    `json:"deletions"`
+		Changes   int    `json:"changes"`
+		BlobURL   string `json:"blob_url"`
+		Patch     string `json:"patch"`
+	}
+	base := srv.URL + "/repos/acme/search-api/pulls/1234/files"
+	resp, body := get(t, base)
+	var files []file
+	if err := json.Unmarshal(body, &files); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	names := []string{}
+	for _, f := range files {
+		names = append(names, f.Filename)
+		if f.Changes != f.Additions+f.Deletions || len(f.SHA) != 40 || !strings.HasPrefix(f.BlobURL, "https://github.com/acme/search-api/blob/") {
+			t.Errorf("bad file %+v", f)
+		}
+	}
+	if !slices.Contains(names, "internal/query/builder.go") || files[0].Patch == "" {
+		t.Errorf("ES PR files %v", names)
+	}
+	p, _ := w.PR("acme/search-api#1234")
+	if !slices.Equal(names, p.Files) {
+		t.Errorf("files %v, world %v", names, p.Files)
+	}
+
+	// Paging: 5 files, 2 a page.
+	var paged []string
+	next := base + "?per_page=2"
+	for pages := 0; next != ""; pages++ {
+		resp, body := get(t, next)
+		var fs []file
+		json.Unmarshal(body, &fs)
+		for _, f := range fs {
+			paged = append(paged, f.Filename)
+		}
+		next = links(resp.Header.Get("Link"))["next"]
+		if pages > 10 {
+			t.Fatal("runaway")
+		}
+	}
+	if !slices.Equal(paged, names) {
+		t.Errorf("paged %v", paged)
+	}
+
+	// Every PR has files, also the closed-unmerged ones.
+	for _, p := range append(slices.Clone(w.PRs), w.ClosedUnmerged...) {
+		resp, body := get(t, srv.URL+"/repos/"+p.Repo+"/pulls/"+strconv.Itoa(p.Number)+"/files?per_page=100")
+		var fs []file
+		if json.Unmarshal(body, &fs); resp.StatusCode != 200 || len(fs) != len(p.Files) || len(fs) == 0 {
+			t.Errorf("%s: %d, %d files", p.Key(), resp.StatusCode, len(fs))
+		}
+	}
+}
+
+func TestGitHubRateLimitAndETag(t *testing.T) {
+	now := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(github.NewFake(demo(), collectorstest.FakeOptions{RateLimit: 3, Now: func() time.Time { return now }}))
+	defer srv.Close()
+	u := srv.URL + "/repos/acme/platform/pulls?state=closed&per_page=5"
+	resp, _ := get(t, u)
+	h := resp.Header
+	if h.Get("X-RateLimit-Limit") != "3" || h.Get("X-RateLimit-Remaining") != "2" || h.Get("X-RateLimit-Used") != "1" ||
+		h.Get("X-RateLimit-Resource") != "core" || h.Get("X-RateLimit-Reset") != strconv.FormatInt(now.Add(time.Hour).Unix(), 10) {
+		t.Errorf("rate headers %v", h)
+	}
+	tag := h.Get("ETag")
+	if !strings.HasPrefix(tag, `W/"`) {
+		t.Fatalf("ETag %q", tag)
+	}
+	// A conditional request answers 304 and costs nothing.
+	resp, body := get(t, u, "If-None-Match", tag)
+	if resp.StatusCode != 304 || len(body) != 0 || resp.Header.Get("X-RateLimit-Remaining") != "2" {
+		t.Errorf("conditional: %d remaining %s", resp.StatusCode, resp.Header.Get("X-RateLimit-Remaining"))
+	}
+	// A different page has a different ETag.
+	resp, _ = get(t, u+"&page=2", "If-None-Match", tag)
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == tag || resp.Header.Get("X-RateLimit-Remaining") != "1" {
+		t.Errorf("page 2: %d %s", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	get(t, u+"&page=3")
+	resp, body = get(t, u)
+	if resp.StatusCode != 403 || resp.Header.Get("X-RateLimit-Remaining") != "0" || !strings.Contains(string(body), "API rate limit exceeded") {
+		t.Errorf("exhausted: %d %s %s", resp.StatusCode, resp.Header.Get("X-RateLimit-Remaining"), body)
+	}
+	// The budget comes back after the reset.
+	now = now.Add(time.Hour)
+	if resp, _ := get(t, u); resp.StatusCode != 200 {
+		t.Errorf("after reset: %d", resp.StatusCode)
+	}
+}
+
+// TestGitHubClient reads everything through go-github, as the collector
+// does.
+func TestGitHubClient(t *testing.T) {
+	w := demo()
+	counter := &collectorstest.Counter{}
+	srv := httptest.NewServer(github.NewFake(w, collectorstest.FakeOptions{Counter: counter}))
+	defer srv.Close()
+	c := gh.NewClient(nil).WithAuthToken("demo")
+	base, _ := url.Parse(srv.URL + "/")
+	c.BaseURL = base
+	ctx := context.Background()
+
+	for _, repo := range w.Repos {
+		owner, name, _ := strings.Cut(repo, "/")
+		opt := &gh.PullRequestListOptions{State: "closed", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 20}}
+		var merged, unmerged int
+		pages := 0
+		for {
+			prs, resp, err := c.PullRequests.List(ctx, owner, name, opt)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	return h
-}
-
-// obj is a JSON object from a fixture, edited per test.
-type obj = map[string]any
-
-func clone(t *testing.T, o obj) obj {
-	t.Helper()
-	b, _ := json.Marshal(o)
-	var out obj
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// num is a PR object's number, whether decoded (float64) or set (int).
-func num(o obj) int {
-	switch n := o["number"].(type) {
-	case float64:
-		return int(n)
-	case int:
-		return n
-	}
-	panic("no number")
-}
-
-// prSpec describes a synthetic PR of the fake repo.
-type prSpec struct {
-	number  int
-	author  string
-	title   string
-	updated time.Time
-	merged  time.Time // zero: closed without merging
-}
-
-// fixtures holds the templates the fake server builds answers from.
-type fixtures struct {
-	listItem   obj   // pulls_list.json[0]: a real list item (open, unmerged)
-	pullGet    obj   // pull_get.json: PyGithub/PyGithub#3370, merged
-	pull2023   obj   // pull_get_merged_2023.json: PyGithub#31, merged in 2012
-	files      []obj // pull_files_small.json
-	listHeader http.Header
-	fileHeader http.Header
-}
-
-func loadFixtures(t *testing.T) *fixtures {
-	t.Helper()
-	f := &fixtures{}
-	var list []obj
-	readJSON(t, "pulls_list.json", &list)
-	f.listItem = list[0]
-	readJSON(t, "pull_get.json", &f.pullGet)
-	readJSON(t, "pull_get_merged_2023.json", &f.pull2023)
-	readJSON(t, "pull_files_small.json", &f.files)
-	f.listHeader = metaHeaders(t, "pulls_list")
-	f.fileHeader = metaHeaders(t, "pull_files_small")
-	return f
-}
-
-// pr builds a list item from the real list item template.
-func (f *fixtures) pr(t *testing.T, repo string, s prSpec) obj {
-	t.Helper()
-	o := clone(t, f.listItem)
-	o["number"] = s.number
-	o["id"] = 1000000 + s.number
-	o["title"] = s.title
-	if s.title == "" {
-		o["title"] = fmt.Sprintf("Change %d", s.number)
-	}
-	o["url"] = fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", repo, s.number)
-	o["html_url"] = fmt.Sprintf("https://github.com/%s/pull/%d", repo, s.number)
-	o["state"] = "closed"
-	o["user"].(obj)["login"] = s.author
-	o["created_at"] = ts(s.updated.Add(-48 * time.Hour))
-	o["updated_at"] = ts(s.updated)
-	o["closed_at"] = ts(s.updated)
-	o["merged_at"] = nil
-	if !s.merged.IsZero() {
-		o["merged_at"] = ts(s.merged)
-		o["closed_at"] = ts(s.merged)
-		o["merge_commit_sha"] = fmt.Sprintf("%040x", s.number)
-	}
-	o["base"].(obj)["ref"] = "main"
-	return o
-}
-
-// failure is a scripted answer replacing the normal one.
-type failure struct {
-	status int
-	header http.Header
-	body   string
-}
-
-type seenReq struct {
-	Path        string
-	Query       string
-	Page        int
-	UA          string
-	Auth        string
-	IfNoneMatch string
-	Status      int // the answer's status
-}
-
-// fakeGitHub serves the two endpoints the collector uses, with Link headers,
-// from PR objects built from the fixtures.
-type fakeGitHub struct {
-	t        *testing.T
-	fx       *fixtures
-	prefix   string // "" or "/api/v3" (GitHub Enterprise)
-	pageSize int
-
-	mu    sync.Mutex
-	pulls map[string][]obj                // repo → PR objects
-	files map[string][]obj                // "owner/repo#n" → file objects
-	reqs  []seenReq                       // every request, in order
-	fail  func(n int, r seenReq) *failure // n counts requests from 0
-	// headers adds to (or replaces) a normal answer's headers.
-	headers func(n int, r seenReq) http.Header
-	// conditional makes the fake answer as GitHub does: a page's ETag is a
-	// hash of its body, a matching If-None-Match gets 304 Not Modified,
-	// and X-RateLimit-Remaining counts down from remaining with every
-	// answer except a 304. Otherwise every page carries the recorded ETag
-	// and rate-limit headers, and If-None-Match is ignored.
-	conditional bool
-	remaining   int
-	srv         *httptest.Server
-}
-
-func newFake(t *testing.T, prefix string) *fakeGitHub {
-	t.Helper()
-	f := &fakeGitHub{t: t, fx: loadFixtures(t), prefix: prefix, pageSize: 3, remaining: 5000,
-		pulls: map[string][]obj{}, files: map[string][]obj{}}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeGitHub) apiURL() string { return f.srv.URL + f.prefix + "/" }
-
-func (f *fakeGitHub) add(repo string, prs ...obj) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.pulls[repo] = append(f.pulls[repo], prs...)
-}
-
-// remove drops PRs from the closed list (as reopening does).
-func (f *fakeGitHub) remove(repo string, numbers ...int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.pulls[repo] = slices.DeleteFunc(f.pulls[repo], func(o obj) bool {
-		return slices.Contains(numbers, num(o))
-	})
-}
-
-// touch sets a PR's updated_at, as a comment does.
-func (f *fakeGitHub) touch(repo string, number int, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, o := range f.pulls[repo] {
-		if num(o) == number {
-			o["updated_at"] = ts(at)
-		}
-	}
-}
-
-func (f *fakeGitHub) setFiles(repo string, number int, names ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []obj
-	for i, n := range names {
-		o := clone(f.t, f.fx.files[i%len(f.fx.files)])
-		o["filename"] = n
-		out = append(out, o)
-	}
-	f.files[fmt.Sprintf("%s#%d", repo, number)] = out
-}
-
-func (f *fakeGitHub) requests() []seenReq {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.reqs)
-}
-
-// listPages returns the pages of the pull list requested, in order.
-func (f *fakeGitHub) listPages(repo string) []int {
-	var out []int
-	for _, r := range f.requests() {
-		if r.Path == "/repos/"+repo+"/pulls" {
-			out = append(out, r.Page)
-		}
-	}
-	return out
-}
-
-func (f *fakeGitHub) fileRequests() []string {
-	var out []string
-	for _, r := range f.requests() {
-		if strings.HasSuffix(r.Path, "/files") {
-			out = append(out, fmt.Sprintf("%s?page=%d", r.Path, r.Page))
-		}
-	}
-	return out
-}
-
-func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path, ok := strings.CutPrefix(r.URL.Path, f.prefix)
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	q := r.URL.Query()
-	page := 1
-	if p := q.Get("page"); p != "" {
-		page, _ = strconv.Atoi(p)
-	}
-	req := seenReq{Path: path, Query: r.URL.RawQuery, Page: page, UA: r.Header.Get("User-Agent"), Auth: r.Header.Get("Authorization"),
-		IfNoneMatch: r.Header.Get("If-None-Match")}
-	f.mu.Lock()
-	n := len(f.reqs)
-	f.reqs = append(f.reqs, req)
-	fail, headers := f.fail, f.headers
-	f.mu.Unlock()
-	sw := &statusWriter{ResponseWriter: w, set: func(code int) {
-		f.mu.Lock()
-		f.reqs[n].Status = code
-		f.mu.Unlock()
-	}}
-	w = sw
-	defer func() {
-		f.mu.Lock()
-		f.reqs[n].Status = cmp.Or(sw.status, http.StatusOK)
-		f.mu.Unlock()
-	}()
-	var extra http.Header
-	if headers != nil {
-		extra = headers(n, req)
-	}
-
-	if fail != nil {
-		if fl := fail(n, req); fl != nil {
-			for k, vs := range fl.header {
-				w.Header()[k] = vs
+			pages++
+			if resp.Rate.Limit != 5000 || resp.Rate.Remaining <= 0 || resp.Rate.Reset.IsZero() {
+				t.Errorf("rate %+v", resp.Rate)
 			}
-			w.WriteHeader(fl.status)
-			w.Write([]byte(fl.body))
-			return
-		}
-	}
-	if req.Auth != "Bearer "+testToken {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`))
-		return
-	}
-
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case len(parts) == 4 && parts[0] == "repos" && parts[3] == "pulls":
-		repo := parts[1] + "/" + parts[2]
-		for k, want := range map[string]string{"state": "closed", "sort": "updated", "direction": "desc", "per_page": "100"} {
-			if got := q.Get(k); got != want {
-				f.t.Errorf("list pulls: %s=%q, want %q (query %s)", k, got, want, r.URL.RawQuery)
+			for _, p := range prs {
+				if p.MergedAt == nil {
+					unmerged++
+					continue
+				}
+				merged++
+				key := repo + "#" + strconv.Itoa(p.GetNumber())
+				wp, ok := w.PR(key)
+				if !ok || wp.Title != p.GetTitle() || wp.Author != p.GetUser().GetLogin() || !wp.MergedAt.Equal(p.GetMergedAt().Time) ||
+					wp.URL != p.GetHTMLURL() || wp.MergeSHA != p.GetMergeCommitSHA() || p.GetBase().GetRepo().GetFullName() != repo {
+					t.Errorf("%s: %+v", key, p)
+				}
 			}
-		}
-		f.mu.Lock()
-		items := slices.Clone(f.pulls[repo])
-		f.mu.Unlock()
-		sort.SliceStable(items, func(i, j int) bool {
-			a, b := items[i]["updated_at"].(string), items[j]["updated_at"].(string)
-			if a != b {
-				return a > b
+			if resp.NextPage == 0 {
+				if resp.LastPage != 0 {
+					t.Errorf("last page says LastPage %d", resp.LastPage)
+				}
+				break
 			}
-			return num(items[i]) > num(items[j])
-		})
-		f.writePage(w, r, f.fx.listHeader, extra, items, page)
-	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "pulls" && parts[5] == "files":
-		if got := q.Get("per_page"); got != "100" {
-			f.t.Errorf("list files: per_page=%q, want 100", got)
+			if resp.LastPage == 0 || resp.NextPage != pages+1 {
+				t.Errorf("page %d: next %d last %d", pages, resp.NextPage, resp.LastPage)
+			}
+			opt.Page = resp.NextPage
 		}
-		f.mu.Lock()
-		items := slices.Clone(f.files[parts[1]+"/"+parts[2]+"#"+parts[4]])
-		f.mu.Unlock()
-		f.writePage(w, r, f.fx.fileHeader, extra, items, page)
-	default:
-		f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
-		http.NotFound(w, r)
-	}
-}
-
-// writePage answers one page of items with GitHub's Link header.
-func (f *fakeGitHub) writePage(w http.ResponseWriter, r *http.Request, h, extra http.Header, items []obj, page int) {
-	for k, vs := range h {
-		w.Header()[k] = vs
-	}
-	for k, vs := range extra {
-		w.Header()[http.CanonicalHeaderKey(k)] = vs
-	}
-	last := (len(items) + f.pageSize - 1) / f.pageSize
-	if last == 0 {
-		last = 1
-	}
-	link := func(p int, rel string) string {
-		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(p))
-		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, f.srv.URL, r.URL.Path, q.Encode(), rel)
-	}
-	var links []string
-	if page > 1 {
-		links = append(links, link(page-1, "prev"))
-	}
-	if page < last {
-		links = append(links, link(page+1, "next"), link(last, "last"))
-	}
-	if page > 1 {
-		links = append(links, link(1, "first"))
-	}
-	if len(links) > 0 {
-		w.Header().Set("Link", strings.Join(links, ", "))
-	}
-	lo := min((page-1)*f.pageSize, len(items))
-	hi := min(lo+f.pageSize, len(items))
-	body, err := json.Marshal(items[lo:hi])
-	if err != nil {
-		f.t.Error(err)
-	}
-	if lo == hi {
-		body = []byte("[]")
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if f.conditional {
-		sum := sha256.Sum256(body)
-		tag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
-		w.Header().Set("ETag", tag)
-		f.mu.Lock()
-		notModified := r.Header.Get("If-None-Match") == tag
-		if !notModified {
-			f.remaining--
-		}
-		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(f.remaining))
-		f.mu.Unlock()
-		if notModified {
-			w.WriteHeader(http.StatusNotModified)
-			return
+		wm, wc := repoPRs(w, repo)
+		if merged != wm || unmerged != wc {
+			t.Errorf("%s: %d merged %d unmerged, want %d %d", repo, merged, unmerged, wm, wc)
 		}
 	}
-	w.Write(body)
+
+	files, _, err := c.PullRequests.ListFiles(ctx, "acme", "search-api", 1234, &gh.ListOptions{PerPage: 100})
+	if err != nil || len(files) == 0 || files[0].GetFilename() != "internal/query/builder.go" || files[0].GetAdditions() == 0 {
+		t.Errorf("files %v %v", files, err)
+	}
+	pr, _, err := c.PullRequests.Get(ctx, "acme", "checkout", prNumber(t, w, "fix(payments): retry idempotent calls on 503"))
+	if err != nil || !pr.GetMerged() || pr.GetUser().GetLogin() != "alice" || pr.GetChangedFiles() != 3 || pr.GetMergedBy().GetLogin() == "" {
+		t.Errorf("get %v %v", pr, err)
+	}
+	_, _, err = c.PullRequests.List(ctx, "acme", "nope", nil)
+	var er *gh.ErrorResponse
+	if !asErr(err, &er) || er.Response.StatusCode != 404 || er.Message != "Not Found" {
+		t.Errorf("unknown repo: %v", err)
+	}
+
+	if n := counter.Count("GET /repos/{owner}/{repo}/pulls"); n < len(w.Repos)+1 {
+		t.Errorf("counted %d list requests", n)
+	}
+	if counter.Snapshot()[collectorstest.CountKey{Vendor: "github", Pattern: "GET /repos/{owner}/{repo}/pulls", Status: 404}] != 1 {
+		t.Errorf("counter: %s", counter)
+	}
+	if counter.Count("GET /repos/{owner}/{repo}/pulls/{number}/files") != 1 || counter.Count("GET /repos/{owner}/{repo}/pulls/{number}") != 1 {
+		t.Errorf("counter: %s", counter)
+	}
 }
 
-// statusWriter records the status of an answer. It reports it (set) before
-// the answer goes out, so a client never sees an answer whose status the
-// fake has not recorded yet.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	set    func(int)
-}
-
-func (w *statusWriter) record(code int) {
-	if w.status == 0 {
-		w.status = code
-		if w.set != nil {
-			w.set(code)
+func prNumber(t *testing.T, w *world.World, title string) int {
+	for _, p := range w.PRs {
+		if p.Title == title {
+			return p.Number
 		}
 	}
+	t.Fatalf("no PR %q", title)
+	return 0
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	w.record(code)
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	w.record(http.StatusOK)
-	return w.ResponseWriter.Write(b)
-}
-
-// memSink is an in-memory collectors.Sink.
-type memSink struct {
-	mu      sync.Mutex
-	prs     map[string]model.PR
-	cursors map[string][]byte
-	batches []model.Batch
-}
-
-func newSink() *memSink {
-	return &memSink{prs: map[string]model.PR{}, cursors: map[string][]byte{}}
-}
-
-func (s *memSink) Cursor(_ context.Context, source, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.cursors[source+"\x00"+key]), nil
-}
-
-func (s *memSink) Commit(_ context.Context, b model.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range b.PRs {
-		s.prs[p.Key()] = p
+func asErr(err error, target **gh.ErrorResponse) bool {
+	e, ok := err.(*gh.ErrorResponse)
+	if ok {
+		*target = e
 	}
-	for k, v := range b.Cursors {
-		s.cursors[b.Source+"\x00"+k] = bytes.Clone(v)
-	}
-	s.batches = append(s.batches, b)
-	return nil
+	return ok
 }
 
-func (s *memSink) numbers(repo string) []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []int
-	for _, p := range s.prs {
-		if p.Repo == repo {
-			out = append(out, p.Number)
+func TestCounterConcurrentAndLatency(t *testing.T) {
+	counter := &collectorstest.Counter{}
+	o := collectorstest.FakeOptions{Counter: counter, Latency: 20 * time.Millisecond}
+	ghSrv := httptest.NewServer(github.NewFake(demo(), o))
+	defer ghSrv.Close()
+	ddSrv := httptest.NewServer(datadog.NewFake(demo(), o))
+	defer ddSrv.Close()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				get(t, ghSrv.URL+"/repos/acme/checkout/pulls?state=closed&page="+strconv.Itoa(i%3+1))
+			} else {
+				get(t, ddSrv.URL+"/api/v1/query?from=0&to=1&query=x", "DD-API-KEY", "k", "DD-APPLICATION-KEY", "a")
+			}
+		}()
+	}
+	wg.Wait()
+	// The fakes count a request once its handler returns, which can be just
+	// after the client has its answer: Close waits for every handler.
+	ghSrv.Close()
+	ddSrv.Close()
+	if time.Since(start) < 20*time.Millisecond {
+		t.Errorf("latency not applied")
+	}
+	if counter.Total() != 40 || counter.Count("GET /repos/{owner}/{repo}/pulls") != 20 || counter.Count("GET /api/v1/query") != 20 {
+		t.Errorf("counter:\n%s", counter)
+	}
+	snap := counter.Snapshot()
+	if snap[collectorstest.CountKey{Vendor: "datadog", Pattern: "GET /api/v1/query", Status: 200}] != 20 || snap[collectorstest.CountKey{Vendor: "github", Pattern: "GET /repos/{owner}/{repo}/pulls", Status: 200}] != 20 {
+		t.Errorf("counter:\n%s", counter)
+	}
+}
+
+func TestFault(t *testing.T) {
+	counter := &collectorstest.Counter{}
+	n := 0
+	var mu sync.Mutex
+	srv := httptest.NewServer(github.NewFake(demo(), collectorstest.FakeOptions{Counter: counter, Fault: func(r *http.Request) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n == 1 {
+			return http.StatusServiceUnavailable
 		}
+		return 0
+	}}))
+	defer srv.Close()
+	resp, _ := get(t, srv.URL+"/repos/acme/checkout/pulls?state=closed")
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("fault: %d", resp.StatusCode)
 	}
-	slices.Sort(out)
-	return out
-}
-
-func (s *memSink) pr(key string) (model.PR, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.prs[key]
-	return p, ok
-}
-
-func (s *memSink) cursor(repo string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return string(s.cursors[Name+"\x00"+repo])
-}
-
-func (s *memSink) commits() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.batches)
-}
-
-// sleeps records the shared transport's waits without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(done <-chan struct{}, d time.Duration) bool {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	select {
-	case <-done:
-		return false
-	default:
-		return true
+	if resp, _ := get(t, srv.URL+"/repos/acme/checkout/pulls?state=closed"); resp.StatusCode != 200 {
+		t.Errorf("after fault: %d", resp.StatusCode)
 	}
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
-type countProgress struct {
-	mu          sync.Mutex
-	total, done int64
-}
-
-func (p *countProgress) Total(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.total += n
+	if counter.Snapshot()[collectorstest.CountKey{Vendor: "github", Pattern: "GET /repos/{owner}/{repo}/pulls", Status: 503}] != 1 {
+		t.Errorf("counter:\n%s", counter)
 	}
-}
-
-func (p *countProgress) Done(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.done += n
-	}
-}
-
-// harness is one collector against one fake server, with a fresh shared
-// client (go-github and the transport keep rate-limit state).
-type harness struct {
-	f      *fakeGitHub
-	c      *Collector
-	sink   *memSink
-	sl     *sleeps
-	prog   *countProgress
-	stats  *collectors.Stats
-	budget *collectors.Budget
-}
-
-type setup struct {
-	repos      []string
-	needFiles  func(string) bool
-	maxRetries int
-}
-
-func newHarness(t *testing.T, f *fakeGitHub, s setup) *harness {
-	t.Helper()
-	h := &harness{f: f, sink: newSink(), sl: &sleeps{}, prog: &countProgress{}, stats: &collectors.Stats{}, budget: &collectors.Budget{}}
-	h.c = h.collector(t, s)
-	return h
-}
-
-func (h *harness) collector(t *testing.T, s setup) *Collector {
-	t.Helper()
-	if s.repos == nil {
-		s.repos = []string{"acme/search-api"}
-	}
-	client := collectors.NewHTTPClient(collectors.HTTPOptions{
-		Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, UserAgent: "impact/test", MaxRetries: s.maxRetries, Sleep: h.sl.sleep, Stats: h.stats, Budget: h.budget,
-	})
-	c, err := New(Config{Token: testToken, APIURL: h.f.apiURL(), Repos: s.repos},
-		Options{HTTPClient: client, NeedFiles: s.needFiles, Sleep: h.sl.sleep})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func (h *harness) collect(ctx context.Context, now time.Time) error {
-	return h.c.Collect(ctx, collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: h.sink, Progress: h.prog})
 }

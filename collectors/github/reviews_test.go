@@ -9,7 +9,6 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/collectorstest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -57,8 +56,8 @@ func reviewWorld(end time.Time) *world.World {
 func TestReviewsGiven(t *testing.T) {
 	end := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	w := reviewWorld(end)
-	counter := &fakevendor.Counter{}
-	srv := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{Counter: counter}))
+	counter := &collectorstest.Counter{}
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{Counter: counter}))
 	t.Cleanup(srv.Close)
 	c, err := New(Config{Token: "t", APIURL: srv.URL, Repos: w.Repos},
 		Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true}), Reviewers: []string{"Alice"}})
@@ -159,7 +158,7 @@ func TestReviewsPastSearchCap(t *testing.T) {
 		w.Info[p.Key()] = world.PRInfo{CreatedAt: created, ClosedAt: p.MergedAt, UpdatedAt: p.MergedAt.Add(time.Minute)}
 		w.Reviews = append(w.Reviews, world.Review{Repo: "acme/x", Number: i, ID: int64(1000 + i), Reviewer: "alice", State: "APPROVED", SubmittedAt: created.Add(30 * time.Minute)})
 	}
-	srv := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{}))
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
 	t.Cleanup(srv.Close)
 	c, err := New(Config{Token: "t", APIURL: srv.URL, Repos: w.Repos},
 		Options{HTTPClient: collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true}), Reviewers: []string{"alice"}})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/githubactions"
@@ -112,7 +113,7 @@ func sources() []source {
 		{
 			name: "github",
 			fake: func(w *world.World) http.Handler {
-				return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1})
+				return github.NewFake(w, collectorstest.FakeOptions{RateLimit: -1}, githubactions.FakeRoutes)
 			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{GitHub: url + "/"})
@@ -136,7 +137,7 @@ func sources() []source {
 		{
 			name: "github_actions",
 			fake: func(w *world.World) http.Handler {
-				return fakevendor.NewGitHub(w, fakevendor.Options{GitHubRateLimit: -1})
+				return github.NewFake(w, collectorstest.FakeOptions{RateLimit: -1}, githubactions.FakeRoutes)
 			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{Actions: url + "/"})
@@ -162,7 +163,7 @@ func sources() []source {
 		{
 			name: "datadog",
 			fake: func(w *world.World) http.Handler {
-				return fakevendor.NewDatadog(w, fakevendor.Options{DatadogRateLimit: -1})
+				return datadog.NewFake(w, collectorstest.FakeOptions{RateLimit: -1})
 			},
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{Datadog: url})
@@ -206,7 +207,7 @@ func sources() []source {
 		},
 		{
 			name: "pagerduty",
-			fake: func(w *world.World) http.Handler { return fakevendor.NewPagerDuty(w, fakevendor.Options{}) },
+			fake: func(w *world.World) http.Handler { return pagerduty.NewFake(w, collectorstest.FakeOptions{}) },
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{PagerDuty: url})
 				config.SourceAs[pagerduty.Config](cfg, pagerduty.Name).Token = pdToken

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -98,7 +97,7 @@ func TestAnalyticsDenied(t *testing.T) {
 	for _, status := range []int{http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound} {
 		services := []string{"PCHECK1", "PSEARCH1"}
 		incs := spread("Q", services, 50, end.Add(-10*day), end.Add(-day), nil)
-		e := newEnv(t, newWorld(services, incs), fakevendor.PagerDutyOptions{AnalyticsStatus: status})
+		e := newEnv(t, newWorld(services, incs), FakeOptions{AnalyticsStatus: status})
 		var logs bytes.Buffer
 		c := e.collector(nil, Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 		since := end.Add(-30 * day)
@@ -133,7 +132,7 @@ func TestAnalyticsLag(t *testing.T) {
 	// Resolved 40 minutes after creation: 20 to 60 minutes before end.
 	fresh := spread("F", services, 4, end.Add(-100*time.Minute), end.Add(-60*time.Minute), nil)
 	all := append(old, fresh...)
-	e := newEnv(t, newWorld(services, all), fakevendor.PagerDutyOptions{AnalyticsLag: 90 * time.Minute})
+	e := newEnv(t, newWorld(services, all), FakeOptions{AnalyticsLag: 90 * time.Minute})
 	c := e.collector(nil, Options{})
 	since := end.Add(-30 * day)
 	if err := e.collect(c, collectors.Run{Since: since}); err != nil {
@@ -174,7 +173,7 @@ func TestAnalyticsLag(t *testing.T) {
 	}
 
 	// Analytics that never catches up: after PendingMax, the log entries.
-	e2 := newEnv(t, newWorld(services, all), fakevendor.PagerDutyOptions{AnalyticsLag: 1000 * time.Hour})
+	e2 := newEnv(t, newWorld(services, all), FakeOptions{AnalyticsLag: 1000 * time.Hour})
 	c2 := e2.collector(nil, Options{})
 	if err := e2.collect(c2, collectors.Run{Since: since}); err != nil {
 		t.Fatal(err)

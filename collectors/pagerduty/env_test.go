@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/internal/fakevendor"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -174,7 +174,7 @@ type env struct {
 	t       *testing.T
 	w       *world.World
 	clk     *clock
-	counter *fakevendor.Counter
+	counter *collectorstest.Counter
 	stats   *collectors.Stats
 	srv     *httptest.Server
 	sink    *memSink
@@ -187,14 +187,14 @@ type env struct {
 }
 
 // newEnv serves w; po (at most one) sets the fake's PagerDuty options.
-func newEnv(t *testing.T, w *world.World, po ...fakevendor.PagerDutyOptions) *env {
+func newEnv(t *testing.T, w *world.World, po ...FakeOptions) *env {
 	t.Helper()
-	e := &env{t: t, w: w, clk: &clock{t: w.End}, counter: &fakevendor.Counter{}, stats: &collectors.Stats{}, sink: newSink()}
-	var pdo fakevendor.PagerDutyOptions
+	e := &env{t: t, w: w, clk: &clock{t: w.End}, counter: &collectorstest.Counter{}, stats: &collectors.Stats{}, sink: newSink()}
+	var pdo FakeOptions
 	if len(po) > 0 {
 		pdo = po[0]
 	}
-	fake := fakevendor.NewPagerDutyWith(w, fakevendor.Options{Counter: e.counter, Now: e.clk.Now, Fault: func(r *http.Request) int {
+	fake := NewFakeWith(w, collectorstest.FakeOptions{Counter: e.counter, Now: e.clk.Now, Fault: func(r *http.Request) int {
 		e.mu.Lock()
 		f := e.fault
 		e.mu.Unlock()
@@ -321,7 +321,7 @@ func countKinds(reqs []*url.URL) map[string]int {
 
 // noAnalytics makes the fake answer 403 to the analytics endpoint, as for
 // an account whose plan lacks it: the collector reads log entries.
-var noAnalytics = fakevendor.PagerDutyOptions{AnalyticsStatus: http.StatusForbidden}
+var noAnalytics = FakeOptions{AnalyticsStatus: http.StatusForbidden}
 
 // ---- worlds --------------------------------------------------------------------
 
@@ -369,7 +369,7 @@ func newWorld(services []string, incs ...[]model.Incident) *world.World {
 // want is what the collector should store for in, read at now.
 func want(in model.Incident, now time.Time) model.Incident {
 	m := model.Incident{ID: in.ID, Service: in.Service, Title: in.Title, Urgency: in.Urgency,
-		URL: fakevendor.PagerDutyHTMLBase + "/incidents/" + in.ID, CreatedAt: in.CreatedAt, Status: "triggered"}
+		URL: FakeHTMLBase + "/incidents/" + in.ID, CreatedAt: in.CreatedAt, Status: "triggered"}
 	if m.Urgency == "" {
 		m.Urgency = "high"
 	}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
-	"github.com/impact-dev/impact/internal/fakevendor"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -469,7 +469,7 @@ func testIncremental(t *testing.T, analytics bool) {
 		}
 	})
 	all := slices.Concat(old, []model.Incident{quick}, fresh)
-	var po fakevendor.PagerDutyOptions
+	var po FakeOptions
 	if !analytics {
 		po = noAnalytics
 	}
@@ -552,7 +552,7 @@ func TestOpenReread(t *testing.T) {
 				}
 			})
 			all := slices.Concat(old, open)
-			var po fakevendor.PagerDutyOptions
+			var po FakeOptions
 			if !tc.analytics {
 				po = noAnalytics
 			}
@@ -983,7 +983,7 @@ func TestUnsorted(t *testing.T) {
 		}
 	})
 	e := newEnv(t, newWorld(services, incs), noAnalytics)
-	fake := fakevendor.NewPagerDuty(e.w, fakevendor.Options{Now: e.clk.Now})
+	fake := NewFake(e.w, collectorstest.FakeOptions{Now: e.clk.Now})
 	e.setIntercept(func(rw http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != "/incidents" {
 			return false

@@ -57,9 +57,12 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/app"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/internal/world/worldconfig"
@@ -280,9 +283,9 @@ func RunSeed(ctx context.Context, seed int64, wo world.RandomOptions, logger *sl
 	started := time.Now()
 	w := world.Random(seed, wo)
 
-	gh := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{}))
+	gh := httptest.NewServer(github.NewFake(w, collectorstest.FakeOptions{}, githubactions.FakeRoutes))
 	defer gh.Close()
-	dd := httptest.NewServer(fakevendor.NewDatadog(w, fakevendor.Options{}))
+	dd := httptest.NewServer(datadog.NewFake(w, collectorstest.FakeOptions{}))
 	defer dd.Close()
 	cfg := worldconfig.Default(w, gh.URL+"/", dd.URL)
 

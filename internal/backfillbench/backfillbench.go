@@ -1,5 +1,5 @@
 // Package backfillbench measures a one-year backfill of every source against
-// the fake vendors (internal/fakevendor) serving world.Bench: the requests
+// the fake vendors (collectors/<name>/fake.go) serving world.Bench: the requests
 // the collectors make against the fewest the vendors' APIs allow, the wall
 // time, and what a second poll with nothing new costs.
 //
@@ -73,6 +73,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/githubactions"
@@ -199,7 +200,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		dir = d
 	}
 
-	counter := &fakevendor.Counter{}
+	counter := &collectorstest.Counter{}
 	// A fake counts a request after answering it, which may be after the
 	// client has gone on: snapshots wait for the handlers in flight.
 	var inflight sync.WaitGroup
@@ -210,14 +211,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			h.ServeHTTP(rw, r)
 		}))
 	}
-	snapshot := func() map[fakevendor.CountKey]int {
+	snapshot := func() map[collectorstest.CountKey]int {
 		inflight.Wait()
 		return counter.Snapshot()
 	}
-	fo := fakevendor.Options{Latency: o.Latency, Counter: counter}
-	gh := serve(fakevendor.NewGitHub(w, fo))
+	fo := collectorstest.FakeOptions{Latency: o.Latency, Counter: counter}
+	gh := serve(github.NewFake(w, fo, githubactions.FakeRoutes))
 	defer gh.Close()
-	dd := serve(fakevendor.NewDatadog(w, fo))
+	dd := serve(datadog.NewFake(w, fo))
 	defer dd.Close()
 	prom := serve(fakevendor.NewPrometheus(w, fo))
 	defer prom.Close()
@@ -226,13 +227,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	pdo.Now = func() time.Time { // the fake's clock: its budget and its view
 		return w.End.Add(time.Duration(float64(time.Since(started)) * o.PagerDutyClock))
 	}
-	pd := serve(fakevendor.NewPagerDuty(w, pdo))
+	pd := serve(pagerduty.NewFake(w, pdo))
 	defer pd.Close()
 	var mu sync.Mutex
 	now := w.End
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	hnyFake := &honeycomb.Fake{Key: "bench", Series: worldSeries(w), Now: clock}
-	hny := serve(fakevendor.Counted("honeycomb", hnyFake, honeycombRoute, fo))
+	hny := serve(collectorstest.Counted("honeycomb", hnyFake, honeycombRoute, fo))
 	defer hny.Close()
 
 	st, err := store.Open(filepath.Join(dir, "impact.db"), store.Options{})
@@ -401,7 +402,7 @@ type counts struct {
 
 // bySource sorts the fakes' counts by source: the route tells the two
 // GitHub sources apart, and per-item routes from listings.
-func bySource(snap map[fakevendor.CountKey]int) map[string]counts {
+func bySource(snap map[collectorstest.CountKey]int) map[string]counts {
 	out := map[string]counts{}
 	for k, n := range snap {
 		src, detail := route(k)
@@ -419,7 +420,7 @@ func bySource(snap map[fakevendor.CountKey]int) map[string]counts {
 	return out
 }
 
-func route(k fakevendor.CountKey) (source string, detail bool) {
+func route(k collectorstest.CountKey) (source string, detail bool) {
 	p := k.Pattern
 	switch k.Vendor {
 	case "github":
@@ -532,7 +533,7 @@ func minimums(w *world.World, since, end time.Time) map[string]minimum {
 	// Analytics: the resolved incidents, 1,000 a page, per allowed range.
 	notes = nil
 	for from := since; from.Before(end); {
-		to := from.Add(fakevendor.PagerDutyAnalyticsMaxRange)
+		to := from.Add(pagerduty.FakeAnalyticsMaxRange)
 		if to.After(end) {
 			to = end
 		}

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/store"
@@ -88,7 +89,7 @@ func missingFrom(w *world.World, snap snapshot, from time.Time) (prs, samples, w
 			continue // only Datadog is configured
 		}
 		for _, s := range ss {
-			if s.Time.Before(from) || fakevendor.NullAt(id, s.Time) {
+			if s.Time.Before(from) || datadog.FakeNullAt(id, s.Time) {
 				continue
 			}
 			want++
@@ -111,7 +112,7 @@ func TestCrashSafety(t *testing.T) {
 	// The 90-day backfill is 18 Datadog requests (a 30-day chunk of one
 	// metric each, committed one by one) at 250 ms, and ~26 quick GitHub
 	// requests committed a page of PRs (with their files) at a time.
-	e := newEnvWith(t, fakevendor.Options{Latency: 15 * time.Millisecond}, fakevendor.Options{Latency: 250 * time.Millisecond},
+	e := newEnvWith(t, collectorstest.FakeOptions{Latency: 15 * time.Millisecond}, collectorstest.FakeOptions{Latency: 250 * time.Millisecond},
 		daemontest.ConfigOptions{Interval: time.Hour})
 	w := e.vendors.World
 	worldPRs := map[string]model.PR{}

@@ -16,12 +16,12 @@ import (
 
 	"github.com/impact-dev/impact/collectors"
 	"github.com/impact-dev/impact/collectors/all"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/daemon"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/store"
 )
 
@@ -71,7 +71,7 @@ func metricValue(body, series string) float64 {
 func TestFailingSourceBacksOffAndRecovers(t *testing.T) {
 	t.Parallel()
 	var ghRequests atomic.Int64
-	gh := fakevendor.Options{Fault: func(r *http.Request) int {
+	gh := collectorstest.FakeOptions{Fault: func(r *http.Request) int {
 		if ghRequests.Add(1) <= 3 {
 			return http.StatusBadGateway
 		}
@@ -79,7 +79,7 @@ func TestFailingSourceBacksOffAndRecovers(t *testing.T) {
 	}}
 	dir := t.TempDir()
 	w := daemontest.World(time.Now(), 90)
-	v := daemontest.StartVendorsWith(w, gh, fakevendor.Options{})
+	v := daemontest.StartVendorsWith(w, gh, collectorstest.FakeOptions{})
 	defer v.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
@@ -159,7 +159,7 @@ func (c *countingDigester) SendWeek(ctx context.Context, cfg *config.Config, st 
 func TestDigestSchedule(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	v := daemontest.StartVendors(daemontest.World(time.Now(), 90), fakevendor.Options{})
+	v := daemontest.StartVendors(daemontest.World(time.Now(), 90), collectorstest.FakeOptions{})
 	defer v.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 )
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -84,12 +84,12 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func newEnv(t *testing.T, vo fakevendor.Options, co daemontest.ConfigOptions) *env {
+func newEnv(t *testing.T, vo collectorstest.FakeOptions, co daemontest.ConfigOptions) *env {
 	t.Helper()
 	return newEnvWith(t, vo, vo, co)
 }
 
-func newEnvWith(t *testing.T, gh, dd fakevendor.Options, co daemontest.ConfigOptions) *env {
+func newEnvWith(t *testing.T, gh, dd collectorstest.FakeOptions, co daemontest.ConfigOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	w := daemontest.World(time.Now(), 90)

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 )
 
 // TestPrometheusScrapes has a real Prometheus server (Debian's
@@ -28,7 +28,7 @@ func TestPrometheusScrapes(t *testing.T) {
 	}
 	const token = "s3cret-api-token"
 	// GitHub every 2 s, so its poll count keeps growing.
-	e := newEnv(t, fakevendor.Options{}, daemontest.ConfigOptions{Interval: time.Hour, GitHubInterval: 2 * time.Second, Token: token})
+	e := newEnv(t, collectorstest.FakeOptions{}, daemontest.ConfigOptions{Interval: time.Hour, GitHubInterval: 2 * time.Second, Token: token})
 	p := e.start()
 	e.waitReady(p, 10*time.Second)
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 )
 
 type draftJSON struct {
@@ -25,7 +25,7 @@ type draftJSON struct {
 // succeeds, and what they report is what the store holds afterwards.
 func TestServeConcurrentCLI(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakevendor.Options{Latency: 15 * time.Millisecond}, daemontest.ConfigOptions{Interval: time.Hour})
+	e := newEnv(t, collectorstest.FakeOptions{Latency: 15 * time.Millisecond}, daemontest.ConfigOptions{Interval: time.Hour})
 	p := e.start()
 	e.waitReady(p, 10*time.Second)
 
@@ -152,7 +152,7 @@ func TestSignals(t *testing.T) {
 	t.Parallel()
 	t.Run("SIGTERM mid-collection", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, fakevendor.Options{Latency: 300 * time.Millisecond}, daemontest.ConfigOptions{})
+		e := newEnv(t, collectorstest.FakeOptions{Latency: 300 * time.Millisecond}, daemontest.ConfigOptions{})
 		p := e.start()
 		e.waitReady(p, 10*time.Second)
 		waitFor(t, 10*time.Second, "a vendor request in flight", func() bool { return e.vendors.Counter.Total() > 0 })
@@ -186,7 +186,7 @@ func TestSignals(t *testing.T) {
 	})
 	t.Run("SIGHUP", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, fakevendor.Options{}, daemontest.ConfigOptions{Token: "s3cret-api-token"})
+		e := newEnv(t, collectorstest.FakeOptions{}, daemontest.ConfigOptions{Token: "s3cret-api-token"})
 		p := e.start()
 		e.waitReady(p, 10*time.Second)
 		good, err := os.ReadFile(e.cfg)
@@ -249,7 +249,7 @@ func TestRefusesTCPWithoutToken(t *testing.T) {
 	t.Parallel()
 	port := strings.Split(freeAddr(t), ":")[1]
 	for _, host := range []string{"0.0.0.0", "127.0.0.1"} {
-		e := newEnv(t, fakevendor.Options{}, daemontest.ConfigOptions{Listen: host + ":" + port, NoToken: true})
+		e := newEnv(t, collectorstest.FakeOptions{}, daemontest.ConfigOptions{Listen: host + ":" + port, NoToken: true})
 		_, errOut, code := e.cli(10*time.Second, "serve")
 		if code != 2 || !strings.Contains(errOut, "server.token") {
 			t.Errorf("serve on %s without a token: exit %d, %q", host, code, errOut)

@@ -343,8 +343,8 @@ func TestPrometheusFaultAndCounter(t *testing.T) {
 	}
 	snap := counter.Snapshot()
 	post, getP := "POST /api/v1/query_range", "GET /api/v1/query_range"
-	if snap[CountKey{"prometheus", post, 503}] != 1 || snap[CountKey{"prometheus", post, 401}] != 1 || snap[CountKey{"prometheus", getP, 422}] != 1 ||
-		snap[CountKey{"prometheus", getP, 500}] != 1 || snap[CountKey{"prometheus", post, 200}] != 1 || counter.Total() != 5 {
+	if snap[CountKey{Vendor: "prometheus", Pattern: post, Status: 503}] != 1 || snap[CountKey{Vendor: "prometheus", Pattern: post, Status: 401}] != 1 || snap[CountKey{Vendor: "prometheus", Pattern: getP, Status: 422}] != 1 ||
+		snap[CountKey{Vendor: "prometheus", Pattern: getP, Status: 500}] != 1 || snap[CountKey{Vendor: "prometheus", Pattern: post, Status: 200}] != 1 || counter.Total() != 5 {
 		t.Errorf("counter:\n%s", counter)
 	}
 }

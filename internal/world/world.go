@@ -1,9 +1,9 @@
 // Package world holds a built-in history of a small engineering team — merged
 // pull requests and hourly metric series with known, hand-designed shifts —
 // and the drafts the drafter is expected to produce from it. `impact demo`
-// serves it through fake vendor APIs (internal/fakevendor) to the real
-// collectors; the end-to-end tests compare the drafts against Expect and
-// MustNotMetrics.
+// serves it through fake vendor APIs (each source's exported fake,
+// collectors/<name>/fake.go) to the real collectors; the end-to-end tests
+// compare the drafts against Expect and MustNotMetrics.
 //
 // Everything is deterministic: the same end time gives the same world.
 package world

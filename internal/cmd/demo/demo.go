@@ -20,6 +20,11 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/datadog"
+	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
+	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/app"
@@ -98,13 +103,13 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	}
 	w := world.Demo(end)
 
-	gh := httptest.NewServer(fakevendor.NewGitHub(w, fakevendor.Options{})) // pull requests and Actions
+	gh := httptest.NewServer(github.NewFake(w, collectorstest.FakeOptions{}, githubactions.FakeRoutes)) // pull requests and Actions
 	defer gh.Close()
-	dd := httptest.NewServer(fakevendor.NewDatadog(w, fakevendor.Options{}))
+	dd := httptest.NewServer(datadog.NewFake(w, collectorstest.FakeOptions{}))
 	defer dd.Close()
 	prom := httptest.NewServer(fakevendor.NewPrometheus(w, fakevendor.Options{}))
 	defer prom.Close()
-	pd := httptest.NewServer(fakevendor.NewPagerDuty(w, fakevendor.Options{}))
+	pd := httptest.NewServer(pagerduty.NewFake(w, collectorstest.FakeOptions{}))
 	defer pd.Close()
 	clock := &demoClock{t: end}
 	hny := httptest.NewServer(honeycombFake(w, clock.Now))

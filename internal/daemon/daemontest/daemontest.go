@@ -12,10 +12,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/collectors/datadog"
 	"github.com/impact-dev/impact/collectors/github"
+	"github.com/impact-dev/impact/collectors/githubactions"
 	"github.com/impact-dev/impact/config"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/internal/world/worldconfig"
@@ -105,33 +106,33 @@ type Vendors struct {
 	World   *world.World
 	GitHub  *httptest.Server
 	Datadog *httptest.Server
-	Counter *fakevendor.Counter
+	Counter *collectorstest.Counter
 }
 
 // StartVendors serves w on two loopback servers with the same options.
-func StartVendors(w *world.World, o fakevendor.Options) *Vendors {
+func StartVendors(w *world.World, o collectorstest.FakeOptions) *Vendors {
 	return StartVendorsWith(w, o, o)
 }
 
 // StartVendorsWith serves w with options per vendor (a slow Datadog and a
 // quick GitHub, say); the counters are shared when only gh sets one.
-func StartVendorsWith(w *world.World, gh, dd fakevendor.Options) *Vendors {
+func StartVendorsWith(w *world.World, gh, dd collectorstest.FakeOptions) *Vendors {
 	if gh.Counter == nil {
-		gh.Counter = &fakevendor.Counter{}
+		gh.Counter = &collectorstest.Counter{}
 	}
 	if dd.Counter == nil {
 		dd.Counter = gh.Counter
 	}
-	if gh.GitHubRateLimit == 0 {
-		gh.GitHubRateLimit = -1
+	if gh.RateLimit == 0 {
+		gh.RateLimit = -1
 	}
-	if dd.DatadogRateLimit == 0 {
-		dd.DatadogRateLimit = -1
+	if dd.RateLimit == 0 {
+		dd.RateLimit = -1
 	}
 	return &Vendors{
 		World:   w,
-		GitHub:  httptest.NewServer(fakevendor.NewGitHub(w, gh)),
-		Datadog: httptest.NewServer(fakevendor.NewDatadog(w, dd)),
+		GitHub:  httptest.NewServer(github.NewFake(w, gh, githubactions.FakeRoutes)),
+		Datadog: httptest.NewServer(datadog.NewFake(w, dd)),
 		Counter: gh.Counter,
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/daemon/daemontest"
-	"github.com/impact-dev/impact/internal/fakevendor"
 )
 
 func main() {
@@ -27,7 +27,7 @@ func main() {
 	flag.Parse()
 
 	w := daemontest.World(time.Now(), *days)
-	v := daemontest.StartVendors(w, fakevendor.Options{Latency: *latency})
+	v := daemontest.StartVendors(w, collectorstest.FakeOptions{Latency: *latency})
 	defer v.Close()
 	if err := v.WriteConfig(*cfgPath, daemontest.ConfigOptions{Store: *storePath, Listen: *listen, Interval: *interval}); err != nil {
 		fmt.Fprintln(os.Stderr, "fakevendors:", err)

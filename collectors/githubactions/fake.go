@@ -1,4 +1,4 @@
-package fakevendor
+package githubactions
 
 import (
 	"cmp"
@@ -14,13 +14,19 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/internal/model"
-	"github.com/impact-dev/impact/internal/world"
 )
 
-// The GitHub Actions endpoints, in the shapes of
-// /work/shared/fixtures/vendor/github/actions_runs*.json, actions_run.json
-// and actions_run_timing.json (go-github v60 reads them):
+// FakeRoutes mounts the GitHub Actions endpoints on the fake GitHub, the
+// one fake of the vendor (tests, demo, benchmarks):
+//
+//	github.NewFake(w, o, githubactions.FakeRoutes)
+//
+// They answer in the shapes of /work/shared/fixtures/vendor/github/
+// actions_runs*.json, actions_run.json and actions_run_timing.json
+// (go-github v60 reads them; testdata/SOURCES.md):
 //
 //	GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs   workflow: file name (ci.yml) or numeric id; branch, event, status, created, head_sha, actor, per_page (≤100, default 30), page
 //	GET /repos/{owner}/{repo}/actions/runs                        the same filters, every workflow of the repo
@@ -29,7 +35,7 @@ import (
 //
 // They serve world.CIRuns of world.Workflows (a run of a workflow the world
 // does not list gets one made up), newest first, as they stood at the view
-// time: min(Options.Now(), World.End), or World.End when Options.Now is
+// time: min(FakeOptions.Now(), World.End), or World.End when Now is
 // nil. So a test that moves its clock sees runs appear, start and finish: a
 // run created after the view time does not exist yet; one whose
 // run_started_at is after it is "queued"; one still running is
@@ -56,46 +62,22 @@ import (
 //
 // Responses carry the same ETag / 304 (free) / X-RateLimit-* / Link
 // handling as the pull request endpoints; an exhausted budget answers 403.
-// Unknown repos, workflows and runs get GitHub's 404.
-
-// AddActions mounts the Actions endpoints on mux, for a server other than
-// NewGitHub (which serves them already, sharing its rate-limit budget with
-// the pull request endpoints). Here they get their own budget
-// (o.GitHubRateLimit), and each route applies o.Latency and o.Fault and
-// counts into o.Counter under vendor "github", like NewGitHub's routes.
-func AddActions(mux *http.ServeMux, w *world.World, o Options) {
-	g := &ghServer{w: w, o: o, lim: &limiter{limit: cmp.Or(o.GitHubRateLimit, 5000)}, byRepo: map[string][]ghEntry{}}
-	addActions(mux, g, true)
-}
-
-// addActions registers the Actions routes of g on mux. standalone wraps
-// each route with latency, faults and counting; NewGitHub's mux is wrapped
-// as a whole instead.
-func addActions(mux *http.ServeMux, g *ghServer, standalone bool) {
+// They share the fake's rate-limit budget, faults and counting with the
+// pull request endpoints. Unknown repos, workflows and runs get GitHub's
+// 404.
+func FakeRoutes(g *github.FakeServer, mux *http.ServeMux) {
 	a := newActions(g)
-	routes := []struct {
-		pattern string
-		h       http.HandlerFunc
-	}{
-		{"GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs", a.listWorkflow},
-		{"GET /repos/{owner}/{repo}/actions/runs", a.listRepo},
-		{"GET /repos/{owner}/{repo}/actions/runs/{run_id}", a.get},
-		{"GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing", a.timing},
-	}
-	for _, rt := range routes {
-		if !standalone {
-			mux.HandleFunc(rt.pattern, rt.h)
-			continue
-		}
-		mux.Handle(rt.pattern, a.wrapRoute(rt.pattern, rt.h))
-	}
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs", a.listWorkflow)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs", a.listRepo)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{run_id}", a.get)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing", a.timing)
 }
 
 // actionsResultCap is how many runs one filtered listing reaches.
 const actionsResultCap = 1000
 
 type actions struct {
-	g      *ghServer
+	g      *github.FakeServer
 	byRepo map[string][]*actWorkflow // lower-case owner/repo
 	runs   map[int64]*actRun
 	bySHA  map[string]model.PR // merge SHA → PR, for display titles
@@ -123,9 +105,9 @@ type actState struct {
 	elapsed            time.Duration // for /timing; 0 while queued
 }
 
-func newActions(g *ghServer) *actions {
+func newActions(g *github.FakeServer) *actions {
 	a := &actions{g: g, byRepo: map[string][]*actWorkflow{}, runs: map[int64]*actRun{}, bySHA: map[string]model.PR{}}
-	w := g.w
+	w := g.World()
 	for _, p := range w.PRs {
 		if p.MergeSHA != "" {
 			a.bySHA[p.MergeSHA] = p
@@ -141,7 +123,7 @@ func newActions(g *ghServer) *actions {
 			x.id, x.file = id, fmt.Sprintf("workflow-%d.yml", id)
 		} else {
 			x.file = path.Base(wf)
-			x.id = stableID("workflow/"+strings.ToLower(repo)+"/"+x.file, 10_000_000)
+			x.id = collectorstest.StableID("workflow/"+strings.ToLower(repo)+"/"+x.file, 10_000_000)
 		}
 		x.name = workflowName(x.file)
 		k := strings.ToLower(repo)
@@ -154,7 +136,7 @@ func newActions(g *ghServer) *actions {
 	for i, r := range w.CIRuns {
 		x := add(r.Repo, r.Workflow)
 		if r.RunID <= 0 {
-			r.RunID = stableID(fmt.Sprintf("run/%s/%s/%d", r.Repo, r.Workflow, i), 4_000_000_000)
+			r.RunID = collectorstest.StableID(fmt.Sprintf("run/%s/%s/%d", r.Repo, r.Workflow, i), 4_000_000_000)
 		}
 		if _, dup := a.runs[r.RunID]; dup {
 			continue // the world should not do this; first one wins
@@ -211,14 +193,14 @@ func workflowName(file string) string {
 
 // view is the moment the endpoints show the runs at.
 func (a *actions) view() time.Time {
-	end := a.g.w.End
-	if a.g.o.Now == nil {
+	end := a.g.World().End
+	if a.g.Options().Now == nil {
 		if end.IsZero() {
 			return time.Now()
 		}
 		return end
 	}
-	now := a.g.o.Now()
+	now := a.g.Options().Now()
 	if !end.IsZero() && now.After(end) {
 		return end
 	}
@@ -228,10 +210,10 @@ func (a *actions) view() time.Time {
 // lateUpdate is how long after its end a run's updated_at was moved, or 0:
 // about one run in a hundred, by 60 to 180 days.
 func lateUpdate(r model.CIRun) time.Duration {
-	if stableID("late/"+r.Key(), 0)%100 != 0 {
+	if collectorstest.StableID("late/"+r.Key(), 0)%100 != 0 {
 		return 0
 	}
-	return time.Duration(60+stableID("late-by/"+r.Key(), 0)%121) * 24 * time.Hour
+	return time.Duration(60+collectorstest.StableID("late-by/"+r.Key(), 0)%121) * 24 * time.Hour
 }
 
 func (a *actions) state(ar *actRun, v time.Time) (actState, bool) {
@@ -273,7 +255,7 @@ func (a *actions) state(ar *actRun, v time.Time) (actState, bool) {
 func (a *actions) repoWorkflows(rw http.ResponseWriter, r *http.Request) ([]*actWorkflow, bool) {
 	wfs, ok := a.byRepo[strings.ToLower(r.PathValue("owner")+"/"+r.PathValue("repo"))]
 	if !ok {
-		a.g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
+		a.g.Send(rw, r, http.StatusNotFound, github.FakeError("Not Found"), "")
 	}
 	return wfs, ok
 }
@@ -284,7 +266,7 @@ func (a *actions) listWorkflow(rw http.ResponseWriter, r *http.Request) {
 	}
 	x := a.find(r.PathValue("owner")+"/"+r.PathValue("repo"), r.PathValue("workflow"))
 	if x == nil {
-		a.g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
+		a.g.Send(rw, r, http.StatusNotFound, github.FakeError("Not Found"), "")
 		return
 	}
 	a.serveList(rw, r, x.runs)
@@ -313,10 +295,10 @@ var runStatuses = []string{"completed", "action_required", "cancelled", "failure
 	"success", "timed_out", "in_progress", "queued", "requested", "waiting", "pending"}
 
 func (a *actions) validationFailed(rw http.ResponseWriter, r *http.Request, field string) {
-	a.g.send(rw, r, http.StatusUnprocessableEntity, map[string]any{
+	a.g.Send(rw, r, http.StatusUnprocessableEntity, map[string]any{
 		"message":           "Validation Failed",
 		"errors":            []map[string]string{{"resource": "WorkflowRun", "field": field, "code": "invalid"}},
-		"documentation_url": ghDocs + "/actions/workflow-runs#list-workflow-runs-for-a-workflow",
+		"documentation_url": "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow",
 	}, "")
 }
 
@@ -370,12 +352,12 @@ func (a *actions) serveList(rw http.ResponseWriter, r *http.Request, runs []*act
 			break
 		}
 	}
-	from, to, link := paginate(r, reach)
+	from, to, link := github.FakePaginate(r, reach)
 	out := make([]ghRun, 0, to-from)
 	for _, it := range sel[from:to] {
 		out = append(out, a.runJSON(r, it.ar, it.st))
 	}
-	a.g.send(rw, r, http.StatusOK, ghRunList{TotalCount: len(sel), WorkflowRuns: out}, link)
+	a.g.Send(rw, r, http.StatusOK, ghRunList{TotalCount: len(sel), WorkflowRuns: out}, link)
 }
 
 // run finds the run of the path, answering 404 when it is not there (yet).
@@ -387,13 +369,13 @@ func (a *actions) run(rw http.ResponseWriter, r *http.Request) (*actRun, actStat
 			return ar, st, true
 		}
 	}
-	a.g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
+	a.g.Send(rw, r, http.StatusNotFound, github.FakeError("Not Found"), "")
 	return nil, actState{}, false
 }
 
 func (a *actions) get(rw http.ResponseWriter, r *http.Request) {
 	if ar, st, ok := a.run(rw, r); ok {
-		a.g.send(rw, r, http.StatusOK, a.runJSON(r, ar, st), "")
+		a.g.Send(rw, r, http.StatusOK, a.runJSON(r, ar, st), "")
 	}
 }
 
@@ -409,49 +391,19 @@ func (a *actions) timing(rw http.ResponseWriter, r *http.Request) {
 	}
 	if st.status == "completed" && st.elapsed > 0 {
 		// Billable time: each job rounded up to whole minutes.
-		jobs := 1 + int(stableID("jobs/"+ar.r.Key(), 0)%3)
+		jobs := 1 + int(collectorstest.StableID("jobs/"+ar.r.Key(), 0)%3)
 		bill := ghBill{Jobs: jobs}
 		for j := range jobs {
 			d := st.elapsed.Milliseconds() / int64(jobs)
 			bill.TotalMS += (d + 59_999) / 60_000 * 60_000
-			bill.JobRuns = append(bill.JobRuns, ghJobRun{JobID: stableID(fmt.Sprintf("job/%s/%d", ar.r.Key(), j), 10_000_000_000), DurationMS: d})
+			bill.JobRuns = append(bill.JobRuns, ghJobRun{JobID: collectorstest.StableID(fmt.Sprintf("job/%s/%d", ar.r.Key(), j), 10_000_000_000), DurationMS: d})
 		}
 		out.Billable["UBUNTU"] = bill
 	}
-	a.g.send(rw, r, http.StatusOK, out, "")
+	a.g.Send(rw, r, http.StatusOK, out, "")
 }
 
-func (a *actions) actor() string { return cmp.Or(a.g.w.Me, "octocat") }
-
-// wrapRoute applies latency, faults and counting to one route of a mux
-// that AddActions mounts the endpoints on.
-func (a *actions) wrapRoute(pattern string, h http.HandlerFunc) http.Handler {
-	o := a.g.o
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if o.Latency > 0 {
-			t := time.NewTimer(o.Latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		sw := &statusWriter{ResponseWriter: rw}
-		if o.Fault != nil {
-			if code := o.Fault(r); code != 0 {
-				if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-					sw.Header().Set("Retry-After", "1")
-				}
-				writeJSON(sw, code, ghErr(http.StatusText(code)))
-				o.count("github", pattern, sw.status)
-				return
-			}
-		}
-		h(sw, r)
-		o.count("github", pattern, cmp.Or(sw.status, http.StatusOK))
-	})
-}
+func (a *actions) actor() string { return cmp.Or(a.g.World().Me, "octocat") }
 
 // parseCreated turns a created qualifier into the half-open span [lo, hi)
 // it selects; a zero bound is open.
@@ -528,41 +480,41 @@ type ghHeadCommit struct {
 }
 
 type ghRun struct {
-	ID                  int64        `json:"id"`
-	Name                string       `json:"name"`
-	NodeID              string       `json:"node_id"`
-	HeadBranch          string       `json:"head_branch"`
-	HeadSHA             string       `json:"head_sha"`
-	Path                string       `json:"path"`
-	DisplayTitle        string       `json:"display_title"`
-	RunNumber           int          `json:"run_number"`
-	Event               string       `json:"event"`
-	Status              string       `json:"status"`
-	Conclusion          *string      `json:"conclusion"`
-	WorkflowID          int64        `json:"workflow_id"`
-	CheckSuiteID        int64        `json:"check_suite_id"`
-	CheckSuiteNodeID    string       `json:"check_suite_node_id"`
-	URL                 string       `json:"url"`
-	HTMLURL             string       `json:"html_url"`
-	PullRequests        []any        `json:"pull_requests"`
-	CreatedAt           time.Time    `json:"created_at"`
-	UpdatedAt           time.Time    `json:"updated_at"`
-	Actor               ghUser       `json:"actor"`
-	RunAttempt          int          `json:"run_attempt"`
-	ReferencedWorkflows []any        `json:"referenced_workflows"`
-	RunStartedAt        time.Time    `json:"run_started_at"`
-	TriggeringActor     ghUser       `json:"triggering_actor"`
-	JobsURL             string       `json:"jobs_url"`
-	LogsURL             string       `json:"logs_url"`
-	CheckSuiteURL       string       `json:"check_suite_url"`
-	ArtifactsURL        string       `json:"artifacts_url"`
-	CancelURL           string       `json:"cancel_url"`
-	RerunURL            string       `json:"rerun_url"`
-	PreviousAttemptURL  *string      `json:"previous_attempt_url"`
-	WorkflowURL         string       `json:"workflow_url"`
-	HeadCommit          ghHeadCommit `json:"head_commit"`
-	Repository          ghRepo       `json:"repository"`
-	HeadRepository      ghRepo       `json:"head_repository"`
+	ID                  int64           `json:"id"`
+	Name                string          `json:"name"`
+	NodeID              string          `json:"node_id"`
+	HeadBranch          string          `json:"head_branch"`
+	HeadSHA             string          `json:"head_sha"`
+	Path                string          `json:"path"`
+	DisplayTitle        string          `json:"display_title"`
+	RunNumber           int             `json:"run_number"`
+	Event               string          `json:"event"`
+	Status              string          `json:"status"`
+	Conclusion          *string         `json:"conclusion"`
+	WorkflowID          int64           `json:"workflow_id"`
+	CheckSuiteID        int64           `json:"check_suite_id"`
+	CheckSuiteNodeID    string          `json:"check_suite_node_id"`
+	URL                 string          `json:"url"`
+	HTMLURL             string          `json:"html_url"`
+	PullRequests        []any           `json:"pull_requests"`
+	CreatedAt           time.Time       `json:"created_at"`
+	UpdatedAt           time.Time       `json:"updated_at"`
+	Actor               github.FakeUser `json:"actor"`
+	RunAttempt          int             `json:"run_attempt"`
+	ReferencedWorkflows []any           `json:"referenced_workflows"`
+	RunStartedAt        time.Time       `json:"run_started_at"`
+	TriggeringActor     github.FakeUser `json:"triggering_actor"`
+	JobsURL             string          `json:"jobs_url"`
+	LogsURL             string          `json:"logs_url"`
+	CheckSuiteURL       string          `json:"check_suite_url"`
+	ArtifactsURL        string          `json:"artifacts_url"`
+	CancelURL           string          `json:"cancel_url"`
+	RerunURL            string          `json:"rerun_url"`
+	PreviousAttemptURL  *string         `json:"previous_attempt_url"`
+	WorkflowURL         string          `json:"workflow_url"`
+	HeadCommit          ghHeadCommit    `json:"head_commit"`
+	Repository          github.FakeRepo `json:"repository"`
+	HeadRepository      github.FakeRepo `json:"head_repository"`
 }
 
 type ghJobRun struct {
@@ -582,10 +534,10 @@ type ghRunTiming struct {
 }
 
 func (a *actions) runJSON(r *http.Request, ar *actRun, st actState) ghRun {
-	base := apiBase(r)
+	base := collectorstest.BaseURL(r)
 	run, wf := ar.r, ar.wf
 	api := fmt.Sprintf("%s/repos/%s/actions/runs/%d", base, wf.repo, run.RunID)
-	suite := stableID("suite/"+run.Key(), 10_000_000_000)
+	suite := collectorstest.StableID("suite/"+run.Key(), 10_000_000_000)
 	attempt := max(run.Attempt, 1)
 	var prev *string
 	if attempt > 1 {
@@ -609,12 +561,12 @@ func (a *actions) runJSON(r *http.Request, ar *actRun, st actState) ghRun {
 	}
 	tree := sha256.Sum256([]byte("tree/" + run.SHA))
 	person := ghCommitPerson{Name: author, Email: author + "@users.noreply.github.com"}
-	repo := a.g.repoJSON(r, wf.repo)
-	if a.g.w.Start.IsZero() {
+	repo := a.g.Repo(r, wf.repo)
+	if a.g.World().Start.IsZero() {
 		// A world made of runs only: date the repo before its first run.
 		repo.CreatedAt = a.first.AddDate(-2, 0, 0)
 	}
-	actor := a.g.user(r, a.actor())
+	actor := a.g.User(r, a.actor())
 	return ghRun{
 		ID:                  run.RunID,
 		Name:                wf.name,
@@ -652,7 +604,7 @@ func (a *actions) runJSON(r *http.Request, ar *actRun, st actState) ghRun {
 			ID:        run.SHA,
 			TreeID:    hex.EncodeToString(tree[:20]),
 			Message:   msg,
-			Timestamp: run.CreatedAt.Add(-time.Duration(5+stableID("commit/"+run.Key(), 0)%300) * time.Second),
+			Timestamp: run.CreatedAt.Add(-time.Duration(5+collectorstest.StableID("commit/"+run.Key(), 0)%300) * time.Second),
 			Author:    person,
 			Committer: ghCommitPerson{Name: "GitHub", Email: "noreply@github.com"},
 		},

@@ -1,4 +1,4 @@
-package fakevendor
+package pagerduty
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -39,8 +40,8 @@ func pdAnalyticsPost(t *testing.T, url, body string) (int, pdAnalyticsResponse, 
 // options; bad requests answer 400.
 func TestPagerDutyAnalytics(t *testing.T) {
 	w := pdWorld()
-	counter := &Counter{}
-	srv := httptest.NewServer(NewPagerDuty(w, Options{Counter: counter}))
+	counter := &collectorstest.Counter{}
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{Counter: counter}))
 	defer srv.Close()
 	rng := fmt.Sprintf(`"created_at_start": %q, "created_at_end": %q`, pdEnd.Add(-60*time.Hour).Format(time.RFC3339), pdEnd.Format(time.RFC3339))
 
@@ -75,17 +76,17 @@ func TestPagerDutyAnalytics(t *testing.T) {
 			t.Errorf("%s: %d %s", bad, code, raw)
 		}
 	}
-	if n := counter.Snapshot()[CountKey{Vendor: "pagerduty", Pattern: "POST /analytics/raw/incidents", Status: 200}]; n != 3 {
+	if n := counter.Snapshot()[collectorstest.CountKey{Vendor: "pagerduty", Pattern: "POST /analytics/raw/incidents", Status: 200}]; n != 3 {
 		t.Errorf("counted %d", n)
 	}
 
-	denied := httptest.NewServer(NewPagerDutyWith(w, Options{}, PagerDutyOptions{AnalyticsStatus: 403}))
+	denied := httptest.NewServer(NewFakeWith(w, collectorstest.FakeOptions{}, FakeOptions{AnalyticsStatus: 403}))
 	defer denied.Close()
 	if code, _, raw := pdAnalyticsPost(t, denied.URL, `{"filters": {`+rng+`}}`); code != 403 || !strings.Contains(raw, "2010") {
 		t.Errorf("%d %s", code, raw)
 	}
 	// QRES002 resolved 1.5 hours before now: not there with a 2-hour lag.
-	lag := httptest.NewServer(NewPagerDutyWith(w, Options{}, PagerDutyOptions{AnalyticsLag: 2 * time.Hour}))
+	lag := httptest.NewServer(NewFakeWith(w, collectorstest.FakeOptions{}, FakeOptions{AnalyticsLag: 2 * time.Hour}))
 	defer lag.Close()
 	if code, resp, raw := pdAnalyticsPost(t, lag.URL, `{"filters": {`+rng+`}, "order": "asc"}`); code != 200 || len(resp.Data) != 1 || resp.Data[0].ID != "QRES001" {
 		t.Errorf("%d %s", code, raw)
@@ -100,7 +101,7 @@ func TestPagerDutyAnalyticsPages(t *testing.T) {
 		at := pdEnd.Add(-time.Duration(2500-i) * time.Hour / 2)
 		w.Incidents = append(w.Incidents, model.Incident{ID: fmt.Sprintf("Q%05d", i), Service: "PSEARCH1", CreatedAt: at, ResolvedAt: at.Add(time.Minute)})
 	}
-	srv := httptest.NewServer(NewPagerDuty(w, Options{}))
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
 	defer srv.Close()
 	seen := map[string]bool{}
 	after, pages := "", 0

@@ -1,4 +1,4 @@
-package fakevendor
+package github
 
 import (
 	"cmp"
@@ -14,14 +14,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
 
 const ghDocs = "https://docs.github.com/rest"
 
-// NewGitHub serves the world's pull requests in the shape of GitHub's REST
-// API (v3, as go-github v60 reads it):
+// NewFake is the fake GitHub: it serves the world's pull requests in the
+// shape of GitHub's REST API (v3, as go-github v60 reads it), for this
+// collector's tests, the demo, the daemon tests, the hostile-vendor table
+// and the benchmarks (testdata/SOURCES.md says where the shapes come from):
 //
 //	GET /repos/{owner}/{repo}/pulls                  state (open|closed|all; default open), sort (created|updated|popularity|long-running), direction, base, per_page (≤100, default 30), page
 //	GET /repos/{owner}/{repo}/pulls/{number}
@@ -35,12 +38,15 @@ const ghDocs = "https://docs.github.com/rest"
 // PRs, so state=open lists none. Closed-unmerged PRs are listed with
 // merged_at null. Responses carry Link (next/last/first/prev), ETag (a
 // matching If-None-Match gets 304 and costs nothing) and the
-// X-RateLimit-* headers; when the hourly budget is spent the answer is
-// GitHub's 403 "API rate limit exceeded". Authorization is accepted and not
-// checked. Unknown repos and PRs get GitHub's 404 body.
-func NewGitHub(w *world.World, o Options) http.Handler {
-	limit := cmp.Or(o.GitHubRateLimit, 5000)
-	g := &ghServer{w: w, o: o, lim: &limiter{limit: limit}, byRepo: map[string][]ghEntry{}}
+// X-RateLimit-* headers (o.RateLimit an hour, default 5000); when the
+// budget is spent the answer is GitHub's 403 "API rate limit exceeded".
+// Authorization is accepted and not checked. Unknown repos and PRs get
+// GitHub's 404 body.
+//
+// more mounts other sources' endpoints of the same API on the same server
+// and budget: githubactions.FakeRoutes adds the Actions runs.
+func NewFake(w *world.World, o collectorstest.FakeOptions, more ...FakeRoutes) http.Handler {
+	g := &FakeServer{w: w, o: o, lim: collectorstest.NewLimiter(o.RateLimit, 5000), byRepo: map[string][]ghEntry{}}
 	add := func(p model.PR, merged bool) {
 		in := w.Info[p.Key()]
 		if in.CreatedAt.After(w.End) || in.ClosedAt.After(w.End) {
@@ -60,26 +66,40 @@ func NewGitHub(w *world.World, o Options) http.Handler {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", g.get)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", g.files)
 	mux.HandleFunc("GET /rate_limit", g.rateLimit)
-	addReviews(mux, g)        // github_reviews.go: search reviewed-by, reviews, review comments
-	addActions(mux, g, false) // actions.go: the Actions endpoints, same budget
+	addReviews(mux, g) // fake_reviews.go: search reviewed-by, reviews, review comments
+	for _, m := range more {
+		m(g, mux)
+	}
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
-		g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
+		g.Send(rw, r, http.StatusNotFound, FakeError("Not Found"), "")
 	})
-	return wrap("github", mux, o, func(rw http.ResponseWriter, code int) {
+	return collectorstest.Wrap("github", mux, o, func(rw http.ResponseWriter, code int) {
 		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
 			rw.Header().Set("Retry-After", "1")
 		}
-		writeJSON(rw, code, ghErr(http.StatusText(code)))
+		collectorstest.WriteJSON(rw, code, FakeError(http.StatusText(code)))
 	})
 }
 
-type ghServer struct {
+// FakeRoutes mounts more endpoints of GitHub's API on the fake GitHub's
+// mux; they answer through s.Send, so they share its headers, ETags and
+// rate-limit budget.
+type FakeRoutes func(s *FakeServer, mux *http.ServeMux)
+
+// FakeServer is the fake GitHub a FakeRoutes mounts on.
+type FakeServer struct {
 	w      *world.World
-	o      Options
-	lim    *limiter
+	o      collectorstest.FakeOptions
+	lim    *collectorstest.Limiter
 	byRepo map[string][]ghEntry // lower-case owner/repo
 	reqID  atomic.Int64
 }
+
+// World is the world the fake serves.
+func (g *FakeServer) World() *world.World { return g.w }
+
+// Options are the options the fake was made with.
+func (g *FakeServer) Options() collectorstest.FakeOptions { return g.o }
 
 type ghEntry struct {
 	pr     model.PR
@@ -87,13 +107,14 @@ type ghEntry struct {
 	merged bool
 }
 
-func ghErr(msg string) map[string]string {
+// FakeError is GitHub's error body.
+func FakeError(msg string) map[string]string {
 	return map[string]string{"message": msg, "documentation_url": ghDocs}
 }
 
-// send writes v as GitHub does: JSON, ETag, rate-limit headers, and 304 for
+// Send writes v as GitHub does: JSON, ETag, rate-limit headers, and 304 for
 // a matching If-None-Match. link is the Link header ("" for none).
-func (g *ghServer) send(rw http.ResponseWriter, r *http.Request, status int, v any, link string) {
+func (g *FakeServer) Send(rw http.ResponseWriter, r *http.Request, status int, v any, link string) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		http.Error(rw, err.Error(), http.StatusInternalServerError)
@@ -102,9 +123,9 @@ func (g *ghServer) send(rw http.ResponseWriter, r *http.Request, status int, v a
 	h := rw.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
-	h.Set("X-GitHub-Request-Id", fmt.Sprintf("FA4E:%X:%X", stableID(r.URL.Path, 0)&0xFFFFF, g.reqID.Add(1)))
+	h.Set("X-GitHub-Request-Id", fmt.Sprintf("FA4E:%X:%X", collectorstest.StableID(r.URL.Path, 0)&0xFFFFF, g.reqID.Add(1)))
 	h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, X-GitHub-SSO, X-GitHub-Request-Id, Deprecation, Sunset")
-	tag := etag(body)
+	tag := collectorstest.ETag(body)
 	if status == http.StatusOK {
 		h.Set("ETag", tag)
 		h.Set("Cache-Control", "private, max-age=60, s-maxage=60")
@@ -133,8 +154,8 @@ func (g *ghServer) send(rw http.ResponseWriter, r *http.Request, status int, v a
 
 // rateHeaders sets the X-RateLimit-* headers, spending one request when
 // spend; it reports false when the budget was exhausted.
-func (g *ghServer) rateHeaders(h http.Header, spend bool) bool {
-	limit, remaining, used, reset, ok := g.lim.take(g.o.now(), spend)
+func (g *FakeServer) rateHeaders(h http.Header, spend bool) bool {
+	limit, remaining, used, reset, ok := g.lim.Take(g.o.Clock(), spend)
 	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
@@ -153,18 +174,18 @@ func etagMatch(inm, tag string) bool {
 	return false
 }
 
-func (g *ghServer) repo(rw http.ResponseWriter, r *http.Request) (string, []ghEntry, bool) {
+func (g *FakeServer) repo(rw http.ResponseWriter, r *http.Request) (string, []ghEntry, bool) {
 	full := r.PathValue("owner") + "/" + r.PathValue("repo")
 	for _, name := range g.w.Repos {
 		if strings.EqualFold(name, full) {
 			return name, g.byRepo[strings.ToLower(name)], true
 		}
 	}
-	g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
+	g.Send(rw, r, http.StatusNotFound, FakeError("Not Found"), "")
 	return "", nil, false
 }
 
-func (g *ghServer) list(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) list(rw http.ResponseWriter, r *http.Request) {
 	_, entries, ok := g.repo(rw, r)
 	if !ok {
 		return
@@ -182,7 +203,7 @@ func (g *ghServer) list(rw http.ResponseWriter, r *http.Request) {
 	if !slices.Contains([]string{"open", "closed", "all"}, state) ||
 		!slices.Contains([]string{"created", "updated", "popularity", "long-running"}, sortBy) ||
 		(dir != "asc" && dir != "desc") {
-		g.send(rw, r, http.StatusUnprocessableEntity, map[string]any{
+		g.Send(rw, r, http.StatusUnprocessableEntity, map[string]any{
 			"message":           "Validation Failed",
 			"errors":            []map[string]string{{"resource": "Issue", "code": "invalid"}},
 			"documentation_url": ghDocs + "/pulls/pulls#list-pull-requests",
@@ -217,15 +238,15 @@ func (g *ghServer) list(rw http.ResponseWriter, r *http.Request) {
 		}
 		return c
 	})
-	lo, hi, link := paginate(r, len(sel))
+	lo, hi, link := FakePaginate(r, len(sel))
 	out := make([]ghPull, 0, hi-lo)
 	for _, e := range sel[lo:hi] {
 		out = append(out, g.pull(r, e))
 	}
-	g.send(rw, r, http.StatusOK, out, link)
+	g.Send(rw, r, http.StatusOK, out, link)
 }
 
-func (g *ghServer) find(rw http.ResponseWriter, r *http.Request) (ghEntry, bool) {
+func (g *FakeServer) find(rw http.ResponseWriter, r *http.Request) (ghEntry, bool) {
 	_, entries, ok := g.repo(rw, r)
 	if !ok {
 		return ghEntry{}, false
@@ -238,11 +259,11 @@ func (g *ghServer) find(rw http.ResponseWriter, r *http.Request) (ghEntry, bool)
 			}
 		}
 	}
-	g.send(rw, r, http.StatusNotFound, ghErr("Not Found"), "")
+	g.Send(rw, r, http.StatusNotFound, FakeError("Not Found"), "")
 	return ghEntry{}, false
 }
 
-func (g *ghServer) get(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) get(rw http.ResponseWriter, r *http.Request) {
 	e, ok := g.find(rw, r)
 	if !ok {
 		return
@@ -252,9 +273,9 @@ func (g *ghServer) get(rw http.ResponseWriter, r *http.Request) {
 		adds += f.Additions
 		dels += f.Deletions
 	}
-	full := ghPullFull{ghPull: g.pull(r, e), Merged: e.merged, Comments: int(stableID(e.pr.Key(), 0) % 4),
-		ReviewComments: int(stableID(e.pr.Key()+"rc", 0) % 6), MaintainerCanModify: false,
-		Commits: 1 + int(stableID(e.pr.Key()+"c", 0)%5), Additions: adds, Deletions: dels, ChangedFiles: len(e.info.Files),
+	full := ghPullFull{ghPull: g.pull(r, e), Merged: e.merged, Comments: int(collectorstest.StableID(e.pr.Key(), 0) % 4),
+		ReviewComments: int(collectorstest.StableID(e.pr.Key()+"rc", 0) % 6), MaintainerCanModify: false,
+		Commits: 1 + int(collectorstest.StableID(e.pr.Key()+"c", 0)%5), Additions: adds, Deletions: dels, ChangedFiles: len(e.info.Files),
 		MergeableState: "unknown", Rebaseable: nil}
 	if e.merged {
 		by := "bob"
@@ -264,19 +285,19 @@ func (g *ghServer) get(rw http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(e.pr.Author, "[bot]") {
 			by = "dave"
 		}
-		u := g.user(r, by)
+		u := g.User(r, by)
 		full.MergedBy = &u
 	}
-	g.send(rw, r, http.StatusOK, full, "")
+	g.Send(rw, r, http.StatusOK, full, "")
 }
 
-func (g *ghServer) files(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) files(rw http.ResponseWriter, r *http.Request) {
 	e, ok := g.find(rw, r)
 	if !ok {
 		return
 	}
-	lo, hi, link := paginate(r, len(e.info.Files))
-	base := apiBase(r)
+	lo, hi, link := FakePaginate(r, len(e.info.Files))
+	base := collectorstest.BaseURL(r)
 	out := make([]ghFile, 0, hi-lo)
 	for _, f := range e.info.Files[lo:hi] {
 		sum := sha256.Sum256([]byte(e.pr.Key() + "/" + f.Filename))
@@ -298,22 +319,22 @@ func (g *ghServer) files(rw http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, gf)
 	}
-	g.send(rw, r, http.StatusOK, out, link)
+	g.Send(rw, r, http.StatusOK, out, link)
 }
 
-func (g *ghServer) rateLimit(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) rateLimit(rw http.ResponseWriter, r *http.Request) {
 	// Reading the rate limit does not spend it.
-	limit, remaining, used, reset, _ := g.lim.take(g.o.now(), false)
+	limit, remaining, used, reset, _ := g.lim.Take(g.o.Clock(), false)
 	core := map[string]any{"limit": limit, "remaining": remaining, "reset": reset.Unix(), "used": used, "resource": "core"}
-	search := map[string]any{"limit": 30, "remaining": 30, "reset": g.o.now().Add(time.Minute).Unix(), "used": 0, "resource": "search"}
+	search := map[string]any{"limit": 30, "remaining": 30, "reset": g.o.Clock().Add(time.Minute).Unix(), "used": 0, "resource": "search"}
 	body, _ := json.Marshal(map[string]any{"resources": map[string]any{"core": core, "search": search}, "rate": core})
 	rw.Header().Set("Content-Type", "application/json; charset=utf-8")
 	rw.Write(body)
 }
 
-// paginate applies per_page (default 30, max 100) and page (from 1) to n
+// FakePaginate applies per_page (default 30, max 100) and page (from 1) to n
 // items and returns the slice bounds and the Link header.
-func paginate(r *http.Request, n int) (lo, hi int, link string) {
+func FakePaginate(r *http.Request, n int) (lo, hi int, link string) {
 	q := r.URL.Query()
 	per, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || per < 1 {
@@ -333,7 +354,7 @@ func paginate(r *http.Request, n int) (lo, hi int, link string) {
 	mk := func(p int, rel string) string {
 		q := r.URL.Query()
 		q.Set("page", strconv.Itoa(p))
-		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, apiBase(r), r.URL.Path, q.Encode(), rel)
+		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, collectorstest.BaseURL(r), r.URL.Path, q.Encode(), rel)
 	}
 	var parts []string
 	if page > 1 {
@@ -348,18 +369,10 @@ func paginate(r *http.Request, n int) (lo, hi int, link string) {
 	return lo, hi, strings.Join(parts, ", ")
 }
 
-// apiBase is the scheme and host the client reached us at.
-func apiBase(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
 // --- JSON shapes ------------------------------------------------------------
 
-type ghUser struct {
+// FakeUser is GitHub's simple user object.
+type FakeUser struct {
 	Login        string `json:"login"`
 	ID           int64  `json:"id"`
 	NodeID       string `json:"node_id"`
@@ -374,13 +387,14 @@ type ghUser struct {
 	SiteAdmin    bool   `json:"site_admin"`
 }
 
-type ghRepo struct {
+// FakeRepo is GitHub's repository object as a pull request's base and head carry it.
+type FakeRepo struct {
 	ID            int64     `json:"id"`
 	NodeID        string    `json:"node_id"`
 	Name          string    `json:"name"`
 	FullName      string    `json:"full_name"`
 	Private       bool      `json:"private"`
-	Owner         ghUser    `json:"owner"`
+	Owner         FakeUser  `json:"owner"`
 	HTMLURL       string    `json:"html_url"`
 	Description   *string   `json:"description"`
 	Fork          bool      `json:"fork"`
@@ -397,11 +411,11 @@ type ghRepo struct {
 }
 
 type ghRef struct {
-	Label string `json:"label"`
-	Ref   string `json:"ref"`
-	SHA   string `json:"sha"`
-	User  ghUser `json:"user"`
-	Repo  ghRepo `json:"repo"`
+	Label string   `json:"label"`
+	Ref   string   `json:"ref"`
+	SHA   string   `json:"sha"`
+	User  FakeUser `json:"user"`
+	Repo  FakeRepo `json:"repo"`
 }
 
 type ghHref struct {
@@ -430,16 +444,16 @@ type ghPull struct {
 	State              string            `json:"state"`
 	Locked             bool              `json:"locked"`
 	Title              string            `json:"title"`
-	User               ghUser            `json:"user"`
+	User               FakeUser          `json:"user"`
 	Body               string            `json:"body"`
 	CreatedAt          time.Time         `json:"created_at"`
 	UpdatedAt          time.Time         `json:"updated_at"`
 	ClosedAt           *time.Time        `json:"closed_at"`
 	MergedAt           *time.Time        `json:"merged_at"`
 	MergeCommitSHA     string            `json:"merge_commit_sha"`
-	Assignee           *ghUser           `json:"assignee"`
-	Assignees          []ghUser          `json:"assignees"`
-	RequestedReviewers []ghUser          `json:"requested_reviewers"`
+	Assignee           *FakeUser         `json:"assignee"`
+	Assignees          []FakeUser        `json:"assignees"`
+	RequestedReviewers []FakeUser        `json:"requested_reviewers"`
 	RequestedTeams     []any             `json:"requested_teams"`
 	Labels             []ghLabel         `json:"labels"`
 	Milestone          any               `json:"milestone"`
@@ -460,18 +474,18 @@ type ghPull struct {
 // ghPullFull is the single-PR shape: the list item plus merge details.
 type ghPullFull struct {
 	ghPull
-	Merged              bool    `json:"merged"`
-	Mergeable           *bool   `json:"mergeable"`
-	Rebaseable          *bool   `json:"rebaseable"`
-	MergeableState      string  `json:"mergeable_state"`
-	MergedBy            *ghUser `json:"merged_by"`
-	Comments            int     `json:"comments"`
-	ReviewComments      int     `json:"review_comments"`
-	MaintainerCanModify bool    `json:"maintainer_can_modify"`
-	Commits             int     `json:"commits"`
-	Additions           int     `json:"additions"`
-	Deletions           int     `json:"deletions"`
-	ChangedFiles        int     `json:"changed_files"`
+	Merged              bool      `json:"merged"`
+	Mergeable           *bool     `json:"mergeable"`
+	Rebaseable          *bool     `json:"rebaseable"`
+	MergeableState      string    `json:"mergeable_state"`
+	MergedBy            *FakeUser `json:"merged_by"`
+	Comments            int       `json:"comments"`
+	ReviewComments      int       `json:"review_comments"`
+	MaintainerCanModify bool      `json:"maintainer_can_modify"`
+	Commits             int       `json:"commits"`
+	Additions           int       `json:"additions"`
+	Deletions           int       `json:"deletions"`
+	ChangedFiles        int       `json:"changed_files"`
 }
 
 type ghFile struct {
@@ -487,10 +501,11 @@ type ghFile struct {
 	Patch       string `json:"patch,omitempty"`
 }
 
-func (g *ghServer) user(r *http.Request, login string) ghUser {
-	base := apiBase(r)
+// User is login's user object.
+func (g *FakeServer) User(r *http.Request, login string) FakeUser {
+	base := collectorstest.BaseURL(r)
 	typ := "User"
-	id := stableID("user/"+login, 1_000_000)
+	id := collectorstest.StableID("user/"+login, 1_000_000)
 	if strings.HasSuffix(login, "[bot]") {
 		typ = "Bot"
 		if login == "dependabot[bot]" {
@@ -501,7 +516,7 @@ func (g *ghServer) user(r *http.Request, login string) ghUser {
 		typ = "Organization"
 	}
 	esc := url.PathEscape(login)
-	return ghUser{
+	return FakeUser{
 		Login:        login,
 		ID:           id,
 		NodeID:       "MDQ6VXNlcj" + strconv.FormatInt(id, 36),
@@ -515,17 +530,18 @@ func (g *ghServer) user(r *http.Request, login string) ghUser {
 	}
 }
 
-func (g *ghServer) repoJSON(r *http.Request, full string) ghRepo {
-	base := apiBase(r)
+// Repo is the repository object of full ("owner/name").
+func (g *FakeServer) Repo(r *http.Request, full string) FakeRepo {
+	base := collectorstest.BaseURL(r)
 	owner, name, _ := strings.Cut(full, "/")
 	created := g.w.Start.AddDate(-2, 0, 0)
-	return ghRepo{
-		ID:            stableID("repo/"+full, 100_000_000),
-		NodeID:        "R_kgDO" + strconv.FormatInt(stableID("repo/"+full, 0), 36),
+	return FakeRepo{
+		ID:            collectorstest.StableID("repo/"+full, 100_000_000),
+		NodeID:        "R_kgDO" + strconv.FormatInt(collectorstest.StableID("repo/"+full, 0), 36),
 		Name:          name,
 		FullName:      full,
 		Private:       true,
-		Owner:         g.user(r, owner),
+		Owner:         g.User(r, owner),
 		HTMLURL:       "https://github.com/" + full,
 		URL:           base + "/repos/" + full,
 		PullsURL:      base + "/repos/" + full + "/pulls{/number}",
@@ -538,8 +554,8 @@ func (g *ghServer) repoJSON(r *http.Request, full string) ghRepo {
 	}
 }
 
-func (g *ghServer) pull(r *http.Request, e ghEntry) ghPull {
-	base := apiBase(r)
+func (g *FakeServer) pull(r *http.Request, e ghEntry) ghPull {
+	base := collectorstest.BaseURL(r)
 	p, in := e.pr, e.info
 	api := fmt.Sprintf("%s/repos/%s/pulls/%d", base, p.Repo, p.Number)
 	issue := fmt.Sprintf("%s/repos/%s/issues/%d", base, p.Repo, p.Number)
@@ -554,7 +570,7 @@ func (g *ghServer) pull(r *http.Request, e ghEntry) ghPull {
 		sum := sha256.Sum256([]byte(p.Key() + "/test-merge"))
 		mergeSHA = hex.EncodeToString(sum[:20])
 	}
-	repo := g.repoJSON(r, p.Repo)
+	repo := g.Repo(r, p.Repo)
 	owner, _, _ := strings.Cut(p.Repo, "/")
 	baseSum := sha256.Sum256([]byte(p.Key() + "/base"))
 	assoc := "MEMBER"
@@ -562,7 +578,7 @@ func (g *ghServer) pull(r *http.Request, e ghEntry) ghPull {
 	if strings.HasSuffix(p.Author, "[bot]") {
 		assoc = "NONE"
 		for _, l := range []string{"dependencies", "go"} {
-			id := stableID("label/"+p.Repo+"/"+l, 1_000_000_000)
+			id := collectorstest.StableID("label/"+p.Repo+"/"+l, 1_000_000_000)
 			labels = append(labels, ghLabel{ID: id, NodeID: "LA_kwDO" + strconv.FormatInt(id, 36),
 				URL: base + "/repos/" + p.Repo + "/labels/" + l, Name: l, Color: "0366d6",
 				Description: "Pull requests that update a dependency file"})
@@ -573,8 +589,8 @@ func (g *ghServer) pull(r *http.Request, e ghEntry) ghPull {
 	}
 	return ghPull{
 		URL:                api,
-		ID:                 stableID("pr/"+p.Key(), 1_500_000_000),
-		NodeID:             "PR_kwDO" + strconv.FormatInt(stableID("pr/"+p.Key(), 0), 36),
+		ID:                 collectorstest.StableID("pr/"+p.Key(), 1_500_000_000),
+		NodeID:             "PR_kwDO" + strconv.FormatInt(collectorstest.StableID("pr/"+p.Key(), 0), 36),
 		HTMLURL:            p.URL,
 		DiffURL:            p.URL + ".diff",
 		PatchURL:           p.URL + ".patch",
@@ -582,15 +598,15 @@ func (g *ghServer) pull(r *http.Request, e ghEntry) ghPull {
 		Number:             p.Number,
 		State:              "closed",
 		Title:              p.Title,
-		User:               g.user(r, p.Author),
+		User:               g.User(r, p.Author),
 		Body:               in.Body,
 		CreatedAt:          in.CreatedAt,
 		UpdatedAt:          in.UpdatedAt,
 		ClosedAt:           &closed,
 		MergedAt:           merged,
 		MergeCommitSHA:     mergeSHA,
-		Assignees:          []ghUser{},
-		RequestedReviewers: []ghUser{},
+		Assignees:          []FakeUser{},
+		RequestedReviewers: []FakeUser{},
 		RequestedTeams:     []any{},
 		Labels:             labels,
 		CommitsURL:         api + "/commits",
@@ -599,9 +615,9 @@ func (g *ghServer) pull(r *http.Request, e ghEntry) ghPull {
 		CommentsURL:        issue + "/comments",
 		StatusesURL:        base + "/repos/" + p.Repo + "/statuses/" + in.HeadSHA,
 		Head: ghRef{Label: p.Author + ":" + in.HeadRef, Ref: in.HeadRef, SHA: in.HeadSHA,
-			User: g.user(r, p.Author), Repo: repo},
+			User: g.User(r, p.Author), Repo: repo},
 		Base: ghRef{Label: owner + ":" + cmp.Or(p.Base, "main"), Ref: cmp.Or(p.Base, "main"),
-			SHA: hex.EncodeToString(baseSum[:20]), User: g.user(r, owner), Repo: repo},
+			SHA: hex.EncodeToString(baseSum[:20]), User: g.User(r, owner), Repo: repo},
 		Links: map[string]ghHref{
 			"self":            {api},
 			"html":            {p.URL},

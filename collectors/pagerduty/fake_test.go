@@ -1,4 +1,4 @@
-package fakevendor
+package pagerduty
 
 import (
 	"context"
@@ -16,9 +16,29 @@ import (
 
 	pd "github.com/PagerDuty/go-pagerduty"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
+
+var testEnd = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
+var demo = sync.OnceValue(func() *world.World { return world.Demo(testEnd) })
+
+func get(t *testing.T, rawURL string, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", rawURL, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
 
 var pdEnd = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 
@@ -40,9 +60,9 @@ func pdWorld() *world.World {
 	}
 }
 
-func pdServe(t *testing.T, w *world.World, o Options) (*httptest.Server, *pd.Client) {
+func pdServe(t *testing.T, w *world.World, o collectorstest.FakeOptions) (*httptest.Server, *pd.Client) {
 	t.Helper()
-	srv := httptest.NewServer(NewPagerDuty(w, o))
+	srv := httptest.NewServer(NewFake(w, o))
 	t.Cleanup(srv.Close)
 	c := pd.NewClient("token", pd.WithAPIEndpoint(srv.URL))
 	c.HTTPClient = srv.Client()
@@ -59,7 +79,7 @@ func pdTime(t *testing.T, s string) time.Time {
 }
 
 func TestPagerDutyClient(t *testing.T) {
-	_, c := pdServe(t, pdWorld(), Options{})
+	_, c := pdServe(t, pdWorld(), collectorstest.FakeOptions{})
 	ctx := context.Background()
 	since := pdEnd.Add(-30 * 24 * time.Hour).Format(time.RFC3339)
 	until := pdEnd.Format(time.RFC3339)
@@ -84,7 +104,7 @@ func TestPagerDutyClient(t *testing.T) {
 	if res.Status != "resolved" || len(res.Acknowledgements) != 0 || len(res.Assignments) != 0 ||
 		res.ResolvedAt != "2026-03-02T09:00:00Z" || res.LastStatusChangeAt != res.ResolvedAt ||
 		res.Service.ID != "PSEARCH1" || res.Urgency != "high" || res.Title != "search p99 high" ||
-		res.HTMLURL != PagerDutyHTMLBase+"/incidents/QRES001" || res.IncidentNumber != 1 {
+		res.HTMLURL != FakeHTMLBase+"/incidents/QRES001" || res.IncidentNumber != 1 {
 		t.Errorf("resolved incident %+v", res)
 	}
 	ack := byID["QACK001"]
@@ -167,11 +187,11 @@ func TestPagerDutyClient(t *testing.T) {
 	}
 }
 
-// TestPagerDutyClock: the status follows Options.Now.
+// TestPagerDutyClock: the status follows collectorstest.FakeOptions.Now.
 func TestPagerDutyClock(t *testing.T) {
 	var mu sync.Mutex
 	now := pdEnd
-	_, c := pdServe(t, pdWorld(), Options{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	_, c := pdServe(t, pdWorld(), collectorstest.FakeOptions{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
 	get := func(id string) string {
 		in, err := c.GetIncidentWithContext(context.Background(), id)
 		if err != nil {
@@ -194,7 +214,7 @@ func TestPagerDutyClock(t *testing.T) {
 }
 
 func TestPagerDutyBadRequests(t *testing.T) {
-	srv, _ := pdServe(t, pdWorld(), Options{})
+	srv, _ := pdServe(t, pdWorld(), collectorstest.FakeOptions{})
 	for _, tc := range []struct {
 		query  string
 		status int
@@ -260,7 +280,7 @@ func pdRaw(t *testing.T, rawURL, auth string) (*http.Response, []byte) {
 
 // TestPagerDutyTimeZone: times come in the requested zone, with offsets.
 func TestPagerDutyTimeZone(t *testing.T) {
-	srv, _ := pdServe(t, pdWorld(), Options{})
+	srv, _ := pdServe(t, pdWorld(), collectorstest.FakeOptions{})
 	_, body := pdRaw(t, srv.URL+"/incidents/QRES001?time_zone=America/New_York", "Token token=x")
 	var v struct {
 		Incident struct {
@@ -282,8 +302,8 @@ func TestPagerDutyTimeZone(t *testing.T) {
 func TestPagerDutyAuthAndRateLimit(t *testing.T) {
 	var mu sync.Mutex
 	now := pdEnd
-	counter := &Counter{}
-	srv, _ := pdServe(t, pdWorld(), Options{Counter: counter, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	counter := &collectorstest.Counter{}
+	srv, _ := pdServe(t, pdWorld(), collectorstest.FakeOptions{Counter: counter, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
 	for _, auth := range []string{"", "Token token=", "Basic abc", "token"} {
 		resp, body := pdRaw(t, srv.URL+"/incidents", auth)
 		if resp.StatusCode != 401 || string(body) != `{"error":{"message":"Unauthenticated","code":2006}}` {
@@ -294,7 +314,7 @@ func TestPagerDutyAuthAndRateLimit(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("OAuth: %d", resp.StatusCode)
 	}
-	for i := 2; i <= PagerDutyRateLimit; i++ {
+	for i := 2; i <= FakeRateLimit; i++ {
 		resp, _ = pdRaw(t, srv.URL+"/incidents/QRES001", "Token token=x")
 		if resp.StatusCode != 200 {
 			t.Fatalf("request %d: %d", i, resp.StatusCode)
@@ -312,12 +332,12 @@ func TestPagerDutyAuthAndRateLimit(t *testing.T) {
 	now = now.Add(time.Minute)
 	mu.Unlock()
 	resp, _ = pdRaw(t, srv.URL+"/incidents", "Token token=x")
-	if resp.StatusCode != 200 || resp.Header.Get("Ratelimit-Remaining") != strconv.Itoa(PagerDutyRateLimit-1) {
+	if resp.StatusCode != 200 || resp.Header.Get("Ratelimit-Remaining") != strconv.Itoa(FakeRateLimit-1) {
 		t.Errorf("next minute: %d %v", resp.StatusCode, resp.Header)
 	}
 	snap := counter.Snapshot()
-	if snap[CountKey{"pagerduty", "GET /incidents", 429}] != 1 || snap[CountKey{"pagerduty", "GET /incidents", 401}] != 4 ||
-		snap[CountKey{"pagerduty", "GET /incidents/{id}", 200}] != PagerDutyRateLimit-1 {
+	if snap[collectorstest.CountKey{Vendor: "pagerduty", Pattern: "GET /incidents", Status: 429}] != 1 || snap[collectorstest.CountKey{Vendor: "pagerduty", Pattern: "GET /incidents", Status: 401}] != 4 ||
+		snap[collectorstest.CountKey{Vendor: "pagerduty", Pattern: "GET /incidents/{id}", Status: 200}] != FakeRateLimit-1 {
 		t.Errorf("counter:\n%s", counter)
 	}
 }
@@ -325,7 +345,7 @@ func TestPagerDutyAuthAndRateLimit(t *testing.T) {
 func TestPagerDutyFault(t *testing.T) {
 	var mu sync.Mutex
 	code := 0
-	srv, c := pdServe(t, pdWorld(), Options{Fault: func(r *http.Request) int { mu.Lock(); defer mu.Unlock(); return code }})
+	srv, c := pdServe(t, pdWorld(), collectorstest.FakeOptions{Fault: func(r *http.Request) int { mu.Lock(); defer mu.Unlock(); return code }})
 	set := func(n int) { mu.Lock(); code = n; mu.Unlock() }
 	for _, tc := range []struct {
 		code       int
@@ -362,7 +382,7 @@ func TestPagerDutyFault(t *testing.T) {
 // if any, all listed once over windows of six months at most).
 func TestPagerDutyDemo(t *testing.T) {
 	w := demo()
-	_, c := pdServe(t, w, Options{})
+	_, c := pdServe(t, w, collectorstest.FakeOptions{})
 	want := 0
 	for _, in := range w.Incidents {
 		if !in.CreatedAt.After(w.End) {

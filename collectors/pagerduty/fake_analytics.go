@@ -1,4 +1,4 @@
-package fakevendor
+package pagerduty
 
 import (
 	"cmp"
@@ -11,20 +11,20 @@ import (
 	"time"
 )
 
-// PagerDutyAnalyticsMaxLimit is the largest page of POST
+// FakeAnalyticsMaxLimit is the largest page of POST
 // /analytics/raw/incidents; a larger limit answers 400.
-const PagerDutyAnalyticsMaxLimit = 1000
+const FakeAnalyticsMaxLimit = 1000
 
-// PagerDutyAnalyticsDefaultLimit is its page size when the request names
+// FakeAnalyticsDefaultLimit is its page size when the request names
 // none.
-const PagerDutyAnalyticsDefaultLimit = 100
+const FakeAnalyticsDefaultLimit = 100
 
-// PagerDutyAnalyticsMaxRange is the longest created_at range one analytics
+// FakeAnalyticsMaxRange is the longest created_at range one analytics
 // request may filter on.
-const PagerDutyAnalyticsMaxRange = 366 * 24 * time.Hour
+const FakeAnalyticsMaxRange = 366 * 24 * time.Hour
 
-// PagerDutyOptions are the fake PagerDuty's own options.
-type PagerDutyOptions struct {
+// FakeOptions are the fake PagerDuty's own options.
+type FakeOptions struct {
 	// AnalyticsStatus, when non-zero, is the status POST
 	// /analytics/raw/incidents answers with (with PagerDuty's error body),
 	// e.g. 403 for an account whose plan lacks Analytics.
@@ -137,8 +137,8 @@ type pdAnalyticsResponse struct {
 // the answer's `first` and `last` are its page's first and last ids. Times
 // are in time_zone without an offset, as PagerDuty writes them. Both
 // created_at filters are required and may span at most
-// PagerDutyAnalyticsMaxRange; limit is at most 1,000; order_by only
-// created_at. Incidents resolved less than PagerDutyOptions.AnalyticsLag
+// FakeAnalyticsMaxRange; limit is at most 1,000; order_by only
+// created_at. Incidents resolved less than FakeOptions.AnalyticsLag
 // ago are not there yet.
 func (p *pdServer) analyticsRaw(rw http.ResponseWriter, r *http.Request) {
 	if !p.auth(rw, r) {
@@ -180,16 +180,16 @@ func (p *pdServer) analyticsRaw(rw http.ResponseWriter, r *http.Request) {
 		p.send(rw, http.StatusBadRequest, pdInvalid("filters.created_at_start and filters.created_at_end are required ISO 8601 times."))
 		return
 	}
-	if end.Before(start) || end.Sub(start) > PagerDutyAnalyticsMaxRange {
+	if end.Before(start) || end.Sub(start) > FakeAnalyticsMaxRange {
 		p.send(rw, http.StatusBadRequest, pdInvalid("The created_at range must be ascending and at most a year."))
 		return
 	}
-	limit := PagerDutyAnalyticsDefaultLimit
+	limit := FakeAnalyticsDefaultLimit
 	if req.Limit != nil {
 		limit = *req.Limit
 	}
-	if limit < 1 || limit > PagerDutyAnalyticsMaxLimit {
-		p.send(rw, http.StatusBadRequest, pdInvalid(fmt.Sprintf("Limit must be between 1 and %d.", PagerDutyAnalyticsMaxLimit)))
+	if limit < 1 || limit > FakeAnalyticsMaxLimit {
+		p.send(rw, http.StatusBadRequest, pdInvalid(fmt.Sprintf("Limit must be between 1 and %d.", FakeAnalyticsMaxLimit)))
 		return
 	}
 	order := cmp.Or(req.Order, "desc")

@@ -1,4 +1,4 @@
-package fakevendor
+package datadog
 
 import (
 	"bytes"
@@ -13,12 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
 
-// NewDatadog serves the world's series in the shape of Datadog's v1 metrics
+// NewFake serves the world's series in the shape of Datadog's v1 metrics
 // query API:
 //
 //	GET /api/v1/query?from=<epoch s>&to=<epoch s>&query=<q>
@@ -33,34 +34,34 @@ import (
 // {"errors":["Forbidden"]}. Responses carry X-Ratelimit-Limit/-Period/
 // -Remaining/-Reset (seconds until reset)/-Name; past the hourly budget the
 // answer is 429.
-func NewDatadog(w *world.World, o Options) http.Handler {
-	d := &ddServer{w: w, o: o, lim: &limiter{limit: cmp.Or(o.DatadogRateLimit, 1600)}}
+func NewFake(w *world.World, o collectorstest.FakeOptions) http.Handler {
+	d := &ddServer{w: w, o: o, lim: collectorstest.NewLimiter(o.RateLimit, 1600)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/query", d.query)
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
-		writeJSON(rw, http.StatusNotFound, ddErrors("Not found"))
+		collectorstest.WriteJSON(rw, http.StatusNotFound, ddErrors("Not found"))
 	})
-	return wrap("datadog", mux, o, func(rw http.ResponseWriter, code int) {
+	return collectorstest.Wrap("datadog", mux, o, func(rw http.ResponseWriter, code int) {
 		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
 			rw.Header().Set("Retry-After", "1")
 		}
-		writeJSON(rw, code, ddErrors(http.StatusText(code)))
+		collectorstest.WriteJSON(rw, code, ddErrors(http.StatusText(code)))
 	})
 }
 
 type ddServer struct {
 	w   *world.World
-	o   Options
-	lim *limiter
+	o   collectorstest.FakeOptions
+	lim *collectorstest.Limiter
 }
 
 func ddErrors(msg ...string) map[string][]string { return map[string][]string{"errors": msg} }
 
 var rollupSuffix = regexp.MustCompile(`\.rollup\([^()]*\)$`)
 
-// NormalizeQuery is how the fake matches a requested query to a metric:
+// FakeNormalizeQuery is how the fake matches a requested query to a metric:
 // whitespace removed and trailing .rollup(...) calls stripped.
-func NormalizeQuery(q string) string {
+func FakeNormalizeQuery(q string) string {
 	q = strings.Join(strings.Fields(q), "")
 	for {
 		s := rollupSuffix.ReplaceAllString(q, "")
@@ -74,21 +75,21 @@ func NormalizeQuery(q string) string {
 func (d *ddServer) query(rw http.ResponseWriter, r *http.Request) {
 	h := rw.Header()
 	if r.Header.Get("DD-API-KEY") == "" || r.Header.Get("DD-APPLICATION-KEY") == "" {
-		writeJSON(rw, http.StatusForbidden, map[string]any{
+		collectorstest.WriteJSON(rw, http.StatusForbidden, map[string]any{
 			"status": "error", "code": 403, "errors": []string{"Forbidden"},
 			"statuspage": "http://status.datadoghq.com", "twitter": "http://twitter.com/datadogops", "email": "support@datadoghq.com",
 		})
 		return
 	}
-	now := d.o.now()
-	limit, remaining, _, reset, ok := d.lim.take(now, true)
+	now := d.o.Clock()
+	limit, remaining, _, reset, ok := d.lim.Take(now, true)
 	h.Set("X-Ratelimit-Limit", strconv.Itoa(limit))
 	h.Set("X-Ratelimit-Period", "3600")
 	h.Set("X-Ratelimit-Remaining", strconv.Itoa(remaining))
 	h.Set("X-Ratelimit-Reset", strconv.Itoa(int(math.Ceil(reset.Sub(now).Seconds()))))
 	h.Set("X-Ratelimit-Name", "query")
 	if !ok {
-		writeJSON(rw, http.StatusTooManyRequests, ddErrors(fmt.Sprintf("Rate limit of %d requests in 3600 seconds reached. Please try again later.", limit)))
+		collectorstest.WriteJSON(rw, http.StatusTooManyRequests, ddErrors(fmt.Sprintf("Rate limit of %d requests in 3600 seconds reached. Please try again later.", limit)))
 		return
 	}
 
@@ -98,16 +99,16 @@ func (d *ddServer) query(rw http.ResponseWriter, r *http.Request) {
 	to, errT := epochSeconds(q.Get("to"))
 	switch {
 	case query == "":
-		writeJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'query' is invalid"))
+		collectorstest.WriteJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'query' is invalid"))
 		return
 	case errF != nil:
-		writeJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'from' is invalid"))
+		collectorstest.WriteJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'from' is invalid"))
 		return
 	case errT != nil:
-		writeJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'to' is invalid"))
+		collectorstest.WriteJSON(rw, http.StatusBadRequest, ddErrors("The value provided for parameter 'to' is invalid"))
 		return
 	case from > to:
-		writeJSON(rw, http.StatusBadRequest, ddErrors("Invalid time range: 'from' must be before 'to'"))
+		collectorstest.WriteJSON(rw, http.StatusBadRequest, ddErrors("Invalid time range: 'from' must be before 'to'"))
 		return
 	}
 
@@ -138,18 +139,18 @@ func epochSeconds(s string) (int64, error) {
 }
 
 func (d *ddServer) metric(query string) (config.Metric, bool) {
-	nq := NormalizeQuery(query)
+	nq := FakeNormalizeQuery(query)
 	for _, m := range d.w.Metrics {
-		if m.Source == "datadog" && NormalizeQuery(m.Query) == nq {
+		if m.Source == "datadog" && FakeNormalizeQuery(m.Query) == nq {
 			return m, true
 		}
 	}
 	return config.Metric{}, false
 }
 
-// NullAt reports whether the fake Datadog serves a null value for metric id
+// FakeNullAt reports whether the fake Datadog serves a null value for metric id
 // at t (deterministic, about one hour in sixty).
-func NullAt(id string, t time.Time) bool {
+func FakeNullAt(id string, t time.Time) bool {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%s/%d", id, t.Unix())
 	return h.Sum32()%60 == 0
@@ -187,7 +188,7 @@ func seriesJSON(m config.Metric, query string, ss []model.Sample, from, to int64
 			fmt.Fprintf(&pts, "%d", ms)
 		}
 		pts.WriteByte(',')
-		if NullAt(m.ID, s.Time) || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+		if FakeNullAt(m.ID, s.Time) || math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
 			pts.WriteString("null")
 		} else {
 			pts.WriteString(strconv.FormatFloat(s.Value, 'f', -1, 64))

@@ -1,4 +1,4 @@
-package fakevendor
+package pagerduty
 
 import (
 	"cmp"
@@ -13,28 +13,29 @@ import (
 	"sync"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
 
 // PagerDuty limits the fake enforces, as PagerDuty documents them.
 const (
-	// PagerDutyMaxLimit is the largest page size; a larger limit is cut to it.
-	PagerDutyMaxLimit = 100
-	// PagerDutyDefaultLimit is the page size when the request names none.
-	PagerDutyDefaultLimit = 25
-	// PagerDutyMaxOffset bounds classic pagination: offset+limit may not
+	// FakeMaxLimit is the largest page size; a larger limit is cut to it.
+	FakeMaxLimit = 100
+	// FakeDefaultLimit is the page size when the request names none.
+	FakeDefaultLimit = 25
+	// FakeMaxOffset bounds classic pagination: offset+limit may not
 	// exceed it.
-	PagerDutyMaxOffset = 10_000
-	// PagerDutyRateLimit is the requests allowed per minute (the REST API's
+	FakeMaxOffset = 10_000
+	// FakeRateLimit is the requests allowed per minute (the REST API's
 	// per-token limit; error_429.meta.json carries ratelimit-limit: 960).
-	PagerDutyRateLimit = 960
+	FakeRateLimit = 960
 )
 
-// PagerDutyHTMLBase is where the fake's html_url links point.
-const PagerDutyHTMLBase = "https://impact-demo.pagerduty.com"
+// FakeHTMLBase is where the fake's html_url links point.
+const FakeHTMLBase = "https://impact-demo.pagerduty.com"
 
-// NewPagerDuty serves the world's incidents in the shape of PagerDuty's REST
+// NewFake serves the world's incidents in the shape of PagerDuty's REST
 // API v2 (as go-pagerduty v1.8.0 reads it; shapes follow the documented
 // examples in /work/shared/fixtures/vendor/pagerduty):
 //
@@ -42,7 +43,7 @@ const PagerDutyHTMLBase = "https://impact-demo.pagerduty.com"
 //	                                     sort_by (created_at|incident_number[:asc|desc]), limit, offset, total, time_zone, include[]
 //	GET /incidents/{id}
 //	GET /incidents/{id}/log_entries      limit, offset, total, time_zone, is_overview
-//	POST /analytics/raw/incidents        see NewPagerDutyWith and PagerDutyOptions
+//	POST /analytics/raw/incidents        see NewFakeWith and FakeOptions
 //
 // "Now" is o.Now when set, else w.End: incidents created after it do not
 // exist yet, and an incident's status is resolved once its ResolvedAt has
@@ -62,20 +63,20 @@ const PagerDutyHTMLBase = "https://impact-demo.pagerduty.com"
 // `Bearer` token), else 401 {"error":{"message":"Unauthenticated","code":2006}}.
 // Answers carry the lower-case ratelimit-limit, ratelimit-remaining and
 // ratelimit-reset (seconds until the per-minute budget refills) headers; past
-// PagerDutyRateLimit requests a minute the answer is 429 Rate Limit Exceeded
-// (code 2020), without Retry-After, as PagerDuty sends it. Options.Fault
+// FakeRateLimit requests a minute the answer is 429 Rate Limit Exceeded
+// (code 2020), without Retry-After, as PagerDuty sends it. collectorstest.FakeOptions.Fault
 // answers with PagerDuty's error body for the status; a faulted 429 carries
 // the documented headers (limit 960, remaining 0, reset 1) and no
 // Retry-After, a faulted 503 carries Retry-After: 1. Counter counts under
 // vendor "pagerduty".
-func NewPagerDuty(w *world.World, o Options) http.Handler {
-	return NewPagerDutyWith(w, o, PagerDutyOptions{})
+func NewFake(w *world.World, o collectorstest.FakeOptions) http.Handler {
+	return NewFakeWith(w, o, FakeOptions{})
 }
 
-// NewPagerDutyWith is NewPagerDuty with the PagerDuty-only options po (see
-// pagerduty_analytics.go for POST /analytics/raw/incidents).
-func NewPagerDutyWith(w *world.World, o Options, po PagerDutyOptions) http.Handler {
-	p := &pdServer{w: w, o: o, po: po, lim: &pdLimiter{limit: PagerDutyRateLimit}, byID: map[string]int{}}
+// NewFakeWith is NewFake with the PagerDuty-only options po (see
+// fake_analytics.go for POST /analytics/raw/incidents).
+func NewFakeWith(w *world.World, o collectorstest.FakeOptions, po FakeOptions) http.Handler {
+	p := &pdServer{w: w, o: o, po: po, lim: &pdLimiter{limit: FakeRateLimit}, byID: map[string]int{}}
 	p.incs = slices.Clone(w.Incidents)
 	slices.SortStableFunc(p.incs, func(a, b model.Incident) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
@@ -94,12 +95,12 @@ func NewPagerDutyWith(w *world.World, o Options, po PagerDutyOptions) http.Handl
 		}
 		p.send(rw, http.StatusNotFound, pdError("Not Found", 2100))
 	})
-	return wrap("pagerduty", mux, o, func(rw http.ResponseWriter, code int) {
+	return collectorstest.Wrap("pagerduty", mux, o, func(rw http.ResponseWriter, code int) {
 		h := rw.Header()
 		var body any
 		switch {
 		case code == http.StatusTooManyRequests:
-			h["ratelimit-limit"] = []string{strconv.Itoa(PagerDutyRateLimit)}
+			h["ratelimit-limit"] = []string{strconv.Itoa(FakeRateLimit)}
 			h["ratelimit-remaining"] = []string{"0"}
 			h["ratelimit-reset"] = []string{"1"}
 			body = pdError("Rate Limit Exceeded", 2020)
@@ -117,20 +118,20 @@ func NewPagerDutyWith(w *world.World, o Options, po PagerDutyOptions) http.Handl
 		default:
 			body = pdError(http.StatusText(code), 2001)
 		}
-		writeJSON(rw, code, body)
+		collectorstest.WriteJSON(rw, code, body)
 	})
 }
 
 type pdServer struct {
 	w    *world.World
-	o    Options
-	po   PagerDutyOptions
+	o    collectorstest.FakeOptions
+	po   FakeOptions
 	lim  *pdLimiter
 	incs []model.Incident // sorted by CreatedAt, then ID
 	byID map[string]int
 }
 
-// now is the fake's present: Options.Now, else the world's end.
+// now is the fake's present: collectorstest.FakeOptions.Now, else the world's end.
 func (p *pdServer) now() time.Time {
 	if p.o.Now != nil {
 		return p.o.Now()
@@ -189,7 +190,7 @@ func (p *pdServer) auth(rw http.ResponseWriter, r *http.Request) bool {
 		p.send(rw, http.StatusUnauthorized, pdError("Unauthenticated", 2006))
 		return false
 	}
-	now := p.o.now()
+	now := p.o.Clock()
 	limit, remaining, reset, ok := p.lim.take(now)
 	h := rw.Header()
 	h["ratelimit-limit"] = []string{strconv.Itoa(limit)}
@@ -225,14 +226,14 @@ type pdPage struct {
 // invalid or exceed PagerDuty's offset cap.
 func (p *pdServer) page(rw http.ResponseWriter, r *http.Request) (pdPage, bool) {
 	q := r.URL.Query()
-	pg := pdPage{limit: PagerDutyDefaultLimit}
+	pg := pdPage{limit: FakeDefaultLimit}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			p.send(rw, http.StatusBadRequest, pdInvalid("Limit must be a positive integer."))
 			return pg, false
 		}
-		pg.limit = min(n, PagerDutyMaxLimit)
+		pg.limit = min(n, FakeMaxLimit)
 	}
 	if s := q.Get("offset"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -242,9 +243,9 @@ func (p *pdServer) page(rw http.ResponseWriter, r *http.Request) (pdPage, bool) 
 		}
 		pg.offset = n
 	}
-	if pg.offset+pg.limit > PagerDutyMaxOffset {
+	if pg.offset+pg.limit > FakeMaxOffset {
 		p.send(rw, http.StatusBadRequest, pdInvalid(fmt.Sprintf(
-			"Offset+limit must be at most %d (offset %d, limit %d); narrow the since/until range.", PagerDutyMaxOffset, pg.offset, pg.limit)))
+			"Offset+limit must be at most %d (offset %d, limit %d); narrow the since/until range.", FakeMaxOffset, pg.offset, pg.limit)))
 		return pg, false
 	}
 	pg.total = q.Get("total") == "true"
@@ -548,12 +549,12 @@ func pdFormat(t time.Time, loc *time.Location) string {
 
 func (p *pdServer) user(r *http.Request, id string) pdRef {
 	return pdRef{ID: id, Type: "user_reference", Summary: id,
-		Self: apiBase(r) + "/users/" + id, HTMLURL: PagerDutyHTMLBase + "/users/" + id}
+		Self: collectorstest.BaseURL(r) + "/users/" + id, HTMLURL: FakeHTMLBase + "/users/" + id}
 }
 
 func (p *pdServer) service(r *http.Request, id string) pdRef {
 	return pdRef{ID: id, Type: "service_reference", Summary: id,
-		Self: apiBase(r) + "/services/" + id, HTMLURL: PagerDutyHTMLBase + "/service-directory/" + id}
+		Self: collectorstest.BaseURL(r) + "/services/" + id, HTMLURL: FakeHTMLBase + "/service-directory/" + id}
 }
 
 // pdLogID is a stable 14-character log entry id.
@@ -566,9 +567,9 @@ func pdLogID(incident, kind string, n int) string {
 
 func (p *pdServer) incident(r *http.Request, i int, now time.Time, loc *time.Location) pdIncident {
 	in := p.incs[i]
-	base := apiBase(r)
+	base := collectorstest.BaseURL(r)
 	status := pdStatus(in, now)
-	htmlURL := cmp.Or(in.URL, PagerDutyHTMLBase+"/incidents/"+in.ID)
+	htmlURL := cmp.Or(in.URL, FakeHTMLBase+"/incidents/"+in.ID)
 	out := pdIncident{
 		ID:             in.ID,
 		Type:           "incident",
@@ -579,7 +580,7 @@ func (p *pdServer) incident(r *http.Request, i int, now time.Time, loc *time.Loc
 		Title:          in.Title,
 		CreatedAt:      pdFormat(in.CreatedAt, loc),
 		Status:         status,
-		IncidentKey:    fmt.Sprintf("%032x", stableID(in.ID, 0)),
+		IncidentKey:    fmt.Sprintf("%032x", collectorstest.StableID(in.ID, 0)),
 		Service:        p.service(r, in.Service),
 		Assignments:    []pdAssignment{},
 		AssignedVia:    "escalation_policy",
@@ -590,7 +591,7 @@ func (p *pdServer) incident(r *http.Request, i int, now time.Time, loc *time.Loc
 		IsMergeable:  true,
 		IncidentType: map[string]string{"name": "incident_default"},
 		EscalationPolicy: pdRef{ID: "PDEMOEP", Type: "escalation_policy_reference", Summary: "Default",
-			Self: base + "/escalation_policies/PDEMOEP", HTMLURL: PagerDutyHTMLBase + "/escalation_policies/PDEMOEP"},
+			Self: base + "/escalation_policies/PDEMOEP", HTMLURL: FakeHTMLBase + "/escalation_policies/PDEMOEP"},
 		Teams:               []pdRef{},
 		PendingActions:      []any{},
 		Acknowledgements:    []pdAcknowledgement{},
@@ -634,8 +635,8 @@ func (p *pdServer) incident(r *http.Request, i int, now time.Time, loc *time.Loc
 // overview leaves out the notifications.
 func (p *pdServer) entries(r *http.Request, i int, now time.Time, loc *time.Location, overview bool) []pdLogEntry {
 	in := p.incs[i]
-	base := apiBase(r)
-	htmlURL := cmp.Or(in.URL, PagerDutyHTMLBase+"/incidents/"+in.ID)
+	base := collectorstest.BaseURL(r)
+	htmlURL := cmp.Or(in.URL, FakeHTMLBase+"/incidents/"+in.ID)
 	incRef := pdRef{ID: in.ID, Type: "incident_reference", Summary: fmt.Sprintf("[#%d] %s", i+1, in.Title),
 		Self: base + "/incidents/" + in.ID, HTMLURL: htmlURL}
 	svc := p.service(r, in.Service)

@@ -1,4 +1,4 @@
-package fakevendor
+package github
 
 import (
 	"cmp"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/world"
 )
 
@@ -23,7 +24,7 @@ import (
 //
 // Only the qualifiers above are understood; anything else in q is a 422,
 // as GitHub answers a query it cannot parse.
-func addReviews(mux *http.ServeMux, g *ghServer) {
+func addReviews(mux *http.ServeMux, g *FakeServer) {
 	mux.HandleFunc("GET /search/issues", g.searchIssues)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews", g.reviews)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/comments", g.reviewComments)
@@ -32,20 +33,20 @@ func addReviews(mux *http.ServeMux, g *ghServer) {
 
 // issueEvents serves a PR's review_requested events (one per reviewer
 // whose review has a RequestedAt), then its closed and merged events.
-func (g *ghServer) issueEvents(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) issueEvents(rw http.ResponseWriter, r *http.Request) {
 	e, ok := g.find(rw, r)
 	if !ok {
 		return
 	}
-	base := apiBase(r)
+	base := collectorstest.BaseURL(r)
 	var out []map[string]any
 	seen := map[string]bool{}
 	event := func(kind string, at time.Time, extra map[string]any) {
-		id := stableID(fmt.Sprintf("%s/%s/%d/%d", e.pr.Key(), kind, at.Unix(), len(out)), 9_000_000_000)
+		id := collectorstest.StableID(fmt.Sprintf("%s/%s/%d/%d", e.pr.Key(), kind, at.Unix(), len(out)), 9_000_000_000)
 		m := map[string]any{
 			"id": id, "node_id": "RRE_lADO" + strconv.FormatInt(id, 36),
 			"url":   fmt.Sprintf("%s/repos/%s/issues/events/%d", base, e.pr.Repo, id),
-			"actor": g.user(r, cmp.Or(e.pr.Author, "ghost")), "event": kind, "commit_id": nil, "commit_url": nil,
+			"actor": g.User(r, cmp.Or(e.pr.Author, "ghost")), "event": kind, "commit_id": nil, "commit_url": nil,
 			"created_at": at.UTC(), "performed_via_github_app": nil,
 		}
 		for k, v := range extra {
@@ -58,18 +59,18 @@ func (g *ghServer) issueEvents(rw http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		seen[rv.Reviewer] = true
-		event("review_requested", rv.RequestedAt, map[string]any{"review_requester": g.user(r, cmp.Or(e.pr.Author, "ghost")), "requested_reviewer": g.user(r, rv.Reviewer)})
+		event("review_requested", rv.RequestedAt, map[string]any{"review_requester": g.User(r, cmp.Or(e.pr.Author, "ghost")), "requested_reviewer": g.User(r, rv.Reviewer)})
 	}
 	event("closed", e.info.ClosedAt, nil)
 	if e.merged {
 		event("merged", e.pr.MergedAt, map[string]any{"commit_id": e.pr.MergeSHA})
 	}
 	slices.SortStableFunc(out, func(a, b map[string]any) int { return a["created_at"].(time.Time).Compare(b["created_at"].(time.Time)) })
-	lo, hi, link := paginate(r, len(out))
-	g.send(rw, r, http.StatusOK, out[lo:hi], link)
+	lo, hi, link := FakePaginate(r, len(out))
+	g.Send(rw, r, http.StatusOK, out[lo:hi], link)
 }
 
-func (g *ghServer) prReviews(repo string, number int) []world.Review {
+func (g *FakeServer) prReviews(repo string, number int) []world.Review {
 	var out []world.Review
 	for _, rv := range g.w.Reviews {
 		if strings.EqualFold(rv.Repo, repo) && rv.Number == number && !rv.SubmittedAt.After(g.w.End) {
@@ -83,12 +84,12 @@ func (g *ghServer) prReviews(repo string, number int) []world.Review {
 // searchCap is how many results of a query the search API serves.
 const searchCap = 1000
 
-func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var repo, reviewer string
 	var since time.Time
 	invalid := func(why string) {
-		g.send(rw, r, http.StatusUnprocessableEntity, map[string]any{
+		g.Send(rw, r, http.StatusUnprocessableEntity, map[string]any{
 			"message":           "Validation Failed",
 			"errors":            []map[string]string{{"message": why, "resource": "Search", "field": "q", "code": "invalid"}},
 			"documentation_url": ghDocs + "/search/search#search-issues-and-pull-requests",
@@ -154,13 +155,13 @@ func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 		page = 1
 	}
 	if (page-1)*per >= searchCap {
-		g.send(rw, r, http.StatusUnprocessableEntity, map[string]any{
+		g.Send(rw, r, http.StatusUnprocessableEntity, map[string]any{
 			"message":           "Only the first 1000 search results are available",
 			"documentation_url": ghDocs + "/search/search",
 		}, "")
 		return
 	}
-	lo, hi, link := paginate(r, min(len(sel), searchCap))
+	lo, hi, link := FakePaginate(r, min(len(sel), searchCap))
 	items := make([]map[string]any, 0, hi-lo)
 	for _, e := range sel[lo:hi] {
 		pull := g.pull(r, e)
@@ -170,12 +171,12 @@ func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, map[string]any{
 			"url":                pull.IssueURL,
-			"repository_url":     apiBase(r) + "/repos/" + e.pr.Repo,
+			"repository_url":     collectorstest.BaseURL(r) + "/repos/" + e.pr.Repo,
 			"labels_url":         pull.IssueURL + "/labels{/name}",
 			"comments_url":       pull.IssueURL + "/comments",
 			"events_url":         pull.IssueURL + "/events",
 			"html_url":           pull.HTMLURL,
-			"id":                 stableID("issue/"+e.pr.Key(), 1_500_000_000),
+			"id":                 collectorstest.StableID("issue/"+e.pr.Key(), 1_500_000_000),
 			"node_id":            pull.NodeID,
 			"number":             e.pr.Number,
 			"title":              e.pr.Title,
@@ -186,7 +187,7 @@ func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 			"assignee":           nil,
 			"assignees":          []any{},
 			"milestone":          nil,
-			"comments":           int(stableID(e.pr.Key(), 0) % 4),
+			"comments":           int(collectorstest.StableID(e.pr.Key(), 0) % 4),
 			"created_at":         e.info.CreatedAt,
 			"updated_at":         e.info.UpdatedAt,
 			"closed_at":          e.info.ClosedAt,
@@ -200,22 +201,22 @@ func (g *ghServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 			"score": 1.0,
 		})
 	}
-	g.send(rw, r, http.StatusOK, map[string]any{"total_count": len(sel), "incomplete_results": false, "items": items}, link)
+	g.Send(rw, r, http.StatusOK, map[string]any{"total_count": len(sel), "incomplete_results": false, "items": items}, link)
 }
 
-func (g *ghServer) reviews(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) reviews(rw http.ResponseWriter, r *http.Request) {
 	e, ok := g.find(rw, r)
 	if !ok {
 		return
 	}
 	rs := g.prReviews(e.pr.Repo, e.pr.Number)
-	lo, hi, link := paginate(r, len(rs))
-	base := apiBase(r)
+	lo, hi, link := FakePaginate(r, len(rs))
+	base := collectorstest.BaseURL(r)
 	out := make([]map[string]any, 0, hi-lo)
 	for _, rv := range rs[lo:hi] {
 		var user any
 		if rv.Reviewer != "" {
-			user = g.user(r, rv.Reviewer)
+			user = g.User(r, rv.Reviewer)
 		}
 		html := fmt.Sprintf("%s#pullrequestreview-%d", e.pr.URL, rv.ID)
 		out = append(out, map[string]any{
@@ -235,10 +236,10 @@ func (g *ghServer) reviews(rw http.ResponseWriter, r *http.Request) {
 			"commit_id":    e.info.HeadSHA,
 		})
 	}
-	g.send(rw, r, http.StatusOK, out, link)
+	g.Send(rw, r, http.StatusOK, out, link)
 }
 
-func (g *ghServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
+func (g *FakeServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
 	e, ok := g.find(rw, r)
 	if !ok {
 		return
@@ -253,8 +254,8 @@ func (g *ghServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
 			cs = append(cs, comment{rv, i})
 		}
 	}
-	lo, hi, link := paginate(r, len(cs))
-	base := apiBase(r)
+	lo, hi, link := FakePaginate(r, len(cs))
+	base := collectorstest.BaseURL(r)
 	out := make([]map[string]any, 0, hi-lo)
 	path := "README.md"
 	if len(e.info.Files) > 0 {
@@ -264,7 +265,7 @@ func (g *ghServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
 		id := c.rv.ID*10 + int64(c.i)
 		var user any
 		if c.rv.Reviewer != "" {
-			user = g.user(r, c.rv.Reviewer)
+			user = g.User(r, c.rv.Reviewer)
 		}
 		out = append(out, map[string]any{
 			"url":                    fmt.Sprintf("%s/repos/%s/pulls/comments/%d", base, e.pr.Repo, id),
@@ -286,5 +287,5 @@ func (g *ghServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
 			"side":                   "RIGHT",
 		})
 	}
-	g.send(rw, r, http.StatusOK, out, link)
+	g.Send(rw, r, http.StatusOK, out, link)
 }
