@@ -9,13 +9,18 @@ import (
 // as a Unix time.
 var RateLimit = collectors.HeaderRateLimit("X-RateLimit-", true)
 
+// SeriesPrefix starts the ids of the built-in series made from this
+// source's reviews (internal/builtin names them); `metrics:` ids may not use
+// it.
+const SeriesPrefix = "github."
+
 // Source is the github source, for collectors/all: r.Add(github.Source()).
 func Source() collectors.Source {
 	return collectors.Source{
 		Config: config.SourceType{
 			Name:           Name,
 			New:            func() config.SourceConfig { return Defaults() },
-			SeriesPrefixes: []string{"github."},
+			SeriesPrefixes: []string{SeriesPrefix},
 			Example:        example,
 		},
 		RateLimit:          RateLimit,

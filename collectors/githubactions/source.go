@@ -6,15 +6,21 @@ import (
 	"github.com/impact-dev/impact/config"
 )
 
+// The prefixes of the built-in series made from this source's runs and
+// deploys (internal/builtin names them); `metrics:` ids may not use them.
+const (
+	CIPrefix   = "ci."   // per workflow
+	DORAPrefix = "dora." // per deploy repo
+)
+
 // Source is the github_actions source, for collectors/all:
 // r.Add(githubactions.Source()).
 func Source() collectors.Source {
 	return collectors.Source{
 		Config: config.SourceType{
-			Name: Name,
-			New:  func() config.SourceConfig { return Defaults() },
-			// ci.* per workflow; dora.* per deploy repo (from deploys).
-			SeriesPrefixes: []string{"ci.", "dora."},
+			Name:           Name,
+			New:            func() config.SourceConfig { return Defaults() },
+			SeriesPrefixes: []string{CIPrefix, DORAPrefix},
 			Example:        example,
 		},
 		RateLimit:          RateLimit,

@@ -9,13 +9,18 @@ import (
 // in seconds from now.
 var RateLimit = collectors.HeaderRateLimit("RateLimit-", false)
 
+// SeriesPrefix starts the ids of the built-in series made from this
+// source's incidents (internal/builtin names them); `metrics:` ids may not
+// use it.
+const SeriesPrefix = "pagerduty."
+
 // Source is the pagerduty source, for collectors/all: r.Add(pagerduty.Source()).
 func Source() collectors.Source {
 	return collectors.Source{
 		Config: config.SourceType{
 			Name:           Name,
 			New:            func() config.SourceConfig { return Defaults() },
-			SeriesPrefixes: []string{"pagerduty."},
+			SeriesPrefixes: []string{SeriesPrefix},
 			Example:        example,
 		},
 		RateLimit: RateLimit,

@@ -72,16 +72,20 @@ const (
 	SourceGitHubActions = "github_actions"
 )
 
-// Series id prefixes.
+// Series id prefixes, under the prefixes their sources reserve.
 const (
-	PrefixIncidents   = "pagerduty.incidents/"
-	IDPagesToMe       = "pagerduty.pages_to_me"
-	PrefixMTTR        = "pagerduty.mttr/"
-	PrefixMTTA        = "pagerduty.mtta/"
-	PrefixCIDuration  = "ci.duration/"
-	PrefixCIQueue     = "ci.queue/"
-	PrefixSuccessRate = "ci.success_rate/"
+	PrefixIncidents   = pagerduty.SeriesPrefix + "incidents/"
+	IDPagesToMe       = pagerduty.SeriesPrefix + "pages_to_me"
+	PrefixMTTR        = pagerduty.SeriesPrefix + "mttr/"
+	PrefixMTTA        = pagerduty.SeriesPrefix + "mtta/"
+	PrefixCIDuration  = githubactions.CIPrefix + "duration/"
+	PrefixCIQueue     = githubactions.CIPrefix + "queue/"
+	PrefixSuccessRate = githubactions.CIPrefix + "success_rate/"
 )
+
+// OnCall reports whether id is a built-in PagerDuty series (incidents,
+// pages, time to acknowledge or resolve): on-call load.
+func OnCall(id string) bool { return strings.HasPrefix(id, pagerduty.SeriesPrefix) }
 
 // Categories of the built-in series (SPEC.md's table).
 const (

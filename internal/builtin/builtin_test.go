@@ -154,3 +154,24 @@ func TestNothingConfigured(t *testing.T) {
 		t.Errorf("got %d series", len(got))
 	}
 }
+
+func TestOnCall(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{IDPagesToMe, true},
+		{PrefixIncidents + "PSEARCH1", true},
+		{PrefixMTTR + "PSEARCH1", true},
+		{PrefixMTTA + "PSEARCH1", true},
+		{PrefixCIDuration + "acme/api/ci.yml", false},
+		{PrefixTimeToRestore + "acme/api", false},
+		{IDReviewsGiven, false},
+		{"pagerduty-latency", false},
+	}
+	for _, tt := range tests {
+		if got := OnCall(tt.id); got != tt.want {
+			t.Errorf("OnCall(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}

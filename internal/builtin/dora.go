@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/githubactions"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
 )
@@ -51,10 +52,10 @@ import (
 
 // Series id prefixes.
 const (
-	PrefixDeployFrequency = "dora.deploy_frequency/"
-	PrefixLeadTime        = "dora.lead_time/"
-	PrefixChangeFailure   = "dora.change_failure_rate/"
-	PrefixTimeToRestore   = "dora.time_to_restore/"
+	PrefixDeployFrequency = githubactions.DORAPrefix + "deploy_frequency/"
+	PrefixLeadTime        = githubactions.DORAPrefix + "lead_time/"
+	PrefixChangeFailure   = githubactions.DORAPrefix + "change_failure_rate/"
+	PrefixTimeToRestore   = githubactions.DORAPrefix + "time_to_restore/"
 )
 
 // FailureWindow bounds how long after a deploy an incident or a revert

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
 )
@@ -27,9 +28,9 @@ import (
 // may be credited to any repo's PR); activity statements and the digest
 // read them.
 const (
-	IDReviewsGiven    = "github.reviews_given"
-	IDAuthorsReviewed = "github.authors_reviewed"
-	IDReviewResponse  = "github.review_response"
+	IDReviewsGiven    = github.SeriesPrefix + "reviews_given"
+	IDAuthorsReviewed = github.SeriesPrefix + "authors_reviewed"
+	IDReviewResponse  = github.SeriesPrefix + "review_response"
 )
 
 const categoryReviews = "leadership"

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/impact-dev/impact/internal/builtin"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/weblink"
 )
@@ -121,7 +122,7 @@ func levelScore(level string, d model.Draft) int {
 		}
 	case LevelSenior:
 		switch {
-		case measured && strings.HasPrefix(d.Metric.ID, "pagerduty."):
+		case measured && builtin.OnCall(d.Metric.ID):
 			return 3
 		case measured && slices.Contains([]string{"reliability", "performance", "infrastructure"}, d.Category):
 			return 2
