@@ -167,17 +167,73 @@ func (a *analysis) medianOf(s []model.Sample) float64 {
 	return median(a.scratch)
 }
 
-// median of xs; sorts xs in place.
+// median of xs; reorders xs in place. Long slices without NaN are not
+// sorted but partitioned (quickselect, O(n)): the same value.
 func median(xs []float64) float64 {
 	n := len(xs)
 	if n == 0 {
 		return math.NaN()
+	}
+	if n > selectMin && !slices.ContainsFunc(xs, math.IsNaN) {
+		hi := selectK(xs, n/2)
+		if n%2 == 1 {
+			return hi
+		}
+		// xs[:n/2] holds the n/2 smallest values.
+		return (slices.Max(xs[:n/2]) + hi) / 2
 	}
 	slices.Sort(xs)
 	if n%2 == 1 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// selectMin: shorter slices are sorted.
+const selectMin = 48
+
+// selectK reorders s so that s[k] is the value a sort would put there,
+// with no larger value before it and no smaller one after, and returns
+// it: Hoare's quickselect with a median-of-three pivot. s holds no NaN.
+func selectK(s []float64, k int) float64 {
+	lo, hi := 0, len(s)-1
+	for hi-lo > 16 {
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		p := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < p {
+				i++
+			}
+			for s[j] > p {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	slices.Sort(s[lo : hi+1])
+	return s[k]
 }
 
 // window returns the samples in [from, to).

@@ -354,13 +354,23 @@ func (s *Store) Samples(ctx context.Context, series string, from, to time.Time) 
 		if loDay > math.MaxUint32 {
 			return nil
 		}
+		// Count first (the values are read in place), so the slice is
+		// allocated once at its size rather than grown by copying.
+		n := 0
+		for k, v := c.Seek(dayKey(uint32(loDay))); k != nil; k, v = c.Next() {
+			if int64(binary.BigEndian.Uint32(k))*secondsPerDay >= hi {
+				break
+			}
+			n += len(v) / sampleSize
+		}
+		if n == 0 {
+			return nil
+		}
+		out = make([]model.Sample, 0, n)
 		for k, v := c.Seek(dayKey(uint32(loDay))); k != nil; k, v = c.Next() {
 			start := int64(binary.BigEndian.Uint32(k)) * secondsPerDay
 			if start >= hi {
 				break
-			}
-			if out == nil {
-				out = make([]model.Sample, 0, len(v)/sampleSize*16)
 			}
 			for i := 0; i+sampleSize <= len(v); i += sampleSize {
 				sec := start + int64(binary.BigEndian.Uint32(v[i:]))

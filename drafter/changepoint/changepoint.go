@@ -345,17 +345,17 @@ func hampel(ys []float64, half int, k float64) []float64 {
 	n := len(ys)
 	med := make([]float64, n)
 	res := make([]float64, n)
-	w := make([]float64, 0, 2*hampelScaleWin+1)
+	var buf []float64
 	for i := range ys {
 		lo, hi := max(0, i-half), min(n, i+half+1)
-		w = append(w[:0], ys[lo:hi]...)
-		med[i] = median(w)
+		med[i] = medianBuf(ys[lo:hi], &buf)
 		res[i] = ys[i] - med[i]
 	}
 	out := append([]float64(nil), ys...)
+	var sd sdScratch
 	for i := range ys {
 		lo, hi := max(0, i-hampelScaleWin), min(n, i+hampelScaleWin+1)
-		if th := k * robustSD(res[lo:hi]); th > 0 && math.Abs(res[i]) > th {
+		if th := k * sd.robustSD(res[lo:hi]); th > 0 && math.Abs(res[i]) > th {
 			out[i] = med[i]
 		}
 	}

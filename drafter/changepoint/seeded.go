@@ -87,7 +87,7 @@ type scanner struct {
 	zs     []float64
 	minSeg int
 	sc     scratch
-	memo   map[[2]int]scanHit
+	memo   map[uint64]scanHit // by a<<32 | b
 }
 
 type scanHit struct {
@@ -96,12 +96,12 @@ type scanHit struct {
 }
 
 func (m model) scanner(zs []float64, minSeg int) *scanner {
-	return &scanner{m: m, zs: zs, minSeg: minSeg, memo: map[[2]int]scanHit{}}
+	return &scanner{m: m, zs: zs, minSeg: minSeg, memo: make(map[uint64]scanHit, len(zs))}
 }
 
 // scan is m.scan(zs, a, b, minSeg), remembered.
 func (sn *scanner) scan(a, b int) (int, float64) {
-	k := [2]int{a, b}
+	k := uint64(a)<<32 | uint64(uint32(b))
 	if h, ok := sn.memo[k]; ok {
 		return h.s, h.lr
 	}

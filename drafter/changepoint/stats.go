@@ -6,11 +6,19 @@ import (
 )
 
 func median(xs []float64) float64 {
+	var buf []float64
+	return medianBuf(xs, &buf)
+}
+
+// medianBuf is median, with *buf as its scratch space (grown as needed):
+// a loop of medians allocates once.
+func medianBuf(xs []float64, buf *[]float64) float64 {
 	n := len(xs)
 	if n == 0 {
 		return math.NaN()
 	}
-	s := append([]float64(nil), xs...)
+	s := append((*buf)[:0], xs...)
+	*buf = s
 	if n%2 == 1 {
 		return selectK(s, n/2)
 	}
@@ -69,17 +77,26 @@ func selectK(s []float64, k int) float64 {
 // counts that are mostly zero) it falls back to 1.2533 × the mean absolute
 // deviation from the median, which is also consistent for Gaussian data.
 func robustSD(xs []float64) float64 {
+	var b sdScratch
+	return b.robustSD(xs)
+}
+
+// sdScratch is the scratch space of robustSD, for loops of them.
+type sdScratch struct{ sel, dev []float64 }
+
+func (b *sdScratch) robustSD(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
-	m := median(xs)
-	d := make([]float64, len(xs))
+	m := medianBuf(xs, &b.sel)
+	d := slices.Grow(b.dev[:0], len(xs))[:len(xs)]
+	b.dev = d
 	sum := 0.0
 	for i, x := range xs {
 		d[i] = math.Abs(x - m)
 		sum += d[i]
 	}
-	if mad := median(d); mad > 0 {
+	if mad := medianBuf(d, &b.sel); mad > 0 {
 		return 1.4826 * mad
 	}
 	return 1.2533 * sum / float64(len(xs))
