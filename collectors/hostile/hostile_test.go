@@ -30,7 +30,6 @@ import (
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/internal/world/worldconfig"
@@ -187,7 +186,7 @@ func sources() []source {
 		},
 		{
 			name: "prometheus",
-			fake: func(w *world.World) http.Handler { return fakevendor.NewPrometheus(w, fakevendor.Options{}) },
+			fake: func(w *world.World) http.Handler { return prometheus.NewFake(w, collectorstest.FakeOptions{}) },
 			configure: func(w *world.World, url string) *config.Config {
 				cfg := worldconfig.For(w, world.URLs{Prometheus: url})
 				config.SourceAs[prometheus.Config](cfg, prometheus.Name).BearerToken = promToken

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
@@ -89,7 +89,7 @@ func (r request) points(t *testing.T) int {
 	return int(r.End.Sub(r.Start).Seconds()/step) + 1
 }
 
-// fakeProm is fakevendor.NewPrometheus with a request log and a hook to
+// fakeProm is NewFake with a request log and a hook to
 // answer requests itself.
 type fakeProm struct {
 	w   *world.World
@@ -97,7 +97,7 @@ type fakeProm struct {
 	// respond may answer the n-th request (0-based) and return true;
 	// otherwise the fake answers.
 	respond func(n int, rw http.ResponseWriter, r request) bool
-	fault   func(n int) int // status for fakevendor's Options.Fault; 0 none
+	fault   func(n int) int // status for the fake's FakeOptions.Fault; 0 none
 
 	mu   sync.Mutex
 	reqs []request
@@ -106,7 +106,7 @@ type fakeProm struct {
 func newFake(t *testing.T) *fakeProm {
 	t.Helper()
 	f := &fakeProm{w: testWorld()}
-	fv := fakevendor.NewPrometheus(f.w, fakevendor.Options{Fault: func(r *http.Request) int {
+	fv := NewFake(f.w, collectorstest.FakeOptions{Fault: func(r *http.Request) int {
 		if f.fault == nil {
 			return 0
 		}

@@ -419,7 +419,7 @@ func TestHTTPErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		query   string                    // search-p99's query; default testQuery
-		fault   int                       // fakevendor Fault status for the failing request
+		fault   int                       // the fake's Fault status for the failing request
 		respond func(http.ResponseWriter) // else this answers it
 		want    string
 		status  int

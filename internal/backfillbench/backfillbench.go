@@ -82,7 +82,6 @@ import (
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/app"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/internal/world/worldconfig"
@@ -220,7 +219,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer gh.Close()
 	dd := serve(datadog.NewFake(w, fo))
 	defer dd.Close()
-	prom := serve(fakevendor.NewPrometheus(w, fo))
+	prom := serve(prometheus.NewFake(w, fo))
 	defer prom.Close()
 	pdo := fo
 	started := time.Now()

@@ -25,12 +25,12 @@ import (
 	"github.com/impact-dev/impact/collectors/github"
 	"github.com/impact-dev/impact/collectors/githubactions"
 	"github.com/impact-dev/impact/collectors/pagerduty"
+	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/app"
 	digestcmd "github.com/impact-dev/impact/internal/cmd/digest"
 	"github.com/impact-dev/impact/internal/cmdutil"
-	"github.com/impact-dev/impact/internal/fakevendor"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/period"
 	"github.com/impact-dev/impact/internal/render"
@@ -107,7 +107,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) (*Outcome, error) 
 	defer gh.Close()
 	dd := httptest.NewServer(datadog.NewFake(w, collectorstest.FakeOptions{}))
 	defer dd.Close()
-	prom := httptest.NewServer(fakevendor.NewPrometheus(w, fakevendor.Options{}))
+	prom := httptest.NewServer(prometheus.NewFake(w, collectorstest.FakeOptions{}))
 	defer prom.Close()
 	pd := httptest.NewServer(pagerduty.NewFake(w, collectorstest.FakeOptions{}))
 	defer pd.Close()

@@ -1,4 +1,4 @@
-package fakevendor
+package prometheus
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	pmodel "github.com/prometheus/common/model"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
@@ -65,6 +66,17 @@ func promTestValue(id string, i int) float64 {
 	return 0.2 + float64(i)/1e4
 }
 
+func fakeGet(t *testing.T, rawURL string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
 type promResp struct {
 	Status    string `json:"status"`
 	ErrorType string `json:"errorType"`
@@ -109,7 +121,7 @@ func promDo(t *testing.T, base, method string, form url.Values) (promResp, []byt
 
 func TestPrometheusQueryRange(t *testing.T) {
 	w := promTestWorld()
-	srv := httptest.NewServer(NewPrometheus(w, Options{}))
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
 	defer srv.Close()
 	from, to := promStart.Add(24*time.Hour), promStart.Add(48*time.Hour)
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
@@ -141,7 +153,7 @@ func TestPrometheusQueryRange(t *testing.T) {
 
 func TestPrometheusEvaluationTimes(t *testing.T) {
 	w := promTestWorld()
-	srv := httptest.NewServer(NewPrometheus(w, Options{}))
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
 	defer srv.Close()
 	base := promStart.Add(10 * time.Hour)
 	tests := []struct {
@@ -198,7 +210,7 @@ func TestPrometheusEvaluationTimes(t *testing.T) {
 
 func TestPrometheusValuesAndLabels(t *testing.T) {
 	w := promTestWorld()
-	srv := httptest.NewServer(NewPrometheus(w, Options{}))
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{}))
 	defer srv.Close()
 	r, body, _ := promDo(t, srv.URL, http.MethodGet, promForm(promGauge, promStart.Add(4*time.Hour), promStart.Add(8*time.Hour), "3600"))
 	if len(r.Data.Result) != 1 {
@@ -229,7 +241,7 @@ func TestPrometheusValuesAndLabels(t *testing.T) {
 }
 
 func TestPrometheusUnknownQuery(t *testing.T) {
-	srv := httptest.NewServer(NewPrometheus(promTestWorld(), Options{}))
+	srv := httptest.NewServer(NewFake(promTestWorld(), collectorstest.FakeOptions{}))
 	defer srv.Close()
 	for _, q := range []string{"avg:x{*}", `impact_test_latency_ms{service="checkout"}`, "up"} {
 		r, body, resp := promDo(t, srv.URL, http.MethodPost, promForm(q, promStart, promStart.Add(time.Hour), "3600"))
@@ -240,7 +252,7 @@ func TestPrometheusUnknownQuery(t *testing.T) {
 }
 
 func TestPrometheusBadRequests(t *testing.T) {
-	srv := httptest.NewServer(NewPrometheus(promTestWorld(), Options{}))
+	srv := httptest.NewServer(NewFake(promTestWorld(), collectorstest.FakeOptions{}))
 	defer srv.Close()
 	ok := promForm(promGauge, promStart, promStart.Add(time.Hour), "3600")
 	with := func(k, v string) url.Values {
@@ -286,7 +298,7 @@ func TestPrometheusBadRequests(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, OPTIONS, POST" {
 		t.Errorf("PUT: %v %v", resp, err)
 	}
-	if resp, body := get(t, srv.URL+"/api/v1/query"); resp.StatusCode != 404 || strings.TrimSpace(string(body)) != "404 page not found" {
+	if resp, body := fakeGet(t, srv.URL+"/api/v1/query"); resp.StatusCode != 404 || strings.TrimSpace(string(body)) != "404 page not found" {
 		t.Errorf("unknown path: %d %s", resp.StatusCode, body)
 	}
 }
@@ -294,7 +306,7 @@ func TestPrometheusBadRequests(t *testing.T) {
 // TestPrometheusResolutionLimit: like Prometheus, 11,000 steps (11,001
 // points) pass and one more is refused.
 func TestPrometheusResolutionLimit(t *testing.T) {
-	srv := httptest.NewServer(NewPrometheus(promTestWorld(), Options{}))
+	srv := httptest.NewServer(NewFake(promTestWorld(), collectorstest.FakeOptions{}))
 	defer srv.Close()
 	start := promStart.Add(-10_000 * time.Hour)
 	r, body, resp := promDo(t, srv.URL, http.MethodPost, promForm(promLatency, start, start.Add(11_000*time.Hour), "3600"))
@@ -309,10 +321,10 @@ func TestPrometheusResolutionLimit(t *testing.T) {
 }
 
 func TestPrometheusFaultAndCounter(t *testing.T) {
-	counter := &Counter{}
+	counter := &collectorstest.Counter{}
 	var mu sync.Mutex
 	faults := []int{503, 401, 422, 500}
-	srv := httptest.NewServer(NewPrometheus(promTestWorld(), Options{Counter: counter, Fault: func(*http.Request) int {
+	srv := httptest.NewServer(NewFake(promTestWorld(), collectorstest.FakeOptions{Counter: counter, Fault: func(*http.Request) int {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(faults) == 0 {
@@ -343,8 +355,8 @@ func TestPrometheusFaultAndCounter(t *testing.T) {
 	}
 	snap := counter.Snapshot()
 	post, getP := "POST /api/v1/query_range", "GET /api/v1/query_range"
-	if snap[CountKey{Vendor: "prometheus", Pattern: post, Status: 503}] != 1 || snap[CountKey{Vendor: "prometheus", Pattern: post, Status: 401}] != 1 || snap[CountKey{Vendor: "prometheus", Pattern: getP, Status: 422}] != 1 ||
-		snap[CountKey{Vendor: "prometheus", Pattern: getP, Status: 500}] != 1 || snap[CountKey{Vendor: "prometheus", Pattern: post, Status: 200}] != 1 || counter.Total() != 5 {
+	if snap[collectorstest.CountKey{Vendor: "prometheus", Pattern: post, Status: 503}] != 1 || snap[collectorstest.CountKey{Vendor: "prometheus", Pattern: post, Status: 401}] != 1 || snap[collectorstest.CountKey{Vendor: "prometheus", Pattern: getP, Status: 422}] != 1 ||
+		snap[collectorstest.CountKey{Vendor: "prometheus", Pattern: getP, Status: 500}] != 1 || snap[collectorstest.CountKey{Vendor: "prometheus", Pattern: post, Status: 200}] != 1 || counter.Total() != 5 {
 		t.Errorf("counter:\n%s", counter)
 	}
 }
@@ -353,8 +365,8 @@ func TestPrometheusFaultAndCounter(t *testing.T) {
 // as the collector does (it POSTs the form).
 func TestPrometheusClient(t *testing.T) {
 	w := promTestWorld()
-	counter := &Counter{}
-	srv := httptest.NewServer(NewPrometheus(w, Options{Counter: counter}))
+	counter := &collectorstest.Counter{}
+	srv := httptest.NewServer(NewFake(w, collectorstest.FakeOptions{Counter: counter}))
 	defer srv.Close()
 	c, err := api.NewClient(api.Config{Address: srv.URL})
 	if err != nil {

@@ -1,7 +1,8 @@
-package fakevendor
+package prometheus
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,22 +11,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 )
 
-// PromMaxResolution is Prometheus's cap on one query_range series:
-// (end − start) / step may not exceed it, so at most PromMaxResolution+1
+// FakeMaxResolution is Prometheus's cap on one query_range series:
+// (end − start) / step may not exceed it, so at most FakeMaxResolution+1
 // points per request.
-const PromMaxResolution = 11_000
+const FakeMaxResolution = 11_000
 
-// PromLookback is the lookback delta of an instant evaluation: the fake
-// answers at time t with the latest sample in (t − PromLookback, t], as
+// FakeLookback is the lookback delta of an instant evaluation: the fake
+// answers at time t with the latest sample in (t − FakeLookback, t], as
 // Prometheus does with its default --query.lookback-delta.
-const PromLookback = 5 * time.Minute
+const FakeLookback = 5 * time.Minute
 
-// NewPrometheus serves the world's series in the shape of Prometheus's HTTP
+// NewFake serves the world's series in the shape of Prometheus's HTTP
 // API v1 range queries:
 //
 //	GET  /api/v1/query_range?query=<q>&start=<t>&end=<t>&step=<d>
@@ -37,7 +39,7 @@ const PromLookback = 5 * time.Minute
 // duration ("1h", "90s").
 //
 // The query is matched against the Query of the world's metrics whose
-// Source is "prometheus", whitespace removed (PromNormalizeQuery). As
+// Source is "prometheus", whitespace removed (FakeNormalizeQuery). As
 // Prometheus does, the series is evaluated at start, start+step, … ≤ end;
 // each evaluation takes the latest sample in (t − 5m, t] and there is no
 // point where there is none, so querying at the hourly sample times
@@ -51,13 +53,13 @@ const PromLookback = 5 * time.Minute
 // for a missing or unparsable parameter, end before start, a step ≤ 0, more
 // than 11,000 steps ("exceeded maximum resolution of 11,000 points per
 // timeseries…"), and queries with unbalanced brackets or quotes (a parse
-// error naming the position). Options.Fault answers with a Prometheus error
+// error naming the position). FakeOptions.Fault answers with a Prometheus error
 // body (errorType bad_data for 400, execution for 422, unavailable for 503,
 // timeout for 504, internal otherwise) except 401, 403, 407 and 429, which a
 // Prometheus server never sends and which come from a proxy in front of it
 // as plain text; 429 and 503 also carry Retry-After: 1. There is no
 // authentication and no rate limit.
-func NewPrometheus(w *world.World, o Options) http.Handler {
+func NewFake(w *world.World, o collectorstest.FakeOptions) http.Handler {
 	p := &promServer{w: w}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/query_range", p.queryRange)
@@ -69,7 +71,7 @@ func NewPrometheus(w *world.World, o Options) http.Handler {
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "404 page not found", http.StatusNotFound)
 	})
-	return wrap("prometheus", mux, o, func(rw http.ResponseWriter, code int) {
+	return collectorstest.Wrap(Name, mux, o, func(rw http.ResponseWriter, code int) {
 		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
 			rw.Header().Set("Retry-After", "1")
 		}
@@ -98,16 +100,16 @@ type promServer struct {
 }
 
 func promError(rw http.ResponseWriter, status int, typ, msg string) {
-	writeJSON(rw, status, map[string]string{"status": "error", "errorType": typ, "error": msg})
+	collectorstest.WriteJSON(rw, status, map[string]string{"status": "error", "errorType": typ, "error": msg})
 }
 
 func badData(rw http.ResponseWriter, format string, args ...any) {
 	promError(rw, http.StatusBadRequest, "bad_data", fmt.Sprintf(format, args...))
 }
 
-// PromNormalizeQuery is how the fake Prometheus matches a requested query to
+// FakeNormalizeQuery is how the fake Prometheus matches a requested query to
 // a metric: whitespace removed.
-func PromNormalizeQuery(q string) string { return strings.Join(strings.Fields(q), "") }
+func FakeNormalizeQuery(q string) string { return strings.Join(strings.Fields(q), "") }
 
 func (p *promServer) queryRange(rw http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
@@ -137,7 +139,7 @@ func (p *promServer) queryRange(rw http.ResponseWriter, r *http.Request) {
 		badData(rw, "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer")
 		return
 	}
-	if end.Sub(start)/step > PromMaxResolution {
+	if end.Sub(start)/step > FakeMaxResolution {
 		badData(rw, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
 		return
 	}
@@ -159,9 +161,9 @@ func (p *promServer) queryRange(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (p *promServer) metric(query string) (config.Metric, bool) {
-	nq := PromNormalizeQuery(query)
+	nq := FakeNormalizeQuery(query)
 	for _, m := range p.w.Metrics {
-		if m.Source == "prometheus" && PromNormalizeQuery(m.Query) == nq {
+		if m.Source == Name && FakeNormalizeQuery(m.Query) == nq {
 			return m, true
 		}
 	}
@@ -299,7 +301,7 @@ func promSeriesJSON(m config.Metric, ss []model.Sample, start, end time.Time, st
 			j++
 		}
 		// ss[j-1] is the latest sample at or before t.
-		if j == 0 || !ss[j-1].Time.After(t.Add(-PromLookback)) {
+		if j == 0 || !ss[j-1].Time.After(t.Add(-FakeLookback)) {
 			continue
 		}
 		if n > 0 {
@@ -339,4 +341,9 @@ func promValue(v float64) string {
 		return "-Inf"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
