@@ -4,102 +4,29 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/impact-dev/impact/config/configtest"
 )
 
-// testEnv is the fake environment every test parses with. Values that are
-// secrets contain "SECRET" so tests can check none leaks.
-var testEnv = map[string]string{
-	"GITHUB_TOKEN":    "ghp_SECRET_github_env",
-	"DD_API_KEY":      "SECRET_dd_api_env",
-	"DD_APP_KEY":      "SECRET_dd_app_env",
-	"PROM_TOKEN":      "SECRET_prom_env",
-	"PAGERDUTY_TOKEN": "SECRET_pd_env",
-	"SMTP_PASSWORD":   "SECRET_smtp_env",
-	"GH_LOGIN":        "alice",
-	"ORG":             "acme",
-	"POLL":            "5m",
-	"DATA_DIR":        "/var/lib/impact",
-}
-
-// testFiles are the fake files behind <key>_file in testdata/bad.
-var testFiles = map[string]string{
-	"/run/secrets/github_token": "ghp_SECRET_github_file\n",
-}
-
-func lookupEnv(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }
-
-func fakeReadFile(name string) ([]byte, error) {
-	if v, ok := testFiles[name]; ok {
-		return []byte(v), nil
-	}
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-}
-
-func fakeHome() (string, error) { return "/home/alice", nil }
-
-// testOptions uses the fake environment and home, and the real file system
-// (testdata/good/secrets) unless readFile is given.
+// testOptions uses configtest's fake environment and home, and the real
+// file system unless readFile is given.
 func testOptions(readFile func(string) ([]byte, error)) LoadOptions {
-	return LoadOptions{LookupEnv: lookupEnv, ReadFile: readFile, UserHomeDir: fakeHome}
-}
-
-// secretValues lists every secret the fake environment and files hold.
-func secretValues(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, v := range testEnv {
-		if strings.Contains(v, "SECRET") {
-			out = append(out, v)
-		}
-	}
-	for _, v := range testFiles {
-		out = append(out, strings.TrimSpace(v))
-	}
-	files, err := filepath.Glob("testdata/good/secrets/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, strings.TrimSpace(string(b)))
-	}
-	return out
-}
-
-func assertNoSecrets(t *testing.T, what, text string) {
-	t.Helper()
-	for _, s := range secretValues(t) {
-		if strings.Contains(text, s) {
-			t.Errorf("%s contains the secret %q:\n%s", what, s, text)
-		}
-	}
-}
-
-func eq[T any](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if g, w := fmt.Sprintf("%#v", got), fmt.Sprintf("%#v", want); g != w {
-		t.Errorf("%s:\n got  %s\n want %s", what, g, w)
-	}
+	return LoadOptions{LookupEnv: configtest.LookupEnv, ReadFile: readFile, UserHomeDir: configtest.Home}
 }
 
 func TestLoadErrors(t *testing.T) {
-	_, err := LoadWith("/nonexistent/config.yaml", testOptions(fakeReadFile))
+	_, err := LoadWith("/nonexistent/config.yaml", testOptions(configtest.ReadFile))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: got %v, want fs.ErrNotExist", err)
 	}
 	_, err = Parse([]byte("me: {github: alice}\n---\nme: {github: bob}\n"), "two.yaml")
-	eq(t, "two documents", fmt.Sprint(err), `two.yaml:2: only one YAML document is allowed (found a second "---")`)
+	configtest.Eq(t, "two documents", fmt.Sprint(err), `two.yaml:2: only one YAML document is allowed (found a second "---")`)
 	_, err = Parse([]byte("- a\n- b\n"), "list.yaml")
-	eq(t, "not a mapping", fmt.Sprint(err), `list.yaml:1: expected a mapping, got a list`)
+	configtest.Eq(t, "not a mapping", fmt.Sprint(err), `list.yaml:1: expected a mapping, got a list`)
 }
 
 func TestValidateInCode(t *testing.T) {
@@ -111,7 +38,7 @@ func TestValidateInCode(t *testing.T) {
 	c.Sources.Set("a", &testSource{})
 	c.Drafter.Alpha = 0
 	c.Metrics = []Metric{{ID: "m", Source: "b", Query: "q", Unit: "ms", Better: "lower", Category: "api"}}
-	eq(t, "problems", fmt.Sprint(c.Validate()), strings.Join([]string{
+	configtest.Eq(t, "problems", fmt.Sprint(c.Validate()), strings.Join([]string{
 		"sources.a.token: required (or token_file)",
 		`metrics[0].source: unknown source "b" (want a)`,
 		"drafter.alpha: must be between 0 and 0.5, e.g. 0.01",
@@ -135,9 +62,9 @@ func TestDefault(t *testing.T) {
 	if l := b.Server.Listen; !strings.HasPrefix(l, "unix:/") || !strings.HasSuffix(l, "/impact/impact.sock") {
 		t.Errorf("listen = %q, want the default unix socket", l)
 	}
-	eq(t, "schedule", b.Digest.Schedule, "0 9 * * MON")
-	eq(t, "smtp", b.Digest.SMTP, SMTPConfig{Port: 587, TLS: "starttls"})
-	eq(t, "location", b.Location(), time.UTC)
+	configtest.Eq(t, "schedule", b.Digest.Schedule, "0 9 * * MON")
+	configtest.Eq(t, "smtp", b.Digest.SMTP, SMTPConfig{Port: 587, TLS: "starttls"})
+	configtest.Eq(t, "location", b.Location(), time.UTC)
 }
 
 func TestFind(t *testing.T) {
@@ -163,7 +90,7 @@ func TestFind(t *testing.T) {
 		}
 	}
 	t.Setenv("IMPACT_CONFIG", "/from/env.yaml")
-	eq(t, "Find", Find(""), "/from/env.yaml")
+	configtest.Eq(t, "Find", Find(""), "/from/env.yaml")
 }
 
 func TestExpandEnv(t *testing.T) {
@@ -212,7 +139,7 @@ func TestAliasBomb(t *testing.T) {
 	}
 	b.WriteString("metrics: [{repos: *a8, paths: *a8}]\nsources: {github: {repos: *a8}}\n")
 	start := time.Now()
-	_, err := ParseWith([]byte(b.String()), "bomb.yaml", testOptions(fakeReadFile))
+	_, err := ParseWith([]byte(b.String()), "bomb.yaml", testOptions(configtest.ReadFile))
 	if err == nil {
 		t.Fatal("no error")
 	}

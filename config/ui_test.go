@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/impact-dev/impact/config/configtest"
 )
 
 // ui.listen is loopback TCP or off; ui.public_url an http(s) URL.
@@ -19,7 +21,7 @@ func TestUIConfig(t *testing.T) {
 		{"ui: {public_url: \"javascript:alert(1)\"}", "ui.public_url: invalid URL", ""},
 		{"ui: {public_url: \"http://u:p@host/\"}", "ui.public_url: invalid URL", ""},
 	} {
-		c, err := ParseWith([]byte("me: {github: alice}\n"+tc.yaml+"\n"), "c.yaml", testOptions(fakeReadFile))
+		c, err := ParseWith([]byte("me: {github: alice}\n"+tc.yaml+"\n"), "c.yaml", testOptions(configtest.ReadFile))
 		switch {
 		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.wantErr)

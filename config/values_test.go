@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/impact-dev/impact/config/configtest"
 	"github.com/impact-dev/impact/internal/glob"
 )
 
@@ -102,16 +103,16 @@ func TestYAMLMethods(t *testing.T) {
 	if err := yaml.Unmarshal([]byte("d: 1d12h\np: 10%\nl1: alice\nl2: [a, b]\ns: hunter2\n"), &v); err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "decoded", v.D.D(), 36*time.Hour)
-	eq(t, "percent", v.P, Percent(0.1))
-	eq(t, "scalar list", v.L1, StringList{"alice"})
-	eq(t, "list", v.L2, StringList{"a", "b"})
-	eq(t, "secret", v.S.Value(), "hunter2")
+	configtest.Eq(t, "decoded", v.D.D(), 36*time.Hour)
+	configtest.Eq(t, "percent", v.P, Percent(0.1))
+	configtest.Eq(t, "scalar list", v.L1, StringList{"alice"})
+	configtest.Eq(t, "list", v.L2, StringList{"a", "b"})
+	configtest.Eq(t, "secret", v.S.Value(), "hunter2")
 	out, err := yaml.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "marshalled", string(out), "d: 1d12h\np: 10%\nl1:\n    - alice\nl2:\n    - a\n    - b\ns: <secret>\n")
+	configtest.Eq(t, "marshalled", string(out), "d: 1d12h\np: 10%\nl1:\n    - alice\nl2:\n    - a\n    - b\ns: <secret>\n")
 	j, err := json.Marshal(v.S)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +138,7 @@ func TestSecretNeverPrints(t *testing.T) {
 			t.Errorf("%s prints %q", f, out)
 		}
 	}
-	eq(t, "empty", Secret("").String(), "")
+	configtest.Eq(t, "empty", Secret("").String(), "")
 }
 
 // TestCheckGlob: config checks the syntax of the patterns internal/glob
@@ -185,7 +186,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &a [*a]"))
 	f.Add([]byte("<<: {me: {github: x}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseWith(data, "fuzz.yaml", testOptions(fakeReadFile))
+		c, err := ParseWith(data, "fuzz.yaml", testOptions(configtest.ReadFile))
 		if err != nil {
 			if c != nil {
 				t.Fatal("config and error")
@@ -212,7 +213,7 @@ func TestCategoriesInjected(t *testing.T) {
 		"  - {id: m, source: a, query: q, unit: ms, better: lower, category: %s}\n" +
 		"docs: {category: %s}\n"
 	opts := LoadOptions{Sources: []SourceType{{Name: "a", Metrics: true, New: func() SourceConfig { return &testSource{} }}},
-		LookupEnv: lookupEnv, UserHomeDir: fakeHome}
+		LookupEnv: configtest.LookupEnv, UserHomeDir: configtest.Home}
 	tests := []struct {
 		name       string
 		categories []string
@@ -241,7 +242,7 @@ func TestCategoriesInjected(t *testing.T) {
 				}
 				return
 			}
-			eq(t, "problems", fmt.Sprint(err), tt.want)
+			configtest.Eq(t, "problems", fmt.Sprint(err), tt.want)
 		})
 	}
 	ex := ExampleWith(LoadOptions{Categories: []string{"api", "speed"}})

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,90 +23,15 @@ import (
 	"github.com/impact-dev/impact/collectors/pagerduty"
 	"github.com/impact-dev/impact/collectors/prometheus"
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/config/configtest"
 )
 
-// testEnv is the fake environment every test parses with. Values that are
-// secrets contain "SECRET" so tests can check none leaks.
-var testEnv = map[string]string{
-	"GITHUB_TOKEN":      "ghp_SECRET_github_env",
-	"DD_API_KEY":        "SECRET_dd_api_env",
-	"DD_APP_KEY":        "SECRET_dd_app_env",
-	"PROM_TOKEN":        "SECRET_prom_env",
-	"PAGERDUTY_TOKEN":   "SECRET_pd_env",
-	"NEW_RELIC_API_KEY": "SECRET_nr_env",
-	"HONEYCOMB_API_KEY": "SECRET_hny_env",
-	"SMTP_PASSWORD":     "SECRET_smtp_env",
-	"GH_LOGIN":          "alice",
-	"ORG":               "acme",
-	"POLL":              "5m",
-	"DATA_DIR":          "/var/lib/impact",
-}
-
-// testFiles are the fake files behind <key>_file in testdata/bad.
-var testFiles = map[string]string{
-	"/run/secrets/github_token": "ghp_SECRET_github_file\n",
-	"/run/secrets/orders-dsn":   "postgres://ro:SECRET_orders_file@db.example.com/orders\n",
-}
-
-func lookupEnv(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }
-
-func fakeReadFile(name string) ([]byte, error) {
-	if v, ok := testFiles[name]; ok {
-		return []byte(v), nil
-	}
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-}
-
-func fakeHome() (string, error) { return "/home/alice", nil }
-
-// testOptions uses the fake environment and home, and the real file system
-// (testdata/good/secrets) unless readFile is given.
+// testOptions uses configtest's fake environment and home, and the real
+// file system (testdata/good/secrets) unless readFile is given.
 func testOptions(readFile func(string) ([]byte, error)) config.LoadOptions {
 	o := all.Registry().LoadOptions()
-	o.LookupEnv, o.ReadFile, o.UserHomeDir = lookupEnv, readFile, fakeHome
+	o.LookupEnv, o.ReadFile, o.UserHomeDir = configtest.LookupEnv, readFile, configtest.Home
 	return o
-}
-
-// secretValues lists every secret the fake environment and files hold.
-func secretValues(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	for _, v := range testEnv {
-		if strings.Contains(v, "SECRET") {
-			out = append(out, v)
-		}
-	}
-	for _, v := range testFiles {
-		out = append(out, strings.TrimSpace(v))
-	}
-	files, err := filepath.Glob("testdata/good/secrets/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, strings.TrimSpace(string(b)))
-	}
-	return out
-}
-
-func assertNoSecrets(t *testing.T, what, text string) {
-	t.Helper()
-	for _, s := range secretValues(t) {
-		if strings.Contains(text, s) {
-			t.Errorf("%s contains the secret %q:\n%s", what, s, text)
-		}
-	}
-}
-
-func eq[T any](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if g, w := fmt.Sprintf("%#v", got), fmt.Sprintf("%#v", want); g != w {
-		t.Errorf("%s:\n got  %s\n want %s", what, g, w)
-	}
 }
 
 func TestGoodConfigs(t *testing.T) {
@@ -130,80 +54,80 @@ func TestGoodConfigs(t *testing.T) {
 			}
 		},
 		"spec.yaml": func(t *testing.T, c *config.Config) {
-			eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
-			eq(t, "timezone", c.Location().String(), "Europe/Berlin")
-			eq(t, "store.path", c.Store.Path, "/home/alice/.local/share/impact/impact.db")
-			eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_github_env")
-			eq(t, "github repos", gh(c).Repos, []string{"acme/search-api", "acme/checkout"})
-			eq(t, "github interval", gh(c).Interval.D(), 15*time.Minute)
-			eq(t, "workflows", ga(c).Workflows, []githubactions.Workflow{
+			configtest.Eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
+			configtest.Eq(t, "timezone", c.Location().String(), "Europe/Berlin")
+			configtest.Eq(t, "store.path", c.Store.Path, "/home/alice/.local/share/impact/impact.db")
+			configtest.Eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_github_env")
+			configtest.Eq(t, "github repos", gh(c).Repos, []string{"acme/search-api", "acme/checkout"})
+			configtest.Eq(t, "github interval", gh(c).Interval.D(), 15*time.Minute)
+			configtest.Eq(t, "workflows", ga(c).Workflows, []githubactions.Workflow{
 				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "main"},
 				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "main", Deploys: true},
 			})
-			eq(t, "datadog app key", dd(c).AppKey.Value(), "SECRET_dd_app_env")
-			eq(t, "datadog URL", dd(c).URL(), "https://api.datadoghq.com")
-			eq(t, "prometheus bearer", prom(c).BearerToken.Value(), "SECRET_prom_env")
-			eq(t, "pagerduty", *pd(c), pagerduty.Config{
+			configtest.Eq(t, "datadog app key", dd(c).AppKey.Value(), "SECRET_dd_app_env")
+			configtest.Eq(t, "datadog URL", dd(c).URL(), "https://api.datadoghq.com")
+			configtest.Eq(t, "prometheus bearer", prom(c).BearerToken.Value(), "SECRET_prom_env")
+			configtest.Eq(t, "pagerduty", *pd(c), pagerduty.Config{
 				Token: "SECRET_pd_env", APIURL: "https://api.pagerduty.com", Services: []string{"PSEARCH1"},
 				UserID: "PALICE1", Interval: config.Duration(time.Hour),
 			})
-			eq(t, "metrics", c.Metrics, []config.Metric{{
+			configtest.Eq(t, "metrics", c.Metrics, []config.Metric{{
 				ID: "search-p99", Name: "search API p99 latency", Source: "datadog",
 				Query: "p99:trace.http.request.duration{service:search-api,env:prod}",
 				Unit:  "ms", Better: "lower", Repos: []string{"acme/search-api"},
 				Paths: []string{"internal/query/**"}, Category: "performance",
 			}})
-			eq(t, "drafter", c.Drafter, config.DefaultDrafterConfig)
-			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_env")
-			eq(t, "sources", sorted(c.ConfiguredSources()), []string{"datadog", "github", "github_actions", "pagerduty", "prometheus"})
+			configtest.Eq(t, "drafter", c.Drafter, config.DefaultDrafterConfig)
+			configtest.Eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_env")
+			configtest.Eq(t, "sources", sorted(c.ConfiguredSources()), []string{"datadog", "github", "github_actions", "pagerduty", "prometheus"})
 		},
 		"file-secrets.yaml": func(t *testing.T, c *config.Config) {
-			eq(t, "server token", c.Server.Token.Value(), "SECRET_server_from_file")
-			eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_from_file")
-			eq(t, "datadog api key (CRLF trimmed)", dd(c).APIKey.Value(), "SECRET_dd_api_from_file")
-			eq(t, "datadog app key (no newline)", dd(c).AppKey.Value(), "SECRET_dd_app_from_file")
-			eq(t, "prometheus url", prom(c).URL, "http://prometheus.internal:9090")
-			eq(t, "prometheus password", prom(c).BasicAuth.Password.Value(), "SECRET_prom_from_file")
-			eq(t, "pagerduty token", pd(c).Token.Value(), "SECRET_pd_from_file")
-			eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_from_file")
-			eq(t, "digest.to", c.Digest.To, []string{"alice@example.com"})
-			eq(t, "digest.from defaults to me.email", c.Digest.From, "alice@example.com")
+			configtest.Eq(t, "server token", c.Server.Token.Value(), "SECRET_server_from_file")
+			configtest.Eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_from_file")
+			configtest.Eq(t, "datadog api key (CRLF trimmed)", dd(c).APIKey.Value(), "SECRET_dd_api_from_file")
+			configtest.Eq(t, "datadog app key (no newline)", dd(c).AppKey.Value(), "SECRET_dd_app_from_file")
+			configtest.Eq(t, "prometheus url", prom(c).URL, "http://prometheus.internal:9090")
+			configtest.Eq(t, "prometheus password", prom(c).BasicAuth.Password.Value(), "SECRET_prom_from_file")
+			configtest.Eq(t, "pagerduty token", pd(c).Token.Value(), "SECRET_pd_from_file")
+			configtest.Eq(t, "smtp password", c.Digest.SMTP.Password.Value(), "SECRET_smtp_from_file")
+			configtest.Eq(t, "digest.to", c.Digest.To, []string{"alice@example.com"})
+			configtest.Eq(t, "digest.from defaults to me.email", c.Digest.From, "alice@example.com")
 		},
 		"env.yaml": func(t *testing.T, c *config.Config) {
-			eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
-			eq(t, "timezone default", c.Me.Timezone, "America/New_York")
-			eq(t, "store.path", c.Store.Path, "/var/lib/impact/impact.db")
-			eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_github_env")
-			eq(t, "repos", gh(c).Repos, []string{"acme/search-api"})
-			eq(t, "interval", gh(c).Interval.D(), 5*time.Minute)
-			eq(t, "escaped query", c.Metrics[0].Query, `label_replace(up, "x", "${1}", "", "")`)
+			configtest.Eq(t, "me.github", c.Me.GitHub, config.StringList{"alice"})
+			configtest.Eq(t, "timezone default", c.Me.Timezone, "America/New_York")
+			configtest.Eq(t, "store.path", c.Store.Path, "/var/lib/impact/impact.db")
+			configtest.Eq(t, "github token", gh(c).Token.Value(), "ghp_SECRET_github_env")
+			configtest.Eq(t, "repos", gh(c).Repos, []string{"acme/search-api"})
+			configtest.Eq(t, "interval", gh(c).Interval.D(), 5*time.Minute)
+			configtest.Eq(t, "escaped query", c.Metrics[0].Query, `label_replace(up, "x", "${1}", "", "")`)
 		},
 		"loopback.yaml": func(t *testing.T, c *config.Config) {
-			eq(t, "IsMe", c.IsMe("alice-work") && c.IsMe("@ALICE") && !c.IsMe("bob"), true)
+			configtest.Eq(t, "IsMe", c.IsMe("alice-work") && c.IsMe("@ALICE") && !c.IsMe("bob"), true)
 			network, addr := c.Server.Network()
-			eq(t, "listen", network+" "+addr, "unix /tmp/impact.sock")
-			eq(t, "github api_url", gh(c).APIURL, "http://127.0.0.1:8081/")
-			eq(t, "actions api_url from github", ga(c).APIURL, "http://127.0.0.1:8081/")
-			eq(t, "actions interval default", ga(c).Interval.D(), 30*time.Minute)
-			eq(t, "workflow branch default", ga(c).Workflows[0].Branch, "main")
-			eq(t, "datadog api_url", dd(c).URL(), "http://localhost:8082")
-			eq(t, "pagerduty api_url", pd(c).APIURL, "http://[::1]:8083")
-			eq(t, "category default", c.Metrics[0].Category, "performance")
-			eq(t, "datadog metrics", len(c.MetricsFor("datadog")), 1)
-			eq(t, "prometheus metrics", len(c.MetricsFor("prometheus")), 0)
+			configtest.Eq(t, "listen", network+" "+addr, "unix /tmp/impact.sock")
+			configtest.Eq(t, "github api_url", gh(c).APIURL, "http://127.0.0.1:8081/")
+			configtest.Eq(t, "actions api_url from github", ga(c).APIURL, "http://127.0.0.1:8081/")
+			configtest.Eq(t, "actions interval default", ga(c).Interval.D(), 30*time.Minute)
+			configtest.Eq(t, "workflow branch default", ga(c).Workflows[0].Branch, "main")
+			configtest.Eq(t, "datadog api_url", dd(c).URL(), "http://localhost:8082")
+			configtest.Eq(t, "pagerduty api_url", pd(c).APIURL, "http://[::1]:8083")
+			configtest.Eq(t, "category default", c.Metrics[0].Category, "performance")
+			configtest.Eq(t, "datadog metrics", len(c.MetricsFor("datadog")), 1)
+			configtest.Eq(t, "prometheus metrics", len(c.MetricsFor("prometheus")), 0)
 		},
 		"anchors.yaml": func(t *testing.T, c *config.Config) {
-			eq(t, "workflows", ga(c).Workflows, []githubactions.Workflow{
+			configtest.Eq(t, "workflows", ga(c).Workflows, []githubactions.Workflow{
 				{Repo: "acme/search-api", Workflow: "ci.yml", Branch: "develop"},
 				{Repo: "acme/search-api", Workflow: "deploy.yml", Branch: "develop", Deploys: true},
 			})
-			eq(t, "token inherited", ga(c).Token.Value(), "ghp_SECRET_github_env")
-			eq(t, "metric 2", c.Metrics[1], config.Metric{
+			configtest.Eq(t, "token inherited", ga(c).Token.Value(), "ghp_SECRET_github_env")
+			configtest.Eq(t, "metric 2", c.Metrics[1], config.Metric{
 				ID: "search-p50", Source: "datadog", Query: "p50:trace.http.request.duration{service:search-api}",
 				Unit: "ms", Better: "lower", Repos: []string{"acme/search-api", "acme/checkout"},
 				Paths: []string{"internal/query/", "**/*.sql"}, Category: "database",
 			})
-			eq(t, "drafter", c.Drafter, config.DrafterConfig{
+			configtest.Eq(t, "drafter", c.Drafter, config.DrafterConfig{
 				Window: config.Duration(14 * 24 * time.Hour), Settle: config.Duration(36 * time.Hour), MinChange: 0.05, Alpha: 0.05,
 			})
 		},
@@ -236,12 +160,12 @@ func TestGoodConfigs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Show: %v", err)
 			}
-			assertNoSecrets(t, "Show", string(out))
-			assertNoSecrets(t, "fmt", fmt.Sprintf("%v %+v %#v", c, c, c))
-			assertNoSecrets(t, "fmt", fmtAllVerbs(c, *c, struct{ C *config.Config }{c}, &c.Sources, &c.Server, &c.Digest, &c.Digest.SMTP,
+			configtest.AssertNoSecrets(t, "Show", string(out))
+			configtest.AssertNoSecrets(t, "fmt", fmt.Sprintf("%v %+v %#v", c, c, c))
+			configtest.AssertNoSecrets(t, "fmt", fmtAllVerbs(c, *c, struct{ C *config.Config }{c}, &c.Sources, &c.Server, &c.Digest, &c.Digest.SMTP,
 				gh(c), ga(c), dd(c), prom(c), pd(c)))
 			if p := prom(c); p != nil && p.BasicAuth != nil {
-				assertNoSecrets(t, "fmt", fmtAllVerbs(p.BasicAuth, *p.BasicAuth, p.BasicAuth.Password))
+				configtest.AssertNoSecrets(t, "fmt", fmtAllVerbs(p.BasicAuth, *p.BasicAuth, p.BasicAuth.Password))
 			}
 		})
 	}
@@ -292,7 +216,7 @@ func TestBadConfigs(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := strings.ReplaceAll(readWant(t, data), "{metric sources}", metricSources())
-			c, err := config.ParseWith(data, filepath.Base(file), testOptions(fakeReadFile))
+			c, err := config.ParseWith(data, filepath.Base(file), testOptions(configtest.ReadFile))
 			if err == nil {
 				t.Fatalf("no error; want\n%s", want)
 			}
@@ -314,7 +238,7 @@ func TestBadConfigs(t *testing.T) {
 					t.Errorf("problem without file:line: %#v", p)
 				}
 			}
-			assertNoSecrets(t, "error", err.Error())
+			configtest.AssertNoSecrets(t, "error", err.Error())
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error shows a password from a URL: %s", err)
 			}
@@ -324,11 +248,11 @@ func TestBadConfigs(t *testing.T) {
 
 func TestExample(t *testing.T) {
 	ex := all.Registry().Example()
-	c, err := config.ParseWith([]byte(ex), "example.yaml", testOptions(fakeReadFile))
+	c, err := config.ParseWith([]byte(ex), "example.yaml", testOptions(configtest.ReadFile))
 	if err != nil {
 		t.Fatalf("config.Example does not load:\n%v", err)
 	}
-	eq(t, "sources", sorted(c.ConfiguredSources()), sorted(all.Registry().Names()))
+	configtest.Eq(t, "sources", sorted(c.ConfiguredSources()), sorted(all.Registry().Names()))
 	if len(c.Metrics) == 0 || c.Digest.SMTP.Password.Value() != "SECRET_smtp_env" {
 		t.Errorf("example lacks metrics or digest: %+v", c)
 	}
@@ -359,14 +283,14 @@ drafter: {window: 3d}
 digest: {smtp: {host: localhost}}
 sources:
   datadog: {api_key: k, app_key: k, interval: 2h}
-`), "p.yaml", testOptions(fakeReadFile))
+`), "p.yaml", testOptions(configtest.ReadFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, "drafter", c.Drafter, config.DrafterConfig{Window: config.Duration(72 * time.Hour), Settle: config.Duration(24 * time.Hour), MinChange: 0.1, Alpha: 0.01})
-	eq(t, "smtp", c.Digest.SMTP, config.SMTPConfig{Host: "localhost", Port: 587, TLS: "starttls"})
-	eq(t, "schedule", c.Digest.Schedule, "0 9 * * MON")
-	eq(t, "datadog", *dd(c), datadog.Config{APIKey: "k", AppKey: "k", Site: "datadoghq.com", Interval: config.Duration(2 * time.Hour)})
+	configtest.Eq(t, "drafter", c.Drafter, config.DrafterConfig{Window: config.Duration(72 * time.Hour), Settle: config.Duration(24 * time.Hour), MinChange: 0.1, Alpha: 0.01})
+	configtest.Eq(t, "smtp", c.Digest.SMTP, config.SMTPConfig{Host: "localhost", Port: 587, TLS: "starttls"})
+	configtest.Eq(t, "schedule", c.Digest.Schedule, "0 9 * * MON")
+	configtest.Eq(t, "datadog", *dd(c), datadog.Config{APIKey: "k", AppKey: "k", Site: "datadoghq.com", Interval: config.Duration(2 * time.Hour)})
 }
 
 func dd(c *config.Config) *datadog.Config { return config.SourceAs[datadog.Config](c, datadog.Name) }
