@@ -38,6 +38,10 @@ type FakeOptions struct {
 	RateLimit int
 	// Now is the clock for rate-limit headers; default time.Now.
 	Now func() time.Time
+	// PageSize, when positive, caps the page size below the vendor's
+	// maximum, so a test sees several pages from a few items (the GitHub
+	// fake honours it).
+	PageSize int
 }
 
 // Clock is o.Now(), or time.Now() when it is not set.

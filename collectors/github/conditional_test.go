@@ -44,7 +44,7 @@ func TestConditionalPoll(t *testing.T) {
 	f.conditional = true
 	addSearchAPI(t, f)
 	const checkout = "acme/checkout"
-	f.add(checkout, f.fx.pr(t, checkout, prSpec{number: 7, author: "alice", updated: T.Add(-time.Hour), merged: T.Add(-time.Hour)}))
+	f.add(checkout, prSpec{number: 7, author: "alice", updated: T.Add(-time.Hour), merged: T.Add(-time.Hour)})
 	h := newHarness(t, f, setup{repos: []string{searchAPI, checkout}, needFiles: func(string) bool { return true }})
 	if err := h.collect(context.Background(), T); err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestConditionalPoll(t *testing.T) {
 	}
 
 	// A new merge in search-api: page 1 changed there, not in checkout.
-	f.add(searchAPI, f.fx.pr(t, searchAPI, prSpec{number: 108, author: "alice", updated: T.Add(20 * time.Minute), merged: T.Add(20 * time.Minute)}))
+	f.add(searchAPI, prSpec{number: 108, author: "alice", updated: T.Add(20 * time.Minute), merged: T.Add(20 * time.Minute)})
 	f.setFiles(searchAPI, 108, "internal/query/build.go")
 	n = len(f.requests())
 	if err := h.collect(context.Background(), T.Add(30*time.Minute)); err != nil {
@@ -157,7 +157,7 @@ func TestNewestPRNotRefetched(t *testing.T) {
 
 	// #111 merged in the very second #3370 was last updated, unseen so far.
 	at := time.Date(2025, 11, 19, 17, 43, 19, 0, time.UTC)
-	f.add(searchAPI, f.fx.pr(t, searchAPI, prSpec{number: 111, author: "alice", updated: at, merged: at}))
+	f.add(searchAPI, prSpec{number: 111, author: "alice", updated: at, merged: at})
 	files = len(f.fileRequests())
 	if err := h.collect(context.Background(), T.Add(30*time.Minute)); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,8 +46,35 @@ const ghDocs = "https://docs.github.com/rest"
 //
 // more mounts other sources' endpoints of the same API on the same server
 // and budget: githubactions.FakeRoutes adds the Actions runs.
-func NewFake(w *world.World, o collectorstest.FakeOptions, more ...FakeRoutes) http.Handler {
-	g := &FakeServer{w: w, o: o, lim: collectorstest.NewLimiter(o.RateLimit, 5000), byRepo: map[string][]ghEntry{}}
+func NewFake(w *world.World, o collectorstest.FakeOptions, more ...FakeRoutes) *FakeServer {
+	g := &FakeServer{w: w, o: o, lim: collectorstest.NewLimiter(o.RateLimit, 5000)}
+	g.index()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", g.list)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", g.get)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", g.files)
+	mux.HandleFunc("GET /rate_limit", g.rateLimit)
+	addReviews(mux, g) // fake_reviews.go: search reviewed-by, reviews, review comments
+	for _, m := range more {
+		m(g, mux)
+	}
+	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
+		g.Send(rw, r, http.StatusNotFound, FakeError("Not Found"), "")
+	})
+	g.h = collectorstest.Wrap("github", mux, o, func(rw http.ResponseWriter, code int) {
+		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+			rw.Header().Set("Retry-After", "1")
+		}
+		collectorstest.WriteJSON(rw, code, FakeError(http.StatusText(code)))
+	})
+	return g
+}
+
+// index files the world's closed PRs by repo: only those created and
+// closed by world.End exist.
+func (g *FakeServer) index() {
+	w := g.w
+	g.byRepo = map[string][]ghEntry{}
 	add := func(p model.PR, merged bool) {
 		in := w.Info[p.Key()]
 		if in.CreatedAt.After(w.End) || in.ClosedAt.After(w.End) {
@@ -61,24 +89,25 @@ func NewFake(w *world.World, o collectorstest.FakeOptions, more ...FakeRoutes) h
 	for _, p := range w.ClosedUnmerged {
 		add(p, false)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", g.list)
-	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", g.get)
-	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", g.files)
-	mux.HandleFunc("GET /rate_limit", g.rateLimit)
-	addReviews(mux, g) // fake_reviews.go: search reviewed-by, reviews, review comments
-	for _, m := range more {
-		m(g, mux)
-	}
-	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
-		g.Send(rw, r, http.StatusNotFound, FakeError("Not Found"), "")
-	})
-	return collectorstest.Wrap("github", mux, o, func(rw http.ResponseWriter, code int) {
-		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-			rw.Header().Set("Retry-After", "1")
-		}
-		collectorstest.WriteJSON(rw, code, FakeError(http.StatusText(code)))
-	})
+}
+
+// ServeHTTP answers one request.
+func (g *FakeServer) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	g.h.ServeHTTP(rw, r)
+}
+
+// Update changes the world between requests, as time passing does on
+// GitHub (a PR merged, reopened, commented on, its files pushed): fn edits
+// w.PRs, w.ClosedUnmerged, w.Info, w.Repos or w.Reviews, and the pull
+// request and review endpoints serve the result. (The Actions runs a
+// FakeRoutes indexed when mounted stay as they were.)
+func (g *FakeServer) Update(fn func(w *world.World)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	fn(g.w)
+	g.index()
 }
 
 // FakeRoutes mounts more endpoints of GitHub's API on the fake GitHub's
@@ -86,8 +115,10 @@ func NewFake(w *world.World, o collectorstest.FakeOptions, more ...FakeRoutes) h
 // rate-limit budget.
 type FakeRoutes func(s *FakeServer, mux *http.ServeMux)
 
-// FakeServer is the fake GitHub a FakeRoutes mounts on.
+// FakeServer is the fake GitHub, an http.Handler; FakeRoutes mount on it.
 type FakeServer struct {
+	h      http.Handler
+	mu     sync.RWMutex // Update against the requests
 	w      *world.World
 	o      collectorstest.FakeOptions
 	lim    *collectorstest.Limiter
@@ -238,7 +269,7 @@ func (g *FakeServer) list(rw http.ResponseWriter, r *http.Request) {
 		}
 		return c
 	})
-	lo, hi, link := FakePaginate(r, len(sel))
+	lo, hi, link := g.Paginate(r, len(sel))
 	out := make([]ghPull, 0, hi-lo)
 	for _, e := range sel[lo:hi] {
 		out = append(out, g.pull(r, e))
@@ -296,7 +327,7 @@ func (g *FakeServer) files(rw http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lo, hi, link := FakePaginate(r, len(e.info.Files))
+	lo, hi, link := g.Paginate(r, len(e.info.Files))
 	base := collectorstest.BaseURL(r)
 	out := make([]ghFile, 0, hi-lo)
 	for _, f := range e.info.Files[lo:hi] {
@@ -332,15 +363,19 @@ func (g *FakeServer) rateLimit(rw http.ResponseWriter, r *http.Request) {
 	rw.Write(body)
 }
 
-// FakePaginate applies per_page (default 30, max 100) and page (from 1) to n
-// items and returns the slice bounds and the Link header.
-func FakePaginate(r *http.Request, n int) (lo, hi int, link string) {
+// Paginate applies per_page (default 30, max 100, or FakeOptions.PageSize
+// when smaller) and page (from 1) to n items and returns the slice bounds
+// and the Link header.
+func (g *FakeServer) Paginate(r *http.Request, n int) (lo, hi int, link string) {
 	q := r.URL.Query()
 	per, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || per < 1 {
 		per = 30
 	}
 	per = min(per, 100)
+	if g.o.PageSize > 0 {
+		per = min(per, g.o.PageSize)
+	}
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page < 1 {
 		page = 1

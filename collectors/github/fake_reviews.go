@@ -66,7 +66,7 @@ func (g *FakeServer) issueEvents(rw http.ResponseWriter, r *http.Request) {
 		event("merged", e.pr.MergedAt, map[string]any{"commit_id": e.pr.MergeSHA})
 	}
 	slices.SortStableFunc(out, func(a, b map[string]any) int { return a["created_at"].(time.Time).Compare(b["created_at"].(time.Time)) })
-	lo, hi, link := FakePaginate(r, len(out))
+	lo, hi, link := g.Paginate(r, len(out))
 	g.Send(rw, r, http.StatusOK, out[lo:hi], link)
 }
 
@@ -161,7 +161,7 @@ func (g *FakeServer) searchIssues(rw http.ResponseWriter, r *http.Request) {
 		}, "")
 		return
 	}
-	lo, hi, link := FakePaginate(r, min(len(sel), searchCap))
+	lo, hi, link := g.Paginate(r, min(len(sel), searchCap))
 	items := make([]map[string]any, 0, hi-lo)
 	for _, e := range sel[lo:hi] {
 		pull := g.pull(r, e)
@@ -210,7 +210,7 @@ func (g *FakeServer) reviews(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := g.prReviews(e.pr.Repo, e.pr.Number)
-	lo, hi, link := FakePaginate(r, len(rs))
+	lo, hi, link := g.Paginate(r, len(rs))
 	base := collectorstest.BaseURL(r)
 	out := make([]map[string]any, 0, hi-lo)
 	for _, rv := range rs[lo:hi] {
@@ -254,7 +254,7 @@ func (g *FakeServer) reviewComments(rw http.ResponseWriter, r *http.Request) {
 			cs = append(cs, comment{rv, i})
 		}
 	}
-	lo, hi, link := FakePaginate(r, len(cs))
+	lo, hi, link := g.Paginate(r, len(cs))
 	base := collectorstest.BaseURL(r)
 	out := make([]map[string]any, 0, hi-lo)
 	path := "README.md"

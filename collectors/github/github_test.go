@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -22,25 +23,24 @@ const day = 24 * time.Hour
 // addSearchAPI gives acme/search-api nine closed PRs, three pages of three
 // (newest update first):
 //
-//	page 1: #3370 (pull_get.json verbatim: merged 2025-11-19T17:43:18Z, updated a second later)
+//	page 1: #3370 (pull_get.json's values: merged 2025-11-19T17:43:18Z, updated a second later)
 //	        #107 closed unmerged, #106 merged (bob)
 //	page 2: #105 merged, #104 closed unmerged, #103 merged
-//	page 3: #31 (pull_get_merged_2023.json: merged in 2012, updated 6 days ago),
+//	page 3: #31 (pull_get_merged_2023.json's: merged in 2012, updated 6 days ago),
 //	        #102 merged, #101 merged and updated 100 days ago (before Since)
 func addSearchAPI(t *testing.T, f *fakeGitHub) {
-	fx := f.fx
-	old := clone(t, fx.pull2023)
-	old["updated_at"] = ts(T.Add(-6 * day))
+	old := fixturePR(t, "pull_get_merged_2023.json")
+	old.updated = T.Add(-6 * day)
 	f.add(searchAPI,
-		clone(t, fx.pullGet),
-		fx.pr(t, searchAPI, prSpec{number: 107, author: "carol", updated: T.Add(-20 * time.Hour)}),
-		fx.pr(t, searchAPI, prSpec{number: 106, author: "bob", updated: T.Add(-1 * day), merged: T.Add(-1 * day)}),
-		fx.pr(t, searchAPI, prSpec{number: 105, author: "alice", title: "feat(search): move query building off the request path", updated: T.Add(-2 * day), merged: T.Add(-2*day - time.Hour)}),
-		fx.pr(t, searchAPI, prSpec{number: 104, author: "dave", updated: T.Add(-3 * day)}),
-		fx.pr(t, searchAPI, prSpec{number: 103, author: "alice", updated: T.Add(-5 * day), merged: T.Add(-5 * day)}),
+		fixturePR(t, "pull_get.json"),
+		prSpec{number: 107, author: "carol", updated: T.Add(-20 * time.Hour)},
+		prSpec{number: 106, author: "bob", updated: T.Add(-1 * day), merged: T.Add(-1 * day)},
+		prSpec{number: 105, author: "alice", title: "feat(search): move query building off the request path", updated: T.Add(-2 * day), merged: T.Add(-2*day - time.Hour)},
+		prSpec{number: 104, author: "dave", updated: T.Add(-3 * day)},
+		prSpec{number: 103, author: "alice", updated: T.Add(-5 * day), merged: T.Add(-5 * day)},
 		old,
-		fx.pr(t, searchAPI, prSpec{number: 102, author: "alice", updated: T.Add(-10 * day), merged: T.Add(-10 * day)}),
-		fx.pr(t, searchAPI, prSpec{number: 101, author: "alice", updated: T.Add(-100 * day), merged: T.Add(-100 * day)}),
+		prSpec{number: 102, author: "alice", updated: T.Add(-10 * day), merged: T.Add(-10 * day)},
+		prSpec{number: 101, author: "alice", updated: T.Add(-100 * day), merged: T.Add(-100 * day)},
 	)
 }
 
@@ -86,7 +86,7 @@ func TestPagination(t *testing.T) {
 				t.Errorf("#105 = %+v", p105)
 			}
 			// The cursor is the newest updated_at, once the walk is complete.
-			if c := h.sink.cursor(searchAPI); c != complete("2025-11-19T17:43:19Z", 3370) {
+			if c := h.sink.cursor(searchAPI); !complete(t, c, "2025-11-19T17:43:19Z", 3370) {
 				t.Errorf("cursor %s", c)
 			}
 			for _, r := range f.requests() {
@@ -94,10 +94,11 @@ func TestPagination(t *testing.T) {
 					t.Errorf("request %s: User-Agent %q, Authorization %q", r.Path, r.UA, r.Auth)
 				}
 			}
-			// The shared client read the recorded X-RateLimit-* headers
-			// (raw/pulls_list.meta.json) and counted the answers.
+			// The shared client read the fake's X-RateLimit-* headers (one
+			// request of 5000 spent per page, reset an hour after the first)
+			// and counted the answers.
 			limit, remaining, reset, known := h.budget.Snapshot()
-			if !known || limit != 5000 || remaining != 4955 || reset.Unix() != 1581246203 {
+			if !known || limit != 5000 || remaining != 4997 || !reset.Equal(T.Add(time.Hour)) {
 				t.Errorf("budget %d/%d reset %v known %v", remaining, limit, reset, known)
 			}
 			if n := h.stats.Count(Name, 200); n != 3 {
@@ -110,16 +111,78 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-// recordedETag is the ETag of raw/pulls_list.meta.json, which the fake
-// sends with every list page unless it is conditional.
-const recordedETag = `W/"58debf75745afdbf060e311364326085"`
+// complete reports whether c is the cursor of a finished walk: the newest
+// updated_at, the PRs updated at exactly that time and page 1's ETag.
+func complete(t *testing.T, c, updatedAt string, seen ...int) bool {
+	t.Helper()
+	var got cursor
+	if err := json.Unmarshal([]byte(c), &got); err != nil {
+		t.Fatalf("cursor %s: %v", c, err)
+	}
+	at, _ := time.Parse(time.RFC3339, updatedAt)
+	return got.UpdatedAt.Equal(at) && slices.Equal(got.Seen, seen) && got.ETag != "" && got.Walk == nil
+}
 
-// complete is the cursor of a finished walk: the newest updated_at, the PRs
-// updated at exactly that time and page 1's (recorded) ETag.
-func complete(updatedAt string, seen ...int) string {
-	c := cursor{ETag: recordedETag, Seen: seen}
-	c.UpdatedAt, _ = time.Parse(time.RFC3339, updatedAt)
-	return string(c.encode())
+// The recorded answers, replayed as GitHub sent them: a list page of
+// pull_get.json's merged PR and pulls_list.json's open one, with
+// raw/pulls_list.meta.json's headers, and pull_files_small.json for the
+// merged PR's files. The merged PR maps field by field (the open one is
+// skipped), its files are the recorded ones, the shared client reads the
+// recorded X-RateLimit-* headers, and the cursor keeps the recorded ETag.
+func TestRecordedAnswers(t *testing.T) {
+	f := newFake(t, "")
+	var list []json.RawMessage
+	readJSON(t, "pulls_list.json", &list)
+	page, _ := json.Marshal(append([]json.RawMessage{readFile(t, "pull_get.json")}, list...))
+	f.fail = func(_ int, r seenReq) *failure {
+		switch r.Path {
+		case "/repos/" + searchAPI + "/pulls":
+			return &failure{status: 200, header: metaHeaders(t, "pulls_list"), body: string(page)}
+		case "/repos/" + searchAPI + "/pulls/3370/files":
+			return &failure{status: 200, header: metaHeaders(t, "pull_files_small"), body: string(readFile(t, "pull_files_small.json"))}
+		}
+		t.Errorf("unexpected request %s", r.Path)
+		return nil
+	}
+	h := newHarness(t, f, setup{})
+	if err := h.collect(context.Background(), T); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.sink.pr(searchAPI + "#3370")
+	want := model.PR{
+		Repo: searchAPI, Number: 3370, Title: "Bump actions/setup-python from 5 to 6",
+		URL: "https://github.com/PyGithub/PyGithub/pull/3370", Author: "dependabot[bot]",
+		MergedAt: time.Date(2025, 11, 19, 17, 43, 18, 0, time.UTC),
+		MergeSHA: "1f5f434b321e963171a27c13c1137cedb54cc4d0", Base: "main",
+	}
+	if !prEqual(got, want) || got.MergedAt.Location() != time.UTC {
+		t.Errorf("PR\n got %+v\nwant %+v", got, want)
+	}
+	if got := h.sink.numbers(searchAPI); !slices.Equal(got, []int{3370}) {
+		t.Errorf("stored %v, want the merged PR only", got)
+	}
+	limit, remaining, reset, known := h.budget.Snapshot()
+	if !known || limit != 5000 || remaining != 4955 || reset.Unix() != 1581246203 {
+		t.Errorf("budget %d/%d reset %v known %v", remaining, limit, reset, known)
+	}
+	if c := storedCursor(t, h.sink, searchAPI); c.ETag != `W/"58debf75745afdbf060e311364326085"` || !slices.Equal(c.Seen, []int{3370}) {
+		t.Errorf("cursor %s, want the recorded ETag", h.sink.cursor(searchAPI))
+	}
+
+	// With its files: the recorded file list (its headers, from 2013, have
+	// no X-RateLimit-Reset).
+	h = newHarness(t, f, setup{needFiles: func(string) bool { return true }})
+	if err := h.collect(context.Background(), T); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = h.sink.pr(searchAPI + "#3370")
+	want.Files, want.FilesFetched = []string{"lib/octokit/configuration.rb", "lib/octokit/connection.rb", "lib/octokit/repository.rb"}, true
+	if !prEqual(got, want) {
+		t.Errorf("PR\n got %+v\nwant %+v", got, want)
+	}
+	if _, remaining, _, _ := h.budget.Snapshot(); remaining != 4990 {
+		t.Errorf("budget %d left, want the recorded 4990", remaining)
+	}
 }
 
 func prEqual(a, b model.PR) bool {
@@ -129,8 +192,7 @@ func prEqual(a, b model.PR) bool {
 }
 
 func TestIncremental(t *testing.T) {
-	f := newFake(t, "")
-	f.pageSize = 5
+	f := newFakeWith(t, "", 5)
 	addSearchAPI(t, f)
 	h := newHarness(t, f, setup{})
 	if err := h.collect(context.Background(), T); err != nil {
@@ -152,7 +214,7 @@ func TestIncremental(t *testing.T) {
 	}
 
 	// A new merge, and a comment on a stored PR: the poll reads page 1 only.
-	f.add(searchAPI, f.fx.pr(t, searchAPI, prSpec{number: 108, author: "alice", updated: T.Add(20 * time.Minute), merged: T.Add(20 * time.Minute)}))
+	f.add(searchAPI, prSpec{number: 108, author: "alice", updated: T.Add(20 * time.Minute), merged: T.Add(20 * time.Minute)})
 	f.touch(searchAPI, 103, T.Add(25*time.Minute))
 	n = len(f.requests())
 	if err := h.collect(context.Background(), T.Add(30*time.Minute)); err != nil {
@@ -170,7 +232,7 @@ func TestIncremental(t *testing.T) {
 	if got := h.sink.numbers(searchAPI); !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if c := h.sink.cursor(searchAPI); c != complete("2025-11-20T12:25:00Z", 103) {
+	if c := h.sink.cursor(searchAPI); !complete(t, c, "2025-11-20T12:25:00Z", 103) {
 		t.Errorf("cursor %s", c)
 	}
 }
@@ -191,7 +253,7 @@ func TestBackfillReadsFurther(t *testing.T) {
 	if got := h.sink.numbers(searchAPI); !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if c := h.sink.cursor(searchAPI); c != complete("2025-11-19T17:43:19Z", 3370) {
+	if c := h.sink.cursor(searchAPI); !complete(t, c, "2025-11-19T17:43:19Z", 3370) {
 		t.Errorf("cursor %s", c)
 	}
 }
@@ -200,7 +262,7 @@ func TestFilesOnlyWhenNeeded(t *testing.T) {
 	f := newFake(t, "")
 	addSearchAPI(t, f)
 	const checkout = "acme/checkout"
-	f.add(checkout, f.fx.pr(t, checkout, prSpec{number: 7, author: "alice", updated: T.Add(-time.Hour), merged: T.Add(-time.Hour)}))
+	f.add(checkout, prSpec{number: 7, author: "alice", updated: T.Add(-time.Hour), merged: T.Add(-time.Hour)})
 	f.setFiles(checkout, 7, "cmd/main.go")
 	// Five files: two pages of three.
 	f.setFiles(searchAPI, 105, "internal/query/build.go", "internal/query/build_test.go", "internal/query/cache.go", "README.md", "go.sum")
@@ -369,7 +431,7 @@ func TestFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, "")
 			addSearchAPI(t, f)
-			f.add(checkout, f.fx.pr(t, checkout, prSpec{number: 7, author: "alice", updated: T.Add(-time.Hour), merged: T.Add(-time.Hour)}))
+			f.add(checkout, prSpec{number: 7, author: "alice", updated: T.Add(-time.Hour), merged: T.Add(-time.Hour)})
 			broken := true
 			f.fail = func(_ int, r seenReq) *failure {
 				if broken && r.Path == "/repos/acme/search-api/pulls" && r.Page == 2 {
@@ -438,7 +500,7 @@ func TestFailures(t *testing.T) {
 			if got := h.sink.numbers(searchAPI); !slices.Equal(got, firstRun) {
 				t.Errorf("stored %v, want %v", got, firstRun)
 			}
-			if c := h.sink.cursor(searchAPI); c != complete("2025-11-19T17:43:19Z", 3370) {
+			if c := h.sink.cursor(searchAPI); !complete(t, c, "2025-11-19T17:43:19Z", 3370) {
 				t.Errorf("cursor %s", c)
 			}
 		})
@@ -470,8 +532,8 @@ func TestResumeAfterInterruption(t *testing.T) {
 	}
 	// Meanwhile: two merges, and a comment on #106 (already stored).
 	f.add(searchAPI,
-		f.fx.pr(t, searchAPI, prSpec{number: 110, author: "bob", updated: T.Add(time.Hour), merged: T.Add(time.Hour)}),
-		f.fx.pr(t, searchAPI, prSpec{number: 109, author: "alice", updated: T.Add(50 * time.Minute), merged: T.Add(50 * time.Minute)}))
+		prSpec{number: 110, author: "bob", updated: T.Add(time.Hour), merged: T.Add(time.Hour)},
+		prSpec{number: 109, author: "alice", updated: T.Add(50 * time.Minute), merged: T.Add(50 * time.Minute)})
 	f.touch(searchAPI, 106, T.Add(70*time.Minute))
 	broken = false
 	n := len(f.listPages(searchAPI))
@@ -488,7 +550,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	if got := h.sink.numbers(searchAPI); !slices.Equal(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if c := h.sink.cursor(searchAPI); c != complete("2025-11-20T13:10:00Z", 106) {
+	if c := h.sink.cursor(searchAPI); !complete(t, c, "2025-11-20T13:10:00Z", 106) {
 		t.Errorf("cursor %s", c)
 	}
 }
@@ -498,7 +560,6 @@ func TestResumeAfterInterruption(t *testing.T) {
 // walk notices and reads again from page 1 rather than skip them.
 func TestResumeWhenListShrank(t *testing.T) {
 	f := newFake(t, "")
-	fx := f.fx
 	// [10 9 8] [7 6 5] [4 3 2] [1]; 9..6 closed unmerged.
 	for n := 10; n >= 1; n-- {
 		s := prSpec{number: n, author: "alice", updated: T.Add(-time.Duration(11-n) * time.Hour)}
@@ -507,7 +568,7 @@ func TestResumeWhenListShrank(t *testing.T) {
 		} else {
 			s.merged = s.updated
 		}
-		f.add(searchAPI, fx.pr(t, searchAPI, s))
+		f.add(searchAPI, s)
 	}
 	broken := true
 	f.fail = func(_ int, r seenReq) *failure {

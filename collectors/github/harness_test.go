@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +18,9 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/world"
 )
 
 const testToken = "ghp_test-token-0123456789"
@@ -77,93 +76,43 @@ func metaHeaders(t *testing.T, name string) http.Header {
 	return h
 }
 
-// obj is a JSON object from a fixture, edited per test.
-type obj = map[string]any
-
-func clone(t *testing.T, o obj) obj {
-	t.Helper()
-	b, _ := json.Marshal(o)
-	var out obj
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// num is a PR object's number, whether decoded (float64) or set (int).
-func num(o obj) int {
-	switch n := o["number"].(type) {
-	case float64:
-		return int(n)
-	case int:
-		return n
-	}
-	panic("no number")
-}
-
-// prSpec describes a synthetic PR of the fake repo.
+// prSpec describes a closed PR of a test repo.
 type prSpec struct {
 	number  int
 	author  string
-	title   string
+	title   string // default "Change <number>"
 	updated time.Time
 	merged  time.Time // zero: closed without merging
+	// As a fixture has them; defaults otherwise.
+	url, mergeSHA, base string
+	created             time.Time
 }
 
-// fixtures holds the templates the fake server builds answers from.
-type fixtures struct {
-	listItem   obj   // pulls_list.json[0]: a real list item (open, unmerged)
-	pullGet    obj   // pull_get.json: PyGithub/PyGithub#3370, merged
-	pull2023   obj   // pull_get_merged_2023.json: PyGithub#31, merged in 2012
-	files      []obj // pull_files_small.json
-	listHeader http.Header
-	fileHeader http.Header
-}
-
-func loadFixtures(t *testing.T) *fixtures {
+// fixturePR reads a recorded PR (pull_get.json, ...) as a spec, so the
+// fake serves it with the recorded values.
+func fixturePR(t *testing.T, name string) prSpec {
 	t.Helper()
-	f := &fixtures{}
-	var list []obj
-	readJSON(t, "pulls_list.json", &list)
-	f.listItem = list[0]
-	readJSON(t, "pull_get.json", &f.pullGet)
-	readJSON(t, "pull_get_merged_2023.json", &f.pull2023)
-	readJSON(t, "pull_files_small.json", &f.files)
-	f.listHeader = metaHeaders(t, "pulls_list")
-	f.fileHeader = metaHeaders(t, "pull_files_small")
-	return f
+	var p struct {
+		Number    int       `json:"number"`
+		Title     string    `json:"title"`
+		HTMLURL   string    `json:"html_url"`
+		CreatedAt time.Time `json:"created_at"`
+		UpdatedAt time.Time `json:"updated_at"`
+		MergedAt  time.Time `json:"merged_at"`
+		MergeSHA  string    `json:"merge_commit_sha"`
+		User      struct {
+			Login string `json:"login"`
+		} `json:"user"`
+		Base struct {
+			Ref string `json:"ref"`
+		} `json:"base"`
+	}
+	readJSON(t, name, &p)
+	return prSpec{number: p.Number, author: p.User.Login, title: p.Title, updated: p.UpdatedAt, merged: p.MergedAt,
+		url: p.HTMLURL, mergeSHA: p.MergeSHA, base: p.Base.Ref, created: p.CreatedAt}
 }
 
-// pr builds a list item from the real list item template.
-func (f *fixtures) pr(t *testing.T, repo string, s prSpec) obj {
-	t.Helper()
-	o := clone(t, f.listItem)
-	o["number"] = s.number
-	o["id"] = 1000000 + s.number
-	o["title"] = s.title
-	if s.title == "" {
-		o["title"] = fmt.Sprintf("Change %d", s.number)
-	}
-	o["url"] = fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", repo, s.number)
-	o["html_url"] = fmt.Sprintf("https://github.com/%s/pull/%d", repo, s.number)
-	o["state"] = "closed"
-	o["user"].(obj)["login"] = s.author
-	o["created_at"] = ts(s.updated.Add(-48 * time.Hour))
-	o["updated_at"] = ts(s.updated)
-	o["closed_at"] = ts(s.updated)
-	o["merged_at"] = nil
-	if !s.merged.IsZero() {
-		o["merged_at"] = ts(s.merged)
-		o["closed_at"] = ts(s.merged)
-		o["merge_commit_sha"] = fmt.Sprintf("%040x", s.number)
-	}
-	o["base"].(obj)["ref"] = "main"
-	return o
-}
-
-// failure is a scripted answer replacing the normal one.
+// failure is a scripted answer replacing the fake's.
 type failure struct {
 	status int
 	header http.Header
@@ -180,35 +129,34 @@ type seenReq struct {
 	Status      int // the answer's status
 }
 
-// fakeGitHub serves the two endpoints the collector uses, with Link headers,
-// from PR objects built from the fixtures.
+// fakeGitHub is the fake GitHub (NewFake) serving a world the test edits,
+// behind a harness that logs every request, checks the token and the list
+// parameters the collector must send, and can replace an answer with a
+// scripted failure or add headers to it.
 type fakeGitHub struct {
-	t        *testing.T
-	fx       *fixtures
-	prefix   string // "" or "/api/v3" (GitHub Enterprise)
-	pageSize int
+	t      *testing.T
+	gh     *FakeServer
+	prefix string // "" or "/api/v3" (GitHub Enterprise)
 
-	mu    sync.Mutex
-	pulls map[string][]obj                // repo → PR objects
-	files map[string][]obj                // "owner/repo#n" → file objects
-	reqs  []seenReq                       // every request, in order
-	fail  func(n int, r seenReq) *failure // n counts requests from 0
+	mu   sync.Mutex
+	reqs []seenReq                       // every request, in order
+	fail func(n int, r seenReq) *failure // n counts requests from 0
 	// headers adds to (or replaces) a normal answer's headers.
 	headers func(n int, r seenReq) http.Header
-	// conditional makes the fake answer as GitHub does: a page's ETag is a
-	// hash of its body, a matching If-None-Match gets 304 Not Modified,
-	// and X-RateLimit-Remaining counts down from remaining with every
-	// answer except a 304. Otherwise every page carries the recorded ETag
-	// and rate-limit headers, and If-None-Match is ignored.
+	// conditional passes If-None-Match on to the fake, which answers a
+	// match with 304 Not Modified as GitHub does; otherwise the harness
+	// drops it, as a server that ignores it would.
 	conditional bool
-	remaining   int
 	srv         *httptest.Server
 }
 
-func newFake(t *testing.T, prefix string) *fakeGitHub {
+// newFake serves pages of three PRs.
+func newFake(t *testing.T, prefix string) *fakeGitHub { return newFakeWith(t, prefix, 3) }
+
+func newFakeWith(t *testing.T, prefix string, pageSize int) *fakeGitHub {
 	t.Helper()
-	f := &fakeGitHub{t: t, fx: loadFixtures(t), prefix: prefix, pageSize: 3, remaining: 5000,
-		pulls: map[string][]obj{}, files: map[string][]obj{}}
+	w := &world.World{Start: T.AddDate(-1, 0, 0), End: T.AddDate(0, 1, 0), Me: "alice", Repos: []string{searchAPI, "acme/checkout"}, Info: map[string]world.PRInfo{}}
+	f := &fakeGitHub{t: t, prefix: prefix, gh: NewFake(w, collectorstest.FakeOptions{PageSize: pageSize, Now: func() time.Time { return T }})}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -216,42 +164,58 @@ func newFake(t *testing.T, prefix string) *fakeGitHub {
 
 func (f *fakeGitHub) apiURL() string { return f.srv.URL + f.prefix + "/" }
 
-func (f *fakeGitHub) add(repo string, prs ...obj) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.pulls[repo] = append(f.pulls[repo], prs...)
+func (f *fakeGitHub) add(repo string, specs ...prSpec) {
+	f.gh.Update(func(w *world.World) {
+		for _, s := range specs {
+			p := model.PR{Repo: repo, Number: s.number, Title: cmp.Or(s.title, fmt.Sprintf("Change %d", s.number)),
+				URL: cmp.Or(s.url, fmt.Sprintf("https://github.com/%s/pull/%d", repo, s.number)), Author: s.author,
+				MergedAt: s.merged, Base: cmp.Or(s.base, "main")}
+			in := world.PRInfo{CreatedAt: s.created, UpdatedAt: s.updated, ClosedAt: s.updated,
+				HeadRef: fmt.Sprintf("change-%d", s.number), HeadSHA: fmt.Sprintf("%040x", 1<<32+s.number)}
+			if in.CreatedAt.IsZero() {
+				in.CreatedAt = s.updated.Add(-48 * time.Hour)
+			}
+			if s.merged.IsZero() {
+				w.ClosedUnmerged = append(w.ClosedUnmerged, p)
+			} else {
+				p.MergeSHA = cmp.Or(s.mergeSHA, fmt.Sprintf("%040x", s.number))
+				in.ClosedAt = s.merged
+				w.PRs = append(w.PRs, p)
+			}
+			w.Info[p.Key()] = in
+		}
+	})
 }
 
 // remove drops PRs from the closed list (as reopening does).
 func (f *fakeGitHub) remove(repo string, numbers ...int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.pulls[repo] = slices.DeleteFunc(f.pulls[repo], func(o obj) bool {
-		return slices.Contains(numbers, num(o))
+	f.gh.Update(func(w *world.World) {
+		gone := func(p model.PR) bool { return p.Repo == repo && slices.Contains(numbers, p.Number) }
+		w.PRs = slices.DeleteFunc(w.PRs, gone)
+		w.ClosedUnmerged = slices.DeleteFunc(w.ClosedUnmerged, gone)
 	})
 }
 
 // touch sets a PR's updated_at, as a comment does.
 func (f *fakeGitHub) touch(repo string, number int, at time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, o := range f.pulls[repo] {
-		if num(o) == number {
-			o["updated_at"] = ts(at)
-		}
-	}
+	f.gh.Update(func(w *world.World) {
+		key := model.PR{Repo: repo, Number: number}.Key()
+		in := w.Info[key]
+		in.UpdatedAt = at
+		w.Info[key] = in
+	})
 }
 
 func (f *fakeGitHub) setFiles(repo string, number int, names ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []obj
-	for i, n := range names {
-		o := clone(f.t, f.fx.files[i%len(f.fx.files)])
-		o["filename"] = n
-		out = append(out, o)
-	}
-	f.files[fmt.Sprintf("%s#%d", repo, number)] = out
+	f.gh.Update(func(w *world.World) {
+		key := model.PR{Repo: repo, Number: number}.Key()
+		in := w.Info[key]
+		in.Files = nil
+		for _, n := range names {
+			in.Files = append(in.Files, world.File{Filename: n, Status: "modified", Additions: 3, Deletions: 1})
+		}
+		w.Info[key] = in
+	})
 }
 
 func (f *fakeGitHub) requests() []seenReq {
@@ -299,21 +263,24 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.reqs = append(f.reqs, req)
 	fail, headers := f.fail, f.headers
 	f.mu.Unlock()
+	var extra http.Header
+	if headers != nil {
+		extra = headers(n, req)
+	}
 	sw := &statusWriter{ResponseWriter: w, set: func(code int) {
+		h := w.Header()
+		if link := h.Get("Link"); link != "" && f.prefix != "" {
+			// GitHub Enterprise links carry its /api/v3 prefix.
+			h.Set("Link", strings.ReplaceAll(link, f.srv.URL+"/", f.srv.URL+f.prefix+"/"))
+		}
+		for k, vs := range extra {
+			h[http.CanonicalHeaderKey(k)] = vs
+		}
 		f.mu.Lock()
 		f.reqs[n].Status = code
 		f.mu.Unlock()
 	}}
 	w = sw
-	defer func() {
-		f.mu.Lock()
-		f.reqs[n].Status = cmp.Or(sw.status, http.StatusOK)
-		f.mu.Unlock()
-	}()
-	var extra http.Header
-	if headers != nil {
-		extra = headers(n, req)
-	}
 
 	if fail != nil {
 		if fl := fail(n, req); fl != nil {
@@ -331,103 +298,32 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}`))
 		return
 	}
-
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case len(parts) == 4 && parts[0] == "repos" && parts[3] == "pulls":
-		repo := parts[1] + "/" + parts[2]
 		for k, want := range map[string]string{"state": "closed", "sort": "updated", "direction": "desc", "per_page": "100"} {
 			if got := q.Get(k); got != want {
 				f.t.Errorf("list pulls: %s=%q, want %q (query %s)", k, got, want, r.URL.RawQuery)
 			}
 		}
-		f.mu.Lock()
-		items := slices.Clone(f.pulls[repo])
-		f.mu.Unlock()
-		sort.SliceStable(items, func(i, j int) bool {
-			a, b := items[i]["updated_at"].(string), items[j]["updated_at"].(string)
-			if a != b {
-				return a > b
-			}
-			return num(items[i]) > num(items[j])
-		})
-		f.writePage(w, r, f.fx.listHeader, extra, items, page)
 	case len(parts) == 6 && parts[0] == "repos" && parts[3] == "pulls" && parts[5] == "files":
 		if got := q.Get("per_page"); got != "100" {
 			f.t.Errorf("list files: per_page=%q, want 100", got)
 		}
-		f.mu.Lock()
-		items := slices.Clone(f.files[parts[1]+"/"+parts[2]+"#"+parts[4]])
-		f.mu.Unlock()
-		f.writePage(w, r, f.fx.fileHeader, extra, items, page)
 	default:
 		f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
-		http.NotFound(w, r)
 	}
-}
-
-// writePage answers one page of items with GitHub's Link header.
-func (f *fakeGitHub) writePage(w http.ResponseWriter, r *http.Request, h, extra http.Header, items []obj, page int) {
-	for k, vs := range h {
-		w.Header()[k] = vs
+	r = r.Clone(r.Context())
+	r.URL.Path = path
+	if !f.conditional {
+		r.Header.Del("If-None-Match")
 	}
-	for k, vs := range extra {
-		w.Header()[http.CanonicalHeaderKey(k)] = vs
-	}
-	last := (len(items) + f.pageSize - 1) / f.pageSize
-	if last == 0 {
-		last = 1
-	}
-	link := func(p int, rel string) string {
-		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(p))
-		return fmt.Sprintf(`<%s%s?%s>; rel="%s"`, f.srv.URL, r.URL.Path, q.Encode(), rel)
-	}
-	var links []string
-	if page > 1 {
-		links = append(links, link(page-1, "prev"))
-	}
-	if page < last {
-		links = append(links, link(page+1, "next"), link(last, "last"))
-	}
-	if page > 1 {
-		links = append(links, link(1, "first"))
-	}
-	if len(links) > 0 {
-		w.Header().Set("Link", strings.Join(links, ", "))
-	}
-	lo := min((page-1)*f.pageSize, len(items))
-	hi := min(lo+f.pageSize, len(items))
-	body, err := json.Marshal(items[lo:hi])
-	if err != nil {
-		f.t.Error(err)
-	}
-	if lo == hi {
-		body = []byte("[]")
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if f.conditional {
-		sum := sha256.Sum256(body)
-		tag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
-		w.Header().Set("ETag", tag)
-		f.mu.Lock()
-		notModified := r.Header.Get("If-None-Match") == tag
-		if !notModified {
-			f.remaining--
-		}
-		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(f.remaining))
-		f.mu.Unlock()
-		if notModified {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	}
-	w.Write(body)
+	f.gh.ServeHTTP(w, r)
 }
 
 // statusWriter records the status of an answer. It reports it (set) before
 // the answer goes out, so a client never sees an answer whose status the
-// fake has not recorded yet.
+// harness has not recorded yet, and set may still change the headers.
 type statusWriter struct {
 	http.ResponseWriter
 	status int

@@ -352,7 +352,7 @@ func (a *actions) serveList(rw http.ResponseWriter, r *http.Request, runs []*act
 			break
 		}
 	}
-	from, to, link := github.FakePaginate(r, reach)
+	from, to, link := a.g.Paginate(r, reach)
 	out := make([]ghRun, 0, to-from)
 	for _, it := range sel[from:to] {
 		out = append(out, a.runJSON(r, it.ar, it.st))
