@@ -14,7 +14,7 @@ run ./drafter/ 'BenchmarkRun$' 3x
 run ./store/ 'BenchmarkBytesPerSample|BenchmarkCommitHourlyYear|BenchmarkDraftsList10k' 1x
 run ./internal/cmd/drafts/ 'BenchmarkListJSONProcess' 20x
 # One year of five sources from fake vendors adding 50 ms per request (about a minute).
-IMPACT_BACKFILL_MD="$backfill" run ./internal/backfillbench/ 'BenchmarkBackfill$' 1x -timeout 10m
+IMPACT_BACKFILL_MD="$backfill" run ./bench/backfill/ 'BenchmarkBackfill$' 1x -timeout 10m
 
 echo
 echo "| benchmark | result | goal |"

@@ -1,5 +1,5 @@
 // Command attribution runs the labelled-scenario attribution benchmark
-// (internal/attrbench) and prints Markdown: a per-kind table, the totals
+// (bench/attribution/attrbench) and prints Markdown: a per-kind table, the totals
 // against the goals, and, with -failures, examples of every failure.
 //
 //	go run ./bench/attribution -seeds 20
@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/impact-dev/impact/internal/attrbench"
+	"github.com/impact-dev/impact/bench/attribution/attrbench"
 	"github.com/impact-dev/impact/internal/world"
 )
 

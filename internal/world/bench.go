@@ -31,7 +31,7 @@ var benchRepos = []string{"acme/search-api", "acme/checkout", "acme/billing", "a
 var benchServiceNames = []string{"search-api", "checkout", "billing", "gateway", "notifications",
 	"auth", "ledger", "catalog", "inventory", "shipping"}
 
-// Bench returns the world of the backfill benchmark (internal/backfillbench):
+// Bench returns the world of the backfill benchmark (bench/backfill):
 // one year before end (hour-aligned) of
 //
 //   - 5 repos, each with 500 PRs merged and 20 closed unmerged within the

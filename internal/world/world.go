@@ -108,7 +108,7 @@ type World struct {
 	// window), in words; their whole weeks are not near one level.
 	Traps map[string]string
 	// Labels classify every designed shift, and every metric left flat,
-	// for the attribution benchmark (internal/attrbench). Random fills
+	// for the attribution benchmark (bench/attribution/attrbench). Random fills
 	// them; Demo leaves them empty.
 	Labels []Label
 	// Gaps are, per metric id, the spans in which the series has no data

@@ -1,4 +1,4 @@
-// Package backfillbench measures a one-year backfill of every source against
+// Package backfill measures a one-year backfill of every source against
 // the fake vendors (collectors/<name>/fake.go) serving world.Bench: the requests
 // the collectors make against the fewest the vendors' APIs allow, the wall
 // time, and what a second poll with nothing new costs.
@@ -54,7 +54,7 @@
 // times faster (default 60), so the benchmark measures requests and
 // latency rather than a wait the collector cannot avoid; the report gives
 // the time that budget alone would take at PagerDuty's real rate.
-package backfillbench
+package backfill
 
 import (
 	"cmp"
@@ -191,7 +191,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	dir := o.Dir
 	if dir == "" {
-		d, err := os.MkdirTemp("", "impact-backfillbench-")
+		d, err := os.MkdirTemp("", "impact-backfill-bench-")
 		if err != nil {
 			return nil, err
 		}
@@ -323,7 +323,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 func benchConfig(w *world.World, ghURL, ddURL, promURL, pdURL, hnyURL string) *config.Config {
 	cfg := &config.Config{
-		File:    "backfillbench",
+		File:    "(backfill benchmark)",
 		Me:      config.Me{GitHub: config.StringList{w.Me}, Name: "Alice Example", Email: "alice@example.com", Timezone: "UTC"},
 		Metrics: slices.Clone(w.Metrics),
 		Drafter: config.DrafterConfig{Window: config.Duration(7 * 24 * time.Hour), Settle: config.Duration(24 * time.Hour),

@@ -145,7 +145,7 @@ func TestScoreTraps(t *testing.T) {
 // TestAttributionBench runs the whole benchmark when IMPACT_ATTRBENCH_SEEDS
 // is set (e.g. 20) and fails when a goal is not met:
 //
-//	IMPACT_ATTRBENCH_SEEDS=20 go test -run TestAttributionBench -v ./internal/attrbench
+//	IMPACT_ATTRBENCH_SEEDS=20 go test -run TestAttributionBench -v ./bench/attribution/attrbench
 func TestAttributionBench(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("IMPACT_ATTRBENCH_SEEDS"))
 	if n <= 0 {

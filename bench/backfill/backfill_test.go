@@ -1,4 +1,4 @@
-package backfillbench
+package backfill
 
 import (
 	"context"
@@ -92,7 +92,7 @@ func TestBackfillSmoke(t *testing.T) {
 }
 
 // TestBackfillBench is the benchmark with 50 ms per request, printing its
-// Markdown tables: IMPACT_BENCH=1 go test -run TestBackfillBench -v ./internal/backfillbench/
+// Markdown tables: IMPACT_BENCH=1 go test -run TestBackfillBench -v ./bench/backfill/
 func TestBackfillBench(t *testing.T) {
 	if os.Getenv("IMPACT_BENCH") != "1" {
 		t.Skip("set IMPACT_BENCH=1")
