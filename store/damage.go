@@ -261,9 +261,9 @@ type CheckReport struct {
 // recovered and kills the process.)
 //
 // The cursor goes through every branch and leaf page of every bucket, and
-// bbolt asserts each page's id and type as it reads it. Every
-// releaseEvery bytes read, the pages read are released (release), so a
-// check of a store of any size keeps little of it resident.
+// bbolt asserts each page's id and type as it reads it. The pages read
+// are released as they add up (release), so a check of a store of any
+// size keeps little of it resident.
 func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	rep := CheckReport{Path: s.path, SchemaVersion: s.version, NewestBackup: NewestBackup(s.path)}
 	if fi, err := os.Stat(s.path); err == nil {
@@ -271,7 +271,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	}
 	var (
 		sum  uint32
-		read int64
+		read int
 		walk func(tx *bolt.Tx, name string, b *bolt.Bucket) error
 	)
 	walk = func(tx *bolt.Tx, name string, b *bolt.Bucket) error {
@@ -293,7 +293,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 			}
 			sum = crc32.Update(sum, crc32.IEEETable, v) // reads every value byte
 			rep.Keys++
-			if read += int64(len(k) + len(v)); read >= s.opts.releaseEvery {
+			if read += len(k) + len(v); read >= releaseStride {
 				s.release(tx)
 				read = 0
 			}

@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	gojson "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
@@ -90,35 +92,86 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 	if err := f.check(ctx); err != nil {
 		return err
 	}
-	var ids [][]byte
+	var (
+		ids []draftRef
+		// In a read-only store no transaction can change the file while
+		// it is open (its lock shuts writers out): the drafts' values stay
+		// where the first transaction found them, and are read from the
+		// file (pread) instead of through the map, which would fault each
+		// page in again, in an order unrelated to the file's.
+		inPlace = s.opts.ReadOnly
+	)
 	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDrafts)
 		if b == nil {
 			return nil
 		}
-		var keys, vals [][]byte
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			keys, vals = append(keys, k), append(vals, v)
-		}
-		heads := make([]draftHead, len(vals))
-		err := parallel(len(vals), func(i int) error {
-			h := &heads[i]
-			if err := gojson.Unmarshal(vals[i], h); err != nil {
-				return fmt.Errorf("draft %q: %w", keys[i], err)
+		base := s.db.Info().Data
+		// A batch of drafts at a time: their heads decoded in parallel,
+		// then the pages read released, so a list of every draft never
+		// holds the drafts bucket mapped.
+		var (
+			heads      []draftHead
+			bkeys      [][]byte
+			vals       [][]byte
+			batchBytes int64
+			// The few statuses, kinds and categories, one copy each.
+			interned = map[string]string{}
+			intern   = func(s string) string {
+				if t, ok := interned[s]; ok {
+					return t
+				}
+				t := strings.Clone(s)
+				interned[t] = t
+				return t
 			}
+		)
+		decode := func() error {
+			from := len(heads)
+			heads = append(heads, make([]draftHead, len(vals))...)
+			err := parallel(len(vals), func(i int) error {
+				if err := gojson.Unmarshal(vals[i], &heads[from+i]); err != nil {
+					return fmt.Errorf("draft %q: %w", bkeys[i], err)
+				}
+				return nil
+			})
 			// go-json's strings point into its copy of the whole value:
 			// keeping them would keep every draft in memory.
-			h.ID, h.Category, h.Status = strings.Clone(h.ID), strings.Clone(h.Category), model.Status(strings.Clone(string(h.Status)))
-			return nil
-		})
-		if err != nil {
+			for i, k := range bkeys {
+				h := &heads[from+i]
+				h.key = string(k) // k points into the mmap
+				if h.ID == h.key {
+					h.ID = h.key
+				} else {
+					h.ID = strings.Clone(h.ID)
+				}
+				h.Category, h.Kind, h.Status = intern(h.Category), intern(h.Kind), model.Status(intern(string(h.Status)))
+				if inPlace {
+					h.off = int64(uintptr(unsafe.Pointer(unsafe.SliceData(vals[i]))) - base)
+					h.len = int64(len(vals[i]))
+				}
+			}
+			bkeys, vals, batchBytes = bkeys[:0], vals[:0], 0
+			s.release(tx)
+			return err
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			bkeys, vals = append(bkeys, k), append(vals, v)
+			if batchBytes += int64(len(v)); batchBytes >= min(releaseStride*16, s.opts.releaseEvery) {
+				if err := decode(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := decode(); err != nil {
 			return err
 		}
 		idx := f.selectSorted(heads)
-		ids = make([][]byte, len(idx))
+		ids = make([]draftRef, len(idx))
 		for j, i := range idx {
-			ids[j] = bytes.Clone(keys[i]) // keys point into the mmap
+			h := &heads[i]
+			ids[j] = draftRef{key: h.key, off: h.off, len: h.len}
 		}
 		return nil
 	})
@@ -128,7 +181,14 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 	var (
 		buf  []byte
 		ends []int
+		file *os.File
 	)
+	if inPlace && len(ids) > 0 {
+		if file, err = os.Open(s.path); err != nil {
+			return fmt.Errorf("store: listing drafts: %w", err)
+		}
+		defer file.Close()
+	}
 	for len(ids) > 0 {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: listing drafts: %w", err)
@@ -136,16 +196,24 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		chunk := ids[:min(eachChunk, len(ids))]
 		ids = ids[len(chunk):]
 		buf, ends = buf[:0], ends[:0]
-		err := s.view(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketDrafts)
-			for _, id := range chunk {
-				if v := b.Get(id); v != nil {
-					buf = append(buf, v...)
-					ends = append(ends, len(buf))
-				}
+		var err error
+		if inPlace {
+			err = readSpans(file, chunk, &buf, &ends)
+			if err != nil {
+				err = damaged(s.path, err)
 			}
-			return nil
-		})
+		} else {
+			err = s.view(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketDrafts)
+				for _, id := range chunk {
+					if v := b.Get([]byte(id.key)); v != nil {
+						buf = append(buf, v...)
+						ends = append(ends, len(buf))
+					}
+				}
+				return nil
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("store: listing drafts: %w", err)
 		}
@@ -156,6 +224,27 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 			}
 			start = end
 		}
+	}
+	return nil
+}
+
+// draftRef is a draft to list: its key and, in a read-only store, where
+// its value lies in the file.
+type draftRef struct {
+	key      string
+	off, len int64
+}
+
+// readSpans appends the values of refs, read from the file, to buf, and
+// where each ends to ends.
+func readSpans(f *os.File, refs []draftRef, buf *[]byte, ends *[]int) error {
+	for _, r := range refs {
+		n := len(*buf)
+		*buf = slices.Grow(*buf, int(r.len))[:n+int(r.len)]
+		if _, err := f.ReadAt((*buf)[n:], r.off); err != nil {
+			return fmt.Errorf("draft %q at byte %d: %w", r.key, r.off, err)
+		}
+		*ends = append(*ends, len(*buf))
 	}
 	return nil
 }
@@ -178,6 +267,9 @@ type draftHead struct {
 	Kind     string       `json:"kind"`
 	Category string       `json:"category"`
 	ShiftAt  time.Time    `json:"shift_at"`
+
+	key      string // its key in the drafts bucket
+	off, len int64  // where its value lies in the file (read-only stores)
 }
 
 func (f *DraftFilter) check(ctx context.Context) error {
@@ -215,21 +307,25 @@ func (f DraftFilter) selectSorted(heads []draftHead) []int {
 		idx = append(idx, i)
 	}
 	if f.Order == OrderCompetency {
-		rank := func(c string) int {
-			if i := slices.Index(model.Categories, c); i >= 0 {
-				return i
+		// Each head's ranks once, not in every comparison.
+		type ranks struct{ category, kind int }
+		rs := make([]ranks, len(heads))
+		for _, i := range idx {
+			c := slices.Index(model.Categories, heads[i].Category)
+			if c < 0 {
+				c = len(model.Categories)
 			}
-			return len(model.Categories)
+			rs[i] = ranks{c, kindRank(heads[i].Kind)}
 		}
 		slices.SortFunc(idx, func(a, b int) int {
 			ha, hb := &heads[a], &heads[b]
-			if c := cmp.Compare(rank(ha.Category), rank(hb.Category)); c != 0 {
+			if c := cmp.Compare(rs[a].category, rs[b].category); c != 0 {
 				return c
 			}
 			if c := cmp.Compare(ha.Category, hb.Category); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(kindRank(ha.Kind), kindRank(hb.Kind)); c != 0 {
+			if c := cmp.Compare(rs[a].kind, rs[b].kind); c != 0 {
 				return c
 			}
 			if c := ha.ShiftAt.Compare(hb.ShiftAt); c != 0 {

@@ -81,6 +81,7 @@ type Store struct {
 	opts    Options
 	version int
 	fresh   bool // Open created the file's buckets
+	mapped  mapped
 }
 
 // msgError is an error with a complete one-line message that still matches
@@ -166,6 +167,7 @@ func Open(path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, opts: o}
+	s.mapped.base = -1
 	existed := fi != nil
 	if existed && !o.NoCheck {
 		// Before any use, and before a migration could rewrite it.
@@ -200,6 +202,9 @@ func isBoltSizeError(err error) bool {
 
 // Close releases the file. Calling it again is a no-op.
 func (s *Store) Close() error {
+	s.mapped.mu.Lock()
+	s.mapped.rss.close()
+	s.mapped.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: closing %s: %w", s.path, err)
 	}
