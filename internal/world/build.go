@@ -14,14 +14,24 @@ import (
 // builder collects PRs before they get numbers. Shared by Demo and, later,
 // Random.
 type builder struct {
-	rng   *rand.Rand
+	rng *rand.Rand
+	// xrng draws for the PRs added with addExtra, so that they leave
+	// every draw of rng, and so the rest of the world, as it was.
+	xrng  *rand.Rand
 	start time.Time
 	end   time.Time
 	prs   []*draftPR
 	// zones are spans in which ordinary (placed) PRs must not merge, per
 	// repo.
 	zones map[string][]span
+	// quick are repos whose team keeps PRs small: their people's PRs are
+	// open quickOpen minutes plus a share of quickSpread (the same draw
+	// that gives other repos' PRs one and a half hours to four days), not
+	// days; bots still open theirs days ahead.
+	quick map[string]bool
 }
+
+const quickOpen, quickSpread = 25, 240
 
 type span struct{ from, to time.Time }
 
@@ -35,18 +45,32 @@ type draftPR struct {
 	created time.Time
 	files   []File
 	number  int
+	// extra: added by addExtra (draws from xrng, never rng).
+	extra bool
 }
 
 func (d *draftPR) key() string { return fmt.Sprintf("%s#%d", d.repo, d.number) }
 
 func newBuilder(seed uint64, start, end time.Time) *builder {
-	return &builder{rng: seedFor(seed, "prs"), start: start, end: end, zones: map[string][]span{}}
+	return &builder{rng: seedFor(seed, "prs"), xrng: seedFor(seed, "prs-extra"), start: start, end: end, zones: map[string][]span{}}
 }
 
 // add records a PR merged (or closed, if closed) at t; t zero means the PR
 // is ordinary traffic to be placed by placeOrdinary.
 func (b *builder) add(repo, author string, t time.Time, closed bool, title string, files []File) *draftPR {
 	d := &draftPR{repo: repo, author: author, title: title, at: t, closed: closed, files: files}
+	b.prs = append(b.prs, d)
+	return d
+}
+
+// addExtra records a PR merged at t and opened at created whose files
+// and number draw from xrng: PRs added to a world after the fact, which
+// must not move anything the rng placed (its other PRs' times, numbers
+// and files). Each extra PR still takes a number in its repo in creation
+// order, so PRs opened before it are numbered lower than they would be
+// without it (an anchored PR keeps its number).
+func (b *builder) addExtra(repo, author string, t, created time.Time, title string, specs ...string) *draftPR {
+	d := &draftPR{repo: repo, author: author, title: title, at: t, created: created, files: filesFrom(b.xrng, specs), extra: true}
 	b.prs = append(b.prs, d)
 	return d
 }
@@ -122,6 +146,11 @@ func (b *builder) ok(repo string, t time.Time) bool {
 			return false
 		}
 	}
+	return b.spaced(repo, t)
+}
+
+// spaced reports whether t is at least 45 minutes from every PR of repo.
+func (b *builder) spaced(repo string, t time.Time) bool {
 	for _, o := range b.prs {
 		if o.repo == repo && !o.at.IsZero() {
 			if d := t.Sub(o.at); d < 45*time.Minute && d > -45*time.Minute {
@@ -147,7 +176,11 @@ func (b *builder) finish(base map[string]int, anchors map[*draftPR]int) (merged,
 			c := d.at.Add(-time.Duration(24+b.rng.IntN(6*24)) * time.Hour).Truncate(24 * time.Hour)
 			d.created = c.Add(time.Duration(4*60+b.rng.IntN(90)) * time.Minute)
 		} else {
-			d.created = d.at.Add(-time.Duration(90+b.rng.IntN(4*24*60)) * time.Minute)
+			m := time.Duration(90+b.rng.IntN(4*24*60)) * time.Minute
+			if b.quick[d.repo] {
+				m = quickOpen*time.Minute + (m-90*time.Minute)*quickSpread/(4*24*60)
+			}
+			d.created = d.at.Add(-m)
 		}
 		d.created = d.created.Add(time.Duration(b.rng.IntN(60)) * time.Second)
 	}
@@ -166,7 +199,11 @@ func (b *builder) finish(base map[string]int, anchors map[*draftPR]int) (merged,
 		n := base[repo]
 		for _, d := range list {
 			d.number = n
-			n += 1 + b.rng.IntN(3)
+			if d.extra {
+				n += 1 + b.xrng.IntN(2)
+			} else {
+				n += 1 + b.rng.IntN(3)
+			}
 		}
 		for _, d := range list {
 			if want, ok := anchors[d]; ok {
@@ -192,10 +229,14 @@ func (b *builder) finish(base map[string]int, anchors map[*draftPR]int) (merged,
 			p.Files = append(p.Files, f.Filename)
 		}
 		p.FilesFetched = true
+		rng := b.rng
+		if d.extra {
+			rng = b.xrng
+		}
 		in := PRInfo{
 			CreatedAt: d.created,
 			ClosedAt:  d.at,
-			UpdatedAt: d.at.Add(time.Duration(1+b.rng.IntN(12))*time.Minute + time.Duration(b.rng.IntN(60))*time.Second),
+			UpdatedAt: d.at.Add(time.Duration(1+rng.IntN(12))*time.Minute + time.Duration(rng.IntN(60))*time.Second),
 			HeadRef:   headRef(d),
 			HeadSHA:   sha(p.Key() + "/head"),
 			Body:      d.body,
@@ -259,7 +300,10 @@ func defaultBody(d *draftPR) string {
 
 // files parses compact file specs: "M path +12 -3", "A path +40", "D path -80".
 // Additions/deletions left out are made up from the rng.
-func (b *builder) files(specs ...string) []File {
+func (b *builder) files(specs ...string) []File { return filesFrom(b.rng, specs) }
+
+// filesFrom is files drawing from rng.
+func filesFrom(rng *rand.Rand, specs []string) []File {
 	var out []File
 	for _, s := range specs {
 		f := strings.Fields(s)
@@ -279,12 +323,12 @@ func (b *builder) files(specs ...string) []File {
 		if !set {
 			switch st {
 			case "added":
-				file.Additions = 10 + b.rng.IntN(150)
+				file.Additions = 10 + rng.IntN(150)
 			case "removed":
-				file.Deletions = 10 + b.rng.IntN(150)
+				file.Deletions = 10 + rng.IntN(150)
 			default:
-				file.Additions = 1 + b.rng.IntN(60)
-				file.Deletions = b.rng.IntN(30)
+				file.Additions = 1 + rng.IntN(60)
+				file.Deletions = rng.IntN(30)
 			}
 		}
 		out = append(out, file)

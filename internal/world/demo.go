@@ -21,7 +21,8 @@ const (
 
 // Demo returns the built-in scenario, ending at end (truncated to the hour):
 // 90 days of hourly series for ten metrics over three repos, ~80 merged PRs
-// by alice (me), bob, carol, dave and dependabot, PagerDuty incidents of two
+// by alice (me), bob, carol, dave and dependabot and some 60 small
+// search-api PRs by bob, carol and dave (demo_flow.go), PagerDuty incidents of two
 // services (PSEARCH1, PCHKOUT1; alice is PALICE1), acme/search-api's CI and
 // deploy workflow runs, and these designed shifts (days are before end; a
 // date that falls on a weekend moves to the nearest weekday):
@@ -45,15 +46,20 @@ const (
 //	pagerduty.incidents/PSEARCH1  25 → 14 a week  the same PR (the indexer alerts stop)             → draft
 //	pagerduty.mttr/PSEARCH1       52 → 20 min     alice "Add runbook links and auto-diagnostics to search alerts", ~66 d → draft
 //	ci.duration/acme/search-api/ci.yml  14 → 6 min  alice "Cache Go modules and build outputs in CI", ~58 d → draft
+//	dora.lead_time/acme/search-api  about a day → about two hours  alice "Deploy every merge to main instead of a
+//	                   daily release train", ~77 d: deploy.yml ran on weekday mornings before it, on every merge
+//	                   after (demo_flow.go); the levels are the medians over the drafter's windows → draft
+//	dora.deploy_frequency, change_failure_rate, time_to_restore: no designed shift → no draft
 //	pagerduty.mtta/*, PCHKOUT1's series, ci.queue/*, ci.success_rate/*, deploy.yml's duration: flat → no draft
 //
 // Each cause merges 1–6 hours before its shift's At. Other authors' PRs to
 // the same repo stay ≥ 3 days away from the credited shifts (≥ 4 days, in
 // every repo, from the PagerDuty ones: PagerDuty series credit PRs to every
 // repo); other repos get ordinary traffic (and a few deliberate decoys) at
-// any time. acme/search-api deploys after every merge (deploy.yml, head =
-// the merge commit; a few ordinary deploys fail and are re-run by hand), so
-// its PRs go live at their deploy.
+// any time. acme/search-api deploys after every merge from alice's
+// release-train PR on (deploy.yml, head = the merge commit; a few ordinary
+// deploys fail and are re-run by hand), and on weekday mornings before it,
+// so its PRs go live at their deploy.
 //
 // The true levels From/To are exact: each regime of a series is rescaled so
 // the median of its samples equals the level, and the generator keeps the
@@ -199,8 +205,40 @@ func Demo(end time.Time) *World {
 		b.keepClear(repo, atRunbook, 4*day)
 	}
 	demoOrdinary(b)
+	var ordinary []*draftPR
+	for _, d := range b.prs {
+		if d.at.IsZero() {
+			ordinary = append(ordinary, d)
+		}
+	}
 	b.placeOrdinary(start.Add(-5*day), end.Add(-30*time.Hour))
 
+	// Delivery (demo_flow.go): alice's PR ends acme/search-api's daily
+	// release train, and the team's small PRs are what lead time measures.
+	// Both are added after the ordinary traffic is placed, as extra PRs,
+	// so that everything above stays where it was.
+	trainMerge := workday(end, trainDaysBefore, 11, 20)
+	rt := releaseTrain{until: trainMerge}
+	b.clearOrdinary(rt, ordinary)
+	train := b.addExtra(repoSearch, "alice", trainMerge, trainMerge.Add(-2*time.Hour-35*time.Minute),
+		"Deploy every merge to main instead of a daily release train",
+		"M .github/workflows/deploy.yml +11 -16", "M docs/deploying.md +9 -21")
+	train.body = "deploy.yml ran on weekday mornings and shipped whatever main held, so a change merged after 10:00 waited a day, and one merged on Friday waited for Monday.\n\n" +
+		"This runs it on every push to main instead (one deploy at a time: `concurrency: production`), so each merge ships on its own, minutes later, and a bad deploy points at one change.\n\n" +
+		"The scheduled run and its \"what's new\" summary step are gone; the rollback job is unchanged."
+	// The small PRs keep out of the spans in which a cause of the repo's
+	// designed shifts would fall (narrower than the ordinary traffic's
+	// zones: a small PR is one more candidate, not a moved one).
+	b.smallPRs(start, end.Add(-30*time.Hour), rt, []span{
+		{at1.Add(-2 * day), at1.Add(2 * day)},
+		{atCache.Add(-2 * day), atCache.Add(2 * day)},
+		{atRunbook.Add(-2 * day), atRunbook.Add(2 * day)},
+		{atRetryBudget.Add(-4 * day), atRetryBudget.Add(4 * day)},
+	})
+
+	// The search-api team keeps PRs small: open half an hour to a few
+	// hours (demo_flow.go).
+	b.quick = map[string]bool{repoSearch: true}
 	// search-api is numbered so the ES PR is #1234, the number the spec's
 	// example statement quotes.
 	merged, closed, info := b.finish(map[string]int{repoSearch: 1180, repoCheckout: 384, repoPlatform: 1966},
@@ -221,19 +259,38 @@ func Demo(end time.Time) *World {
 		Workflows:      demoWorkflows(),
 	}
 	o := ops{start: start, end: end, retryAt: atRetryBudget, runbookAt: atRunbook, cacheAt: atCache,
-		sureDeploys: map[string]bool{}}
+		sureDeploys: map[string]bool{}, trainUntil: trainMerge, extra: map[string]bool{}}
+	extra := map[string]bool{}
+	for _, d := range b.prs {
+		if d.extra {
+			extra[d.key()] = true
+		}
+	}
 	for _, p := range merged {
 		if p.Repo == repoSearch {
 			o.searchMerges = append(o.searchMerges, p)
+			if extra[p.Key()] {
+				o.extra[p.MergeSHA] = true
+			}
 		}
 	}
-	for _, d := range []*draftPR{es, runbook, cache, retryBudget} {
+	for _, d := range []*draftPR{es, runbook, cache, retryBudget, train} {
 		if p, ok := w.PR(d.key()); ok {
 			o.sureDeploys[p.MergeSHA] = true
 		}
 	}
 	w.Incidents = o.incidents()
 	w.CIRuns = o.runs()
+	// alice's PR went live at its own deploy, the first on a merge.
+	trainPR, _ := w.PR(train.key())
+	trainLive := end
+	for _, r := range w.CIRuns {
+		if r.Deploys && r.SHA == trainPR.MergeSHA && r.Conclusion == "success" {
+			trainLive = r.StartedAt.Add(r.Duration)
+			break
+		}
+	}
+	leadBefore, leadAfter := leadTimeLevels(w.CIRuns, merged, info, trainLive, end)
 	w.Shifts = []Shift{
 		{Metric: "search-p99", At: at1, From: 1800, To: 210, Cause: []string{es.key()}},
 		{Metric: "checkout-errors", At: at2, From: 2.4, To: 0.6, Cause: []string{retry.key(), breaker.key()}},
@@ -247,6 +304,7 @@ func Demo(end time.Time) *World {
 		{Metric: "pagerduty.incidents/" + ServiceSearch, At: atRetryBudget, From: searchIncBefore, To: searchIncAfter, Cause: []string{retryBudget.key()}},
 		{Metric: "pagerduty.mttr/" + ServiceSearch, At: atRunbook, From: mttrBefore, To: mttrAfter, Cause: []string{runbook.key()}},
 		{Metric: "ci.duration/acme/search-api/ci.yml", At: atCache, From: ciBefore, To: ciAfter, Cause: []string{cache.key()}},
+		{Metric: leadTimeMetric, At: trainLive, From: leadBefore, To: leadAfter, Cause: []string{train.key()}},
 	}
 	for _, s := range w.Shifts {
 		slices.Sort(s.Cause)
@@ -262,6 +320,7 @@ func Demo(end time.Time) *World {
 		{Metric: "pagerduty.incidents/" + ServiceSearch, PRs: []string{retryBudget.key()}, Before: searchIncBefore, After: searchIncAfter},
 		{Metric: "pagerduty.mttr/" + ServiceSearch, PRs: []string{runbook.key()}, Before: mttrBefore, After: mttrAfter},
 		{Metric: "ci.duration/acme/search-api/ci.yml", PRs: []string{cache.key()}, Before: ciBefore, After: ciAfter},
+		{Metric: leadTimeMetric, PRs: []string{train.key()}, Before: leadBefore, After: leadAfter},
 	}
 	// Two traps a naive drafter would sell as wins: search throughput grows
 	// 1.5% a day, compounding, and wanders (a random walk of about 4% a
@@ -278,7 +337,8 @@ func Demo(end time.Time) *World {
 	w.MustNotMetrics = []string{"checkout-p95", "platform-db-p99", "search-errors", "search-throughput", "fraud-check-p99",
 		"pagerduty.mtta/" + ServiceSearch, "pagerduty.incidents/" + ServiceCheckout, "pagerduty.mttr/" + ServiceCheckout,
 		"pagerduty.mtta/" + ServiceCheckout, "ci.queue/acme/search-api/ci.yml", "ci.success_rate/acme/search-api/ci.yml",
-		"ci.duration/acme/search-api/deploy.yml", "ci.queue/acme/search-api/deploy.yml", "ci.success_rate/acme/search-api/deploy.yml"}
+		"ci.duration/acme/search-api/deploy.yml", "ci.queue/acme/search-api/deploy.yml", "ci.success_rate/acme/search-api/deploy.yml",
+		"dora.deploy_frequency/" + repoSearch, "dora.change_failure_rate/" + repoSearch, "dora.time_to_restore/" + repoSearch}
 	w.MustNot = []string{
 		fmt.Sprintf("checkout-p95: the 320 → 450 ms regression after alice's %s (request logging middleware) drafted as a win", logging.key()),
 		fmt.Sprintf("platform-db-p99: the 900 → 300 ms drop is bob's %s; alice's %s had been live 4 days while the metric held steady and must not be credited", index.key(), unrelated.key()),

@@ -88,6 +88,11 @@ type ops struct {
 	// sureDeploys are merge SHAs whose deploy must succeed first time
 	// (the designed PRs).
 	sureDeploys map[string]bool
+	// trainUntil is alice's deploy-on-merge PR's merge: deploy.yml runs
+	// on a schedule before it, on every merge from it (see runs).
+	trainUntil time.Time
+	// extra are the merge SHAs of the PRs added with addExtra.
+	extra map[string]bool
 }
 
 func weekdayIndex(t time.Time) int { return (int(t.Weekday()) + 6) % 7 }
@@ -250,11 +255,18 @@ func demoWorkflows() []Workflow {
 
 // runs builds acme/search-api's workflow runs on main: ci.yml on every
 // merge (push) and hourly from 08:00 to 17:00 UTC on weekdays, twice a day
-// at weekends (schedule) — about ten a day; deploy.yml after every merge,
-// whose head is the merge commit. A few ordinary deploys fail and are run
-// again by hand half an hour later.
+// at weekends (schedule) — about ten a day; deploy.yml, until the release
+// train ends (trainUntil, alice's merge), on weekday mornings at 10:00 UTC
+// (schedule), deploying the head of main, and from then on after every
+// merge, whose head is the merge commit. A few ordinary deploys fail and
+// are run again by hand half an hour later.
+//
+// The extra PRs (see addExtra) and the train draw from their own rng, and
+// a merge before trainUntil draws for the deploy it no longer gets: the
+// runs of the other PRs are the same as without them.
 func (o ops) runs() []model.CIRun {
 	rng := seedFor(demoSeed, "ci-runs")
+	xrng := seedFor(demoSeed, "ci-runs-extra")
 	const day = 24 * time.Hour
 	var runs []model.CIRun
 	head := func(t time.Time) string {
@@ -267,7 +279,7 @@ func (o ops) runs() []model.CIRun {
 		}
 		return sha
 	}
-	ci := func(created time.Time, event, sha string) {
+	ci := func(rng *rand.Rand, created time.Time, event, sha string) {
 		level := ciBefore
 		if !created.Before(o.cacheAt) {
 			level = ciAfter
@@ -295,7 +307,8 @@ func (o ops) runs() []model.CIRun {
 		}
 		runs = append(runs, r)
 	}
-	deploy := func(created time.Time, event, sha string, fail bool) {
+	// deploy adds a deploy.yml run, or, with emit false, only draws for it.
+	deploy := func(rng *rand.Rand, created time.Time, event, sha string, fail, emit bool) {
 		r := model.CIRun{Repo: repoSearch, Workflow: "deploy.yml", Attempt: 1, Branch: "main", SHA: sha, Event: event,
 			Status: "completed", Conclusion: "success", CreatedAt: created, Deploys: true}
 		r.StartedAt = created.Add(queue(rng))
@@ -303,7 +316,9 @@ func (o ops) runs() []model.CIRun {
 		if fail {
 			r.Conclusion, r.Duration = "failure", minutes(1+2*rng.Float64())
 		}
-		runs = append(runs, r)
+		if emit {
+			runs = append(runs, r)
+		}
 	}
 	for d := o.start.Truncate(day); d.Before(o.end); d = d.Add(day) {
 		hours := []int{3, 15}
@@ -312,19 +327,48 @@ func (o ops) runs() []model.CIRun {
 		}
 		for _, h := range hours {
 			t := d.Add(time.Duration(h)*time.Hour + time.Duration(rng.IntN(240))*time.Second)
-			ci(t, "schedule", head(t))
+			ci(rng, t, "schedule", head(t))
 		}
 	}
-	for n, p := range o.searchMerges {
+	// The release train.
+	k := 0
+	for d := o.start.Truncate(day); d.Before(o.trainUntil); d = d.Add(day) {
+		t := d.Add(trainHour*time.Hour + time.Duration(xrng.IntN(240))*time.Second)
+		if weekdayIndex(d) >= 5 || t.Before(o.start) || !t.Before(o.trainUntil) {
+			continue
+		}
+		fail := k%7 == 4
+		k++
+		deploy(xrng, t, "schedule", head(t), fail, true)
+		if fail {
+			t = t.Add(time.Duration(20+xrng.IntN(15)) * time.Minute)
+			deploy(xrng, t, "workflow_dispatch", head(t), false, true)
+		}
+	}
+	n, m := 0, 0
+	for _, p := range o.searchMerges {
+		r, extra := rng, o.extra[p.MergeSHA]
+		var fail bool
+		if extra {
+			r = xrng
+			fail = m%9 == 5 && !o.sureDeploys[p.MergeSHA]
+			m++
+		} else {
+			fail = n%7 == 3 && !o.sureDeploys[p.MergeSHA]
+			n++
+		}
 		if p.MergedAt.Before(o.start) {
 			continue
 		}
-		ci(p.MergedAt.Add(time.Duration(5+rng.IntN(20))*time.Second), "push", p.MergeSHA)
-		created := p.MergedAt.Add(time.Duration(120+rng.IntN(120)) * time.Second)
-		fail := n%7 == 3 && !o.sureDeploys[p.MergeSHA]
-		deploy(created, "push", p.MergeSHA, fail)
+		ci(r, p.MergedAt.Add(time.Duration(5+r.IntN(20))*time.Second), "push", p.MergeSHA)
+		created := p.MergedAt.Add(time.Duration(120+r.IntN(120)) * time.Second)
+		emit := !p.MergedAt.Before(o.trainUntil)
+		if extra && !emit {
+			continue
+		}
+		deploy(r, created, "push", p.MergeSHA, fail, emit)
 		if fail {
-			deploy(created.Add(time.Duration(20+rng.IntN(15))*time.Minute), "workflow_dispatch", p.MergeSHA, false)
+			deploy(r, created.Add(time.Duration(20+r.IntN(15))*time.Minute), "workflow_dispatch", p.MergeSHA, false, emit)
 		}
 	}
 	slices.SortStableFunc(runs, func(a, b model.CIRun) int { return a.CreatedAt.Compare(b.CreatedAt) })

@@ -130,7 +130,7 @@ func (w *World) Metric(id string) (config.Metric, bool) {
 // SeriesMetric returns the metric of a series id: a `metrics:` entry, or
 // one of the built-in series of the world's PagerDuty services and
 // workflows (see internal/builtin: pagerduty.* series credit every repo,
-// ci.* series the workflow's repo).
+// ci.* series the workflow's repo, dora.* series the deploy workflow's).
 func (w *World) SeriesMetric(id string) (config.Metric, bool) {
 	if m, ok := w.Metric(id); ok {
 		return m, true
@@ -158,6 +158,26 @@ func (w *World) SeriesMetric(id string) (config.Metric, bool) {
 		case "ci.success_rate/" + key:
 			ci.Unit, ci.Better = "percent", "higher"
 			return ci, true
+		}
+		if !wf.Deploys {
+			continue
+		}
+		// DORA's four keys of a repo with a deploy workflow (see
+		// internal/builtin/dora.go).
+		dora := config.Metric{ID: id, Source: "github_actions", Repos: []string{wf.Repo}, Category: "infrastructure"}
+		switch id {
+		case "dora.deploy_frequency/" + wf.Repo:
+			dora.Unit, dora.Better = "count", "higher"
+			return dora, true
+		case "dora.lead_time/" + wf.Repo:
+			dora.Unit, dora.Better = "min", "lower"
+			return dora, true
+		case "dora.change_failure_rate/" + wf.Repo:
+			dora.Unit, dora.Better, dora.Category = "percent", "lower", "reliability"
+			return dora, true
+		case "dora.time_to_restore/" + wf.Repo:
+			dora.Unit, dora.Better, dora.Category = "min", "lower", "reliability"
+			return dora, true
 		}
 	}
 	return config.Metric{}, false

@@ -152,7 +152,7 @@ func TestSameOutputThroughDaemon(t *testing.T) {
 	}
 	toBob := []string{"digest", "send", "--week", "2026-W48", "--to", "bob@example.com"}
 	for want, got := range map[string]string{
-		"10 drafts to review":                            nth(1, "digest", "preview").out,
+		"11 drafts to review":                            nth(1, "digest", "preview").out,
 		"Sent the digest of 2026-W48 to bob@":            nth(1, toBob...).out,
 		"The digest of 2026-W48 was already":             nth(2, toBob...).out,
 		"Nothing moved in 2026-W20":                      nth(1, "digest", "send", "--week", "2026-W20", "--to", "bob@example.com").out,
