@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +17,15 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/collectorstest"
+	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/world"
 )
 
-// ---- fake Datadog API --------------------------------------------------
+// ---- the fake Datadog, behind a test harness ------------------------------
 
-// request is what the fake saw of one call.
+// request is what the harness saw of one call.
 type request struct {
 	Method, Path   string
 	From, To       int64
@@ -39,7 +41,9 @@ type response struct {
 	body   []byte
 }
 
-// synthOpts shape the responses the fake builds for any from/to.
+// synthOpts shape the answers of the fake Datadog (NewFakeWith's
+// FakeOptions), and the world it serves: every query has the hourly values
+// synthValue(0, t).
 type synthOpts struct {
 	intTS   bool                 // timestamps as ints (2022 cassette form) instead of floats
 	msExtra float64              // added to every timestamp (ms), to test truncation to the second
@@ -50,17 +54,20 @@ type synthOpts struct {
 	partialMarker float64
 }
 
-// fakeDD serves GET /api/v1/query like Datadog: scripted answers first,
-// else an hourly response synthesized from the v1_query.json shape.
+// fakeDD is the fake Datadog (NewFakeWith) serving a world where every
+// query asked for is a metric with synthValue's hourly values, behind a
+// harness that logs each request and can answer it with a scripted
+// response instead.
 type fakeDD struct {
 	t      *testing.T
 	prefix string // path prefix, for api_url with a path
 	synth  synthOpts
-	// respond may answer the n-th request (0-based); nil → synthesize.
+	// respond may answer the n-th request (0-based); nil → the fake.
 	respond func(n int, r request) *response
 
 	mu   sync.Mutex
 	reqs []request
+	dd   *FakeServer // made at the first request, from synth
 	srv  *httptest.Server
 }
 
@@ -78,21 +85,58 @@ func (f *fakeDD) requests() []request {
 	return slices.Clone(f.reqs)
 }
 
+// server is the fake Datadog, made at the first request from f.synth.
+func (f *fakeDD) server() *FakeServer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dd == nil {
+		do := FakeOptions{Timestamps: "float", ExtraMillis: f.synth.msExtra, Groups: f.synth.series,
+			Nulls: func(string, time.Time) string { return "" }}
+		if f.synth.intTS {
+			do.Timestamps = "int"
+		}
+		if null := f.synth.null; null != nil {
+			do.Nulls = func(_ string, t time.Time) string { return null(t.Unix()) }
+		}
+		w := &world.World{Start: now.AddDate(-1, 0, 0).Truncate(time.Hour), End: now.AddDate(0, 0, 2).Truncate(time.Hour), Series: map[string][]model.Sample{}}
+		f.dd = NewFakeWith(w, collectorstest.FakeOptions{RateLimit: -1}, do)
+	}
+	return f.dd
+}
+
+// serve makes query a metric of the world if it is not one yet, and puts
+// the partial marker on the bucket holding to.
+func (f *fakeDD) serve(query string, to int64) {
+	id := FakeNormalizeQuery(query)
+	f.server().Update(func(w *world.World) {
+		if !slices.ContainsFunc(w.Metrics, func(m config.Metric) bool { return m.ID == id }) {
+			w.Metrics = append(w.Metrics, config.Metric{ID: id, Source: Name, Query: query})
+		}
+		if w.Series[id] != nil && f.synth.partialMarker == 0 {
+			return
+		}
+		var ss []model.Sample
+		for t := w.Start; t.Before(w.End); t = t.Add(time.Hour) {
+			v := synthValue(0, t.Unix())
+			if sec := t.Unix(); sec <= to && to < sec+3600 {
+				v += f.synth.partialMarker
+			}
+			ss = append(ss, model.Sample{Time: t, Value: v})
+		}
+		w.Series[id] = ss
+	})
+}
+
 func (f *fakeDD) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet || r.URL.Path != f.prefix+"/api/v1/query" {
+	path, ok := strings.CutPrefix(r.URL.Path, f.prefix)
+	if r.Method != http.MethodGet || !ok || path != "/api/v1/query" {
 		f.t.Errorf("fake datadog: unexpected %s %s", r.Method, r.URL.Path)
 		http.Error(w, `{"errors":["Not found"]}`, http.StatusNotFound)
 		return
 	}
 	q := r.URL.Query()
-	from, err1 := strconv.ParseInt(q.Get("from"), 10, 64)
-	to, err2 := strconv.ParseInt(q.Get("to"), 10, 64)
-	if err1 != nil || err2 != nil || q.Get("query") == "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"status":"error","code":400,"errors":["Missing required parameter"]}`))
-		return
-	}
+	from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
+	to, _ := strconv.ParseInt(q.Get("to"), 10, 64)
 	req := request{Method: r.Method, Path: r.URL.Path, From: from, To: to, Query: q.Get("query"),
 		APIKey: r.Header.Get("DD-API-KEY"), AppKey: r.Header.Get("DD-APPLICATION-KEY"), Host: r.Host}
 	f.mu.Lock()
@@ -101,122 +145,29 @@ func (f *fakeDD) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	respond := f.respond
 	f.mu.Unlock()
 
-	var resp *response
 	if respond != nil {
-		resp = respond(n, req)
-	}
-	if resp == nil {
-		resp = &response{status: 200, header: okHeaders(f.t), body: f.synthBody(req)}
-	}
-	for k, vs := range resp.header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
+		if resp := respond(n, req); resp != nil {
+			for k, vs := range resp.header {
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			w.WriteHeader(resp.status)
+			w.Write(resp.body)
+			return
 		}
 	}
-	w.WriteHeader(resp.status)
-	w.Write(resp.body)
+	if req.Query != "" {
+		f.serve(req.Query, to)
+	}
+	r = r.Clone(r.Context())
+	r.URL.Path = path
+	f.server().ServeHTTP(w, r)
 }
 
 // synthValue is the value the fake reports for hour t (epoch seconds) of
 // series i.
 func synthValue(i int, t int64) float64 { return float64(t/3600%500) + 0.25 + 10*float64(i) }
-
-// synthBody builds a v1 query response with hourly points for [from, to):
-// every bucket that starts at or after from and before to, as Datadog does
-// (the last one may be partial).
-func (f *fakeDD) synthBody(r request) []byte {
-	f.t.Helper()
-	nseries := max(f.synth.series, 1)
-	top := readObject(f.t, "v1_query.json")
-	tmpl := firstSeries(f.t, top)
-	if nseries > 1 {
-		tmpl = firstSeries(f.t, readObject(f.t, "v1_query_by_host.json"))
-	}
-	first := (r.From + 3599) / 3600 * 3600
-	var series []map[string]json.RawMessage
-	for i := range nseries {
-		var pts []string
-		for t := first; t < r.To; t += 3600 {
-			v := synthValue(i, t)
-			if t+3600 > r.To {
-				v += f.synth.partialMarker
-			}
-			ms := float64(t*1000) + f.synth.msExtra
-			ts := strconv.FormatFloat(ms, 'f', -1, 64)
-			if !f.synth.intTS && !strings.Contains(ts, ".") {
-				ts += ".0"
-			}
-			vs := strconv.FormatFloat(v, 'f', -1, 64)
-			kind := ""
-			if f.synth.null != nil {
-				kind = f.synth.null(t)
-			}
-			switch kind {
-			case "value":
-				vs = "null"
-			case "time":
-				ts = "null"
-			case "both":
-				ts, vs = "null", "null"
-			}
-			pts = append(pts, "["+ts+","+vs+"]")
-		}
-		s := cloneObj(tmpl)
-		s["pointlist"] = json.RawMessage("[" + strings.Join(pts, ",") + "]")
-		s["start"] = rawJSON(first * 1000)
-		s["end"] = rawJSON(r.To*1000 - 1)
-		s["length"] = rawJSON(len(pts))
-		s["interval"] = rawJSON(3600)
-		if nseries > 1 {
-			s["tag_set"] = rawJSON([]string{fmt.Sprintf("host:web-%d", i+1)})
-			s["scope"] = rawJSON(fmt.Sprintf("host:web-%d", i+1))
-		}
-		series = append(series, s)
-	}
-	top["series"] = rawJSON(series)
-	top["query"] = rawJSON(r.Query)
-	top["from_date"] = rawJSON(r.From * 1000)
-	top["to_date"] = rawJSON(r.To * 1000)
-	b, err := json.Marshal(top)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return b
-}
-
-func readObject(t *testing.T, name string) map[string]json.RawMessage {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(readTestdata(t, name), &m); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return m
-}
-
-func firstSeries(t *testing.T, top map[string]json.RawMessage) map[string]json.RawMessage {
-	t.Helper()
-	var ss []map[string]json.RawMessage
-	if err := json.Unmarshal(top["series"], &ss); err != nil || len(ss) == 0 {
-		t.Fatalf("template series: %v", err)
-	}
-	return ss[0]
-}
-
-func cloneObj(m map[string]json.RawMessage) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func rawJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
@@ -265,9 +216,6 @@ func fixture(t *testing.T, name string) *response {
 	m := readMeta(t, name)
 	return &response{status: m.Status, header: metaHeaders(m), body: readTestdata(t, name+".json")}
 }
-
-// okHeaders are those of a real 200 query answer, rate-limit headers included.
-func okHeaders(t *testing.T) http.Header { return metaHeaders(readMeta(t, "v1_query_by_host")) }
 
 func jsonResponse(status int, body string) *response {
 	return &response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: []byte(body)}
