@@ -23,7 +23,7 @@ import (
 // PRs within tol of it are named ("with @bob") and lower the confidence.
 // My other candidates — live within settle, but farther from the shift
 // than the tolerance allows — are not credited.
-func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]*candidate) {
+func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]*Proposal) {
 	tau, tol := est.at, est.tol
 	// A PR that went live after the span of plausible start times — when
 	// the samples already showed the new level — did not cause it.
@@ -99,7 +99,7 @@ func (a *analysis) attribute(est shiftEst, prs []*prInfo, res *Result, cands *[]
 		}
 		c := a.draft(est, m, credited, byLive(others), byLive(with), closest, lo, hi)
 		*cands = append(*cands, c)
-		f.Verdict, f.DraftID = VerdictDrafted, c.draft.ID
+		f.Verdict, f.DraftID = VerdictDrafted, c.Draft.ID
 		f.Reason = fmt.Sprintf("a step of %s after %s", signedPct(m.change), describeCause(tau, closest))
 		if len(credited) > 1 {
 			f.Reason += fmt.Sprintf(", credited with %d more of mine within ± %s", len(credited)-1, humanDur(tol))
@@ -207,7 +207,7 @@ func (a *analysis) shift(tau time.Time, m measurement, cs []*prInfo) Shift {
 // draft builds the draft for my credited PRs; others are other people's
 // candidates, with those of them within the tolerance of the closest
 // (named in the statement).
-func (a *analysis) draft(est shiftEst, m measurement, credited, others, with []*prInfo, likeliest *prInfo, lo, hi time.Time) *candidate {
+func (a *analysis) draft(est shiftEst, m measurement, credited, others, with []*prInfo, likeliest *prInfo, lo, hi time.Time) *Proposal {
 	tau := est.at
 	keys := make([]string, len(credited))
 	for i, p := range credited {
@@ -237,7 +237,7 @@ func (a *analysis) draft(est shiftEst, m measurement, credited, others, with []*
 		Others:        refs(others),
 		Evidence:      a.evidence(est, m, credited, others, likeliest, lo, hi),
 	}
-	return &candidate{draft: d, keys: keys}
+	return &Proposal{Draft: d, PRKeys: keys}
 }
 
 // otherAuthors lists the distinct authors of others, in order.

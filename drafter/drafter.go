@@ -254,54 +254,98 @@ func Prepare(params Params, prs []model.PR, deploys []model.Deploy) *Prepared {
 	return &Prepared{p: p, prs: preparePRs(prs, deploys, p.Me)}
 }
 
-// Run analyses series as the package's Run does, with the prepared PRs.
+// Run analyses series as the package's Run does, with the prepared PRs:
+// Analyse on each series (in parallel), then Merge.
 func (pp *Prepared) Run(series []Series, existing []model.Draft, now time.Time) Result {
-	in := Input{Series: series, Existing: existing, Now: now}
-	p, prs := pp.p, pp.prs
-
 	// Series are independent: analyse them in parallel, then merge in
 	// input order so the result does not depend on scheduling.
-	type partial struct {
-		res   Result
-		cands []*candidate
-	}
-	parts := make([]partial, len(in.Series))
+	parts := make([]Part, len(series))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(in.Series)) {
+	for range min(runtime.GOMAXPROCS(0), len(series)) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(in.Series) {
+				if i >= len(series) {
 					return
 				}
-				a := newAnalysis(&in.Series[i], p, in.Now)
-				if a == nil {
-					continue
-				}
-				a.shifts = a.shiftTimes()
-				for _, est := range a.shifts {
-					a.attribute(est, prs, &parts[i].res, &parts[i].cands)
-				}
+				parts[i] = pp.Analyse(&series[i], now)
 			}
 		})
 	}
 	wg.Wait()
+	return pp.Merge(parts, existing, now)
+}
+
+// Proposal is a draft the analysis of a series proposes, before the
+// metric's other proposals and the drafts already stored are considered
+// (Merge), with the keys of the PRs it credits.
+type Proposal struct {
+	Draft  model.Draft `json:"draft"`
+	PRKeys []string    `json:"pr_keys"`
+}
+
+// Part is what the analysis of one series concluded before it is merged
+// with the other series' and the drafts already stored. It depends only
+// on the series, the prepared PRs and deploys, and now (not on the
+// existing drafts): a caller may keep it and merge it again later.
+type Part struct {
+	// Metric is the series' metric id.
+	Metric       string     `json:"metric"`
+	Proposals    []Proposal `json:"proposals,omitempty"`
+	Findings     []Finding  `json:"findings,omitempty"`
+	Regressions  []Shift    `json:"regressions,omitempty"`
+	Unattributed []Shift    `json:"unattributed,omitempty"`
+}
+
+// Analyse analyses one series (Run's per-series step). It reads s and
+// does not keep it.
+func (pp *Prepared) Analyse(s *Series, now time.Time) Part {
+	part := Part{Metric: s.Metric.ID}
+	a := newAnalysis(s, pp.p, now)
+	if a == nil {
+		return part
+	}
+	a.shifts = a.shiftTimes()
+	var res Result
+	var cands []*Proposal
+	for _, est := range a.shifts {
+		a.attribute(est, pp.prs, &res, &cands)
+	}
+	part.Findings, part.Regressions, part.Unattributed = res.Findings, res.Regressions, res.Unattributed
+	for _, c := range cands {
+		part.Proposals = append(part.Proposals, *c)
+	}
+	return part
+}
+
+// Merge is Run's last step: it merges the parts of the series analysed
+// (in their order) with the drafts already stored — a proposal that
+// claims a PR a stronger proposal of the metric or a decided draft claims
+// is dropped; accepted, rejected and edited drafts are never changed —
+// and lists the pending drafts of those series no longer proposed.
+// Merge(parts of Analyse on each series) is Run over the series.
+func (pp *Prepared) Merge(parts []Part, existing []model.Draft, now time.Time) Result {
 	var (
 		res   Result
-		cands []*candidate
+		cands []*Proposal
 	)
-	for _, pt := range parts {
-		res.Regressions = append(res.Regressions, pt.res.Regressions...)
-		res.Unattributed = append(res.Unattributed, pt.res.Unattributed...)
-		res.Findings = append(res.Findings, pt.res.Findings...)
-		cands = append(cands, pt.cands...)
+	ids := make([]string, len(parts))
+	for i := range parts {
+		pt := &parts[i]
+		ids[i] = pt.Metric
+		res.Regressions = append(res.Regressions, pt.Regressions...)
+		res.Unattributed = append(res.Unattributed, pt.Unattributed...)
+		res.Findings = append(res.Findings, pt.Findings...)
+		for j := range pt.Proposals {
+			cands = append(cands, &pt.Proposals[j])
+		}
 	}
-	res.Drafts = resolve(cands, in.Existing, in.Now)
-	overlaps(res.Findings, res.Drafts, in.Existing)
+	res.Drafts = resolve(cands, existing, now)
+	overlaps(res.Findings, res.Drafts, existing)
 	res.Regressions = dedupeShifts(res.Regressions)
 	res.Unattributed = dedupeShifts(res.Unattributed)
-	res.Superseded = superseded(in.Existing, in.Series, res.Drafts)
+	res.Superseded = superseded(existing, ids, res.Drafts)
 	return res
 }
 
@@ -338,13 +382,13 @@ func overlaps(fs []Finding, drafts []model.Draft, existing []model.Draft) {
 
 // superseded lists the existing pending, unedited drafts of the analysed
 // series that drafts no longer contains, sorted.
-func superseded(existing []model.Draft, series []Series, drafts []model.Draft) []string {
+func superseded(existing []model.Draft, series []string, drafts []model.Draft) []string {
 	if len(existing) == 0 {
 		return nil
 	}
 	analysed := make(map[string]bool, len(series))
-	for i := range series {
-		analysed[series[i].Metric.ID] = true
+	for _, id := range series {
+		analysed[id] = true
 	}
 	kept := make(map[string]bool, len(drafts))
 	for _, d := range drafts {
@@ -486,20 +530,14 @@ func draftID(metricID string, keys []string) string {
 	return hex.EncodeToString(h[:4])
 }
 
-// candidate is a draft before existing drafts and overlaps are considered.
-type candidate struct {
-	draft model.Draft
-	keys  []string
-}
-
 // resolve drops drafts that claim a PR another, stronger draft of the same
 // metric claims, then applies the existing drafts: rejected and accepted
 // ids (and drafts overlapping their PRs on the same metric) are not
 // proposed again, edited pending drafts are left alone, and pending ones
 // are updated but keep their CreatedAt.
-func resolve(cands []*candidate, existing []model.Draft, now time.Time) []model.Draft {
+func resolve(cands []*Proposal, existing []model.Draft, now time.Time) []model.Draft {
 	sort.SliceStable(cands, func(i, j int) bool {
-		a, b := &cands[i].draft, &cands[j].draft
+		a, b := &cands[i].Draft, &cands[j].Draft
 		if a.Metric.ID != b.Metric.ID {
 			return a.Metric.ID < b.Metric.ID
 		}
@@ -526,9 +564,9 @@ func resolve(cands []*candidate, existing []model.Draft, now time.Time) []model.
 	created := now.UTC().Truncate(time.Second)
 	var out []model.Draft
 	for _, c := range cands {
-		d := c.draft
+		d := c.Draft
 		skip := false
-		for _, k := range c.keys {
+		for _, k := range c.PRKeys {
 			if claimed[d.Metric.ID+"\x00"+k] || decided[d.Metric.ID+"\x00"+k] {
 				skip = true
 				break
@@ -537,7 +575,7 @@ func resolve(cands []*candidate, existing []model.Draft, now time.Time) []model.
 		if skip {
 			continue
 		}
-		for _, k := range c.keys {
+		for _, k := range c.PRKeys {
 			claimed[d.Metric.ID+"\x00"+k] = true
 		}
 		d.Status = model.StatusPending
