@@ -24,14 +24,14 @@ type builder struct {
 	// zones are spans in which ordinary (placed) PRs must not merge, per
 	// repo.
 	zones map[string][]span
-	// quick are repos whose team keeps PRs small: their people's PRs are
-	// open quickOpen minutes plus a share of quickSpread (the same draw
-	// that gives other repos' PRs one and a half hours to four days), not
-	// days; bots still open theirs days ahead.
+	// quick are repos whose team keeps PRs small: their PRs are open
+	// quickOpen minutes plus a share of quickSpread (the same draws that
+	// give other repos' PRs one and a half hours to four days, and bots'
+	// days), not days.
 	quick map[string]bool
 }
 
-const quickOpen, quickSpread = 25, 240
+const quickOpen, quickSpread = 60, 120
 
 type span struct{ from, to time.Time }
 
@@ -175,6 +175,11 @@ func (b *builder) finish(base map[string]int, anchors map[*draftPR]int) (merged,
 			// anyone merges them.
 			c := d.at.Add(-time.Duration(24+b.rng.IntN(6*24)) * time.Hour).Truncate(24 * time.Hour)
 			d.created = c.Add(time.Duration(4*60+b.rng.IntN(90)) * time.Minute)
+			if b.quick[d.repo] {
+				// … except where the team merges them once CI passes,
+				// an hour or two after they open.
+				d.created = d.at.Add(-time.Duration(quickOpen+d.created.Sub(c)/time.Minute%quickSpread) * time.Minute)
+			}
 		} else {
 			m := time.Duration(90+b.rng.IntN(4*24*60)) * time.Minute
 			if b.quick[d.repo] {
