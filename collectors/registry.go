@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/config"
+	"github.com/impact-dev/impact/internal/glob"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -141,7 +142,7 @@ func (r *Registry) Types() []config.SourceType {
 // LoadOptions are config.LoadOptions that know the registered sources and
 // the categories (model.Categories).
 func (r *Registry) LoadOptions() config.LoadOptions {
-	return config.LoadOptions{Sources: r.Types(), Categories: model.Categories}
+	return config.LoadOptions{Sources: r.Types(), Categories: model.Categories, CheckPattern: glob.Check}
 }
 
 // Load loads and validates the config at path with the registered sources.

@@ -2,26 +2,20 @@ package config
 
 import (
 	"errors"
-	"path"
 	"strings"
 )
 
-// checkGlob reports whether pattern is a valid path pattern (a metric's
-// paths, docs.paths globs). The matcher itself is internal/glob, which the
-// drafter uses too; config imports nothing of the project, so it checks the
-// syntax here (values_test.go checks both agree).
-func checkGlob(pattern string) error {
-	p := strings.TrimPrefix(strings.TrimPrefix(pattern, "./"), "/")
-	if p == "" {
-		return errors.New("empty pattern")
+// checkGlob checks a path pattern (a metric's paths, docs.paths globs)
+// with the check c was loaded with: the matcher is internal/glob, which
+// config cannot import (it imports nothing of the project), so the
+// collectors registry passes glob.Check as LoadOptions.CheckPattern.
+// Without one, only an empty pattern is refused.
+func (c *Config) checkGlob(pattern string) error {
+	if c.checkPattern != nil {
+		return c.checkPattern(pattern)
 	}
-	for _, s := range strings.Split(p, "/") {
-		if s == "**" {
-			continue
-		}
-		if _, err := path.Match(s, ""); err != nil {
-			return errors.New("syntax error in pattern")
-		}
+	if strings.Trim(strings.TrimPrefix(pattern, "./"), "/") == "" {
+		return errors.New("empty pattern")
 	}
 	return nil
 }

@@ -33,6 +33,11 @@ type LoadOptions struct {
 	// collectors registry passes model.Categories, the one list). Empty:
 	// any category is accepted.
 	Categories []string
+	// CheckPattern checks a path pattern (`metrics[].paths`,
+	// `docs.paths[].globs`) with the project's one matcher (the
+	// collectors registry passes glob.Check). Nil: only an empty pattern
+	// is refused.
+	CheckPattern func(string) error
 }
 
 func (o LoadOptions) withDefaults() LoadOptions {
@@ -109,7 +114,7 @@ func ParseWith(data []byte, filename string, opts LoadOptions) (*Config, error) 
 	cfg := DefaultConfig
 	d := &decoder{opts: opts, ps: ps, dir: filepath.Dir(filename)}
 	d.decodeFile(data, &cfg)
-	cfg.types, cfg.categories = opts.Sources, opts.Categories
+	cfg.types, cfg.categories, cfg.checkPattern = opts.Sources, opts.Categories, opts.CheckPattern
 	cfg.normalize(opts, ps.lines)
 	cfg.validate(ps)
 	if err := ps.err(); err != nil {

@@ -25,6 +25,9 @@ type Config struct {
 	// categories are the categories it was loaded with
 	// (LoadOptions.Categories).
 	categories []string
+	// checkPattern is the pattern check it was loaded with
+	// (LoadOptions.CheckPattern).
+	checkPattern func(string) error
 }
 
 // CollectConfig bounds what a vendor can make a poll do.

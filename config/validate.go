@@ -116,7 +116,7 @@ func (c *Config) validateReview(ps *problems) {
 			ps.add(p+".globs", "required: e.g. [\"runbooks/**\"]")
 		}
 		for j, pat := range d.Globs {
-			if err := checkGlob(pat); err != nil {
+			if err := c.checkGlob(pat); err != nil {
 				ps.add(indexPath(p+".globs", j), "invalid pattern %q: %v", pat, err)
 			}
 		}
@@ -299,7 +299,7 @@ func (c *Config) validateMetrics(ps *problems) {
 			checkRepo(ps, rp, r) // a source checks it reads PRs there (sources.github)
 		}
 		for j, pat := range m.Paths {
-			if err := checkGlob(pat); err != nil {
+			if err := c.checkGlob(pat); err != nil {
 				ps.add(indexPath(p+".paths", j), "invalid pattern %q: %v", pat, err)
 			}
 		}

@@ -141,17 +141,33 @@ func TestSecretNeverPrints(t *testing.T) {
 	configtest.Eq(t, "empty", Secret("").String(), "")
 }
 
-// TestCheckGlob: config checks the syntax of the patterns internal/glob
-// matches; both agree.
+// TestCheckGlob: a pattern is checked by the check the config was loaded
+// with (the registry passes internal/glob's, the one matcher), and the
+// error names the key at fault; without one, only an empty pattern is
+// refused.
 func TestCheckGlob(t *testing.T) {
-	for _, p := range []string{"", "[", "a/[b/**", `x\`, "internal/query", "internal/query/", "**/*.sql", "./a/*.go", "[a-c]/x", "a/**/b"} {
-		if got, want := checkGlob(p) == nil, glob.Check(p) == nil; got != want {
-			t.Errorf("checkGlob(%q) ok %v, glob.Check ok %v", p, got, want)
-		}
-	}
-	for _, p := range []string{"", "[", "a/[b/**", `x\`} {
-		if checkGlob(p) == nil {
-			t.Errorf("checkGlob(%q) accepted", p)
+	for _, tc := range []struct {
+		pattern string
+		check   func(string) error
+		want    string // "" = accepted
+	}{
+		{"internal/query", glob.Check, ""},
+		{"**/*.sql", glob.Check, ""},
+		{"[", glob.Check, `docs.paths[0].globs[0]: invalid pattern "[": syntax error in pattern`},
+		{"a/[b/**", glob.Check, "syntax error in pattern"},
+		{"/", glob.Check, "empty pattern"},
+		{"[", nil, ""},
+		{"./", nil, "empty pattern"},
+	} {
+		opts := testOptions(configtest.ReadFile)
+		opts.CheckPattern = tc.check
+		y := fmt.Sprintf("me: {github: alice}\ndocs:\n  paths:\n    - name: runbook\n      globs: [%q]\n", tc.pattern)
+		_, err := ParseWith([]byte(y), "c.yaml", opts)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q (check %v): %v", tc.pattern, tc.check != nil, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q (check %v): %v, want %q", tc.pattern, tc.check != nil, err, tc.want)
 		}
 	}
 }
