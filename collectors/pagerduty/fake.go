@@ -35,9 +35,11 @@ const (
 // FakeHTMLBase is where the fake's html_url links point.
 const FakeHTMLBase = "https://impact-demo.pagerduty.com"
 
-// NewFake serves the world's incidents in the shape of PagerDuty's REST
-// API v2 (as go-pagerduty v1.8.0 reads it; shapes follow the documented
-// examples in /work/shared/fixtures/vendor/pagerduty):
+// NewFake is the fake PagerDuty, the one the collector's tests, the demo,
+// the hostile-vendor table and the benchmarks serve: it serves the world's
+// incidents in the shape of PagerDuty's REST API v2 (as go-pagerduty
+// v1.8.0 reads it; shapes follow the documented examples in
+// /work/shared/fixtures/vendor/pagerduty, testdata/SOURCES.md):
 //
 //	GET /incidents                       service_ids[], since, until, date_range=all, statuses[], urgencies[],
 //	                                     sort_by (created_at|incident_number[:asc|desc]), limit, offset, total, time_zone, include[]
@@ -64,11 +66,11 @@ const FakeHTMLBase = "https://impact-demo.pagerduty.com"
 // Answers carry the lower-case ratelimit-limit, ratelimit-remaining and
 // ratelimit-reset (seconds until the per-minute budget refills) headers; past
 // FakeRateLimit requests a minute the answer is 429 Rate Limit Exceeded
-// (code 2020), without Retry-After, as PagerDuty sends it. collectorstest.FakeOptions.Fault
-// answers with PagerDuty's error body for the status; a faulted 429 carries
-// the documented headers (limit 960, remaining 0, reset 1) and no
-// Retry-After, a faulted 503 carries Retry-After: 1. Counter counts under
-// vendor "pagerduty".
+// (code 2020), without Retry-After, as PagerDuty sends it. o.Fault answers
+// with PagerDuty's error body for the status; a faulted 429 carries the
+// documented headers (limit 960, remaining 0, reset 1) and no Retry-After,
+// a faulted 503 carries Retry-After: 1. o.Counter counts under vendor
+// "pagerduty".
 func NewFake(w *world.World, o collectorstest.FakeOptions) http.Handler {
 	return NewFakeWith(w, o, FakeOptions{})
 }
