@@ -34,6 +34,18 @@ func TestWriteJSONMatchesDocument(t *testing.T) {
 			if i%3 == 0 {
 				ds[i].Others, ds[i].Evidence = nil, nil
 			}
+			if i%4 == 1 {
+				// What the two encoders could disagree on: escapes, line
+				// separators, bad UTF-8, float forms, optional fields.
+				d := &ds[i]
+				decided := at.Add(time.Hour)
+				d.Text = "Schnellere \"Suche\" — p99 ⟶ 80 ms\u2028next\u2029line\ttab\x00nul \xff bad <b>&amp;</b> 日本"
+				d.Before, d.After, d.Change, d.PValue = 1e21, 1e-7, -0.000001, 123456789.125
+				d.DecidedAt, d.Reason = &decided, "ok"
+				d.History = []model.Decision{{Status: model.StatusAccepted, Reason: "r", At: decided, TextBefore: "t"}}
+				d.Period = &model.Period{Start: since, End: base}
+				d.Links = []string{"https://example.com/?a=1&b=<2>"}
+			}
 		}
 		return ds
 	}
