@@ -272,3 +272,67 @@ func (s *Store) SetSeriesStates(ctx context.Context, states map[string]SeriesSta
 	}
 	return nil
 }
+
+// bucketParts holds what the drafter kept of its analysis of each series
+// (an opaque value per series id, the drafter's to encode): a pass that
+// finds the data it was computed from unchanged (the change log says)
+// reuses it instead of analysing that part of the history again. Created
+// on first use.
+var bucketParts = []byte("drafter-parts")
+
+// DrafterPart returns what the drafter kept of series id, nil if nothing.
+func (s *Store) DrafterPart(ctx context.Context, id string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketParts); b != nil {
+			if v := b.Get([]byte(id)); v != nil {
+				out = append([]byte(nil), v...) // the mapped page is not ours to keep
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reading the drafter's part of %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// SetDrafterParts stores what the drafter keeps of the given series (a
+// nil value removes it); with reset, every other series' is removed.
+func (s *Store) SetDrafterParts(ctx context.Context, parts map[string][]byte, reset bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if len(parts) == 0 && !reset {
+		return nil
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		if reset {
+			if err := tx.DeleteBucket(bucketParts); err != nil && err != bolt.ErrBucketNotFound {
+				return err
+			}
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketParts)
+		if err != nil {
+			return err
+		}
+		for id, v := range parts {
+			if v == nil {
+				err = b.Delete([]byte(id))
+			} else {
+				err = b.Put([]byte(id), v)
+			}
+			if err != nil {
+				return fmt.Errorf("%q: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: saving the drafter's parts: %w", err)
+	}
+	return nil
+}

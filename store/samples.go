@@ -460,3 +460,30 @@ func (s *Store) SeriesStats(ctx context.Context) (map[string]SeriesStat, error) 
 	}
 	return out, nil
 }
+
+// FirstSample returns the time of the first sample of series; ok is false
+// when it has none.
+func (s *Store) FirstSample(ctx context.Context, series string) (first time.Time, ok bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, fmt.Errorf("store: %w", err)
+	}
+	err = s.view(func(tx *bolt.Tx) error {
+		b := seriesBucket(tx, series)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(v) >= sampleSize {
+				first = time.Unix(int64(binary.BigEndian.Uint32(k))*secondsPerDay+int64(binary.BigEndian.Uint32(v)), 0).UTC()
+				ok = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: first sample of %q: %w", series, err)
+	}
+	return first, ok, nil
+}

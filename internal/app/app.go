@@ -266,6 +266,11 @@ type DraftReport struct {
 	// Examined counts the series analysed (an incremental pass skips the
 	// unchanged ones; zero: nothing changed, nothing was done).
 	Examined int
+	// Split counts the examined series long enough to be analysed in two
+	// parts (see tail in draft.go); Reused those of them whose analysis up
+	// to the epoch was kept from an earlier pass: only their tail was
+	// analysed.
+	Split, Reused int
 }
 
 // attachWinEvidence gives manual wins that name a metric (`wins add

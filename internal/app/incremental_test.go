@@ -25,8 +25,17 @@ import (
 // reopened halfway: its state survives a restart.
 func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 	ctx := context.Background()
-	for _, seed := range []int64{3} {
-		w := world.Random(seed, world.RandomOptions{Days: 180, Metrics: 6})
+	for _, c := range []struct {
+		seed           int64
+		days, backfill int // the history, and the days of it backfilled before the polls
+	}{
+		{3, 180, 135},
+		// Over a year: the long series are analysed in two parts (up to
+		// the epoch, kept, and the tail), across two epochs.
+		{5, 420, 370},
+	} {
+		seed := c.seed
+		w := world.Random(seed, world.RandomOptions{Days: c.days, Metrics: 6})
 		cfg := worldconfig.For(w, world.URLs{GitHub: "http://github.invalid/", Datadog: "http://datadog.invalid/"})
 		if len(cfg.Metrics) == 0 {
 			t.Fatalf("seed %d: no metrics", seed)
@@ -91,13 +100,13 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 			return rep
 		}
 
-		// Backfill the first 135 days, then poll every 12 hours (at 09:00
+		// Backfill the first days, then poll every 12 hours (at 09:00
 		// and 21:00: the second poll of a day sees its samples go to the
 		// open day, which the drafter reads once it closes).
-		now := w.Start.Add(135 * 24 * time.Hour)
+		now := w.Start.Add(time.Duration(c.backfill) * 24 * time.Hour)
 		commit(poll(now, 1))
 		draft(inc, now, false)
-		checkpoints, examined, passes := 0, 0, 0
+		checkpoints, examined, passes, split, reused := 0, 0, 0, 0, 0
 		for i := 1; now.Before(w.End); i++ {
 			prev := now
 			now = now.Add(12 * time.Hour)
@@ -109,6 +118,8 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 			commit(b)
 			rep := draft(inc, now, false)
 			examined += rep.Examined
+			split += rep.Split
+			reused += rep.Reused
 			passes++
 			if len(b.Samples) == 0 && len(b.PRs) == 0 && prev.Truncate(24*time.Hour).Equal(now.Truncate(24*time.Hour)) && rep.Examined != 0 {
 				t.Errorf("seed %d %s: a poll that brought nothing examined %d series", seed, now, rep.Examined)
@@ -129,8 +140,11 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 			t.Errorf("seed %d: the incremental passes examined %d series, a full pass each time %d", seed, examined, n)
 		}
 		ds, _ := full.Drafts(ctx, store.DraftFilter{})
-		t.Logf("seed %d: %d metrics, %d PRs, %d passes examined %d series (full: %d); %d checkpoints, %d drafts",
-			seed, len(cfg.Metrics), len(w.PRs), passes, examined, len(cfg.Metrics)*passes, checkpoints, len(ds))
+		t.Logf("seed %d: %d metrics, %d PRs, %d passes examined %d series (full: %d; %d in two parts, %d of them only their tail); %d checkpoints, %d drafts",
+			seed, len(cfg.Metrics), len(w.PRs), passes, examined, len(cfg.Metrics)*passes, split, reused, checkpoints, len(ds))
+		if reused == 0 {
+			t.Errorf("seed %d: no pass analysed only a tail: the comparison does not cover the split", seed)
+		}
 		if len(ds) == 0 {
 			t.Errorf("seed %d: no drafts at all: the comparison proves little", seed)
 		}
