@@ -317,7 +317,7 @@ func step(ctx context.Context, dir, what string, hours int, dump string) (string
 			return "", fmt.Errorf("-dump: %w", err)
 		}
 	}
-	return fmt.Sprintf("draft_s=%.3f series=%d examined=%d added=%d updated=%d", time.Since(t0).Seconds(), len(ids), rep.Examined, rep.Saved.Added, rep.Saved.Updated), nil
+	return fmt.Sprintf("draft_s=%.3f series=%d examined=%d split=%d reused=%d added=%d updated=%d", time.Since(t0).Seconds(), len(ids), rep.Examined, rep.Split, rep.Reused, rep.Saved.Added, rep.Saved.Updated), nil
 }
 
 // drafts writes a store of n pending drafts (as the drafter writes them)
