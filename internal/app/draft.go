@@ -1,10 +1,13 @@
 package app
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -80,8 +83,13 @@ type work struct {
 // series' result depends only on its own data, the PRs and deploys and
 // its metric's drafts (drafter.Prepared), so the drafts are those of a
 // full pass at the same time — the equivalence test in this package
-// checks it poll by poll over a long generated history. A pass with
+// checks it poll by poll over long generated histories. A pass with
 // nothing to analyse reads the change log and stops.
+//
+// A long series (samples before the tail's start) is analysed in two
+// parts (see tail): its history up to the epoch, kept in the store and
+// reused while nothing before the epoch changed, and its tail. A new
+// epoch (every 28 days) analyses every series again.
 //
 // Series are read from the store and analysed one per CPU at a time, and
 // dropped once analysed (unless KeepSeries): memory holds a few series,
@@ -546,6 +554,36 @@ type keptPart struct {
 	Part        drafter.Part `json:"part"`
 }
 
+// encodeKept is kp as the store keeps it: JSON (whose numbers read back
+// bit for bit), deflated (a tenth of the size: findings repeat their PRs
+// and phrases).
+func encodeKept(kp keptPart) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(zw).Encode(kp); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeKept reads what encodeKept wrote.
+func decodeKept(raw []byte) (keptPart, error) {
+	var kp keptPart
+	if raw == nil {
+		return kp, errors.New("nothing kept")
+	}
+	zr := flate.NewReader(bytes.NewReader(raw))
+	defer zr.Close()
+	err := json.NewDecoder(zr).Decode(&kp)
+	return kp, err
+}
+
 // analysed is one configured series' analysis.
 type analysed struct {
 	res    drafter.Result
@@ -583,8 +621,7 @@ func (p *Pipeline) analyse(ctx context.Context, m model.Metric, fp string, ex []
 		if err != nil {
 			return analysed{}, err
 		}
-		var kp keptPart
-		if raw != nil && json.Unmarshal(raw, &kp) == nil && kp.Epoch == tl.eday && kp.Fingerprint == fp && kp.Part.Metric == m.ID {
+		if kp, err := decodeKept(raw); err == nil && kp.Epoch == tl.eday && kp.Fingerprint == fp && kp.Part.Metric == m.ID {
 			before, ok = kp.Part, true
 		}
 	}
@@ -594,7 +631,7 @@ func (p *Pipeline) analyse(ctx context.Context, m model.Metric, fp string, ex []
 			return analysed{}, err
 		}
 		before = filterPart(drE().Analyse(&drafter.Series{Metric: m, Samples: samples}, tl.epoch), func(t time.Time) bool { return t.Before(tl.cut) })
-		b, err := json.Marshal(keptPart{Epoch: tl.eday, Fingerprint: fp, Part: before})
+		b, err := encodeKept(keptPart{Epoch: tl.eday, Fingerprint: fp, Part: before})
 		if err != nil {
 			b = nil // not kept (a value JSON cannot hold): analysed again next time
 		}
