@@ -69,10 +69,11 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 func (s *Store) catch(err *error) {
 	if r := recover(); r != nil {
 		*err = damaged(s.path, r)
-		return
-	}
-	if *err != nil && !errors.Is(*err, ErrDamaged) && isDecodeError(*err) {
+	} else if *err != nil && !errors.Is(*err, ErrDamaged) && isDecodeError(*err) {
 		*err = damaged(s.path, strings.TrimPrefix((*err).Error(), "store: "))
+	}
+	if *err != nil && errors.Is(*err, ErrDamaged) {
+		s.damaged.Store(true)
 	}
 }
 
@@ -316,6 +317,7 @@ func (s *Store) Check(ctx context.Context) (CheckReport, error) {
 	case errors.Is(err, ErrDamaged) && strings.HasPrefix(err.Error(), "store: "):
 		return rep, err
 	}
+	s.damaged.Store(true)
 	return rep, damaged(s.path, err)
 }
 

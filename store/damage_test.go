@@ -321,3 +321,78 @@ func TestReleasedPagesReadBack(t *testing.T) {
 		t.Errorf("%d samples, want %d", len(got), days*24)
 	}
 }
+
+// TestCheckSkippedWhenUnchanged: a store a sound read-write session closed
+// opens without the full check while nothing wrote to it; a write by
+// anything else (in place, at once, the same size), a crash after a write,
+// and damage found in a session each make the next Open check every page.
+func TestCheckSkippedWhenUnchanged(t *testing.T) {
+	ctx := context.Background()
+	path := goodStore(t)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(o Options) *Store {
+		t.Helper()
+		s, err := Open(path, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	commit := func(s *Store, v float64) {
+		t.Helper()
+		if err := s.Commit(ctx, model.Batch{Source: "x", Samples: map[string][]model.Sample{"mz": {{Time: t0, Value: v}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name        string
+		before      func()
+		readOnly    bool
+		wantChecked bool
+		during      func(s *Store)
+	}{
+		{name: "closed by the session that made it", wantChecked: false},
+		{name: "read-only", readOnly: true, wantChecked: false},
+		{name: "after a write and a close", wantChecked: false, during: func(s *Store) { commit(s, 1) }},
+		{name: "unchanged again", wantChecked: false},
+		{name: "rewritten in place at once", before: func() {
+			b, _ := os.ReadFile(path)
+			os.WriteFile(path, b, 0o600)
+		}, wantChecked: true},
+		{name: "crashed after a write", during: func(s *Store) {
+			commit(s, 2)
+			s.db.Close() // no Close: what a killed process leaves
+			s.closed = true
+		}},
+		{name: "after the crash", wantChecked: true},
+		{name: "damage found in a session", during: func(s *Store) { s.damaged.Store(true) }},
+		{name: "after damage was found", wantChecked: true},
+	}
+	for _, st := range steps {
+		if st.before != nil {
+			st.before()
+		}
+		s := open(Options{ReadOnly: st.readOnly})
+		if s.checked != st.wantChecked {
+			t.Errorf("%s: checked %v, want %v", st.name, s.checked, st.wantChecked)
+		}
+		if st.during != nil {
+			st.during(s)
+		}
+		s.Close()
+	}
+
+	// Damage written over a cleanly closed store at once, the same size
+	// and the same last transaction: found at the next Open.
+	s := open(Options{})
+	s.Close()
+	os.WriteFile(path, storetest.Corrupt(good, "random-pages", 3), 0o600)
+	for _, ro := range []bool{true, false, true} {
+		if _, err := Open(path, Options{ReadOnly: ro}); !errors.Is(err, ErrDamaged) {
+			t.Errorf("read-only %v: damage written after a clean close: %v", ro, err)
+		}
+	}
+}

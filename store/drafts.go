@@ -200,6 +200,7 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		if inPlace {
 			err = readSpans(file, chunk, &buf, &ends)
 			if err != nil {
+				s.damaged.Store(true)
 				err = damaged(s.path, err)
 			}
 		} else {

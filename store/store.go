@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -82,6 +83,12 @@ type Store struct {
 	version int
 	fresh   bool // Open created the file's buckets
 	mapped  mapped
+	// checked: Open checked every page. sound: the session began with a
+	// sound store (checked, created, or unchanged since a sound session
+	// left it). damaged: a read found damage.
+	checked, sound bool
+	damaged        atomic.Bool
+	closed         bool
 }
 
 // msgError is an error with a complete one-line message that still matches
@@ -169,19 +176,28 @@ func Open(path string, o Options) (*Store, error) {
 	s := &Store{db: db, path: path, opts: o}
 	s.mapped.base = -1
 	existed := fi != nil
-	if existed && !o.NoCheck {
+	switch {
+	case !existed:
+		s.sound = true
+	case s.unchangedSinceChecked():
+		// As a sound session left it: no page changed since.
+		s.sound = true
+	case !o.NoCheck:
 		// Before any use, and before a migration could rewrite it.
 		if _, err := s.Check(context.Background()); err != nil {
 			_ = db.Close()
 			return nil, err
 		}
+		s.checked, s.sound = true, true
 	}
 	if err := s.initSchema(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
+	s.sound = s.sound || s.fresh
 	if o.Backups > 0 && !o.ReadOnly && existed && !s.fresh {
-		if _, err := s.dailyBackup(context.Background(), o.Backups, !o.NoCheck); errors.Is(err, ErrDamaged) {
+		// The day's backup checks the whole store unless Open just did.
+		if _, err := s.dailyBackup(context.Background(), o.Backups, s.checked); errors.Is(err, ErrDamaged) {
 			_ = db.Close()
 			return nil, err
 		} else if err != nil {
@@ -202,6 +218,18 @@ func isBoltSizeError(err error) bool {
 
 // Close releases the file. Calling it again is a no-op.
 func (s *Store) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if !s.opts.ReadOnly {
+		// A read-only session leaves the directory as it found it.
+		if s.sound && !s.damaged.Load() {
+			s.leaveChecked()
+		} else {
+			_ = os.Remove(s.path + checkedSuffix)
+		}
+	}
 	s.mapped.mu.Lock()
 	s.mapped.rss.close()
 	s.mapped.mu.Unlock()
