@@ -555,8 +555,9 @@ type keptPart struct {
 }
 
 // encodeKept is kp as the store keeps it: JSON (whose numbers read back
-// bit for bit), deflated (a tenth of the size: findings repeat their PRs
-// and phrases).
+// bit for bit), deflated (a fifth of the size at the scale benchmark's
+// 50 series × 3 years: 4 KB a series; findings repeat their PRs and
+// phrases).
 func encodeKept(kp keptPart) ([]byte, error) {
 	var buf bytes.Buffer
 	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
