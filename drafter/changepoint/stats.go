@@ -13,12 +13,20 @@ func median(xs []float64) float64 {
 // medianBuf is median, with *buf as its scratch space (grown as needed):
 // a loop of medians allocates once.
 func medianBuf(xs []float64, buf *[]float64) float64 {
-	n := len(xs)
-	if n == 0 {
+	if len(xs) == 0 {
 		return math.NaN()
 	}
 	s := append((*buf)[:0], xs...)
 	*buf = s
+	return medianInPlace(s)
+}
+
+// medianInPlace is median, reordering s.
+func medianInPlace(s []float64) float64 {
+	n := len(s)
+	if n == 0 {
+		return math.NaN()
+	}
 	if n%2 == 1 {
 		return selectK(s, n/2)
 	}
@@ -118,16 +126,23 @@ func theilSen(ys []float64, seg []int) float64 {
 	for (n/stride)*(n/stride)/2 > theilSenPairs {
 		stride++
 	}
-	var slopes []float64
+	// Count the pairs first: one allocation, at its size.
+	pairs := 0
+	for i := 0; i < n; i += stride {
+		for j := i + stride; j < n && seg[j] == seg[i]; j += stride {
+			pairs++
+		}
+	}
+	if pairs == 0 {
+		return 0
+	}
+	slopes := make([]float64, 0, pairs)
 	for i := 0; i < n; i += stride {
 		for j := i + stride; j < n && seg[j] == seg[i]; j += stride {
 			slopes = append(slopes, (ys[j]-ys[i])/float64(j-i))
 		}
 	}
-	if len(slopes) == 0 {
-		return 0
-	}
-	return median(slopes)
+	return medianInPlace(slopes)
 }
 
 // segmentIDs maps each of n points to the number of the segment it is in,
