@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"runtime"
 	"slices"
 	"sort"
@@ -108,7 +109,6 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 	// brought an hour of samples asks nothing of the drafter until then.
 	horizon := now.Truncate(24 * time.Hour)
 	hday := uint32(horizon.Unix() / 86400)
-	tl := tailFor(params, hday)
 	needs := func(m model.Metric, fp string) bool {
 		if o.Full {
 			return true
@@ -129,8 +129,8 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 				return true // a PR or deploy before the horizon changed
 			}
 		}
-		// A new epoch: long series are split anew (see tail).
-		if ss.Through > 0 && epochDay(ss.Through) != tl.eday {
+		// A new epoch: a long series is split anew (see tail).
+		if ph := phase(m.ID); ss.Through > 0 && epochDay(ss.Through, ph) != tailFor(params, hday, ph).eday {
 			return true
 		}
 		// A new horizon: what lay beyond the old one is read now, and
@@ -201,27 +201,67 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 
 	drAll := drafter.Prepare(params, prs, deploys)
 	drH := drafter.Prepare(params, hprs, hdeploys)
-	// The PRs and deploys before the epoch, for the analyses up to it
-	// (long series only; prepared once one is needed).
-	drE := sync.OnceValue(func() *drafter.Prepared {
+	// The PRs and deploys before an epoch, for the analyses up to it
+	// (long series only; prepared once one is needed, once per epoch:
+	// series' epochs are staggered, see phase).
+	var emu sync.Mutex
+	eprep := map[int64]*drafter.Prepared{}
+	// Each epoch's PRs are let go once its last series is done: the
+	// series are taken in the order of their epochs (order), so a pass
+	// holds one or two epochs' at a time, not up to 28.
+	left := map[int64]int{}
+	for _, w := range todo {
+		if w.builtin == nil {
+			left[tailFor(params, hday, phase(w.metric.ID)).epoch.Unix()]++
+		}
+	}
+	doneWith := func(epoch time.Time) {
+		emu.Lock()
+		defer emu.Unlock()
+		if left[epoch.Unix()]--; left[epoch.Unix()] <= 0 {
+			delete(eprep, epoch.Unix())
+		}
+	}
+	order := make([]int, len(todo))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		wa, wb := &todo[order[a]], &todo[order[b]]
+		if (wa.builtin == nil) != (wb.builtin == nil) {
+			return wa.builtin == nil
+		}
+		if wa.builtin != nil {
+			return false
+		}
+		return tailFor(params, hday, phase(wa.metric.ID)).eday < tailFor(params, hday, phase(wb.metric.ID)).eday
+	})
+	drE := func(epoch time.Time) *drafter.Prepared {
+		emu.Lock()
+		defer emu.Unlock()
+		if pp, ok := eprep[epoch.Unix()]; ok {
+			return pp
+		}
 		var eprs []model.PR
 		var edeploys []model.Deploy
 		for _, pr := range hprs {
-			if pr.MergedAt.Before(tl.epoch) {
+			if pr.MergedAt.Before(epoch) {
 				eprs = append(eprs, pr)
 			}
 		}
 		for _, d := range hdeploys {
-			if d.Time.Before(tl.epoch) {
+			if d.Time.Before(epoch) {
 				edeploys = append(edeploys, d)
 			}
 		}
-		return drafter.Prepare(params, eprs, edeploys)
-	})
+		pp := drafter.Prepare(params, eprs, edeploys)
+		eprep[epoch.Unix()] = pp
+		return pp
+	}
 	// kept: whether a series' analysis up to the epoch, kept by an
 	// earlier pass, still holds: nothing it read (samples, PRs and
 	// deploys before the epoch) changed since, nor its settings.
-	kept := func(m model.Metric, fp string) bool {
+	kept := func(m model.Metric, fp string, tl tail) bool {
 		ss, ok := state.Series[m.ID]
 		if o.Full || !ok || ss.Fingerprint != fp {
 			return false
@@ -256,12 +296,13 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 		wg.Go(func() {
 			for {
 				mu.Lock()
-				i := next
+				k := next
 				next++
 				mu.Unlock()
-				if i >= len(todo) || ctx.Err() != nil {
+				if k >= len(todo) || ctx.Err() != nil {
 					return
 				}
+				i := order[k]
 				w := &todo[i]
 				ex := existing[w.metric.ID]
 				if w.builtin != nil {
@@ -273,7 +314,9 @@ func (p *Pipeline) DraftWith(ctx context.Context, o DraftOptions) (DraftReport, 
 					}
 					continue
 				}
+				tl := tailFor(params, hday, phase(w.metric.ID))
 				an, err := p.analyse(ctx, w.metric, w.fp, ex, tl, horizon, drH, drE, kept, o.KeepSeries)
+				doneWith(tl.epoch)
 				res, s := an.res, an.series
 				if err == nil {
 					var late []model.Sample
@@ -521,13 +564,13 @@ type tail struct {
 	usable bool      // the horizon is late enough for a split at all
 }
 
-// tailFor places the epoch of the horizon's day hday and the cut: the
-// reach before the epoch within which a verdict may still wait on the
-// clock (see clockDependent), so that every shift before the cut has its
-// final verdict at the epoch.
-func tailFor(p drafter.Params, hday uint32) tail {
+// tailFor places the epoch of the horizon's day hday for a series of the
+// given phase, and the cut: the reach before the epoch within which a
+// verdict may still wait on the clock (see clockDependent), so that every
+// shift before the cut has its final verdict at the epoch.
+func tailFor(p drafter.Params, hday, phase uint32) tail {
 	reach := uint32((clockMargin(p) + 24*time.Hour - 1) / (24 * time.Hour))
-	t := tail{eday: hday - hday%tailEpochDays}
+	t := tail{eday: epochDay(int64(hday)*86400, phase)}
 	t.epoch = time.Unix(int64(t.eday)*86400, 0).UTC()
 	if t.eday < reach+tailContextDays {
 		return t
@@ -540,10 +583,19 @@ func tailFor(p drafter.Params, hday uint32) tail {
 }
 
 // epochDay is the epoch (its UTC day number) of the horizon at unix
-// seconds through.
-func epochDay(through int64) uint32 {
+// seconds through, for a series of the given phase.
+func epochDay(through int64, phase uint32) uint32 {
 	d := uint32(through / 86400)
-	return d - d%tailEpochDays
+	return d - (d+phase)%tailEpochDays
+}
+
+// phase staggers the series' epochs over the days of an epoch (by a hash
+// of the metric id), so that each day about one series in 28 is analysed
+// in full, rather than every series on the same day.
+func phase(id string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32() % tailEpochDays
 }
 
 // keptPart is what the store keeps of a long series: its analysis up to
@@ -597,7 +649,7 @@ type analysed struct {
 // analyse analyses one configured series up to horizon: in full, or, for
 // a series with samples before the tail's start, in two parts (see tail).
 func (p *Pipeline) analyse(ctx context.Context, m model.Metric, fp string, ex []model.Draft, tl tail, horizon time.Time,
-	drH *drafter.Prepared, drE func() *drafter.Prepared, kept func(model.Metric, string) bool, keep bool) (analysed, error) {
+	drH *drafter.Prepared, drE func(time.Time) *drafter.Prepared, kept func(model.Metric, string, tail) bool, keep bool) (analysed, error) {
 	long := false
 	if tl.usable {
 		first, ok, err := p.Store.FirstSample(ctx, m.ID)
@@ -617,7 +669,7 @@ func (p *Pipeline) analyse(ctx context.Context, m model.Metric, fp string, ex []
 	var before drafter.Part
 	var enc *[]byte
 	ok := false
-	if kept(m, fp) {
+	if kept(m, fp, tl) {
 		raw, err := p.Store.DrafterPart(ctx, m.ID)
 		if err != nil {
 			return analysed{}, err
@@ -631,7 +683,7 @@ func (p *Pipeline) analyse(ctx context.Context, m model.Metric, fp string, ex []
 		if err != nil {
 			return analysed{}, err
 		}
-		before = filterPart(drE().Analyse(&drafter.Series{Metric: m, Samples: samples}, tl.epoch), func(t time.Time) bool { return t.Before(tl.cut) })
+		before = filterPart(drE(tl.epoch).Analyse(&drafter.Series{Metric: m, Samples: samples}, tl.epoch), func(t time.Time) bool { return t.Before(tl.cut) })
 		b, err := encodeKept(keptPart{Epoch: tl.eday, Fingerprint: fp, Part: before})
 		if err != nil {
 			b = nil // not kept (a value JSON cannot hold): analysed again next time
