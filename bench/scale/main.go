@@ -150,12 +150,14 @@ func configFor(dir string, n int) *config.Config {
 }
 
 // writeConfig writes a config the CLI and the daemon load: the store,
-// the default local API (a unix socket), a Datadog source on a closed
+// the local API on a unix socket beside it (not the default one, which
+// another daemon on the machine may hold), a Datadog source on a closed
 // local port (polls fail at once and back off; the daemon's idle figure
 // needs none) and the metrics.
 func writeConfig(dir string, n int) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "me:\n  github: %s\nstore:\n  path: %s\nui:\n  listen: \"\"\n", me, filepath.Join(dir, "impact.db"))
+	fmt.Fprintf(&b, "me:\n  github: %s\nstore:\n  path: %s\nserver:\n  listen: unix:%s\nui:\n  listen: \"\"\n",
+		me, filepath.Join(dir, "impact.db"), filepath.Join(dir, "impact.sock"))
 	b.WriteString("sources:\n  datadog:\n    api_key: bench\n    app_key: bench\n    api_url: http://127.0.0.1:9/\n    interval: 1h\nmetrics:\n")
 	for _, m := range metrics(n) {
 		fmt.Fprintf(&b, "  - {id: %s, name: %q, source: datadog, query: %q, unit: ms, better: lower, repos: [%s]}\n", m.ID, m.Name, m.Query, m.Repos[0])
