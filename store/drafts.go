@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -111,54 +112,58 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		// then the pages read released, so a list of every draft never
 		// holds the drafts bucket mapped.
 		var (
-			heads      []draftHead
+			recs       []headRec
+			batch      []draftHead
 			bkeys      [][]byte
 			vals       [][]byte
 			batchBytes int64
-			// The few statuses, kinds and categories, one copy each.
-			interned = map[string]string{}
-			intern   = func(s string) string {
-				if t, ok := interned[s]; ok {
-					return t
+			// The few statuses, kinds and categories, each a number.
+			names []string
+			index = map[string]uint16{}
+			name  = func(s string) uint16 {
+				if i, ok := index[s]; ok {
+					return i
 				}
-				t := strings.Clone(s)
-				interned[t] = t
-				return t
+				i := uint16(len(names))
+				names = append(names, strings.Clone(s))
+				index[names[i]] = i
+				return i
 			}
 		)
 		decode := func() error {
-			from := len(heads)
-			heads = append(heads, make([]draftHead, len(vals))...)
-			err := parallel(len(vals), func(i int) error {
-				if err := gojson.Unmarshal(vals[i], &heads[from+i]); err != nil {
+			batch = append(batch[:0], make([]draftHead, len(vals))...)
+			err := parallelBy(len(vals), 16, func(i int) error {
+				if err := gojson.Unmarshal(vals[i], &batch[i]); err != nil {
 					return fmt.Errorf("draft %q: %w", bkeys[i], err)
 				}
 				return nil
 			})
-			// go-json's strings point into its copy of the whole value:
-			// keeping them would keep every draft in memory.
+			if len(names)+3*len(vals) > 1<<16 {
+				err = cmp.Or(err, errors.New("more than 65,536 statuses, kinds and categories"))
+			}
+			if err != nil {
+				return err
+			}
+			// Only what sorting needs is kept, in a compact record: no
+			// string go-json made (they point into its copy of the whole
+			// value) and no draft's names more than once.
 			for i, k := range bkeys {
-				h := &heads[from+i]
-				h.key = string(k) // k points into the mmap
-				if h.ID == h.key {
-					h.ID = h.key
-				} else {
-					h.ID = strings.Clone(h.ID)
-				}
-				h.Category, h.Kind, h.Status = intern(h.Category), intern(h.Kind), model.Status(intern(string(h.Status)))
+				h := &batch[i]
+				r := headRec{key: string(k), shiftAt: h.ShiftAt, status: name(string(h.Status)), kind: name(h.Kind), category: name(h.Category)}
 				if inPlace {
-					h.off = int64(uintptr(unsafe.Pointer(unsafe.SliceData(vals[i]))) - base)
-					h.len = int64(len(vals[i]))
+					r.off = int64(uintptr(unsafe.Pointer(unsafe.SliceData(vals[i]))) - base)
+					r.len = int64(len(vals[i]))
 				}
+				recs = append(recs, r)
 			}
 			bkeys, vals, batchBytes = bkeys[:0], vals[:0], 0
 			s.release(tx)
-			return err
+			return nil
 		}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			bkeys, vals = append(bkeys, k), append(vals, v)
-			if batchBytes += int64(len(v)); batchBytes >= min(releaseStride*16, s.opts.releaseEvery) {
+			if batchBytes += int64(len(v)); batchBytes >= min(releaseStride*4, s.opts.releaseEvery) {
 				if err := decode(); err != nil {
 					return err
 				}
@@ -167,11 +172,11 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		if err := decode(); err != nil {
 			return err
 		}
-		idx := f.selectSorted(heads)
+		idx := f.selectSorted(recs, names)
 		ids = make([]draftRef, len(idx))
 		for j, i := range idx {
-			h := &heads[i]
-			ids[j] = draftRef{key: h.key, off: h.off, len: h.len}
+			r := &recs[i]
+			ids[j] = draftRef{key: r.key, off: r.off, len: r.len}
 		}
 		return nil
 	})
@@ -261,16 +266,22 @@ func (s *Store) EachDraft(ctx context.Context, f DraftFilter, fn func(model.Draf
 	})
 }
 
-// draftHead is the part of a draft that filters and sorting look at.
+// draftHead is the part of a draft that filters and sorting look at, as
+// decoded. (Its id is its key in the drafts bucket.)
 type draftHead struct {
-	ID       string       `json:"id"`
 	Status   model.Status `json:"status"`
 	Kind     string       `json:"kind"`
 	Category string       `json:"category"`
 	ShiftAt  time.Time    `json:"shift_at"`
+}
 
-	key      string // its key in the drafts bucket
-	off, len int64  // where its value lies in the file (read-only stores)
+// headRec is a draft head as a listing keeps it: the status, kind and
+// category are indexes into the listing's names.
+type headRec struct {
+	key                    string // its key in the drafts bucket: its id
+	shiftAt                time.Time
+	off, len               int64 // where its value lies in the file (read-only stores)
+	status, kind, category uint16
 }
 
 func (f *DraftFilter) check(ctx context.Context) error {
@@ -293,54 +304,54 @@ func (f *DraftFilter) check(ctx context.Context) error {
 }
 
 // selectSorted returns the indexes of the heads that match f, ordered by
-// ShiftAt descending, then id.
-func (f DraftFilter) selectSorted(heads []draftHead) []int {
+// ShiftAt descending, then id (or in the export's order).
+func (f DraftFilter) selectSorted(heads []headRec, names []string) []int {
 	idx := make([]int, 0, len(heads))
 	for i := range heads {
 		d := &heads[i]
-		if f.Status != "" && d.Status != f.Status ||
-			f.Category != "" && d.Category != f.Category ||
-			f.Kind != "" && cmp.Or(d.Kind, model.KindImpact) != f.Kind ||
-			!f.Since.IsZero() && d.ShiftAt.Before(f.Since) ||
-			!f.Until.IsZero() && !d.ShiftAt.Before(f.Until) {
+		if f.Status != "" && names[d.status] != string(f.Status) ||
+			f.Category != "" && names[d.category] != f.Category ||
+			f.Kind != "" && cmp.Or(names[d.kind], model.KindImpact) != f.Kind ||
+			!f.Since.IsZero() && d.shiftAt.Before(f.Since) ||
+			!f.Until.IsZero() && !d.shiftAt.Before(f.Until) {
 			continue
 		}
 		idx = append(idx, i)
 	}
 	if f.Order == OrderCompetency {
-		// Each head's ranks once, not in every comparison.
-		type ranks struct{ category, kind int }
-		rs := make([]ranks, len(heads))
-		for _, i := range idx {
-			c := slices.Index(model.Categories, heads[i].Category)
-			if c < 0 {
-				c = len(model.Categories)
+		// Each name's ranks once, not in every comparison.
+		catRank, kRank := make([]int, len(names)), make([]int, len(names))
+		for i, n := range names {
+			if catRank[i] = slices.Index(model.Categories, n); catRank[i] < 0 {
+				catRank[i] = len(model.Categories)
 			}
-			rs[i] = ranks{c, kindRank(heads[i].Kind)}
+			kRank[i] = kindRank(n)
 		}
 		slices.SortFunc(idx, func(a, b int) int {
 			ha, hb := &heads[a], &heads[b]
-			if c := cmp.Compare(rs[a].category, rs[b].category); c != 0 {
+			if ha.category != hb.category {
+				if c := cmp.Compare(catRank[ha.category], catRank[hb.category]); c != 0 {
+					return c
+				}
+				if c := cmp.Compare(names[ha.category], names[hb.category]); c != 0 {
+					return c
+				}
+			}
+			if c := cmp.Compare(kRank[ha.kind], kRank[hb.kind]); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(ha.Category, hb.Category); c != 0 {
+			if c := ha.shiftAt.Compare(hb.shiftAt); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(rs[a].kind, rs[b].kind); c != 0 {
-				return c
-			}
-			if c := ha.ShiftAt.Compare(hb.ShiftAt); c != 0 {
-				return c
-			}
-			return cmp.Compare(ha.ID, hb.ID)
+			return cmp.Compare(ha.key, hb.key)
 		})
 		return idx
 	}
 	slices.SortFunc(idx, func(a, b int) int {
-		if c := heads[b].ShiftAt.Compare(heads[a].ShiftAt); c != 0 {
+		if c := heads[b].shiftAt.Compare(heads[a].shiftAt); c != 0 {
 			return c
 		}
-		return cmp.Compare(heads[a].ID, heads[b].ID)
+		return cmp.Compare(heads[a].key, heads[b].key)
 	})
 	return idx
 }
@@ -389,7 +400,12 @@ func unmarshalDraft(data []byte, d *model.Draft) error {
 // parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the
 // first error.
 func parallel(n int, fn func(i int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n/128+1)
+	return parallelBy(n, 128, fn)
+}
+
+// parallelBy is parallel with a goroutine for each per items at most.
+func parallelBy(n, per int, fn func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n/per+1)
 	if workers <= 1 {
 		for i := range n {
 			if err := fn(i); err != nil {
