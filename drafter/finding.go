@@ -167,10 +167,17 @@ func Explain(in Input, metricID string, at time.Time) (Explanation, bool) {
 		ex.From, ex.To = se.Samples[0].Time.UTC(), se.Samples[n-1].Time.UTC()
 	}
 	in.Series = one
-	res := Run(in)
-	fs := res.Findings
+	return ExplainResult(ex, Run(in).Findings, in.Params, at), true
+}
+
+// ExplainResult is what Explain returns for the series of ex from the
+// findings of an analysis of it made otherwise (a caller that analyses a
+// long series in parts): all of them, or, with at non-zero, the ones
+// within Params.Window of at, nearest first.
+func ExplainResult(ex Explanation, fs []Finding, p Params, at time.Time) Explanation {
+	ex.Findings = []Finding{}
 	if !at.IsZero() {
-		w := in.Params.withDefaults().Window
+		w := p.withDefaults().Window
 		var near []Finding
 		for _, f := range fs {
 			if absDur(f.At.Sub(at)) <= w+f.Tolerance() {
@@ -183,7 +190,7 @@ func Explain(in Input, metricID string, at time.Time) (Explanation, bool) {
 	if fs != nil {
 		ex.Findings = fs
 	}
-	return ex, true
+	return ex
 }
 
 // finding starts the Finding of the shift est with its candidates.

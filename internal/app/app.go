@@ -364,8 +364,11 @@ func (p *Pipeline) Explain(ctx context.Context, metric string, at time.Time) (dr
 	}
 	if !isBuiltin(p.Config, metric) {
 		// A configured series is analysed up to the horizon, as a pass
-		// does (see DraftWith).
+		// does (see DraftWith), and a long one in two parts.
 		in = atHorizon(in, metric)
+		if ex, ok, err := p.explainParts(ctx, in, metric, at); err != nil || ok {
+			return ex, err
+		}
 	}
 	ex, ok := drafter.Explain(in, metric, at)
 	if !ok {

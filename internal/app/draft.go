@@ -749,3 +749,53 @@ func filterPart(p drafter.Part, in func(time.Time) bool) drafter.Part {
 	}
 	return out
 }
+
+// explainParts is Explain for a configured series long enough to be
+// analysed in two parts (see tail), analysed as a pass analyses it (the
+// part up to its epoch computed afresh); ok is false for a shorter one.
+// in is the drafter's input at the horizon (atHorizon).
+func (p *Pipeline) explainParts(ctx context.Context, in drafter.Input, metric string, at time.Time) (drafter.Explanation, bool, error) {
+	if len(in.Series) != 1 || in.Series[0].Metric.ID != metric {
+		return drafter.Explanation{}, false, nil
+	}
+	se := in.Series[0]
+	horizon := in.Now
+	hday := uint32(horizon.Unix() / 86400)
+	params := p.drafterParams()
+	tl := tailFor(params, hday, phase(metric))
+	var ex []model.Draft
+	for _, d := range in.Existing {
+		if d.Metric.ID == metric {
+			ex = append(ex, d)
+		}
+	}
+	drE := func(epoch time.Time) *drafter.Prepared {
+		var eprs []model.PR
+		var edeploys []model.Deploy
+		for _, pr := range in.PRs {
+			if pr.MergedAt.Before(epoch) {
+				eprs = append(eprs, pr)
+			}
+		}
+		for _, d := range in.Deploys {
+			if d.Time.Before(epoch) {
+				edeploys = append(edeploys, d)
+			}
+		}
+		return drafter.Prepare(params, eprs, edeploys)
+	}
+	never := func(model.Metric, string, tail) bool { return false }
+	an, err := p.analyse(ctx, se.Metric, fingerprint(params, se.Metric), ex, tl, horizon,
+		drafter.Prepare(params, in.PRs, in.Deploys), drE, never, false)
+	if err != nil || !an.split {
+		return drafter.Explanation{}, false, err
+	}
+	out := drafter.Explanation{Metric: se.Metric.Ref(), Samples: len(se.Samples)}
+	if out.Metric.Name == "" {
+		out.Metric.Name = out.Metric.ID
+	}
+	if n := len(se.Samples); n > 0 {
+		out.From, out.To = se.Samples[0].Time.UTC(), se.Samples[n-1].Time.UTC()
+	}
+	return drafter.ExplainResult(out, an.res.Findings, params, at), true, nil
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
 	"github.com/impact-dev/impact/internal/world"
 	"github.com/impact-dev/impact/internal/world/worldconfig"
@@ -138,6 +139,30 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 		}
 		if n := len(cfg.Metrics) * passes; examined >= n {
 			t.Errorf("seed %d: the incremental passes examined %d series, a full pass each time %d", seed, examined, n)
+		}
+		// explain shows, for each series, the findings the pass made of it
+		// (a long series analysed in two parts as the pass does).
+		last := draft(full, now, true)
+		for _, m := range cfg.Metrics {
+			p := &Pipeline{Config: cfg, Store: full, Now: func() time.Time { return now }}
+			ex, err := p.Explain(ctx, m.ID, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []drafter.Finding
+			for _, f := range last.Result.Findings {
+				if f.Metric.ID == m.ID {
+					want = append(want, f)
+				}
+			}
+			got, _ := json.Marshal(ex.Findings)
+			exp, _ := json.Marshal(want)
+			if len(want) == 0 {
+				exp = []byte("[]")
+			}
+			if string(got) != string(exp) {
+				t.Errorf("seed %d: explain %s differs from the pass:\n explain: %s\n pass:    %s", seed, m.ID, got, exp)
+			}
 		}
 		ds, _ := full.Drafts(ctx, store.DraftFilter{})
 		t.Logf("seed %d: %d metrics, %d PRs, %d passes examined %d series (full: %d; %d in two parts, %d of them only their tail); %d checkpoints, %d drafts",
