@@ -527,8 +527,11 @@ func fingerprint(p drafter.Params, m model.Metric) string {
 }
 
 // drafterGeneration changes when the drafter's method changes in a way
-// that should redo every series' analysis on upgrade.
-const drafterGeneration = 1
+// that should redo every series' analysis on upgrade. 2: long series are
+// analysed in two parts (see tail); drafts made before from their whole
+// history are made again the new way, so that the incremental passes give
+// what a full pass gives.
+const drafterGeneration = 2
 
 // Long series are analysed in two parts, so that a pass re-examines only
 // the tail of their history (see tail): what lies before the cut comes
