@@ -149,10 +149,10 @@ func (s *Store) writeCopy(name string) error {
 	return nil
 }
 
-// CheckFile opens the store at path read-only and checks it (Check). It
-// never creates or changes the file.
+// CheckFile opens the store at path read-only and checks it (Check), once:
+// Open's own check is left to it. It never creates or changes the file.
 func CheckFile(ctx context.Context, path string, o Options) (CheckReport, error) {
-	o.ReadOnly = true
+	o.ReadOnly, o.NoCheck = true, true
 	st, err := Open(path, o)
 	if err != nil {
 		return CheckReport{Path: path, NewestBackup: NewestBackup(path)}, err
