@@ -362,6 +362,14 @@ func (p *Pipeline) Explain(ctx context.Context, metric string, at time.Time) (dr
 	if err != nil {
 		return drafter.Explanation{}, err
 	}
+	return p.ExplainInput(ctx, in, metric, at)
+}
+
+// ExplainInput is Explain on a drafter input already loaded with
+// DrafterInput (the review page keeps one for a minute): the one way a
+// shift is explained, so the page, `impact explain` and /v1/explain show
+// what the pass concluded.
+func (p *Pipeline) ExplainInput(ctx context.Context, in drafter.Input, metric string, at time.Time) (drafter.Explanation, error) {
 	if !isBuiltin(p.Config, metric) {
 		// A configured series is analysed up to the horizon, as a pass
 		// does (see DraftWith), and a long one in two parts.

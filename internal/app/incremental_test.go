@@ -156,6 +156,19 @@ func TestIncrementalDraftingMatchesFullPass(t *testing.T) {
 				}
 			}
 			got, _ := json.Marshal(ex.Findings)
+			// The review page explains from an input it loaded once
+			// (ExplainInput): the same findings.
+			in, err := p.DrafterInput(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := p.ExplainInput(ctx, in, m.ID, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pg, _ := json.Marshal(page.Findings); string(pg) != string(got) {
+				t.Errorf("seed %d: the page's explanation of %s differs from explain's:\n page:    %s\n explain: %s", seed, m.ID, pg, got)
+			}
 			exp, _ := json.Marshal(want)
 			if len(want) == 0 {
 				exp = []byte("[]")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -280,17 +281,23 @@ func (sd *StoreData) Series(ctx context.Context, d model.Draft) ([]model.Sample,
 	return nil, false, nil
 }
 
-// Explain is an Options.Explain: drafter.Explain on the draft's series
-// around its shift, what `impact explain METRIC --at SHIFT` shows. Nil
-// when the series is not among the drafter's input.
+// Explain is an Options.Explain: what `impact explain METRIC --at SHIFT`
+// shows of the draft's series around its shift (app.Pipeline.ExplainInput:
+// a configured series up to the pass's horizon, a long one in two parts,
+// as the pass analysed it). Nil when the series is not among the
+// drafter's input.
 func (sd *StoreData) Explain(ctx context.Context, d model.Draft) (*drafter.Explanation, error) {
 	in, err := sd.input(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ex, ok := drafter.Explain(in, d.Metric.ID, d.ShiftAt)
-	if !ok {
+	p := &app.Pipeline{Config: sd.cfg(), Store: sd.st, Now: sd.now}
+	ex, err := p.ExplainInput(ctx, in, d.Metric.ID, d.ShiftAt)
+	if errors.Is(err, app.ErrUnknownMetric) {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &ex, nil
 }
