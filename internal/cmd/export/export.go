@@ -123,14 +123,8 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 		}
 		// Streamed in the export's order, one draft in memory at a time.
 		filter.Order = store.OrderCompetency
-		return WriteJSON(f.IO.Out, doc, func(fn func(model.Draft) error) error {
-			return be.EachDraftJSON(ctx, filter, func(raw []byte) error {
-				var d model.Draft
-				if err := gojson.Unmarshal(raw, &d); err != nil { // as the store reads drafts
-					return fmt.Errorf("draft: %w", err)
-				}
-				return fn(d)
-			})
+		return WriteJSON(f.IO.Out, doc, func(fn func(raw []byte) error) error {
+			return be.EachDraftJSON(ctx, filter, fn)
 		})
 	}
 	ds, err := be.Drafts(ctx, filter)
@@ -172,9 +166,18 @@ func Title(name string, since, until time.Time) string {
 	return title
 }
 
-// WriteJSON streams the export document (see render.WriteExportJSON).
-func WriteJSON(w io.Writer, doc Document, each func(fn func(model.Draft) error) error) error {
-	return render.WriteExportJSON(w, doc, each)
+// WriteJSON streams the export document (see render.WriteExportJSON) with
+// the drafts each gives as their stored JSON.
+func WriteJSON(w io.Writer, doc Document, each func(fn func(raw []byte) error) error) error {
+	return render.WriteExportJSON(w, doc, decodeDraft, each)
+}
+
+// decodeDraft decodes a draft's stored JSON as the store reads drafts.
+func decodeDraft(raw []byte, d *model.Draft) error {
+	if err := gojson.Unmarshal(raw, d); err != nil {
+		return fmt.Errorf("draft: %w", err)
+	}
+	return nil
 }
 
 func dateOr(t time.Time, s string) string {

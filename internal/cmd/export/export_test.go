@@ -81,8 +81,8 @@ func TestWriteJSONMatchesDocument(t *testing.T) {
 			if err := render.JSON(&wb, want); err != nil {
 				t.Fatal(err)
 			}
-			err = WriteJSON(&gb, tt.doc, func(fn func(model.Draft) error) error {
-				return st.EachDraft(ctx, store.DraftFilter{Order: store.OrderCompetency}, fn)
+			err = WriteJSON(&gb, tt.doc, func(fn func(raw []byte) error) error {
+				return st.EachDraftJSON(ctx, store.DraftFilter{Order: store.OrderCompetency}, fn)
 			})
 			if err != nil {
 				t.Fatal(err)
