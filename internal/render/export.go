@@ -190,7 +190,9 @@ func (e *draftEncoder) encode(b *exportBatch, decode func(raw []byte, d *model.D
 		}
 		start = end
 		e.buf.Reset()
-		if err := e.enc.Encode(Drafts([]model.Draft{d})[0]); err != nil {
+		// A pointer, so that the draft is not copied into an interface.
+		out := Drafts([]model.Draft{d})
+		if err := e.enc.Encode(&out[0]); err != nil {
 			return err
 		}
 		b.out = appendIndent(b.out, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), "        ", "  ")
