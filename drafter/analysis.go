@@ -10,6 +10,7 @@ import (
 
 	"github.com/aclements/go-moremath/stats"
 
+	"github.com/impact-dev/impact/drafter/changepoint"
 	"github.com/impact-dev/impact/internal/model"
 )
 
@@ -175,7 +176,7 @@ func median(xs []float64) float64 {
 		return math.NaN()
 	}
 	if n > selectMin && !slices.ContainsFunc(xs, math.IsNaN) {
-		hi := selectK(xs, n/2)
+		hi := changepoint.SelectK(xs, n/2)
 		if n%2 == 1 {
 			return hi
 		}
@@ -191,50 +192,6 @@ func median(xs []float64) float64 {
 
 // selectMin: shorter slices are sorted.
 const selectMin = 48
-
-// selectK reorders s so that s[k] is the value a sort would put there,
-// with no larger value before it and no smaller one after, and returns
-// it: Hoare's quickselect with a median-of-three pivot. s holds no NaN.
-func selectK(s []float64, k int) float64 {
-	lo, hi := 0, len(s)-1
-	for hi-lo > 16 {
-		mid := lo + (hi-lo)/2
-		if s[mid] < s[lo] {
-			s[mid], s[lo] = s[lo], s[mid]
-		}
-		if s[hi] < s[lo] {
-			s[hi], s[lo] = s[lo], s[hi]
-		}
-		if s[hi] < s[mid] {
-			s[hi], s[mid] = s[mid], s[hi]
-		}
-		p := s[mid]
-		i, j := lo, hi
-		for i <= j {
-			for s[i] < p {
-				i++
-			}
-			for s[j] > p {
-				j--
-			}
-			if i <= j {
-				s[i], s[j] = s[j], s[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return s[k]
-		}
-	}
-	slices.Sort(s[lo : hi+1])
-	return s[k]
-}
 
 // window returns the samples in [from, to).
 func (a *analysis) window(from, to time.Time) []model.Sample {

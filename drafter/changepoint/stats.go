@@ -28,18 +28,19 @@ func medianInPlace(s []float64) float64 {
 		return math.NaN()
 	}
 	if n%2 == 1 {
-		return selectK(s, n/2)
+		return SelectK(s, n/2)
 	}
-	hi := selectK(s, n/2)
-	// After selectK, s[:n/2] holds the n/2 smallest values.
+	hi := SelectK(s, n/2)
+	// After SelectK, s[:n/2] holds the n/2 smallest values.
 	return (slices.Max(s[:n/2]) + hi) / 2
 }
 
-// selectK reorders s so that s[k] is the value a sort would put there,
+// SelectK reorders s so that s[k] is the value a sort would put there,
 // with no larger value before it and no smaller one after, and returns
 // it: Hoare's quickselect with a median-of-three pivot, O(len(s)) on
-// average. Small slices are sorted.
-func selectK(s []float64, k int) float64 {
+// average. Small slices are sorted. s holds no NaN. (The drafter's
+// medians use it too.)
+func SelectK(s []float64, k int) float64 {
 	lo, hi := 0, len(s)-1
 	for hi-lo > 16 {
 		mid := lo + (hi-lo)/2
