@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
@@ -35,9 +36,9 @@ func ddMetric(id, query string) config.Metric {
 }
 
 // newTest builds a collector against f for the given metrics.
-func newTest(t *testing.T, f *fakeDD, opt Options, metrics ...config.Metric) (*Collector, *sleeps) {
+func newTest(t *testing.T, f *fakeDD, opt Options, metrics ...config.Metric) (*Collector, *collectorstest.Sleeps) {
 	t.Helper()
-	sl := &sleeps{}
+	sl := &collectorstest.Sleeps{}
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = testClient(sl)
 	}
@@ -132,7 +133,7 @@ func TestBackfillChunks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			c, _ := newTest(t, f, Options{Chunk: tt.chunk})
-			sink, prog := newSink(), &countProgress{}
+			sink, prog := newSink(), &collectorstest.Progress{Source: Name}
 			err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog})
 			if err != nil {
 				t.Fatal(err)
@@ -186,8 +187,8 @@ func TestBackfillChunks(t *testing.T) {
 					t.Fatalf("sample %d = %v, want %v %v", i, s, want[i], synthValue(0, want[i].Unix()))
 				}
 			}
-			if prog.total != int64(tt.n) || prog.done != int64(tt.n) {
-				t.Errorf("progress total %d done %d, want %d", prog.total, prog.done, tt.n)
+			if total, done := prog.Counts(); total != int64(tt.n) || done != int64(tt.n) {
+				t.Errorf("progress total %d done %d, want %d", total, done, tt.n)
 			}
 		})
 	}
@@ -337,7 +338,7 @@ func TestAPIURL(t *testing.T) {
 			t.Run("prefix="+prefix+suffix, func(t *testing.T) {
 				f := newFake(t)
 				f.prefix = prefix
-				c, err := New(source(f.srv.URL+prefix+suffix), []config.Metric{ddMetric("m", "avg:x{*}")}, Options{HTTPClient: testClient(&sleeps{})})
+				c, err := New(source(f.srv.URL+prefix+suffix), []config.Metric{ddMetric("m", "avg:x{*}")}, Options{HTTPClient: testClient(&collectorstest.Sleeps{})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -463,7 +464,7 @@ func TestRetries(t *testing.T) {
 			if n := len(f.requests()); n != len(tt.fail)+1 {
 				t.Errorf("%d requests, want %d", n, len(tt.fail)+1)
 			}
-			waits := sl.all()
+			waits := sl.All()
 			t.Logf("waits: %v", waits)
 			if len(waits) < len(tt.fail) {
 				t.Errorf("waits %v, want %d", waits, len(tt.fail))
@@ -510,7 +511,7 @@ func TestHTTPErrors(t *testing.T) {
 				return nil
 			}
 			c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour}, ddMetric("search-p99", testQuery), ddMetric("checkout-errors", "sum:errors{service:checkout}.as_count()"))
-			sink, prog := newSink(), &countProgress{}
+			sink, prog := newSink(), &collectorstest.Progress{Source: Name}
 			since := now.Add(-90 * 24 * time.Hour)
 			err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog})
 			if err == nil || err.Error() != tt.want {
@@ -535,8 +536,8 @@ func TestHTTPErrors(t *testing.T) {
 			if got, want := len(sink.sorted("checkout-errors")), len(hourly(start, now.Truncate(time.Hour))); got != want {
 				t.Errorf("checkout-errors: %d samples, want %d", got, want)
 			}
-			if prog.total != 6 || prog.done != 6 {
-				t.Errorf("progress %d/%d, want 6/6", prog.done, prog.total)
+			if total, done := prog.Counts(); total != 6 || done != 6 {
+				t.Errorf("progress %d/%d, want 6/6", done, total)
 			}
 		})
 	}
@@ -606,7 +607,7 @@ func TestCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	sink := newSink()
-	prog := &countProgress{}
+	prog := &collectorstest.Progress{Source: Name}
 	err := c.Collect(ctx, collectors.Run{Since: now.Add(-24 * time.Hour), Now: now, Sink: sink, Progress: prog})
 	if !errors.Is(err, context.Canceled) || len(sink.batches) != 0 || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %q, %d commits", err, len(sink.batches))
@@ -614,8 +615,8 @@ func TestCanceled(t *testing.T) {
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("%d requests after cancel", n)
 	}
-	if prog.total != 2 || prog.done != 2 {
-		t.Errorf("progress %d/%d", prog.done, prog.total)
+	if total, done := prog.Counts(); total != 2 || done != 2 {
+		t.Errorf("progress %d/%d", done, total)
 	}
 }
 
@@ -693,7 +694,7 @@ func TestCommitError(t *testing.T) {
 	f := newFake(t)
 	c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour}, ddMetric("a", "avg:a{*}"), ddMetric("b", "avg:b{*}"))
 	sink := &failSink{memSink: newSink(), n: 1}
-	prog := &countProgress{}
+	prog := &collectorstest.Progress{Source: Name}
 	err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: sink, Progress: prog})
 	if err == nil || err.Error() != "datadog: store a: disk full" {
 		t.Fatalf("err = %v", err)
@@ -705,7 +706,7 @@ func TestCommitError(t *testing.T) {
 	if got := sink.cursor(t, "b"); !got.Through.Equal(now.Truncate(time.Hour)) {
 		t.Errorf("b cursor = %v", got.Through)
 	}
-	if prog.total != 6 || prog.done != 6 {
-		t.Errorf("progress %d/%d", prog.done, prog.total)
+	if total, done := prog.Counts(); total != 6 || done != 6 {
+		t.Errorf("progress %d/%d", done, total)
 	}
 }

@@ -294,54 +294,9 @@ func (s *memSink) sorted(id string) []model.Sample {
 	return out
 }
 
-type countProgress struct {
-	mu          sync.Mutex
-	total, done int64
-}
-
-func (p *countProgress) Total(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.total += n
-	}
-}
-
-func (p *countProgress) Done(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.done += n
-	}
-}
-
-// sleeps records the waits the shared transport asked for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(done <-chan struct{}, d time.Duration) bool {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	select {
-	case <-done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
 // testClient is the shared HTTP client with sleeping replaced.
-func testClient(s *sleeps) *http.Client {
-	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, MaxRetries: 5, Sleep: s.sleep})
+func testClient(s *collectorstest.Sleeps) *http.Client {
+	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, RateLimit: RateLimit, MaxRetries: 5, Sleep: s.Sleep})
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -96,8 +96,8 @@ func TestConditionalPoll(t *testing.T) {
 	if h.sink.commits() != commits {
 		t.Errorf("quiet poll committed %d batches, want none", h.sink.commits()-commits)
 	}
-	if h.prog.total != h.prog.done {
-		t.Errorf("progress %d/%d", h.prog.done, h.prog.total)
+	if total, done := h.prog.Counts(); total != done {
+		t.Errorf("progress %d/%d", done, total)
 	}
 
 	// A new merge in search-api: page 1 changed there, not in checkout.

@@ -104,8 +104,8 @@ func TestPagination(t *testing.T) {
 			if n := h.stats.Count(Name, 200); n != 3 {
 				t.Errorf("stats: %d answers 200, want 3", n)
 			}
-			if h.prog.total != h.prog.done || h.prog.total < 3 {
-				t.Errorf("progress %d/%d", h.prog.done, h.prog.total)
+			if total, done := h.prog.Counts(); total != done || total < 3 {
+				t.Errorf("progress %d/%d", done, total)
 			}
 		})
 	}
@@ -362,7 +362,7 @@ func TestRetried(t *testing.T) {
 			if got := h.sink.numbers(searchAPI); !slices.Equal(got, firstRun) {
 				t.Errorf("stored %v, want %v", got, firstRun)
 			}
-			if d := h.sl.all(); !tt.sleeps(d) {
+			if d := h.sl.All(); !tt.sleeps(d) {
 				t.Errorf("sleeps %v", d)
 			}
 			if got, want := len(f.requests()), 3+len(tt.fail); got != want {

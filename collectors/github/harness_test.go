@@ -412,59 +412,14 @@ func (s *memSink) commits() int {
 	return len(s.batches)
 }
 
-// sleeps records the shared transport's waits without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(done <-chan struct{}, d time.Duration) bool {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	select {
-	case <-done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
-type countProgress struct {
-	mu          sync.Mutex
-	total, done int64
-}
-
-func (p *countProgress) Total(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.total += n
-	}
-}
-
-func (p *countProgress) Done(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.done += n
-	}
-}
-
 // harness is one collector against one fake server, with a fresh shared
 // client (go-github and the transport keep rate-limit state).
 type harness struct {
 	f      *fakeGitHub
 	c      *Collector
 	sink   *memSink
-	sl     *sleeps
-	prog   *countProgress
+	sl     *collectorstest.Sleeps
+	prog   *collectorstest.Progress
 	stats  *collectors.Stats
 	budget *collectors.Budget
 }
@@ -477,7 +432,7 @@ type setup struct {
 
 func newHarness(t *testing.T, f *fakeGitHub, s setup) *harness {
 	t.Helper()
-	h := &harness{f: f, sink: newSink(), sl: &sleeps{}, prog: &countProgress{}, stats: &collectors.Stats{}, budget: &collectors.Budget{}}
+	h := &harness{f: f, sink: newSink(), sl: &collectorstest.Sleeps{}, prog: &collectorstest.Progress{Source: Name}, stats: &collectors.Stats{}, budget: &collectors.Budget{}}
 	h.c = h.collector(t, s)
 	return h
 }
@@ -488,10 +443,10 @@ func (h *harness) collector(t *testing.T, s setup) *Collector {
 		s.repos = []string{"acme/search-api"}
 	}
 	client := collectors.NewHTTPClient(collectors.HTTPOptions{
-		Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, UserAgent: "impact/test", MaxRetries: s.maxRetries, Sleep: h.sl.sleep, Stats: h.stats, Budget: h.budget,
+		Vendor: Name, RateLimit: RateLimit, SecondaryRateLimit: true, UserAgent: "impact/test", MaxRetries: s.maxRetries, Sleep: h.sl.Sleep, Stats: h.stats, Budget: h.budget,
 	})
 	c, err := New(Config{Token: testToken, APIURL: h.f.apiURL(), Repos: s.repos},
-		Options{HTTPClient: client, NeedFiles: s.needFiles, Sleep: h.sl.sleep})
+		Options{HTTPClient: client, NeedFiles: s.needFiles, Sleep: h.sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}

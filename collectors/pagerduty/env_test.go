@@ -147,25 +147,6 @@ func (s *memSink) resetCommits() {
 	clear(s.commits)
 }
 
-// ---- progress ----------------------------------------------------------------
-
-type countProgress struct {
-	mu          sync.Mutex
-	total, done int64
-}
-
-func (p *countProgress) Total(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.total += n
-}
-
-func (p *countProgress) Done(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done += n
-}
-
 // ---- environment ---------------------------------------------------------------
 
 // env is a fake PagerDuty for a world, the shared client pointed at it, and

@@ -237,7 +237,7 @@ func TestBackfill(t *testing.T) {
 	})
 	e := newEnv(t, newWorld(services, incs))
 	c := e.collector(nil, Options{})
-	prog := &countProgress{}
+	prog := &collectorstest.Progress{}
 	since := end.Add(-90 * day)
 	if err := e.collect(c, collectors.Run{Since: since, Progress: prog}); err != nil {
 		t.Fatal(err)
@@ -267,8 +267,8 @@ func TestBackfill(t *testing.T) {
 	if k["list"] != 6 || k["analytics"] != 1 || k["log"] != 0 || k["get"] != 0 {
 		t.Errorf("requests %v, want 6 list pages and 1 analytics page for %d resolved incidents", k, resolved)
 	}
-	if prog.total != prog.done || prog.done != int64(k["list"]+k["analytics"]) {
-		t.Errorf("progress total %d done %d, requests %d", prog.total, prog.done, k["list"]+k["analytics"])
+	if total, done := prog.Counts(); total != done || done != int64(k["list"]+k["analytics"]) {
+		t.Errorf("progress total %d done %d, requests %d", total, done, k["list"]+k["analytics"])
 	}
 }
 
@@ -1019,13 +1019,13 @@ func TestCanceled(t *testing.T) {
 		}
 		return false
 	})
-	prog := &countProgress{}
+	prog := &collectorstest.Progress{}
 	err := e.collector(nil, Options{}).Collect(ctx, collectors.Run{Since: end.Add(-30 * day), Now: end, Sink: e.sink, Progress: prog})
 	if err == nil || !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "pagerduty: ") {
 		t.Fatalf("err %v", err)
 	}
-	if prog.total != prog.done {
-		t.Errorf("progress %d of %d", prog.done, prog.total)
+	if total, done := prog.Counts(); total != done {
+		t.Errorf("progress %d of %d", done, total)
 	}
 }
 

@@ -157,9 +157,9 @@ func writeBody(rw http.ResponseWriter, status int, contentType, body string) {
 }
 
 // newTest builds a collector against f with a bearer token.
-func newTest(t *testing.T, f *fakeProm, opt Options, metrics ...config.Metric) (*Collector, *sleeps) {
+func newTest(t *testing.T, f *fakeProm, opt Options, metrics ...config.Metric) (*Collector, *collectorstest.Sleeps) {
 	t.Helper()
-	sl := &sleeps{}
+	sl := &collectorstest.Sleeps{}
 	if opt.HTTPClient == nil {
 		opt.HTTPClient = testClient(sl)
 	}
@@ -258,54 +258,9 @@ func (s *memSink) sorted(id string) []model.Sample {
 	return out
 }
 
-type countProgress struct {
-	mu          sync.Mutex
-	total, done int64
-}
-
-func (p *countProgress) Total(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.total += n
-	}
-}
-
-func (p *countProgress) Done(source string, n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if source == Name {
-		p.done += n
-	}
-}
-
-// sleeps records the waits the shared transport asked for, without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(done <-chan struct{}, d time.Duration) bool {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	select {
-	case <-done:
-		return false
-	default:
-		return true
-	}
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
-}
-
 // testClient is the shared HTTP client with sleeping replaced.
-func testClient(s *sleeps) *http.Client {
-	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, MaxRetries: 5, Sleep: s.sleep})
+func testClient(s *collectorstest.Sleeps) *http.Client {
+	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, MaxRetries: 5, Sleep: s.Sleep})
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test to share.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/internal/model"
 )
@@ -52,7 +53,7 @@ func TestBackfillSplit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
 			c, _ := newTest(t, f, Options{Chunk: tt.chunk})
-			sink, prog := newSink(), &countProgress{}
+			sink, prog := newSink(), &collectorstest.Progress{Source: Name}
 			if err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog}); err != nil {
 				t.Fatal(err)
 			}
@@ -93,8 +94,8 @@ func TestBackfillSplit(t *testing.T) {
 				}
 			}
 			checkSamples(t, sink, "search-p99", 0, start, open)
-			if prog.total != int64(tt.n) || prog.done != int64(tt.n) {
-				t.Errorf("progress %d/%d, want %d", prog.done, prog.total, tt.n)
+			if total, done := prog.Counts(); total != int64(tt.n) || done != int64(tt.n) {
+				t.Errorf("progress %d/%d, want %d", done, total, tt.n)
 			}
 		})
 	}
@@ -274,7 +275,7 @@ func TestAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			sl := &sleeps{}
+			sl := &collectorstest.Sleeps{}
 			c, err := New(tt.src(f.srv.URL), []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(sl), Chunk: 30 * time.Hour})
 			if err != nil {
 				t.Fatal(err)
@@ -305,7 +306,7 @@ func TestAuthNotSentOnRedirect(t *testing.T) {
 		http.Redirect(rw, r, f.srv.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer front.Close()
-	c, err := New(Config{URL: front.URL, BearerToken: testToken}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&sleeps{})})
+	c, err := New(Config{URL: front.URL, BearerToken: testToken}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&collectorstest.Sleeps{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +404,7 @@ func TestRetries(t *testing.T) {
 					t.Errorf("attempt %d: %+v", i, r)
 				}
 			}
-			waits := sl.all()
+			waits := sl.All()
 			if len(waits) != nfail || tt.minSleep > 0 && waits[0] < tt.minSleep {
 				t.Errorf("waits %v", waits)
 			}
@@ -484,7 +485,7 @@ func TestHTTPErrors(t *testing.T) {
 			}
 			var logs syncBuffer
 			c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour, Logger: bufLogger(&logs)}, promMetric("search-p99", q), promMetric("checkout-errors", errQuery))
-			sink, prog := newSink(), &countProgress{}
+			sink, prog := newSink(), &collectorstest.Progress{Source: Name}
 			since := now.Add(-90 * 24 * time.Hour)
 			err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink, Progress: prog})
 			if err == nil || err.Error() != tt.want {
@@ -518,8 +519,8 @@ func TestHTTPErrors(t *testing.T) {
 			}
 			// The other metric is collected in full.
 			checkSamples(t, sink, "checkout-errors", 1, start, open)
-			if prog.total != 6 || prog.done != 6 {
-				t.Errorf("progress %d/%d, want 6/6", prog.done, prog.total)
+			if total, done := prog.Counts(); total != 6 || done != 6 {
+				t.Errorf("progress %d/%d, want 6/6", done, total)
 			}
 		})
 	}
@@ -539,8 +540,8 @@ func TestRetriesExhausted(t *testing.T) {
 	if !errors.As(err, &qe) || qe.StatusCode != 503 {
 		t.Errorf("QueryError = %+v", qe)
 	}
-	if len(f.requests()) != 6 || len(sl.all()) != 5 || len(sink.batches) != 0 {
-		t.Errorf("%d requests, %d waits, %d commits", len(f.requests()), len(sl.all()), len(sink.batches))
+	if len(f.requests()) != 6 || len(sl.All()) != 5 || len(sink.batches) != 0 {
+		t.Errorf("%d requests, %d waits, %d commits", len(f.requests()), len(sl.All()), len(sink.batches))
 	}
 }
 
@@ -646,7 +647,7 @@ func TestCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	sink := newSink()
-	prog := &countProgress{}
+	prog := &collectorstest.Progress{Source: Name}
 	err := c.Collect(ctx, collectors.Run{Since: now.Add(-24 * time.Hour), Now: now, Sink: sink, Progress: prog})
 	if !errors.Is(err, context.Canceled) || len(sink.batches) != 0 || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %q, %d commits", err, len(sink.batches))
@@ -654,8 +655,8 @@ func TestCanceled(t *testing.T) {
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("%d requests after cancel", n)
 	}
-	if prog.total != 2 || prog.done != 2 {
-		t.Errorf("progress %d/%d", prog.done, prog.total)
+	if total, done := prog.Counts(); total != 2 || done != 2 {
+		t.Errorf("progress %d/%d", done, total)
 	}
 }
 
@@ -696,7 +697,7 @@ func TestCommitError(t *testing.T) {
 	f := newFake(t)
 	c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour}, promMetric("a", testQuery), promMetric("b", errQuery))
 	sink := &failSink{memSink: newSink(), n: 1}
-	prog := &countProgress{}
+	prog := &collectorstest.Progress{Source: Name}
 	err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: sink, Progress: prog})
 	if err == nil || err.Error() != "prometheus: store a: disk full" {
 		t.Fatalf("err = %v", err)
@@ -708,8 +709,8 @@ func TestCommitError(t *testing.T) {
 	if got := sink.cursor(t, "b"); !got.Through.Equal(open) {
 		t.Errorf("b cursor = %v", got.Through)
 	}
-	if prog.total != 6 || prog.done != 6 {
-		t.Errorf("progress %d/%d", prog.done, prog.total)
+	if total, done := prog.Counts(); total != 6 || done != 6 {
+		t.Errorf("progress %d/%d", done, total)
 	}
 }
 
@@ -766,7 +767,7 @@ func TestPathPrefix(t *testing.T) {
 	for _, suffix := range []string{"", "/"} {
 		f := newFake(t)
 		front := httptest.NewServer(http.StripPrefix("/prometheus", f.srv.Config.Handler))
-		c, err := New(Config{URL: front.URL + "/prometheus" + suffix}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&sleeps{})})
+		c, err := New(Config{URL: front.URL + "/prometheus" + suffix}, []config.Metric{promMetric("search-p99", testQuery)}, Options{HTTPClient: testClient(&collectorstest.Sleeps{})})
 		if err != nil {
 			t.Fatal(err)
 		}

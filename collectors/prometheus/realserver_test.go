@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/impact-dev/impact/collectors"
+	"github.com/impact-dev/impact/collectors/collectorstest"
 	"github.com/impact-dev/impact/config"
 	"github.com/impact-dev/impact/drafter"
 	"github.com/impact-dev/impact/internal/model"
@@ -233,7 +234,7 @@ func TestRealPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := realStart.Add(realHours * time.Hour) // 2026-01-01, an hour after the last sample
-	sink, prog := newSink(), &countProgress{}
+	sink, prog := newSink(), &collectorstest.Progress{Source: Name}
 	if err := c.Collect(context.Background(), collectors.Run{Since: realStart, Now: end, Sink: sink, Progress: prog}); err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +242,8 @@ func TestRealPrometheus(t *testing.T) {
 	// The year's 8760 hours in requests of 1000 (Now is on the hour: `end`
 	// is evaluated by the next poll): 9 requests, 9 commits.
 	wantChunks := (realHours + chunkHours - 1) / chunkHours
-	if len(sink.batches) != wantChunks || prog.total != int64(wantChunks) || prog.done != int64(wantChunks) {
-		t.Errorf("%d commits, progress %d/%d; want %d", len(sink.batches), prog.done, prog.total, wantChunks)
+	if total, done := prog.Counts(); len(sink.batches) != wantChunks || total != int64(wantChunks) || done != int64(wantChunks) {
+		t.Errorf("%d commits, progress %d/%d; want %d", len(sink.batches), done, total, wantChunks)
 	}
 	mu.Lock()
 	if statuses[200] != wantChunks || len(statuses) != 1 {
