@@ -94,7 +94,7 @@ func TestFixtures(t *testing.T) {
 			if len(reqs) != 1 || reqs[0].From != since.Truncate(time.Hour).Unix() || reqs[0].To != to {
 				t.Fatalf("requests = %+v, want one from %d to %d", reqs, since.Truncate(time.Hour).Unix(), to)
 			}
-			got := sink.sorted("search-p99")
+			got := sink.Samples("search-p99")
 			if len(got) != tt.n {
 				t.Fatalf("got %d samples, want %d", len(got), tt.n)
 			}
@@ -164,10 +164,10 @@ func TestBackfillChunks(t *testing.T) {
 			}
 			// One commit per chunk, each with its own cursor; the last stops
 			// at the open hour.
-			if len(sink.batches) != tt.n {
-				t.Fatalf("%d commits, want %d", len(sink.batches), tt.n)
+			if len(sink.Batches) != tt.n {
+				t.Fatalf("%d commits, want %d", len(sink.Batches), tt.n)
 			}
-			for i, b := range sink.batches {
+			for i, b := range sink.Batches {
 				want := start.Add(time.Duration(i+1) * step)
 				if i == tt.n-1 {
 					want = now.Truncate(time.Hour)
@@ -177,7 +177,7 @@ func TestBackfillChunks(t *testing.T) {
 					t.Errorf("commit %d: source %q cursor %s, want through %v", i, b.Source, b.Cursors["search-p99"], want)
 				}
 			}
-			got := sink.sorted("search-p99")
+			got := sink.Samples("search-p99")
 			want := hourly(start, now.Truncate(time.Hour)) // the open hour too
 			if len(got) != len(want) {
 				t.Fatalf("%d samples, want %d", len(got), len(want))
@@ -235,7 +235,7 @@ func TestPoints(t *testing.T) {
 					want = append(want, h)
 				}
 			}
-			got := sink.sorted("search-p99")
+			got := sink.Samples("search-p99")
 			if len(got) != len(want) {
 				t.Fatalf("%d samples, want %d", len(got), len(want))
 			}
@@ -282,15 +282,15 @@ func TestIncremental(t *testing.T) {
 			}
 			reqs := f.requests()
 			if tt.wantFrom.IsZero() {
-				if len(reqs) != 0 || len(sink.batches) != 0 {
-					t.Fatalf("requests %v, commits %d; want none", reqs, len(sink.batches))
+				if len(reqs) != 0 || len(sink.Batches) != 0 {
+					t.Fatalf("requests %v, commits %d; want none", reqs, len(sink.Batches))
 				}
 				return
 			}
 			if len(reqs) != 1 || reqs[0].From != tt.wantFrom.Unix() || reqs[0].To != now.Unix() {
 				t.Fatalf("requests = %+v, want one from %v to %v", reqs, tt.wantFrom, now)
 			}
-			if got, want := len(sink.sorted("search-p99")), len(hourly(tt.wantFrom, now.Truncate(time.Hour))); got != want {
+			if got, want := len(sink.Samples("search-p99")), len(hourly(tt.wantFrom, now.Truncate(time.Hour))); got != want {
 				t.Errorf("%d samples, want %d", got, want)
 			}
 			if cur := sink.cursor(t, "search-p99"); !cur.Through.Equal(now.Truncate(time.Hour)) || cur.Query != q {
@@ -316,7 +316,7 @@ func TestOpenHourReRead(t *testing.T) {
 	if len(reqs) != 2 || reqs[1].From != now.Truncate(time.Hour).Unix() || reqs[1].To != now.Add(time.Hour).Unix() {
 		t.Fatalf("requests = %+v", reqs)
 	}
-	got := sink.sorted("search-p99")
+	got := sink.Samples("search-p99")
 	open := now.Truncate(time.Hour)
 	for _, s := range got {
 		want := synthValue(0, s.Time.Unix())
@@ -472,7 +472,7 @@ func TestRetries(t *testing.T) {
 			if tt.minSleep > 0 && (len(waits) == 0 || waits[0] < tt.minSleep) {
 				t.Errorf("waits %v, want the first ≥ %v", waits, tt.minSleep)
 			}
-			if got := len(sink.sorted("search-p99")); got != 25 {
+			if got := len(sink.Samples("search-p99")); got != 25 {
 				t.Errorf("%d samples, want 25", got)
 			}
 		})
@@ -526,14 +526,14 @@ func TestHTTPErrors(t *testing.T) {
 			}
 			// The first two chunks are kept, with the cursor after them.
 			start := since.Truncate(time.Hour)
-			if got, want := len(sink.sorted("search-p99")), 60*24; got != want {
+			if got, want := len(sink.Samples("search-p99")), 60*24; got != want {
 				t.Errorf("search-p99: %d samples kept, want %d", got, want)
 			}
 			if cur := sink.cursor(t, "search-p99"); !cur.Through.Equal(start.Add(60 * 24 * time.Hour)) {
 				t.Errorf("search-p99 cursor = %v", cur.Through)
 			}
 			// The other metric is collected in full.
-			if got, want := len(sink.sorted("checkout-errors")), len(hourly(start, now.Truncate(time.Hour))); got != want {
+			if got, want := len(sink.Samples("checkout-errors")), len(hourly(start, now.Truncate(time.Hour))); got != want {
 				t.Errorf("checkout-errors: %d samples, want %d", got, want)
 			}
 			if total, done := prog.Counts(); total != 6 || done != 6 {
@@ -571,8 +571,8 @@ func TestMalformed(t *testing.T) {
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("err = %v\nwant prefix %s", err, tt.want)
 			}
-			if len(sink.batches) != 0 {
-				t.Errorf("%d commits after a malformed body", len(sink.batches))
+			if len(sink.Batches) != 0 {
+				t.Errorf("%d commits after a malformed body", len(sink.Batches))
 			}
 			if cur := sink.cursor(t, "search-p99"); !cur.Through.Equal(t10) {
 				t.Errorf("cursor moved to %v", cur.Through)
@@ -590,7 +590,7 @@ func TestSeveralSeriesAveraged(t *testing.T) {
 	if err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: sink}); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range sink.sorted("search-p99") {
+	for _, s := range sink.Samples("search-p99") {
 		// series i reports base + 10·i: the mean of 0, 10, 20 is +10.
 		if want := synthValue(0, s.Time.Unix()) + 10; s.Value != want {
 			t.Fatalf("%v = %v, want %v", s.Time, s.Value, want)
@@ -609,8 +609,8 @@ func TestCanceled(t *testing.T) {
 	sink := newSink()
 	prog := &collectorstest.Progress{Source: Name}
 	err := c.Collect(ctx, collectors.Run{Since: now.Add(-24 * time.Hour), Now: now, Sink: sink, Progress: prog})
-	if !errors.Is(err, context.Canceled) || len(sink.batches) != 0 || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("err = %q, %d commits", err, len(sink.batches))
+	if !errors.Is(err, context.Canceled) || len(sink.Batches) != 0 || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %q, %d commits", err, len(sink.Batches))
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("%d requests after cancel", n)
@@ -670,8 +670,8 @@ func TestTransportError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	t.Log(err)
-	if len(sink.batches) != 0 {
-		t.Errorf("%d commits", len(sink.batches))
+	if len(sink.Batches) != 0 {
+		t.Errorf("%d commits", len(sink.Batches))
 	}
 }
 

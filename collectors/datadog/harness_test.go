@@ -223,40 +223,10 @@ func jsonResponse(status int, body string) *response {
 
 // ---- fake sink, progress, client ----------------------------------------
 
-type memSink struct {
-	mu      sync.Mutex
-	cursors map[string][]byte
-	samples map[string]map[time.Time]float64
-	batches []model.Batch
-}
+// memSink is collectorstest.Sink with this collector's cursors typed.
+type memSink struct{ collectorstest.Sink }
 
-func newSink() *memSink {
-	return &memSink{cursors: map[string][]byte{}, samples: map[string]map[time.Time]float64{}}
-}
-
-func (s *memSink) Cursor(_ context.Context, source, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cursors[source+"/"+key], nil
-}
-
-func (s *memSink) Commit(_ context.Context, b model.Batch) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.batches = append(s.batches, b)
-	for id, ss := range b.Samples {
-		if s.samples[id] == nil {
-			s.samples[id] = map[time.Time]float64{}
-		}
-		for _, x := range ss {
-			s.samples[id][x.Time] = x.Value
-		}
-	}
-	for k, v := range b.Cursors {
-		s.cursors[b.Source+"/"+k] = v
-	}
-	return nil
-}
+func newSink() *memSink { return &memSink{} }
 
 func (s *memSink) setCursor(t *testing.T, id string, c any) {
 	t.Helper()
@@ -264,14 +234,12 @@ func (s *memSink) setCursor(t *testing.T, id string, c any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cursors[Name+"/"+id] = b
+	s.SetCursor(Name, id, b)
 }
 
 func (s *memSink) cursor(t *testing.T, id string) Cursor {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	raw := s.cursors[Name+"/"+id]
+	raw, _ := s.Cursor(context.Background(), Name, id)
 	if raw == nil {
 		t.Fatalf("no cursor for %s", id)
 	}
@@ -280,18 +248,6 @@ func (s *memSink) cursor(t *testing.T, id string) Cursor {
 		t.Fatalf("cursor %s = %s: %v", id, raw, err)
 	}
 	return c
-}
-
-// sorted returns the samples of id in time order.
-func (s *memSink) sorted(id string) []model.Sample {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []model.Sample
-	for t, v := range s.samples[id] {
-		out = append(out, model.Sample{Time: t, Value: v})
-	}
-	slices.SortFunc(out, func(a, b model.Sample) int { return a.Time.Compare(b.Time) })
-	return out
 }
 
 // testClient is the shared HTTP client with sleeping replaced.

@@ -23,7 +23,7 @@ import (
 // checkout-errors) with the test world's good hours from..to.
 func checkSamples(t *testing.T, sink *memSink, id string, i int, from, to time.Time) {
 	t.Helper()
-	got := sink.sorted(id)
+	got := sink.Samples(id)
 	want := hourly(from, to)
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d samples, want %d", id, len(got), len(want))
@@ -80,10 +80,10 @@ func TestBackfillSplit(t *testing.T) {
 			}
 			// One commit per request, each with its cursor; the last one
 			// stops at the last complete step, read again next time.
-			if len(sink.batches) != tt.n {
-				t.Fatalf("%d commits, want %d", len(sink.batches), tt.n)
+			if len(sink.Batches) != tt.n {
+				t.Fatalf("%d commits, want %d", len(sink.Batches), tt.n)
 			}
-			for i, b := range sink.batches {
+			for i, b := range sink.Batches {
 				want := start.Add(time.Duration(i+1) * span)
 				if i == tt.n-1 {
 					want = open
@@ -171,8 +171,8 @@ func TestIncremental(t *testing.T) {
 			}
 			reqs := f.requests()
 			if tt.wantFrom.IsZero() {
-				if len(reqs) != 0 || len(sink.batches) != 0 {
-					t.Fatalf("requests %v, commits %d; want none", reqs, len(sink.batches))
+				if len(reqs) != 0 || len(sink.Batches) != 0 {
+					t.Fatalf("requests %v, commits %d; want none", reqs, len(sink.Batches))
 				}
 				return
 			}
@@ -514,7 +514,7 @@ func TestHTTPErrors(t *testing.T) {
 				if cur := sink.cursor(t, "search-p99"); !cur.Through.Equal(start.Add(60 * 24 * time.Hour)) {
 					t.Errorf("search-p99 cursor = %v", cur.Through)
 				}
-			} else if len(sink.sorted("search-p99")) != 0 {
+			} else if len(sink.Samples("search-p99")) != 0 {
 				t.Errorf("search-p99 stored samples")
 			}
 			// The other metric is collected in full.
@@ -540,8 +540,8 @@ func TestRetriesExhausted(t *testing.T) {
 	if !errors.As(err, &qe) || qe.StatusCode != 503 {
 		t.Errorf("QueryError = %+v", qe)
 	}
-	if len(f.requests()) != 6 || len(sl.All()) != 5 || len(sink.batches) != 0 {
-		t.Errorf("%d requests, %d waits, %d commits", len(f.requests()), len(sl.All()), len(sink.batches))
+	if len(f.requests()) != 6 || len(sl.All()) != 5 || len(sink.Batches) != 0 {
+		t.Errorf("%d requests, %d waits, %d commits", len(f.requests()), len(sl.All()), len(sink.Batches))
 	}
 }
 
@@ -581,8 +581,8 @@ func TestMalformed(t *testing.T) {
 				t.Fatalf("err = %v\nwant prefix %s", err, tt.want)
 			}
 			t.Log(err)
-			if len(sink.batches) != 0 {
-				t.Errorf("%d commits after a malformed body", len(sink.batches))
+			if len(sink.Batches) != 0 {
+				t.Errorf("%d commits after a malformed body", len(sink.Batches))
 			}
 			if cur := sink.cursor(t, "search-p99"); !cur.Through.Equal(t10) {
 				t.Errorf("cursor moved to %v", cur.Through)
@@ -616,7 +616,7 @@ func TestSeveralSeriesAndWarnings(t *testing.T) {
 	if err := c.Collect(context.Background(), collectors.Run{Since: since, Now: now, Sink: sink}); err != nil {
 		t.Fatal(err)
 	}
-	got := sink.sorted("search-p99")
+	got := sink.Samples("search-p99")
 	if len(got) != 3*24+1 {
 		t.Fatalf("%d samples", len(got))
 	}
@@ -649,8 +649,8 @@ func TestCanceled(t *testing.T) {
 	sink := newSink()
 	prog := &collectorstest.Progress{Source: Name}
 	err := c.Collect(ctx, collectors.Run{Since: now.Add(-24 * time.Hour), Now: now, Sink: sink, Progress: prog})
-	if !errors.Is(err, context.Canceled) || len(sink.batches) != 0 || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("err = %q, %d commits", err, len(sink.batches))
+	if !errors.Is(err, context.Canceled) || len(sink.Batches) != 0 || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %q, %d commits", err, len(sink.Batches))
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("%d requests after cancel", n)
@@ -673,8 +673,8 @@ func TestTransportError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	t.Log(err)
-	if len(sink.batches) != 0 {
-		t.Errorf("%d commits", len(sink.batches))
+	if len(sink.Batches) != 0 {
+		t.Errorf("%d commits", len(sink.Batches))
 	}
 }
 

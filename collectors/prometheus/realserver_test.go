@@ -242,15 +242,15 @@ func TestRealPrometheus(t *testing.T) {
 	// The year's 8760 hours in requests of 1000 (Now is on the hour: `end`
 	// is evaluated by the next poll): 9 requests, 9 commits.
 	wantChunks := (realHours + chunkHours - 1) / chunkHours
-	if total, done := prog.Counts(); len(sink.batches) != wantChunks || total != int64(wantChunks) || done != int64(wantChunks) {
-		t.Errorf("%d commits, progress %d/%d; want %d", len(sink.batches), done, total, wantChunks)
+	if total, done := prog.Counts(); len(sink.Batches) != wantChunks || total != int64(wantChunks) || done != int64(wantChunks) {
+		t.Errorf("%d commits, progress %d/%d; want %d", len(sink.Batches), done, total, wantChunks)
 	}
 	mu.Lock()
 	if statuses[200] != wantChunks || len(statuses) != 1 {
 		t.Errorf("responses by status %v, want %d × 200", statuses, wantChunks)
 	}
 	mu.Unlock()
-	for i, b := range sink.batches {
+	for i, b := range sink.Batches {
 		if n := len(b.Samples["search-p99"]); n == 0 || n > chunkHours {
 			t.Errorf("commit %d holds %d samples", i, n)
 		}
@@ -260,7 +260,7 @@ func TestRealPrometheus(t *testing.T) {
 	}
 
 	// The stored samples are the generated ones, NaN skipped, bit for bit.
-	got := sink.sorted("search-p99")
+	got := sink.Samples("search-p99")
 	var want []model.Sample
 	for _, s := range gen {
 		if !math.IsNaN(s.Value) {
@@ -280,8 +280,8 @@ func TestRealPrometheus(t *testing.T) {
 	if err := c.Collect(context.Background(), collectors.Run{Since: realStart, Now: end.Add(time.Hour + 5*time.Minute), Sink: sink}); err != nil {
 		t.Fatal(err)
 	}
-	if len(sink.batches) != wantChunks+1 || len(sink.sorted("search-p99")) != len(want) {
-		t.Errorf("second poll: %d commits, %d samples", len(sink.batches), len(sink.sorted("search-p99")))
+	if len(sink.Batches) != wantChunks+1 || len(sink.Samples("search-p99")) != len(want) {
+		t.Errorf("second poll: %d commits, %d samples", len(sink.Batches), len(sink.Samples("search-p99")))
 	}
 
 	// A bad query gets the real server's error, on one line, and does not
@@ -299,7 +299,7 @@ func TestRealPrometheus(t *testing.T) {
 		!errors.As(err, &qe) || qe.StatusCode != 400 || qe.Type != "bad_data" {
 		t.Errorf("bad query: %v\nwant %s", err, wantErr)
 	}
-	if n := len(sink2.sorted("search-p99")); n != 48 {
+	if n := len(sink2.Samples("search-p99")); n != 48 {
 		t.Errorf("good metric next to a bad one: %d samples, want 48", n)
 	}
 
