@@ -5,7 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
+
 	"fmt"
 	"os"
 	"runtime"
@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	gojson "github.com/goccy/go-json"
 	bolt "go.etcd.io/bbolt"
@@ -83,100 +82,42 @@ const eachChunk = 256
 
 // EachDraftJSON calls fn with the stored JSON of each draft that matches f,
 // in Drafts' order, holding only a small part of them in memory: a first
-// read transaction decodes each draft's id, status, category and shift
-// time, later short ones copy the values out eachChunk at a time, and fn
-// runs outside any transaction, so a slow reader (a pipe, an HTTP client)
-// never holds the database open against writers. raw is only valid during
-// the call. A draft deleted meanwhile is skipped; one changed meanwhile is
-// given as it is now. An error from fn stops the walk and is returned as is.
+// read transaction reads the drafts' heads (status, kind, category and
+// shift time: heads.go), later short ones copy the values out eachChunk at
+// a time, and fn runs outside any transaction, so a slow reader (a pipe,
+// an HTTP client) never holds the database open against writers. raw is
+// only valid during the call. A draft deleted meanwhile is skipped; one
+// changed meanwhile is given as it is now. An error from fn stops the walk
+// and is returned as is.
 func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []byte) error) error {
 	if err := f.check(ctx); err != nil {
 		return err
 	}
 	var (
-		ids []draftRef
-		// In a read-only store no transaction can change the file while
-		// it is open (its lock shuts writers out): the drafts' values stay
-		// where the first transaction found them, and are read from the
-		// file (pread) instead of through the map, which would fault each
-		// page in again, in an order unrelated to the file's.
-		inPlace = s.opts.ReadOnly
+		ids []valueSpan
+		// In a read-only store the values are read from the file, where
+		// the first transaction found them (pages.go).
+		inPlace bool
 	)
 	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketDrafts)
-		if b == nil {
-			return nil
-		}
-		base := s.db.Info().Data
-		// A batch of drafts at a time: their heads decoded in parallel,
-		// then the pages read released, so a list of every draft never
-		// holds the drafts bucket mapped.
-		var (
-			recs       []headRec
-			batch      []draftHead
-			bkeys      [][]byte
-			vals       [][]byte
-			batchBytes int64
-			// The few statuses, kinds and categories, each a number.
-			names []string
-			index = map[string]uint16{}
-			name  = func(s string) uint16 {
-				if i, ok := index[s]; ok {
-					return i
-				}
-				i := uint16(len(names))
-				names = append(names, strings.Clone(s))
-				index[names[i]] = i
-				return i
-			}
-		)
-		decode := func() error {
-			batch = append(batch[:0], make([]draftHead, len(vals))...)
-			err := parallelBy(len(vals), 16, func(i int) error {
-				if err := gojson.Unmarshal(vals[i], &batch[i]); err != nil {
-					return fmt.Errorf("draft %q: %w", bkeys[i], err)
-				}
-				return nil
-			})
-			if len(names)+3*len(vals) > 1<<16 {
-				err = cmp.Or(err, errors.New("more than 65,536 statuses, kinds and categories"))
-			}
-			if err != nil {
-				return err
-			}
-			// Only what sorting needs is kept, in a compact record: no
-			// string go-json made (they point into its copy of the whole
-			// value) and no draft's names more than once.
-			for i, k := range bkeys {
-				h := &batch[i]
-				r := headRec{key: string(k), shiftAt: h.ShiftAt, status: name(string(h.Status)), kind: name(h.Kind), category: name(h.Category)}
-				if inPlace {
-					r.off = int64(uintptr(unsafe.Pointer(unsafe.SliceData(vals[i]))) - base)
-					r.len = int64(len(vals[i]))
-				}
-				recs = append(recs, r)
-			}
-			bkeys, vals, batchBytes = bkeys[:0], vals[:0], 0
-			s.release(tx)
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			bkeys, vals = append(bkeys, k), append(vals, v)
-			if batchBytes += int64(len(v)); batchBytes >= min(releaseStride*4, s.opts.releaseEvery) {
-				if err := decode(); err != nil {
-					return err
-				}
-			}
-		}
-		if err := decode(); err != nil {
+		recs, names, err := s.readHeads(tx)
+		if err != nil {
 			return err
 		}
+		var spans []valueSpan
+		if s.opts.ReadOnly {
+			if spans, inPlace, err = s.draftSpans(tx, recs); err != nil {
+				return err
+			}
+		}
 		idx := f.selectSorted(recs, names)
-		ids = make([]draftRef, len(idx))
+		ids = make([]valueSpan, len(idx))
 		for j, i := range idx {
-			r := &recs[i]
-			ids[j] = draftRef{key: r.key, off: r.off, len: r.len}
+			if inPlace {
+				ids[j] = spans[i]
+			} else {
+				ids[j] = valueSpan{key: recs[i].key}
+			}
 		}
 		return nil
 	})
@@ -203,8 +144,7 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		buf, ends = buf[:0], ends[:0]
 		var err error
 		if inPlace {
-			err = readSpans(file, chunk, &buf, &ends)
-			if err != nil {
+			if err = readSpans(file, chunk, &buf, &ends); err != nil {
 				s.damaged.Store(true)
 				err = damaged(s.path, err)
 			}
@@ -234,17 +174,10 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 	return nil
 }
 
-// draftRef is a draft to list: its key and, in a read-only store, where
-// its value lies in the file.
-type draftRef struct {
-	key      string
-	off, len int64
-}
-
-// readSpans appends the values of refs, read from the file, to buf, and
+// readSpans appends the values of spans, read from the file, to buf, and
 // where each ends to ends.
-func readSpans(f *os.File, refs []draftRef, buf *[]byte, ends *[]int) error {
-	for _, r := range refs {
+func readSpans(f *os.File, spans []valueSpan, buf *[]byte, ends *[]int) error {
+	for _, r := range spans {
 		n := len(*buf)
 		*buf = slices.Grow(*buf, int(r.len))[:n+int(r.len)]
 		if _, err := f.ReadAt((*buf)[n:], r.off); err != nil {
@@ -260,28 +193,12 @@ func (s *Store) EachDraft(ctx context.Context, f DraftFilter, fn func(model.Draf
 	return s.EachDraftJSON(ctx, f, func(raw []byte) error {
 		var d model.Draft
 		if err := unmarshalDraft(raw, &d); err != nil {
-			return fmt.Errorf("store: listing drafts: %w", err)
+			// It decoded when it was written.
+			s.damaged.Store(true)
+			return damaged(s.path, fmt.Sprintf("a stored draft does not decode: %v", err))
 		}
 		return fn(d)
 	})
-}
-
-// draftHead is the part of a draft that filters and sorting look at, as
-// decoded. (Its id is its key in the drafts bucket.)
-type draftHead struct {
-	Status   model.Status `json:"status"`
-	Kind     string       `json:"kind"`
-	Category string       `json:"category"`
-	ShiftAt  time.Time    `json:"shift_at"`
-}
-
-// headRec is a draft head as a listing keeps it: the status, kind and
-// category are indexes into the listing's names.
-type headRec struct {
-	key                    string // its key in the drafts bucket: its id
-	shiftAt                time.Time
-	off, len               int64 // where its value lies in the file (read-only stores)
-	status, kind, category uint16
 }
 
 func (f *DraftFilter) check(ctx context.Context) error {
@@ -368,21 +285,6 @@ func kindRank(k string) int {
 	return len(model.Kinds)
 }
 
-// draftValues returns every stored draft value; they are only valid until
-// the transaction ends.
-func draftValues(tx *bolt.Tx) [][]byte {
-	b := tx.Bucket(bucketDrafts)
-	if b == nil {
-		return nil
-	}
-	var vals [][]byte
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		vals = append(vals, v)
-	}
-	return vals
-}
-
 // unmarshalDraft decodes a stored draft. Drafts are written with
 // encoding/json and read with github.com/goccy/go-json, which decodes the
 // same JSON into the same struct about three times faster: listing 10,000
@@ -439,21 +341,17 @@ func parallelBy(n, per int, fn func(i int) error) error {
 	return first
 }
 
-// draftStatuses returns the status of every draft.
-func draftStatuses(tx *bolt.Tx) ([]model.Status, error) {
-	vals := draftValues(tx)
-	out := make([]model.Status, len(vals))
-	err := parallel(len(vals), func(i int) error {
-		var d struct {
-			Status model.Status `json:"status"`
-		}
-		if err := gojson.Unmarshal(vals[i], &d); err != nil {
-			return fmt.Errorf("draft #%d: %w", i, err)
-		}
-		out[i] = d.Status
-		return nil
-	})
-	return out, err
+// draftStatuses counts the drafts of each status.
+func (s *Store) draftStatuses(tx *bolt.Tx) (map[model.Status]int, error) {
+	recs, names, err := s.readHeads(tx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[model.Status]int{}
+	for i := range recs {
+		out[model.Status(names[recs[i].status])]++
+	}
+	return out, nil
 }
 
 // Draft returns the draft with the given id, or with the only id that starts
@@ -520,12 +418,13 @@ func getDraft(tx *bolt.Tx, id string) (model.Draft, error) {
 	return d, nil
 }
 
-func putDraft(b *bolt.Bucket, d model.Draft) error {
+// putDraft stores a draft (and its head).
+func putDraft(tx *bolt.Tx, d model.Draft) error {
 	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("draft %q: %w", d.ID, err)
 	}
-	return b.Put([]byte(d.ID), data)
+	return putDraftData(tx, d.ID, data, headOf(&d))
 }
 
 // utcDraft stores every time of a draft in UTC so JSON output is stable.
@@ -597,7 +496,7 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 					d.CreatedAt = now
 				}
 				utcDraft(&d)
-				if err := putDraft(b, d); err != nil {
+				if err := putDraft(tx, d); err != nil {
 					return err
 				}
 				res.Added++
@@ -622,8 +521,8 @@ func (s *Store) SaveDrafts(ctx context.Context, ds []model.Draft) (SaveResult, e
 				return fmt.Errorf("draft %q: %w", d.ID, err)
 			}
 			if !bytes.Equal(old, data) {
-				if err := b.Put([]byte(d.ID), data); err != nil {
-					return fmt.Errorf("draft %q: %w", d.ID, err)
+				if err := putDraftData(tx, d.ID, data, headOf(&d)); err != nil {
+					return err
 				}
 			}
 			res.Updated++
@@ -742,7 +641,7 @@ func (s *Store) updateDraft(ctx context.Context, id string, fn func(*model.Draft
 		if err := fn(&d); err != nil {
 			return err
 		}
-		return putDraft(tx.Bucket(bucketDrafts), d)
+		return putDraft(tx, d)
 	})
 	if err != nil {
 		return model.Draft{}, wrap(err)

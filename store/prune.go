@@ -44,8 +44,8 @@ func (s *Store) DeleteDrafts(ctx context.Context, ids []string) (int, error) {
 			if d.Status != model.StatusPending || d.Text != d.GeneratedText {
 				continue
 			}
-			if err := b.Delete([]byte(id)); err != nil {
-				return fmt.Errorf("draft %q: %w", id, err)
+			if err := deleteDraft(tx, id); err != nil {
+				return err
 			}
 			n++
 		}

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this binary reads and writes. Bump it together
 // with a new entry in migrations.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // The schema. Every bucket the store uses is declared in this file; keys and
 // values are raw bytes, all integers big-endian so that keys sort by value.
@@ -23,6 +23,8 @@ const SchemaVersion = 4
 //	    created_at          → RFC 3339 UTC text
 //	    demo                → "1" when "impact demo" made the file (its data
 //	                          is made up; the demo writes only to such files)
+//	    draft_encoding      → the encoding the drafts are in, NUL, "1" when
+//	                          every draft is exactly in it (canonical.go)
 //	series/                 (one nested bucket per series id)
 //	    <series id>/
 //	        <day uint32>    → packed samples of that UTC day, sorted by time:
@@ -70,6 +72,10 @@ const SchemaVersion = 4
 //	drafted/                (v4)
 //	    <series id>         → JSON SeriesState: the change sequence the drafter
 //	                          last analysed the series at (store/drafter.go)
+//	draft_heads/            (v5; written with every draft: heads.go)
+//	    <draft id>          → int64 unix seconds, uint32 nanoseconds of the
+//	                          draft's shift_at, then its status, kind and
+//	                          category, each a uvarint length and its bytes
 //
 // Event tables (prs, deploys) are a pair of buckets: natural id → JSON, and a
 // time index whose keys are the 8-byte unix seconds followed by the natural
@@ -85,10 +91,14 @@ var (
 	bucketDigests = []byte("digests")
 	bucketChanges = []byte("changes")
 	bucketDrafted = []byte("drafted")
+	// bucketDraftHeads is not in buckets(): it is made with the drafts'
+	// heads in it (rebuildDraftHeads), never empty beside drafts.
+	bucketDraftHeads = []byte("draft_heads")
 
 	keySchemaVersion = []byte("schema_version")
 	keyCreatedAt     = []byte("created_at")
 	keyDemo          = []byte("demo")
+	keyDraftEncoding = []byte("draft_encoding")
 )
 
 // Event tables.
@@ -251,7 +261,11 @@ var migrations = []migration{
 	{from: 1, name: "decision history", readable: true, up: seedDecisionHistory},
 	{from: 2, name: "drafts get a kind (existing drafts are impact)", readable: true, up: migrateDraftKinds},
 	{from: 3, name: "drafter change log (incremental drafting)", readable: true, up: addChangeLog},
+	{from: 4, name: "draft heads (lists read them, not every draft)", readable: true, up: rebuildDraftHeads},
 }
+
+// rebuildDraftHeads (v4 → v5) is in heads.go. A v4 file reads correctly
+// as it is (a list decodes the heads from the drafts), hence readable.
 
 // addChangeLog (v3 → v4) adds the change log and the drafter's series
 // states, both empty: a series without a state is analysed by the next
@@ -292,7 +306,7 @@ func seedDecisionHistory(tx *bolt.Tx) error {
 		return err
 	}
 	for _, d := range ds {
-		if err := putDraft(b, d); err != nil {
+		if err := putDraft(tx, d); err != nil {
 			return err
 		}
 	}

@@ -88,7 +88,10 @@ type Store struct {
 	// left it). damaged: a read found damage.
 	checked, sound bool
 	damaged        atomic.Bool
-	closed         bool
+	// canonical: every stored draft is this build's json.Marshal of it
+	// (canonical.go).
+	canonical bool
+	closed    bool
 }
 
 // msgError is an error with a complete one-line message that still matches
@@ -194,6 +197,10 @@ func Open(path string, o Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if err := s.initDraftEncoding(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	s.sound = s.sound || s.fresh
 	if o.Backups > 0 && !o.ReadOnly && existed && !s.fresh {
 		// The day's backup checks the whole store unless Open just did.
@@ -253,6 +260,7 @@ func (s *Store) initSchema() error {
 		version int
 		fresh   bool
 		missing bool
+		noHeads bool // at v5 or later: rebuilt on a read-write open
 	)
 	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
@@ -275,6 +283,7 @@ func (s *Store) initSchema() error {
 				missing = true
 			}
 		}
+		noHeads = tx.Bucket(bucketDraftHeads) == nil
 		return nil
 	})
 	if err != nil {
@@ -288,6 +297,9 @@ func (s *Store) initSchema() error {
 		}
 		err := s.update(func(tx *bolt.Tx) error {
 			if err := createBuckets(tx); err != nil {
+				return err
+			}
+			if err := rebuildDraftHeads(tx); err != nil {
 				return err
 			}
 			meta := tx.Bucket(bucketMeta)
@@ -324,8 +336,19 @@ func (s *Store) initSchema() error {
 	}
 
 	s.version = version
+	if noHeads && version >= 5 {
+		missing = true
+	}
 	if missing && !s.opts.ReadOnly {
-		if err := s.update(createBuckets); err != nil {
+		if err := s.update(func(tx *bolt.Tx) error {
+			if err := createBuckets(tx); err != nil {
+				return err
+			}
+			if tx.Bucket(bucketDraftHeads) == nil {
+				return rebuildDraftHeads(tx)
+			}
+			return nil
+		}); err != nil {
 			return fmt.Errorf("store: creating buckets in %s: %w", s.path, err)
 		}
 	}
@@ -485,12 +508,12 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		st.Incidents = countKeys(tx.Bucket(tableIncidents.name))
 		st.CIRuns = countKeys(tx.Bucket(tableCIRuns.name))
 		st.Reviews = countKeys(tx.Bucket(tableReviews.name))
-		statuses, err := draftStatuses(tx)
+		statuses, err := s.draftStatuses(tx)
 		if err != nil {
 			return err
 		}
-		for _, status := range statuses {
-			st.Drafts[status]++
+		for status, n := range statuses {
+			st.Drafts[status] += n
 		}
 		return nil
 	})

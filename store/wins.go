@@ -23,7 +23,10 @@ func migrateDraftKinds(tx *bolt.Tx) error {
 	if b == nil {
 		return nil
 	}
-	type kv struct{ k, v []byte }
+	type kv struct {
+		k, v []byte
+		h    draftHead
+	}
 	var todo []kv
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -39,11 +42,11 @@ func migrateDraftKinds(tx *bolt.Tx) error {
 		if err != nil {
 			return fmt.Errorf("draft %q: %w", k, err)
 		}
-		todo = append(todo, kv{append([]byte(nil), k...), data})
+		todo = append(todo, kv{append([]byte(nil), k...), data, headOf(&d)})
 	}
 	for _, e := range todo { // not while the cursor walks the bucket
-		if err := b.Put(e.k, e.v); err != nil {
-			return fmt.Errorf("draft %q: %w", e.k, err)
+		if err := putDraftData(tx, string(e.k), e.v, e.h); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -116,7 +119,7 @@ func (s *Store) AddWin(ctx context.Context, w Win) (model.Draft, error) {
 			return err
 		}
 		d.PRs = prs
-		return putDraft(b, d)
+		return putDraft(tx, d)
 	})
 	if err != nil {
 		return model.Draft{}, wrap(err)
@@ -197,7 +200,7 @@ func (s *Store) DeleteWin(ctx context.Context, id string) (model.Draft, error) {
 		if d.Kind != model.KindManual {
 			return errorf(ErrInvalid, nil, "store: draft %s is a %s draft, not a manual win; reject it instead (impact drafts reject %s)", d.ID, kindOf(d), d.ID)
 		}
-		return tx.Bucket(bucketDrafts).Delete([]byte(d.ID))
+		return deleteDraft(tx, d.ID)
 	})
 	if err != nil {
 		return model.Draft{}, wrap(err)
@@ -273,7 +276,7 @@ func (s *Store) updateDraftTx(ctx context.Context, id string, fn func(*bolt.Tx, 
 		if err := fn(tx, &d); err != nil {
 			return err
 		}
-		return putDraft(tx.Bucket(bucketDrafts), d)
+		return putDraft(tx, d)
 	})
 	if err != nil {
 		return model.Draft{}, wrap(err)

@@ -68,6 +68,10 @@ func (l *Local) EachDraftJSON(ctx context.Context, f store.DraftFilter, fn func(
 	return l.Store.EachDraftJSON(ctx, f, fn)
 }
 
+// CanonicalDrafts reports whether EachDraftJSON gives each draft exactly as
+// json.Marshal encodes it (store.Store.CanonicalDrafts).
+func (l *Local) CanonicalDrafts() bool { return l.Store.CanonicalDrafts() }
+
 func (l *Local) Drafts(ctx context.Context, f store.DraftFilter) ([]model.Draft, error) {
 	return l.Store.Drafts(ctx, f)
 }

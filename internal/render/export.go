@@ -47,6 +47,9 @@ func (doc *ExportDocument) SetDrafts(ds []model.Draft) {
 // WriteExportJSON writes doc as JSON does, with doc.Groups made of the
 // drafts each gives as their stored JSON, which decode reads; they must
 // come grouped by category in the export's order (store.OrderCompetency).
+// A nil decode says that each is exactly json.Marshal's encoding of its
+// draft (store.Store.CanonicalDrafts): it is then written as the export
+// encodes the draft without being decoded (exportCompact).
 //
 // The drafts are decoded and encoded in parallel, a batch at a time, and
 // written in the order each gave them: only a few batches are held in
@@ -171,8 +174,9 @@ func (b *exportBatch) reset() {
 
 // draftEncoder is a worker's encoder of drafts.
 type draftEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf     bytes.Buffer
+	enc     *json.Encoder
+	compact []byte
 }
 
 // encode decodes b's drafts and writes each as the export does: encoded
@@ -183,6 +187,23 @@ func (e *draftEncoder) encode(b *exportBatch, decode func(raw []byte, d *model.D
 		e.enc.SetEscapeHTML(false)
 	}
 	start := 0
+	if decode == nil {
+		for _, end := range b.ends {
+			var (
+				cat string
+				err error
+			)
+			e.compact, cat, err = exportCompact(e.compact[:0], b.raw[start:end])
+			if err != nil {
+				return err
+			}
+			start = end
+			b.out = appendIndent(b.out, e.compact, "        ", "  ")
+			b.outEnds = append(b.outEnds, len(b.out))
+			b.cats = append(b.cats, cat)
+		}
+		return nil
+	}
 	for _, end := range b.ends {
 		var d model.Draft
 		if err := decode(b.raw[start:end], &d); err != nil {

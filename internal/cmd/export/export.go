@@ -121,9 +121,13 @@ func Run(ctx context.Context, f *cmdutil.Factory, o *Options) error {
 			doc.SetDrafts(ds)
 			return render.JSON(f.IO.Out, doc)
 		}
-		// Streamed in the export's order, one draft in memory at a time.
+		// Streamed in the export's order, a few batches of drafts in
+		// memory at a time; a store that holds every draft as this build
+		// encodes it has them written without decoding.
 		filter.Order = store.OrderCompetency
-		return WriteJSON(f.IO.Out, doc, func(fn func(raw []byte) error) error {
+		c, ok := be.(interface{ CanonicalDrafts() bool })
+		canonical := ok && c.CanonicalDrafts()
+		return WriteJSON(f.IO.Out, doc, canonical, func(fn func(raw []byte) error) error {
 			return be.EachDraftJSON(ctx, filter, fn)
 		})
 	}
@@ -167,8 +171,13 @@ func Title(name string, since, until time.Time) string {
 }
 
 // WriteJSON streams the export document (see render.WriteExportJSON) with
-// the drafts each gives as their stored JSON.
-func WriteJSON(w io.Writer, doc Document, each func(fn func(raw []byte) error) error) error {
+// the drafts each gives as their stored JSON; canonical says that each is
+// exactly json.Marshal's encoding of its draft (store.Store.CanonicalDrafts),
+// which is then not decoded.
+func WriteJSON(w io.Writer, doc Document, canonical bool, each func(fn func(raw []byte) error) error) error {
+	if canonical {
+		return render.WriteExportJSON(w, doc, nil, each)
+	}
 	return render.WriteExportJSON(w, doc, decodeDraft, each)
 }
 

@@ -77,18 +77,24 @@ func TestWriteJSONMatchesDocument(t *testing.T) {
 			if want.Groups == nil {
 				want.Groups = []render.Group{}
 			}
-			var wb, gb bytes.Buffer
+			var wb bytes.Buffer
 			if err := render.JSON(&wb, want); err != nil {
 				t.Fatal(err)
 			}
-			err = WriteJSON(&gb, tt.doc, func(fn func(raw []byte) error) error {
-				return st.EachDraftJSON(ctx, store.DraftFilter{Order: store.OrderCompetency}, fn)
-			})
-			if err != nil {
-				t.Fatal(err)
+			if !st.CanonicalDrafts() {
+				t.Error("a new store's drafts are not canonical")
 			}
-			if gb.String() != wb.String() {
-				t.Errorf("streamed export differs:\n got %s\nwant %s", gb.String(), wb.String())
+			for _, canonical := range []bool{false, true} {
+				var gb bytes.Buffer
+				err = WriteJSON(&gb, tt.doc, canonical, func(fn func(raw []byte) error) error {
+					return st.EachDraftJSON(ctx, store.DraftFilter{Order: store.OrderCompetency}, fn)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gb.String() != wb.String() {
+					t.Errorf("streamed export (canonical %v) differs:\n got %s\nwant %s", canonical, gb.String(), wb.String())
+				}
 			}
 		})
 	}
