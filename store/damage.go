@@ -47,13 +47,19 @@ func RestoreHint(path string) string {
 // A stored value that no longer decodes (a flipped bit inside a record)
 // is damage too.
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer s.catch(&err)
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.viewKeep(func(tx *bolt.Tx) error {
 		err := fn(tx)
 		s.release(tx)
 		return err
 	})
+}
+
+// viewKeep is view without the release at its end: for a read that
+// another, released, follows soon (mapped.go).
+func (s *Store) viewKeep(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.catch(&err)
+	return s.db.View(fn)
 }
 
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {

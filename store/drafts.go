@@ -129,6 +129,9 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 		ends []int
 		file *os.File
 	)
+	if !inPlace {
+		defer s.view(func(*bolt.Tx) error { return nil })
+	}
 	if inPlace && len(ids) > 0 {
 		if file, err = os.Open(s.path); err != nil {
 			return fmt.Errorf("store: listing drafts: %w", err)
@@ -149,7 +152,13 @@ func (s *Store) EachDraftJSON(ctx context.Context, f DraftFilter, fn func(raw []
 				err = damaged(s.path, err)
 			}
 		} else {
-			err = s.view(func(tx *bolt.Tx) error {
+			// Through the map, in an order unrelated to the file's: each
+			// read maps the pages around it too (the kernel's
+			// fault-around), which later reads find mapped, unless they
+			// were released meanwhile — then nearly every read faults (a
+			// list of 100,000 drafts: 5 s instead of 1 s here). Released
+			// once, at the end.
+			err = s.viewKeep(func(tx *bolt.Tx) error {
 				b := tx.Bucket(bucketDrafts)
 				for _, id := range chunk {
 					if v := b.Get([]byte(id.key)); v != nil {
