@@ -450,20 +450,56 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ds, err := h.o.Backend.Drafts(r.Context(), f)
-	if err != nil {
-		return err
-	}
 	doc := ExportDocument{Status: q.Get("status"), Period: p, Level: level, GeneratedAt: h.o.Now().UTC().Truncate(time.Second)}
-	doc.SetDrafts(ds)
 	if !f.Since.IsZero() {
 		doc.Since = &f.Since
 	}
 	if !f.Until.IsZero() {
 		doc.Until = &f.Until
 	}
-	writeJSON(w, http.StatusOK, doc)
-	return nil
+	if level != "" {
+		// A level reorders and picks highlights: the period's statements
+		// are held at once.
+		ds, err := h.o.Backend.Drafts(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		doc.SetDrafts(ds)
+		writeJSON(w, http.StatusOK, doc)
+		return nil
+	}
+	// Streamed in the export's order, as `impact export -f json` writes
+	// it. An error before anything was sent is answered as usual; one
+	// after it cuts the document short, which a client's decoder reports.
+	f.Order = store.OrderCompetency
+	var decode func(raw []byte, d *model.Draft) error // nil: canonical
+	if c, ok := h.o.Backend.(interface{ CanonicalDrafts() bool }); !ok || !c.CanonicalDrafts() {
+		decode = func(raw []byte, d *model.Draft) error { return json.Unmarshal(raw, d) }
+	}
+	out := &lazyHeader{w: w}
+	err = render.WriteExportJSON(out, doc, decode, func(fn func(raw []byte) error) error {
+		return h.o.Backend.EachDraftJSON(r.Context(), f, fn)
+	})
+	if err != nil && out.sent {
+		h.o.Logger.Warn("export: stopped mid-answer", "err", err)
+		return nil
+	}
+	return err
+}
+
+// lazyHeader writes a JSON answer's header with its first byte.
+type lazyHeader struct {
+	w    http.ResponseWriter
+	sent bool
+}
+
+func (l *lazyHeader) Write(p []byte) (int, error) {
+	if !l.sent {
+		l.sent = true
+		l.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		l.w.Header().Set("Cache-Control", "no-store")
+	}
+	return l.w.Write(p)
 }
 
 func (h *handler) status(w http.ResponseWriter, r *http.Request) error {

@@ -22,6 +22,7 @@ import (
 	dg "github.com/impact-dev/impact/digest"
 	"github.com/impact-dev/impact/internal/backend"
 	"github.com/impact-dev/impact/internal/model"
+	"github.com/impact-dev/impact/internal/render"
 	"github.com/impact-dev/impact/server"
 	"github.com/impact-dev/impact/store"
 )
@@ -354,6 +355,20 @@ func TestExportAndErrorsJSON(t *testing.T) {
 	var doc server.ExportDocument
 	if code != 200 || json.Unmarshal([]byte(body), &doc) != nil || len(doc.Groups) == 0 {
 		t.Errorf("export: %d %s", code, body)
+	}
+	// Streamed, it is the document `impact export -f json` prints.
+	ds, err := st.Drafts(context.Background(), store.DraftFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := server.ExportDocument{Status: "all", GeneratedAt: t0}
+	want.SetDrafts(ds)
+	var wb strings.Builder
+	if err := render.JSON(&wb, want); err != nil {
+		t.Fatal(err)
+	}
+	if body != wb.String() {
+		t.Errorf("export:\n%s\nwant\n%s", body, wb.String())
 	}
 	code, body = rawGet(t, sock, "/v1/drafts/ffffffff", nil)
 	var eb backend.ErrorBody
