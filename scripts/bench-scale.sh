@@ -7,9 +7,12 @@
 #   poll     an hourly poll: an hour of samples for every series, committed
 #            as the Datadog collector commits them, then an incremental pass
 #            (the hour lies in the open UTC day: nothing to analyse)
-#   rollover the first poll after midnight: the day that closed brings data
-#            to every series, so every series is examined (a long one only its
-#            tail, while the epoch's analysis kept by the redraft holds)
+#   rollover the first hourly poll after midnight: the polls of the day's
+#            other hours are made first (poll -to-midnight, not measured),
+#            then the one that brings the day's last hour is measured; the day
+#            that closed has data for every series, so every series is
+#            examined (a long one only its tail, while the epoch's analysis
+#            kept by the redraft holds)
 # then drafts list -o json / export -f json of 100,000 drafts (whole
 # process), and the daemon's memory after it drafted 200 series × 1 year
 # and idled.
@@ -80,10 +83,16 @@ for spec in $SPECS; do
 	echo "== $spec: hourly poll ×$RUNS" >&2
 	read -r pw pr pc < <(measure "$RUNS" "$DIR/scale" poll -dir "$st")
 	pe=$(examined)
-	# Up to the next midnight and one hour past it: the closed day has
-	# data for every series.
+	# The hourly polls up to the day's last hour, then the one that
+	# closes the day (measured): the closed day has data for every series.
 	echo "== $spec: rollover ×$BIG_RUNS" >&2
-	read -r ow or oc < <(measure "$BIG_RUNS" "$DIR/scale" poll -hours 24 -dir "$st")
+	ow="" or="" oc=""
+	for ((i = 0; i < BIG_RUNS; i++)); do
+		"$DIR/scale" poll -to-midnight -dir "$st" >/dev/null
+		read -r w r c < <(timed "$DIR/scale" poll -dir "$st")
+		ow+="$w"$'\n' or+="$r"$'\n' oc+="$c"$'\n'
+	done
+	ow=$(printf '%s' "$ow" | median) or=$(printf '%s' "$or" | median) oc=$(printf '%s' "$oc" | median)
 	oe="$(examined) ($(reused) tail only)"
 	echo "| $n series × $y y | $samples | ${rw} s, ${rc} s, ${rr} MB | ${pw} s, ${pc} s, ${pr} MB; $pe | ${ow} s, ${oc} s, ${or} MB; $oe |"
 done

@@ -5,6 +5,7 @@
 //	go run ./bench/scale gen -series 1000 -years 3 -dir DIR   # DIR/impact.db, DIR/impact.yaml
 //	go run ./bench/scale redraft -dir DIR                      # a full drafter pass
 //	go run ./bench/scale poll -dir DIR [-hours 1]              # one poll: an hour (or -hours) of samples for every series, then an incremental pass
+//	go run ./bench/scale poll -to-midnight -dir DIR            # the hourly polls up to the last hour of the UTC day, without a pass (the next poll closes the day)
 //	go run ./bench/scale quiet -dir DIR                        # a poll that brought nothing: an incremental pass
 //	go run ./bench/scale drafts -n 100000 -dir DIR             # a store of n drafts (for drafts list / export)
 //
@@ -60,6 +61,7 @@ func main() {
 	endS := fs.String("end", "2026-11-02T00:00:00Z", "gen: the history's end (UTC hour)")
 	n := fs.Int("n", 100000, "drafts: how many drafts")
 	hours := fs.Int("hours", 1, "poll: hours of samples the poll brings (one commit per 100 series and hour)")
+	toMidnight := fs.Bool("to-midnight", false, "poll: bring the hours up to (not including) the last hour of the UTC day, and draft nothing: the next one-hour poll is the first after midnight")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the step to this file")
 	memprofile := fs.String("memprofile", "", "write a heap (allocations) profile at the step's end to this file")
 	dump := fs.String("dump", "", "redraft, poll, quiet: write the pass's result (drafts, findings, regressions, unattributed shifts) as JSON to this file")
@@ -91,7 +93,11 @@ func main() {
 	case "gen":
 		line, err = gen(ctx, *dir, *series, *years, end)
 	case "redraft", "poll", "quiet":
-		line, err = step(ctx, *dir, os.Args[1], *hours, *dump)
+		h := *hours
+		if *toMidnight {
+			h = -1
+		}
+		line, err = step(ctx, *dir, os.Args[1], h, *dump)
 	case "drafts":
 		line, err = drafts(ctx, *dir, *n)
 	default:
@@ -254,6 +260,8 @@ func storeEnd(ctx context.Context, st *store.Store) (time.Time, error) {
 }
 
 // step runs a redraft, an hourly poll and its pass, or a quiet pass.
+// step runs redraft, poll or quiet; a poll of hours -1 brings the hours
+// before the last of the UTC day and drafts nothing.
 func step(ctx context.Context, dir, what string, hours int, dump string) (string, error) {
 	path := filepath.Join(dir, "impact.db")
 	st, err := store.Open(path, store.Options{})
@@ -270,6 +278,12 @@ func step(ctx context.Context, dir, what string, hours int, dump string) (string
 		return "", fmt.Errorf("not a bench store (no end stamp): %w", err)
 	}
 	now := end
+	toMidnight := hours < 0
+	if toMidnight {
+		// end is the hour the next sample falls in; the day's last hour
+		// (23:00) is left to the next poll.
+		hours = (23 - end.Hour() + 24) % 24
+	}
 	if what == "poll" {
 		// hours of samples for every series, committed as the Datadog
 		// collector commits them (a page of series at a time).
@@ -302,6 +316,9 @@ func step(ctx context.Context, dir, what string, hours int, dump string) (string
 		if err := st.Commit(ctx, model.Batch{Source: stampKey, Cursors: map[string][]byte{"end": []byte(now.Format(time.RFC3339))}}); err != nil {
 			return "", err
 		}
+	}
+	if toMidnight {
+		return fmt.Sprintf("hours=%d until=%s", hours, now.Format(time.RFC3339)), nil
 	}
 	cfg := configFor(dir, len(ids))
 	p := &app.Pipeline{Config: cfg, Store: st, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
