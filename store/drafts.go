@@ -8,7 +8,6 @@ import (
 
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -374,48 +373,6 @@ func unmarshalDraft(data []byte, d *model.Draft) error {
 		d.Kind = model.KindImpact // a v2 file read before its migration
 	}
 	return nil
-}
-
-// parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines and returns the
-// first error.
-func parallel(n int, fn func(i int) error) error {
-	return parallelBy(n, 128, fn)
-}
-
-// parallelBy is parallel with a goroutine for each per items at most.
-func parallelBy(n, per int, fn func(i int) error) error {
-	workers := min(runtime.GOMAXPROCS(0), n/per+1)
-	if workers <= 1 {
-		for i := range n {
-			if err := fn(i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	chunk := (n + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
 
 // draftStatuses counts the drafts of each status.
