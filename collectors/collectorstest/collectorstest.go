@@ -6,6 +6,8 @@ package collectorstest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -38,6 +40,29 @@ func (s *Sink) SetCursor(source, key string, v []byte) {
 		s.cursors = map[string][]byte{}
 	}
 	s.cursors[source+"/"+key] = v
+}
+
+// SetCursorJSON stores v, encoded as JSON, as source's cursor key.
+func (s *Sink) SetCursorJSON(source, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	s.SetCursor(source, key, b)
+	return nil
+}
+
+// CursorJSON decodes source's cursor key into v; ok is false when there
+// is none.
+func (s *Sink) CursorJSON(source, key string, v any) (ok bool, err error) {
+	raw, _ := s.Cursor(context.Background(), source, key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("cursor %s = %s: %w", key, raw, err)
+	}
+	return true, nil
 }
 
 // Commit implements collectors.Sink.

@@ -1,6 +1,7 @@
 package collectorstest
 
 import (
+	"bytes"
 	"slices"
 	"sync"
 	"time"
@@ -66,4 +67,23 @@ func (s *Sleeps) All() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.d)
+}
+
+// Buffer is a bytes.Buffer that a logger or a child process and a test
+// can share.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

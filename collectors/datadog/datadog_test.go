@@ -584,7 +584,7 @@ func TestMalformed(t *testing.T) {
 func TestSeveralSeriesAveraged(t *testing.T) {
 	f := newFake(t)
 	f.synth.series = 3
-	var logs syncBuffer
+	var logs collectorstest.Buffer
 	c, _ := newTest(t, f, Options{Logger: bufLogger(&logs)})
 	sink := newSink()
 	if err := c.Collect(context.Background(), collectors.Run{Since: now.Add(-90 * 24 * time.Hour), Now: now, Sink: sink}); err != nil {

@@ -1,9 +1,7 @@
 package prometheus
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"math"
 	"net/http"
@@ -194,22 +192,16 @@ func newSink() *memSink { return &memSink{} }
 
 func (s *memSink) setCursor(t *testing.T, id string, c any) {
 	t.Helper()
-	b, err := json.Marshal(c)
-	if err != nil {
+	if err := s.SetCursorJSON(Name, id, c); err != nil {
 		t.Fatal(err)
 	}
-	s.SetCursor(Name, id, b)
 }
 
 func (s *memSink) cursor(t *testing.T, id string) Cursor {
 	t.Helper()
-	raw, _ := s.Cursor(context.Background(), Name, id)
-	if raw == nil {
-		t.Fatalf("no cursor for %s", id)
-	}
 	var c Cursor
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatalf("cursor %s = %s: %v", id, raw, err)
+	if ok, err := s.CursorJSON(Name, id, &c); !ok || err != nil {
+		t.Fatalf("cursor for %s: found %v, %v", id, ok, err)
 	}
 	return c
 }
@@ -219,24 +211,6 @@ func testClient(s *collectorstest.Sleeps) *http.Client {
 	return collectors.NewHTTPClient(collectors.HTTPOptions{Vendor: Name, MaxRetries: 5, Sleep: s.Sleep})
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func bufLogger(b *syncBuffer) *slog.Logger {
+func bufLogger(b *collectorstest.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

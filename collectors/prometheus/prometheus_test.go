@@ -483,7 +483,7 @@ func TestHTTPErrors(t *testing.T) {
 				}
 				return false
 			}
-			var logs syncBuffer
+			var logs collectorstest.Buffer
 			c, _ := newTest(t, f, Options{Chunk: 30 * 24 * time.Hour, Logger: bufLogger(&logs)}, promMetric("search-p99", q), promMetric("checkout-errors", errQuery))
 			sink, prog := newSink(), &collectorstest.Progress{Source: Name}
 			since := now.Add(-90 * 24 * time.Hour)
@@ -609,7 +609,7 @@ func TestSeveralSeriesAndWarnings(t *testing.T) {
 			`"data":{"resultType":"matrix","result":[{"metric":{"pod":"a"},"values":[`+strings.Join(a, ",")+`]},{"metric":{"pod":"b"},"values":[`+strings.Join(b, ",")+`]}]}}`)
 		return true
 	}
-	var logs syncBuffer
+	var logs collectorstest.Buffer
 	c, _ := newTest(t, f, Options{Logger: bufLogger(&logs), Chunk: 24 * time.Hour})
 	sink := newSink()
 	since := now.Add(-3 * 24 * time.Hour)

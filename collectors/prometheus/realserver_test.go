@@ -86,24 +86,6 @@ func writeOpenMetrics(path string, ss []model.Sample) error {
 	return f.Close()
 }
 
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -154,7 +136,7 @@ func startPrometheus(t *testing.T, ss []model.Sample) string {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	var logs lockedBuffer
+	var logs collectorstest.Buffer
 	cmd := exec.Command(prom,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
